@@ -1,0 +1,1 @@
+"""Steward's eval engine: suites, assertions, providers, runner, cache and reports."""

@@ -1,0 +1,1 @@
+"""Steward's domain: products, versioned components, links, releases, policies and the audit trail."""

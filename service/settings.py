@@ -1,0 +1,55 @@
+"""The one place that reads the environment: every setting has the ``STEWARD_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Steward's configuration, read from ``STEWARD_*`` environment variables or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="STEWARD_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'steward.db'}",
+        description="SQLAlchemy URL; SQLite by default, e.g. postgresql+psycopg://user@host/db.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface `steward serve` binds to.")
+    port: int = Field(default=8000, description="Port `steward serve` listens on.")
+    var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Where local state lives.")
+    prompts_dir: Path = Field(
+        default=PROJECT_ROOT / "prompts", description="Prompt templates: the reference product, the judges."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, description="Largest request body (and component content) accepted; 413 above."
+    )
+    page_limit_max: int = Field(default=200, description="Largest `limit` a list endpoint accepts.")
+
+    openai_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible API; the SDK reads OPENAI_BASE_URL if unset."
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="API key for the OpenAI-compatible API; the SDK reads OPENAI_API_KEY if unset."
+    )
+    judge_provider: str | None = Field(
+        default=None, description="Provider for llm-rubric judges, e.g. openai:gpt-4o-mini; defaults to the run's."
+    )
+    eval_cache_path: Path | None = Field(
+        default=None, description="SQLite response cache for local eval runs; default var/eval-cache.sqlite."
+    )
+    eval_concurrency: int = Field(default=20, description="Default number of concurrent model calls per run.")
+
+    @property
+    def resolved_eval_cache_path(self) -> Path:
+        return self.eval_cache_path or self.var_dir / "eval-cache.sqlite"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
