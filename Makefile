@@ -20,7 +20,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/steward db upgrade
-	$(BIN)/steward demo --quiet-if-seeded
+	$(BIN)/steward demo
 	$(BIN)/steward serve
 
 test: $(STAMP)

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     )
     page_limit_max: int = Field(default=200, description="Largest `limit` a list endpoint accepts.")
 
+    server_url: str = Field(
+        default="http://127.0.0.1:8000", description="Server that `steward apply` talks to when --server is not given."
+    )
+    token: SecretStr | None = Field(default=None, description="API token `steward apply` sends when --token is not given.")
+
     openai_base_url: str | None = Field(
         default=None, description="Base URL of an OpenAI-compatible API; the SDK reads OPENAI_BASE_URL if unset."
     )

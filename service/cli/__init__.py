@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import typer
 
+from service.cli.apply import apply
+from service.cli.demo import demo
 from service.cli.eval import eval_app
+from service.cli.server import db_app, serve
+from service.cli.users import users_app
 
 app = typer.Typer(
     name="steward",
     help="Steward: lifecycle governance for AI HR products.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
+app.command()(serve)
+app.command()(demo)
+app.command()(apply)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval")
 
 

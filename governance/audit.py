@@ -1,0 +1,123 @@
+"""The audit trail: one append-only, hash-chained event per change or decision, in the same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from governance.content import canonical_json
+from governance.database import utcnow
+from governance.models import AuditEvent, User
+from governance.pagination import Page, page_of
+from governance.repositories import audit as audit_repo
+
+GENESIS_HASH = "0" * 64
+
+
+def event_hash(event: AuditEvent) -> str:
+    """The hash that seals an event: everything it says plus the hash of the event before it."""
+    sealed = {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject": event.subject,
+        "product": event.product_slug,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+        "prev_hash": event.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(sealed).encode("utf-8")).hexdigest()
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: User | str,
+    action: str,
+    subject_type: str,
+    subject: str,
+    product_slug: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Append one event to the chain. The caller's transaction commits it together with the change it records."""
+    audit_repo.lock_chain(session)
+    previous = audit_repo.last_event(session)
+    event = AuditEvent(
+        seq=(previous.seq + 1) if previous else 1,
+        # Microsecond precision survives both databases, so the sealed timestamp reads back identically.
+        occurred_at=utcnow(),
+        actor=actor.name if isinstance(actor, User) else actor,
+        action=action,
+        subject_type=subject_type,
+        subject=subject,
+        product_slug=product_slug,
+        before=before,
+        after=after,
+        reason=reason,
+        prev_hash=previous.hash if previous else GENESIS_HASH,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    events: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    head_hash: str | None = None
+    checked_at: datetime | None = None
+
+
+def verify_chain(session: Session) -> ChainVerification:
+    """Walk the chain from the first event and name the first event that was edited, removed or moved."""
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    for event in audit_repo.iterate_all(session):
+        if event.seq != expected_seq:
+            return ChainVerification(
+                ok=False, events=count, first_bad_seq=event.seq,
+                problem=f"event {expected_seq} is missing: the chain jumps to {event.seq}", checked_at=utcnow(),
+            )
+        if event.prev_hash != prev_hash:
+            return ChainVerification(
+                ok=False, events=count, first_bad_seq=event.seq,
+                problem=f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs",
+                checked_at=utcnow(),
+            )
+        if event_hash(event) != event.hash:
+            return ChainVerification(
+                ok=False, events=count, first_bad_seq=event.seq,
+                problem=f"event {event.seq} was altered after it was written: its hash does not match",
+                checked_at=utcnow(),
+            )
+        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    return ChainVerification(ok=True, events=count, head_hash=prev_hash if count else None, checked_at=utcnow())
+
+
+def list_events(
+    session: Session,
+    actor: User,
+    *,
+    after: int,
+    limit: int,
+    product: str | None = None,
+    by: str | None = None,
+    since: datetime | None = None,
+) -> Page[AuditEvent]:
+    """Events in chain order. Every signed-in role may read the trail: auditability is the point."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    rows = audit_repo.list_page(session, after_seq=after, limit=limit + 1, product=product, actor=by, since=since)
+    return page_of(rows, limit, key=lambda event: event.seq)

@@ -1,0 +1,62 @@
+"""Links: which documents and processes a product depends on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from governance.audit import record_event
+from governance.errors import FieldProblem, Invalid
+from governance.models import Component, ComponentKind, User
+from governance.permissions import require_product_manager
+from governance.products import get_product
+from governance.repositories import components as components_repo
+from governance.schemas import LinksUpdate
+
+
+@dataclass(frozen=True)
+class ProductLinks:
+    documents: list[Component]
+    processes: list[Component]
+    changed: bool = False
+
+
+def product_links(session: Session, product_id: int) -> ProductLinks:
+    linked = components_repo.linked_components(session, product_id)
+    return ProductLinks(
+        documents=[c for c in linked if c.kind == ComponentKind.document.value],
+        processes=[c for c in linked if c.kind == ComponentKind.process.value],
+    )
+
+
+def set_product_links(session: Session, actor: User, slug: str, data: LinksUpdate) -> ProductLinks:
+    """Replace the product's set of linked documents and processes."""
+    product = get_product(session, slug, for_update=True)
+    require_product_manager(actor, product, action="changing a product's links")
+    documents = components_repo.get_shared_many(session, ComponentKind.document, data.documents)
+    processes = components_repo.get_shared_many(session, ComponentKind.process, data.processes)
+    problems = [
+        FieldProblem(field=f"{field}[{index}]", reason=f"no {kind} with slug '{wanted}'")
+        for field, kind, wanted_list, found in (
+            ("documents", "document", data.documents, documents),
+            ("processes", "process", data.processes, processes),
+        )
+        for index, wanted in enumerate(wanted_list)
+        if wanted not in found
+    ]
+    if problems:
+        raise Invalid("links name documents or processes that do not exist", problems=problems)
+    before = product_links(session, product.id)
+    before_view = {"documents": [c.name for c in before.documents], "processes": [c.name for c in before.processes]}
+    after_view = {"documents": sorted(data.documents), "processes": sorted(data.processes)}
+    if before_view == after_view:
+        return before
+    components_repo.replace_product_links(
+        session, product.id, [c.id for c in documents.values()] + [c.id for c in processes.values()]
+    )
+    session.flush()
+    record_event(session, actor=actor, action="product.links_changed", subject_type="product", subject=product.slug,
+                 product_slug=product.slug, before=before_view, after=after_view)
+    after = product_links(session, product.id)
+    return ProductLinks(documents=after.documents, processes=after.processes, changed=True)

@@ -1,0 +1,55 @@
+"""Request dependencies: the unit of work, the caller, paging. Typed aliases keep routes readable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from governance.accounts import authenticate
+from governance.errors import Invalid
+from governance.models import User
+from governance.pagination import decode_cursor
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back on any error."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from `steward users create` or POST /users.")
+
+
+def get_current_user(
+    session: DbSession, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> User:
+    return authenticate(session, credentials.credentials if credentials else None)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+class PageParams:
+    def __init__(self, request: Request, limit: int = Query(50, ge=1, description="Items per page."),
+                 cursor: str | None = Query(None, description="The `next` value of the previous page.")) -> None:
+        maximum = request.app.state.settings.page_limit_max
+        if limit > maximum:
+            raise Invalid(f"must be at most {maximum}", field="limit")
+        self.limit = limit
+        self.after = decode_cursor(cursor)
+
+
+Paging = Annotated[PageParams, Depends()]

@@ -1,0 +1,96 @@
+"""Every error leaves the API as RFC 9457 problem+json naming the field and the reason."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from governance.errors import DomainError, FieldProblem
+
+log = logging.getLogger("steward.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    problems: list[FieldProblem] | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if problems:
+        body["errors"] = [{"field": p.field, "reason": p.reason} for p in problems]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "body"
+
+
+def validation_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
+    problems = []
+    for error in errors:
+        reason = error.get("msg", "is invalid")
+        if error.get("type") == "json_invalid":
+            reason = f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
+            problems.append(FieldProblem(field="body", reason=reason))
+            continue
+        if error.get("type") == "extra_forbidden":
+            reason = "is not a field of this payload"
+        problems.append(FieldProblem(field=_field_of(tuple(error.get("loc", ()))), reason=reason))
+    return problems
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(
+            exc.status, exc.detail, instance=request.url.path, problems=exc.problems, title=exc.title, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = validation_problems(list(exc.errors()))
+        summary = "; ".join(f"{p.field}: {p.reason}" for p in problems[:5])
+        return problem_response(422, f"the request is invalid: {summary}", instance=request.url.path,
+                                problems=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no endpoint at {request.method} {request.url.path}"
+        return problem_response(exc.status_code, detail, instance=request.url.path,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, "an unexpected error occurred; nothing was saved", instance=request.url.path)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from governance import accounts
+from governance.schemas import UserCreate
+from governance.views import CreatedUserView, PageView, TokenView, UserView, token_view, user_view
+from service.api.deps import CurrentUser, DbSession, Paging
+
+router = APIRouter(tags=["users"])
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user and show their token once.")
+def create_user(body: UserCreate, session: DbSession, actor: CurrentUser) -> CreatedUserView:
+    """Create a user and show their token once."""
+    user, token = accounts.create_user(session, actor, body)
+    return CreatedUserView(**user_view(user).model_dump(), token=token)
+
+
+@router.get("/users", summary="List users (admins).")
+def list_users(session: DbSession, actor: CurrentUser, page: Paging) -> PageView[UserView]:
+    """List users (admins)."""
+    result = accounts.list_users(session, actor, after=page.after, limit=page.limit)
+    return PageView(items=[user_view(u) for u in result.items], next=result.next)
+
+
+@router.get("/me", summary="The caller's own user.")
+def me(actor: CurrentUser) -> UserView:
+    """The caller's own user."""
+    return user_view(actor)
+
+
+@router.get("/me/tokens", summary="The caller's tokens (prefixes only).")
+def my_tokens(session: DbSession, actor: CurrentUser) -> list[TokenView]:
+    """The caller's tokens (prefixes only)."""
+    return [token_view(t) for t in accounts.list_tokens(session, actor)]
+
+
+@router.post(
+    "/users/{name}/tokens", status_code=status.HTTP_201_CREATED, summary="Issue another token (self or admin)."
+)
+def issue_token(name: str, session: DbSession, actor: CurrentUser, label: str = "") -> dict:
+    """Issue another token (self or admin)."""
+    row, token = accounts.create_token(session, actor, name, label=label)
+    return {**token_view(row).model_dump(mode="json"), "token": token}
+
+
+@router.delete("/tokens/{token_id}", summary="Revoke a token (its user or an admin).")
+def revoke_token(token_id: int, session: DbSession, actor: CurrentUser) -> TokenView:
+    """Revoke a token (its user or an admin)."""
+    return token_view(accounts.revoke_token(session, actor, token_id))

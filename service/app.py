@@ -1,0 +1,35 @@
+"""The ASGI application: the API under /api/v1 (and, later, the web app under /)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from service.api.limits import BodySizeLimit
+from service.api.problems import install_problem_handlers
+from service.api.routes import audit, health, products, shared, users
+from service.database import engine_for, session_factory
+from service.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Steward",
+        summary="Lifecycle governance for AI HR products.",
+        version="0.1.0",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or engine_for(settings.database_url)
+    app.state.session_factory = session_factory(app.state.engine)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(health.router, prefix=API_PREFIX)
+    for module in (users, products, shared, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

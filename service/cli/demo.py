@@ -1,0 +1,40 @@
+"""``steward demo``: seed the reference product and demo users on first start; print how to sign in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from governance.errors import DomainError
+from service.bundle import BundleError
+from service.cli.output import console, fail
+from service.database import engine_for, unit_of_work
+from service.seed import DEMO_USERS, read_tokens, seed_demo, write_tokens
+from service.settings import get_settings
+
+
+def demo(
+    bundle: Path = typer.Option(None, "--bundle", help="steward.yaml of the product to seed (default: the goal coach)."),
+) -> None:
+    """Seed the demo users and the reference product (once), then print the URL and the demo tokens."""
+    settings = get_settings()
+    steward_yaml = bundle or settings.prompts_dir / "goal_coach" / "steward.yaml"
+    try:
+        with unit_of_work(engine_for(settings.database_url)) as session:
+            result = seed_demo(session, steward_yaml)
+    except (BundleError, DomainError) as exc:
+        fail(str(exc))
+    if result.seeded:
+        write_tokens(settings.var_dir, result.tokens)
+        console.print("Seeded the demo users and the reference product 'goal-coach'.")
+    tokens = result.tokens or read_tokens(settings.var_dir)
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"\nSteward: {base}   API docs: {base}/docs")
+    table = Table(title="Demo users (tokens kept in var/demo-tokens.json, git-ignored)")
+    for column in ("user", "who", "roles", "token"):
+        table.add_column(column, overflow="fold")
+    for name, display_name, roles in DEMO_USERS:
+        table.add_row(name, display_name, ", ".join(r.value for r in roles), tokens.get(name, "(not on file)"))
+    console.print(table)

@@ -1,0 +1,51 @@
+"""``steward users``: bootstrap users and tokens directly in the database (an operator's tool)."""
+
+from __future__ import annotations
+
+import typer
+from pydantic import ValidationError
+
+from governance import accounts
+from governance.errors import DomainError
+from governance.models import Role
+from governance.schemas import UserCreate
+from service.cli.output import console, fail
+from service.database import engine_for, unit_of_work
+from service.settings import get_settings
+
+users_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
+
+
+@users_app.command("create")
+def create(
+    name: str = typer.Argument(..., help="User name: lowercase letters, digits, '_', '.', '-'."),
+    role: list[Role] = typer.Option(..., "--role", "-r", help="Role; repeat for several."),
+    display_name: str = typer.Option("", help="Name shown in the web app."),
+    email: str | None = typer.Option(None, help="E-mail address for notifications."),
+) -> None:
+    """Create a user and print their API token (shown once)."""
+    try:
+        data = UserCreate(name=name, display_name=display_name, email=email, roles=role)
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), code=2)
+    try:
+        with unit_of_work(engine_for(get_settings().database_url)) as session:
+            user, token = accounts.create_user(session, None, data)
+    except DomainError as exc:
+        fail(exc.detail)
+    console.print(f"created user {user.name} with roles {', '.join(user.roles)}")
+    console.print("API token (shown once; Steward keeps only its hash):")
+    print(token)
+
+
+@users_app.command("token")
+def token(name: str = typer.Argument(..., help="User to issue a token for."),
+          label: str = typer.Option("", help="What the token is for.")) -> None:
+    """Issue another API token for a user and print it (shown once)."""
+    try:
+        with unit_of_work(engine_for(get_settings().database_url)) as session:
+            user = accounts.get_user(session, name)
+            value = accounts.issue_token(session, user, label=label)
+    except DomainError as exc:
+        fail(exc.detail)
+    print(value)

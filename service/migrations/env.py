@@ -1,0 +1,40 @@
+"""Alembic environment: migrates the database named by the caller, or by the settings."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import governance.models  # noqa: F401  (registers every table on the metadata)
+from governance.database import Base
+from service.database import make_engine
+from service.settings import get_settings
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        _run(conn)
+        conn.commit()
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,82 @@
+"""The demo: users for every role and the reference product, published through the domain functions."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from governance import accounts, components, links, products
+from governance.models import Role, User
+from governance.repositories import products as products_repo
+from governance.repositories import users as users_repo
+from governance.schemas import UserCreate
+from service.bundle import Bundle, load_bundle
+
+DEMO_USERS: list[tuple[str, str, list[Role]]] = [
+    ("ada", "Ada Admin (platform admin)", [Role.admin]),
+    ("olivia", "Olivia Owner (HR product owner, goal-setting coach)", [Role.product_owner]),
+    ("paula", "Paula Policy (People Operations, owns HR policies and processes)", [Role.product_owner]),
+    ("rita", "Rita Reviewer (AI governance board)", [Role.reviewer]),
+    ("ravi", "Ravi Reviewer (works council representative)", [Role.reviewer]),
+    ("ci-bot", "CI pipeline", [Role.ci]),
+]
+DOCUMENT_OWNER = "paula"
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    seeded: bool
+    tokens: dict[str, str]
+
+
+def tokens_file(var_dir: Path) -> Path:
+    return var_dir / "demo-tokens.json"
+
+
+def read_tokens(var_dir: Path) -> dict[str, str]:
+    path = tokens_file(var_dir)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_tokens(var_dir: Path, tokens: dict[str, str]) -> None:
+    """Keep the demo tokens (and only those) in a file only this user can read, so a later run can print them."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = tokens_file(var_dir)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(tokens, handle, indent=2)
+
+
+def publish_bundle(session: Session, bundle: Bundle, *, product_actor: User, shared_actor: User) -> None:
+    """Publish a loaded bundle in dependency order: documents, processes, product, prompts, suites, links."""
+    for slug, document in bundle.documents.items():
+        components.publish_document(session, shared_actor, slug, document)
+    for slug, process in bundle.processes.items():
+        components.publish_process(session, shared_actor, slug, process)
+    if products_repo.get_by_slug(session, bundle.product.slug) is None:
+        products.create_product(session, product_actor, bundle.product)
+    for name, prompt in bundle.prompts.items():
+        components.publish_prompt(session, product_actor, bundle.product.slug, name, prompt)
+    for name, suite in bundle.suites.items():
+        components.publish_suite(session, product_actor, bundle.product.slug, name, suite)
+    if bundle.links is not None:
+        links.set_product_links(session, product_actor, bundle.product.slug, bundle.links)
+
+
+def seed_demo(session: Session, steward_yaml: Path) -> SeedResult:
+    """Create the demo users and publish the reference product, unless the demo users already exist."""
+    if users_repo.get_by_name(session, DEMO_USERS[0][0]) is not None:
+        return SeedResult(seeded=False, tokens={})
+    tokens: dict[str, str] = {}
+    users: dict[str, User] = {}
+    for name, display_name, roles in DEMO_USERS:
+        user, token = accounts.create_user(session, None, UserCreate(name=name, display_name=display_name, roles=roles))
+        users[name], tokens[name] = user, token
+    bundle = load_bundle(steward_yaml)
+    owner = users[bundle.product.owner or "olivia"]
+    publish_bundle(session, bundle, product_actor=owner, shared_actor=users[DOCUMENT_OWNER])
+    return SeedResult(seeded=True, tokens=tokens)

@@ -1,0 +1,92 @@
+"""Shared fixtures: migrated SQLite and PostgreSQL databases, one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from service.database import make_engine
+from service.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    """A freshly migrated database: a SQLite file, and PostgreSQL when STEWARD_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'steward.db'}"
+    else:
+        if not POSTGRES_URL:
+            pytest.skip("STEWARD_TEST_POSTGRES_URL is not set")
+        url = POSTGRES_URL
+        reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine):
+    """A connection inside a transaction that is rolled back after the test: nothing a test writes survives."""
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+def bound_session(connection) -> Session:
+    # Each commit in the code under test releases a SAVEPOINT inside the test's outer transaction.
+    return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False)
+
+
+@pytest.fixture
+def session(connection) -> Iterator[Session]:
+    s = bound_session(connection)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str):
+    from service.settings import Settings
+
+    return Settings(database_url=database_url, var_dir=tmp_path / "var", max_body_bytes=64 * 1024)
+
+
+@pytest.fixture
+def app(settings, engine, connection):
+    from service.app import create_app
+
+    application = create_app(settings, engine=engine)
+    application.state.session_factory = lambda: bound_session(connection)
+    return application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://steward.test/api/v1") as http:
+        yield http
