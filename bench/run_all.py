@@ -1,0 +1,44 @@
+"""The one benchmark command (`make bench`): set up node and promptfoo, measure, print Markdown.
+
+1. installs Node 22 and promptfoo into bench/.work if they are missing (bench/setup_promptfoo.py);
+2. measures the fake OpenAI server's own ceiling (bench/fake_ceiling.py);
+3. runs scenarios a-d through Steward and promptfoo side by side (bench/evals_vs_promptfoo.py).
+
+Results go to bench/results/<timestamp>/ and bench/results/latest.md. Any option of
+evals_vs_promptfoo.py is passed through, e.g. `python bench/run_all.py --quick`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+# Run as a script (python bench/run_all.py), so bench/ is on sys.path and its modules import flat.
+import evals_vs_promptfoo
+import fake_ceiling
+import setup_promptfoo
+
+
+def main(argv: list[str]) -> int:
+    args = evals_vs_promptfoo.parse_args(argv)
+    setup_promptfoo.ensure()
+    print("## Fake server ceiling", flush=True)
+    ceiling = fake_ceiling.ceiling(2.0 if args.quick else 5.0)
+    ceiling_md = fake_ceiling.markdown(ceiling)
+    print(ceiling_md, flush=True)
+    out, table, ok = evals_vs_promptfoo.benchmark(args)
+    (out / "fake_ceiling.json").write_text(json.dumps(ceiling, indent=2))
+    versions = setup_promptfoo.versions()
+    text = (
+        f"## Fake server ceiling\n\n{ceiling_md}\n\n"
+        f"## Steward vs promptfoo {versions['promptfoo']} (node {versions['node']})\n\n{table}\n"
+        f"Raw results: {out}\n"
+    )
+    (out / "report.md").write_text(text)
+    (args.results / "latest.md").write_text(text)
+    print("\n" + text)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
