@@ -68,8 +68,14 @@ def create_token(session: Session, actor: User, user_name: str, *, label: str = 
         require_admin(actor, action="issuing tokens for another user")
     token = issue_token(session, user, label=label)
     row = users_repo.token_by_hash(session, hash_token(token))
-    record_event(session, actor=actor, action="token.issued", subject_type="user", subject=user.name,
-                 after={"token_id": row.id, "prefix": row.prefix, "label": label})
+    record_event(
+        session,
+        actor=actor,
+        action="token.issued",
+        subject_type="user",
+        subject=user.name,
+        after={"token_id": row.id, "prefix": row.prefix, "label": label},
+    )
     return row, token
 
 
@@ -81,8 +87,14 @@ def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
         require_admin(actor, action="revoking another user's token")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        record_event(session, actor=actor, action="token.revoked", subject_type="user", subject=row.user.name,
-                     after={"token_id": row.id, "prefix": row.prefix})
+        record_event(
+            session,
+            actor=actor,
+            action="token.revoked",
+            subject_type="user",
+            subject=row.user.name,
+            after={"token_id": row.id, "prefix": row.prefix},
+        )
     session.flush()
     return row
 

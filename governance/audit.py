@@ -87,18 +87,25 @@ def verify_chain(session: Session) -> ChainVerification:
     for event in audit_repo.iterate_all(session):
         if event.seq != expected_seq:
             return ChainVerification(
-                ok=False, events=count, first_bad_seq=event.seq,
-                problem=f"event {expected_seq} is missing: the chain jumps to {event.seq}", checked_at=utcnow(),
+                ok=False,
+                events=count,
+                first_bad_seq=event.seq,
+                problem=f"event {expected_seq} is missing: the chain jumps to {event.seq}",
+                checked_at=utcnow(),
             )
         if event.prev_hash != prev_hash:
             return ChainVerification(
-                ok=False, events=count, first_bad_seq=event.seq,
+                ok=False,
+                events=count,
+                first_bad_seq=event.seq,
                 problem=f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs",
                 checked_at=utcnow(),
             )
         if event_hash(event) != event.hash:
             return ChainVerification(
-                ok=False, events=count, first_bad_seq=event.seq,
+                ok=False,
+                events=count,
+                first_bad_seq=event.seq,
                 problem=f"event {event.seq} was altered after it was written: its hash does not match",
                 checked_at=utcnow(),
             )

@@ -18,12 +18,12 @@ from governance.accounts import get_user
 from governance.audit import record_event
 from governance.errors import FieldProblem, Invalid, NotFound
 from governance.models import Component, ComponentKind, ComponentVersion, Product, Role, User
+from governance.pagination import Page, page_of
 from governance.permissions import (
     require_product_publisher,
     require_shared_creator,
     require_shared_owner,
 )
-from governance.pagination import Page, page_of
 from governance.products import get_product
 from governance.repositories import components as components_repo
 from governance.schemas import DocumentPublish, ProcessPublish, PromptPublish, SuitePublish
@@ -70,11 +70,12 @@ def head_version(session: Session, component: Component) -> ComponentVersion | N
 def _get_or_create(session: Session, **identity: Any) -> Component:
     """The component with this identity, created if new; a concurrent creation of the same one is tolerated."""
     kind: ComponentKind = identity["kind"]
-    lookup = (
-        lambda: components_repo.get_owned(session, identity["product_id"], kind, identity["name"])
-        if identity.get("product_id") is not None
-        else components_repo.get_shared(session, kind, identity["name"])
-    )
+
+    def lookup() -> Component | None:
+        if identity.get("product_id") is not None:
+            return components_repo.get_owned(session, identity["product_id"], kind, identity["name"])
+        return components_repo.get_shared(session, kind, identity["name"])
+
     existing = lookup()
     if existing is not None:
         return existing
@@ -164,8 +165,15 @@ def _shared_for_publish(
         before = existing.owner.name if existing.owner else None
         existing.owner_id, existing.owner = new_owner.id, new_owner
         session.flush()
-        record_event(session, actor=actor, action=f"{kind.value}.owner_changed", subject_type=kind.value,
-                     subject=slug, before={"owner": before}, after={"owner": new_owner.name})
+        record_event(
+            session,
+            actor=actor,
+            action=f"{kind.value}.owner_changed",
+            subject_type=kind.value,
+            subject=slug,
+            before={"owner": before},
+            after={"owner": new_owner.name},
+        )
     return existing
 
 

@@ -48,7 +48,10 @@ def set_product_links(session: Session, actor: User, slug: str, data: LinksUpdat
     if problems:
         raise Invalid("links name documents or processes that do not exist", problems=problems)
     before = product_links(session, product.id)
-    before_view = {"documents": [c.name for c in before.documents], "processes": [c.name for c in before.processes]}
+    before_view = {
+        "documents": [c.name for c in before.documents],
+        "processes": [c.name for c in before.processes],
+    }
     after_view = {"documents": sorted(data.documents), "processes": sorted(data.processes)}
     if before_view == after_view:
         return before
@@ -56,7 +59,15 @@ def set_product_links(session: Session, actor: User, slug: str, data: LinksUpdat
         session, product.id, [c.id for c in documents.values()] + [c.id for c in processes.values()]
     )
     session.flush()
-    record_event(session, actor=actor, action="product.links_changed", subject_type="product", subject=product.slug,
-                 product_slug=product.slug, before=before_view, after=after_view)
+    record_event(
+        session,
+        actor=actor,
+        action="product.links_changed",
+        subject_type="product",
+        subject=product.slug,
+        product_slug=product.slug,
+        before=before_view,
+        after=after_view,
+    )
     after = product_links(session, product.id)
     return ProductLinks(documents=after.documents, processes=after.processes, changed=True)

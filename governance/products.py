@@ -73,8 +73,15 @@ def create_product(session: Session, actor: User, data: ProductCreate) -> Produc
             session.flush()
     except IntegrityError as exc:  # a concurrent request registered the same slug first
         raise Conflict(f"a product with slug '{data.slug}' already exists", field="slug") from exc
-    record_event(session, actor=actor, action="product.created", subject_type="product", subject=product.slug,
-                 product_slug=product.slug, after=snapshot(product))
+    record_event(
+        session,
+        actor=actor,
+        action="product.created",
+        subject_type="product",
+        subject=product.slug,
+        product_slug=product.slug,
+        after=snapshot(product),
+    )
     return product
 
 
@@ -98,9 +105,16 @@ def update_product(session: Session, actor: User, slug: str, data: ProductUpdate
     if changed:
         product.updated_at = utcnow()
         session.flush()
-        record_event(session, actor=actor, action="product.updated", subject_type="product", subject=product.slug,
-                     product_slug=product.slug, before={k: before[k] for k in changed},
-                     after={k: after[k] for k in changed})
+        record_event(
+            session,
+            actor=actor,
+            action="product.updated",
+            subject_type="product",
+            subject=product.slug,
+            product_slug=product.slug,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
     return product, changed
 
 

@@ -120,13 +120,21 @@ class DiffView(BaseModel):
 
 def user_view(user: User) -> UserView:
     return UserView(
-        name=user.name, display_name=user.display_name, email=user.email, roles=user.roles, created_at=user.created_at
+        name=user.name,
+        display_name=user.display_name,
+        email=user.email,
+        roles=user.roles,
+        created_at=user.created_at,
     )
 
 
 def token_view(token: ApiToken) -> TokenView:
     return TokenView(
-        id=token.id, prefix=token.prefix, label=token.label, created_at=token.created_at, revoked_at=token.revoked_at
+        id=token.id,
+        prefix=token.prefix,
+        label=token.label,
+        created_at=token.created_at,
+        revoked_at=token.revoked_at,
     )
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evals import SuiteError, load_suite
+from evals.suite_errors import SuiteError  # TODO(public-api)
+from evals.suite_loader import load_suite
 from governance.schemas import (
     ComponentName,
     DocumentPublish,
@@ -141,15 +142,22 @@ def load_bundle(path: str | Path) -> Bundle:
     documents, processes, prompts, suites = {}, {}, {}, {}
     for index, ref in enumerate(spec.documents):
         where = f"{source}: documents[{index}] ({ref.slug})"
-        payload = load(lambda ref=ref, where=where: DocumentPublish(
-            title=ref.title, content=_read_text(base / ref.file, where), content_type=ref.content_type,
-            owner=ref.owner, message=default_message), where)
+        payload = load(
+            lambda ref=ref, where=where: DocumentPublish(
+                title=ref.title,
+                content=_read_text(base / ref.file, where),
+                content_type=ref.content_type,
+                owner=ref.owner,
+                message=default_message,
+            ),
+            where,
+        )
         if payload is not None:
             documents[ref.slug] = payload
     for index, ref in enumerate(spec.processes):
         where = f"{base / ref.file}"
 
-        def build_process(ref=ref, where=where):
+        def build_process(ref=ref, where=where, index=index):
             data = _read_yaml(base / ref.file, f"{source}: processes[{index}]")
             if not isinstance(data, dict):
                 raise BundleError([f"{where}: must be a mapping with name, description, steps, documents"])
@@ -160,8 +168,12 @@ def load_bundle(path: str | Path) -> Bundle:
             processes[ref.slug] = payload
     for index, ref in enumerate(spec.prompts):
         where = f"{source}: prompts[{index}] ({ref.name})"
-        payload = load(lambda ref=ref, where=where: PromptPublish(
-            template=_read_text(base / ref.file, where), message=default_message), where)
+        payload = load(
+            lambda ref=ref, where=where: PromptPublish(
+                template=_read_text(base / ref.file, where), message=default_message
+            ),
+            where,
+        )
         if payload is not None:
             prompts[ref.name] = payload
     for index, ref in enumerate(spec.suites):
@@ -183,5 +195,12 @@ def load_bundle(path: str | Path) -> Bundle:
             suites[loaded[0]] = loaded[1]
     if problems:
         raise BundleError(problems)
-    return Bundle(source=source, product=spec.product, documents=documents, processes=processes,
-                  prompts=prompts, suites=suites, links=spec.links)
+    return Bundle(
+        source=source,
+        product=spec.product,
+        documents=documents,
+        processes=processes,
+        prompts=prompts,
+        suites=suites,
+        links=spec.links,
+    )

@@ -32,18 +32,24 @@ class Settings(BaseSettings):
     page_limit_max: int = Field(default=200, description="Largest `limit` a list endpoint accepts.")
 
     server_url: str = Field(
-        default="http://127.0.0.1:8000", description="Server that `steward apply` talks to when --server is not given."
+        default="http://127.0.0.1:8000",
+        description="Server that `steward apply` talks to when --server is not given.",
     )
-    token: SecretStr | None = Field(default=None, description="API token `steward apply` sends when --token is not given.")
+    token: SecretStr | None = Field(
+        default=None, description="API token `steward apply` sends when --token is not given."
+    )
 
     openai_base_url: str | None = Field(
-        default=None, description="Base URL of an OpenAI-compatible API; the SDK reads OPENAI_BASE_URL if unset."
+        default=None,
+        description="Base URL of an OpenAI-compatible API; the SDK reads OPENAI_BASE_URL if unset.",
     )
     openai_api_key: SecretStr | None = Field(
-        default=None, description="API key for the OpenAI-compatible API; the SDK reads OPENAI_API_KEY if unset."
+        default=None,
+        description="API key for the OpenAI-compatible API; the SDK reads OPENAI_API_KEY if unset.",
     )
     judge_provider: str | None = Field(
-        default=None, description="Provider for llm-rubric judges, e.g. openai:gpt-4o-mini; defaults to the run's."
+        default=None,
+        description="Provider for llm-rubric judges, e.g. openai:gpt-4o-mini; defaults to the run's.",
     )
     eval_cache_path: Path | None = Field(
         default=None, description="SQLite response cache for local eval runs; default var/eval-cache.sqlite."

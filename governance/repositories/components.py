@@ -39,9 +39,10 @@ def get_shared_many(session: Session, kind: ComponentKind, slugs: Iterable[str])
 def lock(session: Session, component: Component) -> Component:
     """Re-read a component row under a write lock so two publishes of it are serialised."""
     return session.scalars(
-        select(Component).where(Component.id == component.id).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Component)
+        .where(Component.id == component.id)
+        .with_for_update(of=Component)
+        .execution_options(populate_existing=True)
     ).one()
 
 

@@ -43,8 +43,12 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 class PageParams:
-    def __init__(self, request: Request, limit: int = Query(50, ge=1, description="Items per page."),
-                 cursor: str | None = Query(None, description="The `next` value of the previous page.")) -> None:
+    def __init__(
+        self,
+        request: Request,
+        limit: int = Query(50, ge=1, description="Items per page."),
+        cursor: str | None = Query(None, description="The `next` value of the previous page."),
+    ) -> None:
         maximum = request.app.state.settings.page_limit_max
         if limit > maximum:
             raise Invalid(f"must be at most {maximum}", field="limit")

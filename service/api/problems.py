@@ -72,23 +72,28 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem_response(
-            exc.status, exc.detail, instance=request.url.path, problems=exc.problems, title=exc.title, headers=headers
+            exc.status,
+            exc.detail,
+            instance=request.url.path,
+            problems=exc.problems,
+            title=exc.title,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = validation_problems(list(exc.errors()))
         summary = "; ".join(f"{p.field}: {p.reason}" for p in problems[:5])
-        return problem_response(422, f"the request is invalid: {summary}", instance=request.url.path,
-                                problems=problems)
+        return problem_response(422, f"the request is invalid: {summary}", instance=request.url.path, problems=problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no endpoint at {request.method} {request.url.path}"
-        return problem_response(exc.status_code, detail, instance=request.url.path,
-                                headers=getattr(exc, "headers", None))
+        return problem_response(
+            exc.status_code, detail, instance=request.url.path, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

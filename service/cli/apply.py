@@ -33,7 +33,9 @@ class ApiError(Exception):
         except ValueError:
             body = {"detail": response.text[:500]}
         reasons = "; ".join(f"{e.get('field')}: {e.get('reason')}" for e in body.get("errors", []))
-        super().__init__(f"{what}: {response.status_code} {body.get('detail', '')}" + (f" ({reasons})" if reasons else ""))
+        super().__init__(
+            f"{what}: {response.status_code} {body.get('detail', '')}" + (f" ({reasons})" if reasons else "")
+        )
 
 
 class Applier:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from governance.errors import DomainError
 from service.bundle import BundleError
@@ -16,7 +15,9 @@ from service.settings import get_settings
 
 
 def demo(
-    bundle: Path = typer.Option(None, "--bundle", help="steward.yaml of the product to seed (default: the goal coach)."),
+    bundle: Path = typer.Option(
+        None, "--bundle", help="steward.yaml of the product to seed (default: the goal coach)."
+    ),
 ) -> None:
     """Seed the demo users and the reference product (once), then print the URL and the demo tokens."""
     settings = get_settings()
@@ -32,9 +33,9 @@ def demo(
     tokens = result.tokens or read_tokens(settings.var_dir)
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"\nSteward: {base}   API docs: {base}/docs")
-    table = Table(title="Demo users (tokens kept in var/demo-tokens.json, git-ignored)")
-    for column in ("user", "who", "roles", "token"):
-        table.add_column(column, overflow="fold")
+    console.print("Demo users (tokens kept in var/demo-tokens.json, git-ignored):")
+    # Plain lines, never wrapped, so a token can be copied from any terminal width.
     for name, display_name, roles in DEMO_USERS:
-        table.add_row(name, display_name, ", ".join(r.value for r in roles), tokens.get(name, "(not on file)"))
-    console.print(table)
+        print(
+            f"  {name:<8} {', '.join(r.value for r in roles):<14} {tokens.get(name, '(not on file)')}  {display_name}"
+        )

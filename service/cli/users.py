@@ -39,8 +39,10 @@ def create(
 
 
 @users_app.command("token")
-def token(name: str = typer.Argument(..., help="User to issue a token for."),
-          label: str = typer.Option("", help="What the token is for.")) -> None:
+def token(
+    name: str = typer.Argument(..., help="User to issue a token for."),
+    label: str = typer.Option("", help="What the token is for."),
+) -> None:
     """Issue another API token for a user and print it (shown once)."""
     try:
         with unit_of_work(engine_for(get_settings().database_url)) as session:

@@ -47,10 +47,10 @@ def list_events(
     since: datetime | None = Query(None, description="Only events at or after this time (ISO 8601)."),
 ) -> PageView[AuditEventView]:
     """Audit events in chain order, filtered by product, actor or time."""
-    result = audit.list_events(session, actor, after=page.after, limit=page.limit, product=product, by=by,
-                               since=since)
+    result = audit.list_events(session, actor, after=page.after, limit=page.limit, product=product, by=by, since=since)
     return PageView(
-        items=[AuditEventView(**{**e.__dict__, "product": e.product_slug}) for e in result.items], next=result.next
+        items=[AuditEventView(**{**e.__dict__, "product": e.product_slug}) for e in result.items],
+        next=result.next,
     )
 
 

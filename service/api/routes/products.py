@@ -37,7 +37,9 @@ def publish_view(result: PublishResult, response: Response, product_slug: str | 
         else f"{kind} '{name}' is unchanged: version {number} already has this content"
     )
     return PublishView(
-        created=result.created, detail=detail, version=version_view(result.component, result.version, product_slug)
+        created=result.created,
+        detail=detail,
+        version=version_view(result.component, result.version, product_slug),
     )
 
 
@@ -57,7 +59,11 @@ def list_products(
 ) -> PageView[ProductSummary]:
     """List products, optionally by owner or risk tier."""
     result = products.list_products(
-        session, after=page.after, limit=page.limit, owner=owner, risk_tier=risk_tier.value if risk_tier else None
+        session,
+        after=page.after,
+        limit=page.limit,
+        owner=owner,
+        risk_tier=risk_tier.value if risk_tier else None,
     )
     return PageView(items=[product_summary(session, p) for p in result.items], next=result.next)
 
@@ -95,7 +101,11 @@ def put_links(slug: str, body: LinksUpdate, session: DbSession, actor: CurrentUs
     responses={201: {"description": "A new version was made."}},
 )
 def put_prompt(
-    slug: str, body: PromptPublish, session: DbSession, actor: CurrentUser, response: Response,
+    slug: str,
+    body: PromptPublish,
+    session: DbSession,
+    actor: CurrentUser,
+    response: Response,
     name: str = ComponentNamePath,
 ) -> PublishView:
     """Publish a prompt: 201 with a new version, 200 when unchanged."""
@@ -108,7 +118,11 @@ def put_prompt(
     responses={201: {"description": "A new version was made."}},
 )
 def put_suite(
-    slug: str, body: SuitePublish, session: DbSession, actor: CurrentUser, response: Response,
+    slug: str,
+    body: SuitePublish,
+    session: DbSession,
+    actor: CurrentUser,
+    response: Response,
     name: str = ComponentNamePath,
 ) -> PublishView:
     """Publish an eval suite: 201 with a new version, 200 when unchanged."""
@@ -126,26 +140,48 @@ def _add_owned_history(kind: ComponentKind, plural: str) -> None:
         c = component(session, slug, name)
         return version_view(c, get_version(session, c, c.head_number), slug)
 
-    @router.get(f"{base}/versions", summary=f"A {kind.value}'s versions, oldest first.",
-                name=f"list_{kind.value}_versions")
-    def list_versions(slug: str, name: str, session: DbSession, actor: CurrentUser,
-                      page: Paging) -> PageView[VersionSummary]:
+    @router.get(
+        f"{base}/versions",
+        summary=f"A {kind.value}'s versions, oldest first.",
+        name=f"list_{kind.value}_versions",
+    )
+    def list_versions(
+        slug: str, name: str, session: DbSession, actor: CurrentUser, page: Paging
+    ) -> PageView[VersionSummary]:
         result = history.list_versions(session, component(session, slug, name), after=page.after, limit=page.limit)
         return PageView(items=[version_summary(v) for v in result.items], next=result.next)
 
-    @router.get(f"{base}/versions/{{number}}", summary=f"One version of a {kind.value}, with its content.",
-                name=f"get_{kind.value}_version")
+    @router.get(
+        f"{base}/versions/{{number}}",
+        summary=f"One version of a {kind.value}, with its content.",
+        name=f"get_{kind.value}_version",
+    )
     def get_one(slug: str, name: str, number: int, session: DbSession, actor: CurrentUser) -> VersionView:
         c = component(session, slug, name)
         return version_view(c, get_version(session, c, number), slug)
 
-    @router.get(f"{base}/diff", summary=f"Unified diff between two versions of a {kind.value}.",
-                name=f"diff_{kind.value}", response_model_by_alias=True)
-    def diff(slug: str, name: str, session: DbSession, actor: CurrentUser,
-             from_: int = Query(alias="from"), to: int = Query()) -> DiffView:
+    @router.get(
+        f"{base}/diff",
+        summary=f"Unified diff between two versions of a {kind.value}.",
+        name=f"diff_{kind.value}",
+        response_model_by_alias=True,
+    )
+    def diff(
+        slug: str,
+        name: str,
+        session: DbSession,
+        actor: CurrentUser,
+        from_: int = Query(alias="from"),
+        to: int = Query(),
+    ) -> DiffView:
         c = component(session, slug, name)
-        return DiffView(kind=c.kind, name=c.name, from_version=from_, to_version=to,
-                        diff=history.diff_versions(session, c, from_, to))
+        return DiffView(
+            kind=c.kind,
+            name=c.name,
+            from_version=from_,
+            to_version=to,
+            diff=history.diff_versions(session, c, from_, to),
+        )
 
 
 _add_owned_history(ComponentKind.prompt, "prompts")

@@ -67,25 +67,40 @@ def _add_shared_routes(kind: ComponentKind, plural: str) -> None:
         c = find_shared(session, kind, slug)
         return version_view(c, get_version(session, c, c.head_number))
 
-    @router.get(f"{base}/versions", summary=f"A {kind.value}'s versions, oldest first.",
-                name=f"list_{kind.value}_versions")
+    @router.get(
+        f"{base}/versions",
+        summary=f"A {kind.value}'s versions, oldest first.",
+        name=f"list_{kind.value}_versions",
+    )
     def list_versions(slug: str, session: DbSession, actor: CurrentUser, page: Paging) -> PageView[VersionSummary]:
         result = history.list_versions(session, find_shared(session, kind, slug), after=page.after, limit=page.limit)
         return PageView(items=[version_summary(v) for v in result.items], next=result.next)
 
-    @router.get(f"{base}/versions/{{number}}", summary=f"One version of a {kind.value}, with its content.",
-                name=f"get_{kind.value}_version")
+    @router.get(
+        f"{base}/versions/{{number}}",
+        summary=f"One version of a {kind.value}, with its content.",
+        name=f"get_{kind.value}_version",
+    )
     def get_one(slug: str, number: int, session: DbSession, actor: CurrentUser) -> VersionView:
         c = find_shared(session, kind, slug)
         return version_view(c, get_version(session, c, number))
 
-    @router.get(f"{base}/diff", summary=f"Unified diff between two versions of a {kind.value}.",
-                name=f"diff_{kind.value}")
-    def diff(slug: str, session: DbSession, actor: CurrentUser,
-             from_: int = Query(alias="from"), to: int = Query()) -> DiffView:
+    @router.get(
+        f"{base}/diff",
+        summary=f"Unified diff between two versions of a {kind.value}.",
+        name=f"diff_{kind.value}",
+    )
+    def diff(
+        slug: str, session: DbSession, actor: CurrentUser, from_: int = Query(alias="from"), to: int = Query()
+    ) -> DiffView:
         c = find_shared(session, kind, slug)
-        return DiffView(kind=c.kind, name=c.name, from_version=from_, to_version=to,
-                        diff=history.diff_versions(session, c, from_, to))
+        return DiffView(
+            kind=c.kind,
+            name=c.name,
+            from_version=from_,
+            to_version=to,
+            diff=history.diff_versions(session, c, from_, to),
+        )
 
 
 _add_shared_routes(ComponentKind.document, "documents")

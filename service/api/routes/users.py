@@ -37,7 +37,9 @@ def my_tokens(session: DbSession, actor: CurrentUser) -> list[TokenView]:
 
 
 @router.post(
-    "/users/{name}/tokens", status_code=status.HTTP_201_CREATED, summary="Issue another token (self or admin)."
+    "/users/{name}/tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue another token (self or admin).",
 )
 def issue_token(name: str, session: DbSession, actor: CurrentUser, label: str = "") -> dict:
     """Issue another token (self or admin)."""

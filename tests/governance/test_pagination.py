@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from governance.errors import Invalid
+from governance.pagination import decode_cursor, encode_cursor, page_of
+
+
+@given(st.integers(min_value=0, max_value=2**62))
+def test_cursor_round_trips(after):
+    assert decode_cursor(encode_cursor(after)) == after
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "e30", encode_cursor(1)[:-2] + "!!", "eyJhZnRlciI6IC0xfQ"])
+def test_foreign_cursors_are_refused(cursor):
+    with pytest.raises(Invalid) as error:
+        decode_cursor(cursor)
+    assert error.value.problems[0].field == "cursor"
+
+
+def test_page_has_next_only_when_more_rows_exist():
+    assert page_of([1, 2, 3], 3, key=lambda x: x).next is None
+    page = page_of([1, 2, 3, 4], 3, key=lambda x: x)
+    assert page.items == [1, 2, 3] and decode_cursor(page.next) == 3

@@ -1,0 +1,130 @@
+"""The CLI: bootstrap users, seed the demo, and apply a steward.yaml to a live server over HTTP."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from governance import accounts
+from governance.models import Role
+from governance.schemas import UserCreate
+from service.app import create_app
+from service.cli import app as cli
+from service.database import make_engine, unit_of_work
+from service.migrate import upgrade
+from service.settings import PROJECT_ROOT, Settings, get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch) -> Settings:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("STEWARD_DATABASE_URL", url)
+    monkeypatch.setenv("STEWARD_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def test_db_upgrade_then_users_create_prints_a_working_token(env):
+    result = runner.invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["users", "create", "ada", "--role", "admin", "--role", "reviewer"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    with unit_of_work(make_engine(env.database_url)) as session:
+        assert accounts.authenticate(session, token).roles == ["admin", "reviewer"]
+    again = runner.invoke(cli, ["users", "create", "ada", "--role", "admin"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    bad = runner.invoke(cli, ["users", "create", "Not Valid", "--role", "admin"])
+    assert bad.exit_code == 2 and "name" in bad.output
+
+
+def test_demo_seeds_once_and_prints_the_same_tokens_again(env):
+    upgrade(env.database_url)
+    first = runner.invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Seeded" in first.output
+    tokens_file = env.var_dir / "demo-tokens.json"
+    assert tokens_file.stat().st_mode & 0o777 == 0o600
+    second = runner.invoke(cli, ["demo"])
+    assert second.exit_code == 0 and "Seeded" not in second.output
+    import json
+
+    tokens = json.loads(tokens_file.read_text())
+    assert set(tokens) >= {"ada", "olivia", "rita", "ravi", "ci-bot"}
+    assert tokens["olivia"] in second.output.replace("\n", "").replace(" ", "").replace("│", "")
+    with unit_of_work(make_engine(env.database_url)) as session:
+        assert accounts.authenticate(session, tokens["olivia"]).name == "olivia"
+
+
+@pytest.fixture
+def live_server(tmp_path: Path):
+    """The real app under uvicorn on a free loopback port, with one product owner."""
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    upgrade(url)
+    with unit_of_work(make_engine(url)) as session:
+        _, token = accounts.create_user(session, None, UserCreate(name="olivia", roles=[Role.product_owner]))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(Settings(database_url=url)), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", token
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_apply_publishes_once_then_reports_nothing_to_do(live_server, tmp_path):
+    server, token = live_server
+    bundle = tmp_path / "goal_coach"
+    shutil.copytree(PROJECT_ROOT / "prompts" / "goal_coach", bundle)
+    args = ["apply", "-f", str(bundle / "steward.yaml"), "--server", server, "--token", token]
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert "created" in first.output and "product goal-coach" in first.output
+    second = runner.invoke(cli, args)
+    assert second.exit_code == 0, second.output
+    assert "Nothing to do" in second.output and "created" not in second.output
+
+    policy = bundle / "documents" / "performance-management-policy.md"
+    policy.write_text(policy.read_text() + "\nA new clause.\n")
+    third = runner.invoke(cli, [*args, "-m", "Add a clause"])
+    assert third.exit_code == 0, third.output
+    assert "created" in third.output and "document performance-management-policy" in third.output
+    assert "1 change(s) applied" in third.output
+
+
+def test_apply_explains_refusals_and_bad_files(live_server, tmp_path):
+    server, token = live_server
+    bad = tmp_path / "steward.yaml"
+    bad.write_text("version: 1\nproduct:\n  slug: Bad Slug\n")
+    result = runner.invoke(cli, ["apply", "-f", str(bad), "--server", server, "--token", token])
+    assert result.exit_code == 2 and "product.slug" in result.output
+    refused = runner.invoke(
+        cli,
+        [
+            "apply",
+            "-f",
+            str(PROJECT_ROOT / "prompts/goal_coach/steward.yaml"),
+            "--server",
+            server,
+            "--token",
+            "stw_wrong",
+        ],
+    )
+    assert refused.exit_code == 1 and "401" in refused.output
