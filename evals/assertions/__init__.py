@@ -1,0 +1,26 @@
+"""Assertions, registered by name; importing this package registers all the built-in ones."""
+
+from evals.assertions import metrics, rubric, safety, structured, text  # noqa: F401  (registration)
+from evals.assertions.registry import (
+    ArgError,
+    AssertionContext,
+    AssertionDef,
+    Judge,
+    Verdict,
+    all_assertions,
+    assertion,
+    assertion_names,
+    get_assertion,
+)
+
+__all__ = [
+    "ArgError",
+    "AssertionContext",
+    "AssertionDef",
+    "Judge",
+    "Verdict",
+    "all_assertions",
+    "assertion",
+    "assertion_names",
+    "get_assertion",
+]

@@ -1,0 +1,166 @@
+"""The assertion registry: each assertion is a small function registered by name.
+
+An assertion takes the model output, its prepared arguments and a context (latency, cost, a judge)
+and returns a :class:`Verdict` that says why it passed or failed. Arguments are checked and prepared
+once when a suite is parsed (a bad regex is a suite error, not a failure at run time), so the hot
+path only calls the function.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What an assertion concluded.
+
+    Attributes:
+        passed: Whether the output met the assertion.
+        score: 0..1; 1 or 0 for yes/no assertions, the measured value for scored ones.
+        reason: Why, in words a reviewer can act on.
+    """
+
+    passed: bool
+    score: float
+    reason: str
+
+
+class ArgError(ValueError):
+    """An assertion's arguments are unusable; ``field`` names the offending key (e.g. ``value``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class Judge(Protocol):
+    """Grades an output against a rubric with a model; used by ``llm-rubric``."""
+
+    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, Any], spec: Any) -> Verdict: ...
+
+
+@dataclass(slots=True)
+class AssertionContext:
+    """What an assertion may look at besides the output.
+
+    Attributes:
+        latency_ms: How long the model call took (the original call's, for a cached answer).
+        cost_usd: What the model call cost, or None when the price is unknown.
+        vars: The case's template variables.
+        judge: The judge for model-graded assertions, or None when none is configured.
+    """
+
+    latency_ms: float | None = None
+    cost_usd: float | None = None
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    judge: Judge | None = None
+
+
+CheckFn = Callable[[str, Any, AssertionContext], "Verdict | Awaitable[Verdict]"]
+PrepareFn = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionDef:
+    """A registered assertion.
+
+    Attributes:
+        name: The ``type`` suites use.
+        check: The function that grades an output.
+        prepare: Checks and pre-compiles the assertion's arguments from its spec; raises ArgError.
+        is_async: Whether ``check`` must be awaited (model-graded assertions).
+        threshold: What ``threshold`` means for it: ``none`` (not allowed), ``unit`` (a score
+            between 0 and 1) or ``positive`` (a limit >= 0, such as milliseconds or dollars; required).
+        description: One line for the docs and the schema.
+    """
+
+    name: str
+    check: CheckFn
+    prepare: PrepareFn
+    is_async: bool
+    threshold: str
+    description: str
+
+
+_REGISTRY: dict[str, AssertionDef] = {}
+
+
+def _value_as_is(spec: Any) -> Any:
+    return spec.value
+
+
+def assertion(
+    name: str,
+    *,
+    prepare: PrepareFn | None = None,
+    negation: str | None = None,
+    threshold: str = "none",
+) -> Callable[[CheckFn], CheckFn]:
+    """Register an assertion under ``name`` (and its negation under ``negation`` if given).
+
+    Args:
+        name: The ``type`` a suite uses, e.g. ``contains``.
+        prepare: Validates and prepares arguments once at parse time; defaults to ``spec.value``.
+        negation: Also register the inverted assertion under this name, e.g. ``not-contains``.
+            The reason stays the same statement of fact; only the outcome flips.
+        threshold: ``none``, ``unit`` (0..1 score threshold) or ``positive`` (a required limit >= 0);
+            ``prepare`` receives the spec and folds the threshold into the prepared arguments.
+
+    Returns:
+        The decorator, which returns the function unchanged.
+    """
+
+    def register(fn: CheckFn) -> CheckFn:
+        is_async = inspect.iscoroutinefunction(fn)
+        doc = (inspect.getdoc(fn) or "").split("\n", 1)[0]
+        _add(AssertionDef(name, fn, prepare or _value_as_is, is_async, threshold, doc))
+        if negation is not None:
+            _add(
+                AssertionDef(
+                    negation, _negate(fn, is_async), prepare or _value_as_is, is_async, threshold, f"Not: {doc}"
+                )
+            )
+        return fn
+
+    return register
+
+
+def _add(definition: AssertionDef) -> None:
+    if definition.name in _REGISTRY:
+        raise ValueError(f"assertion {definition.name!r} is registered twice")
+    _REGISTRY[definition.name] = definition
+
+
+def _negate(fn: CheckFn, is_async: bool) -> CheckFn:
+    if is_async:
+
+        async def negated_async(output: str, args: Any, ctx: AssertionContext) -> Verdict:
+            verdict = await fn(output, args, ctx)  # type: ignore[misc]
+            return Verdict(not verdict.passed, 1.0 - verdict.score, verdict.reason)
+
+        return negated_async
+
+    def negated(output: str, args: Any, ctx: AssertionContext) -> Verdict:
+        verdict = fn(output, args, ctx)
+        return Verdict(not verdict.passed, 1.0 - verdict.score, verdict.reason)  # type: ignore[union-attr]
+
+    return negated
+
+
+def get_assertion(name: str) -> AssertionDef | None:
+    """The registered assertion called ``name``, or None."""
+    return _REGISTRY.get(name)
+
+
+def assertion_names() -> list[str]:
+    """Every registered assertion name, sorted."""
+    return sorted(_REGISTRY)
+
+
+def all_assertions() -> Mapping[str, AssertionDef]:
+    """The registry itself, read-only by convention (for docs and the schema)."""
+    return _REGISTRY

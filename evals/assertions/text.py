@@ -1,0 +1,223 @@
+"""String assertions: equality, substrings, prefixes, regular expressions, length, similarity."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """``text`` in quotes, shortened with an ellipsis so reasons stay one line."""
+    text = text.replace("\n", " ")
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _string_value(spec: Any) -> str:
+    if not isinstance(spec.value, str) or spec.value == "":
+        raise ArgError("value", f"'{spec.type}' needs a non-empty string value")
+    return spec.value
+
+
+def _string_list(spec: Any) -> list[str]:
+    value = spec.value
+    if isinstance(value, str) or not isinstance(value, list) or not value:
+        raise ArgError("value", f"'{spec.type}' needs a non-empty list of strings as value")
+    if not all(isinstance(item, str) and item for item in value):
+        raise ArgError("value", f"'{spec.type}' needs every item of value to be a non-empty string")
+    return list(value)
+
+
+def _lower_list(spec: Any) -> list[str]:
+    return [item.lower() for item in _string_list(spec)]
+
+
+def _equals_value(spec: Any) -> Any:
+    if spec.value is None:
+        raise ArgError("value", "'equals' needs a value")
+    return spec.value
+
+
+@assertion("equals", prepare=_equals_value, negation="not-equals")
+def equals(output: str, expected: Any, ctx: AssertionContext) -> Verdict:
+    """The output equals the value exactly (a mapping or list value is compared as parsed JSON)."""
+    if isinstance(expected, (dict, list)):
+        try:
+            parsed = json.loads(output)
+        except ValueError:
+            return Verdict(False, 0.0, "output is not JSON, so it cannot equal the expected object")
+        same = parsed == expected
+        return Verdict(
+            same,
+            float(same),
+            "output JSON equals the expected object" if same else "output JSON differs from the expected object",
+        )
+    same = output == str(expected)
+    if same:
+        return Verdict(True, 1.0, f"output equals {quote(str(expected))}")
+    return Verdict(False, 0.0, f"output {quote(output)} differs from {quote(str(expected))}")
+
+
+@assertion("contains", prepare=_string_value, negation="not-contains")
+def contains(output: str, needle: str, ctx: AssertionContext) -> Verdict:
+    """The output contains the value (case-sensitive)."""
+    if needle in output:
+        return Verdict(True, 1.0, f"output contains {quote(needle)}")
+    return Verdict(False, 0.0, f"output does not contain {quote(needle)}")
+
+
+def _lower_value(spec: Any) -> str:
+    return _string_value(spec).lower()
+
+
+@assertion("icontains", prepare=_lower_value, negation="not-icontains")
+def icontains(output: str, needle: str, ctx: AssertionContext) -> Verdict:
+    """The output contains the value, ignoring case."""
+    if needle in output.lower():
+        return Verdict(True, 1.0, f"output contains {quote(needle)} (ignoring case)")
+    return Verdict(False, 0.0, f"output does not contain {quote(needle)} (ignoring case)")
+
+
+def _any_of(haystack: str, needles: list[str], suffix: str) -> Verdict:
+    found = [n for n in needles if n in haystack]
+    if found:
+        return Verdict(True, 1.0, f"output contains {quote(found[0])}{suffix}")
+    listed = ", ".join(quote(n, 30) for n in needles)
+    return Verdict(False, 0.0, f"output contains none of {listed}{suffix}")
+
+
+def _all_of(haystack: str, needles: list[str], suffix: str) -> Verdict:
+    missing = [n for n in needles if n not in haystack]
+    if not missing:
+        return Verdict(True, 1.0, f"output contains all {len(needles)} values{suffix}")
+    listed = ", ".join(quote(n, 30) for n in missing)
+    score = 1.0 - len(missing) / len(needles)
+    return Verdict(False, score, f"output lacks {listed}{suffix}")
+
+
+@assertion("contains-any", prepare=_string_list, negation="not-contains-any")
+def contains_any(output: str, needles: list[str], ctx: AssertionContext) -> Verdict:
+    """The output contains at least one of the values (case-sensitive)."""
+    return _any_of(output, needles, "")
+
+
+@assertion("contains-all", prepare=_string_list, negation="not-contains-all")
+def contains_all(output: str, needles: list[str], ctx: AssertionContext) -> Verdict:
+    """The output contains every one of the values (case-sensitive)."""
+    return _all_of(output, needles, "")
+
+
+@assertion("icontains-any", prepare=_lower_list, negation="not-icontains-any")
+def icontains_any(output: str, needles: list[str], ctx: AssertionContext) -> Verdict:
+    """The output contains at least one of the values, ignoring case."""
+    return _any_of(output.lower(), needles, " (ignoring case)")
+
+
+@assertion("icontains-all", prepare=_lower_list, negation="not-icontains-all")
+def icontains_all(output: str, needles: list[str], ctx: AssertionContext) -> Verdict:
+    """The output contains every one of the values, ignoring case."""
+    return _all_of(output.lower(), needles, " (ignoring case)")
+
+
+@assertion("starts-with", prepare=_string_value, negation="not-starts-with")
+def starts_with(output: str, prefix: str, ctx: AssertionContext) -> Verdict:
+    """The output starts with the value (leading whitespace ignored)."""
+    if output.lstrip().startswith(prefix):
+        return Verdict(True, 1.0, f"output starts with {quote(prefix)}")
+    return Verdict(False, 0.0, f"output starts with {quote(output.lstrip()[: len(prefix) + 10])}, not {quote(prefix)}")
+
+
+def _compile_regex(spec: Any) -> re.Pattern[str]:
+    pattern = _string_value(spec)
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ArgError("value", f"invalid regular expression {pattern!r}: {exc}") from exc
+
+
+@assertion("regex", prepare=_compile_regex, negation="not-regex")
+def regex(output: str, pattern: re.Pattern[str], ctx: AssertionContext) -> Verdict:
+    """The output matches the regular expression (Python syntax, searched anywhere)."""
+    match = pattern.search(output)
+    if match:
+        return Verdict(True, 1.0, f"/{pattern.pattern}/ matches {quote(match.group(0))}")
+    return Verdict(False, 0.0, f"/{pattern.pattern}/ matches nowhere in the output")
+
+
+@dataclass(frozen=True, slots=True)
+class LengthBounds:
+    """Prepared arguments of ``length``."""
+
+    min: int | None
+    max: int | None
+    unit: str
+
+
+def _length_bounds(spec: Any) -> LengthBounds:
+    value = spec.value
+    if not isinstance(value, dict):
+        raise ArgError("value", "'length' needs value: {min: N, max: N, unit: chars|words}")
+    unknown = set(value) - {"min", "max", "unit"}
+    if unknown:
+        raise ArgError("value", f"'length' does not know {', '.join(sorted(unknown))}")
+    low, high, unit = value.get("min"), value.get("max"), value.get("unit", "chars")
+    if unit not in ("chars", "words"):
+        raise ArgError("value", f"'length' unit must be chars or words, not {unit!r}")
+    for bound in (low, high):
+        if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool) or bound < 0):
+            raise ArgError("value", "'length' min and max must be whole numbers >= 0")
+    if low is None and high is None:
+        raise ArgError("value", "'length' needs min, max or both")
+    if low is not None and high is not None and low > high:
+        raise ArgError("value", f"'length' min {low} is above max {high}")
+    return LengthBounds(low, high, unit)
+
+
+@assertion("length")
+def length(output: str, bounds: LengthBounds, ctx: AssertionContext) -> Verdict:
+    """The output's length in chars or words lies within min and max (inclusive)."""
+    size = len(output.split()) if bounds.unit == "words" else len(output)
+    if bounds.min is not None and size < bounds.min:
+        return Verdict(False, 0.0, f"output has {size} {bounds.unit}, fewer than the minimum {bounds.min}")
+    if bounds.max is not None and size > bounds.max:
+        return Verdict(False, 0.0, f"output has {size} {bounds.unit}, more than the maximum {bounds.max}")
+    return Verdict(True, 1.0, f"output has {size} {bounds.unit}, within bounds")
+
+
+_SPACES = re.compile(r"\s+")
+DEFAULT_SIMILARITY = 0.75
+
+
+def _normalise(text: str) -> str:
+    return _SPACES.sub(" ", text.lower()).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarArgs:
+    """Prepared arguments of ``similar``."""
+
+    references: list[str]
+    threshold: float
+
+
+def _references(spec: Any) -> SimilarArgs:
+    value = spec.value
+    refs = [value] if isinstance(value, str) else value
+    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
+        raise ArgError("value", "'similar' needs a reference string (or a list of them) as value")
+    threshold = DEFAULT_SIMILARITY if spec.threshold is None else spec.threshold
+    return SimilarArgs([_normalise(r) for r in refs], threshold)
+
+
+@assertion("similar", prepare=_references, negation="not-similar", threshold="unit")
+def similar(output: str, args: SimilarArgs, ctx: AssertionContext) -> Verdict:
+    """The output is similar to a reference: rapidfuzz ratio of normalised text >= threshold (0.75)."""
+    text = _normalise(output)
+    best = max(fuzz.ratio(text, ref) / 100.0 for ref in args.references)
+    passed = best >= args.threshold
+    return Verdict(passed, best, f"similarity {best:.2f} to the closest reference (threshold {args.threshold:.2f})")

@@ -1,0 +1,151 @@
+"""``openai:<model>``: OpenAI and any OpenAI-compatible endpoint (Azure OpenAI, vLLM, Ollama) via the SDK.
+
+The SDK is imported on the first call, so a run answered from the cache never pays its import.
+The SDK's own retries are off: the runner retries with backoff, jitter and Retry-After, and rate
+limits, the same way for every provider. Requests go through ``AsyncOpenAI.post`` with the raw
+response: the typed ``chat.completions.create`` path transforms parameters and builds response
+models per call, which cost about 2 ms of CPU each, more than everything else in a case together.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from evals.providers.base import ChatRequest, Completion, ProviderError, ProviderSetupError, provider
+from evals.providers.config import ProviderConfig
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date), if any."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000.0)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+        return None if parsed is None else max(0.0, parsed.timestamp() - time.time())
+
+
+class OpenAIProvider:
+    """Chat completions through ``openai.AsyncOpenAI`` on its aiohttp transport, one client per run."""
+
+    name = "openai"
+    offline = False
+    cacheable = True
+
+    def __init__(self, model: str, config: ProviderConfig) -> None:
+        self.model = model
+        self._config = config
+        self._client: Any = None
+        self._sdk: Any = None
+        self._response_type: Any = None
+
+    def _connect(self) -> Any:
+        try:
+            import openai
+        except ImportError:
+            raise ProviderSetupError(
+                "the openai provider needs the openai package: pip install 'openai[aiohttp]'"
+            ) from None
+        try:
+            import httpx2 as http_lib  # the SDK's HTTP library in openai 3.x
+        except ImportError:
+            import httpx as http_lib
+        http_client = None
+        if hasattr(openai, "DefaultAioHttpClient"):
+            try:
+                http_client = openai.DefaultAioHttpClient(timeout=self._config.timeout_s)
+            except RuntimeError:
+                http_client = None  # aiohttp extra not installed: the SDK's default transport still works
+        key = self._config.openai_api_key
+        try:
+            self._client = openai.AsyncOpenAI(
+                api_key=key.get_secret_value() if key is not None else None,
+                base_url=self._config.openai_base_url,
+                timeout=self._config.timeout_s,
+                max_retries=0,
+                http_client=http_client,
+            )
+        except openai.OpenAIError as exc:
+            raise ProviderSetupError(
+                f"the openai provider cannot start: {exc} (give an API key in the configuration or OPENAI_API_KEY)"
+            ) from None
+        self._sdk = openai
+        self._response_type = http_lib.Response
+        return self._client
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """Make one chat completion; failures become ProviderError with ``retryable`` set."""
+        client = self._client or self._connect()
+        body: dict[str, Any] = {"model": self.model, "messages": request.messages}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            body["max_tokens"] = request.max_tokens
+        if request.seed is not None:
+            body["seed"] = request.seed
+        sdk = self._sdk
+        try:
+            response = await client.post("/chat/completions", body=body, cast_to=self._response_type)
+        except sdk.APITimeoutError:
+            raise ProviderError(f"timed out after {self._config.timeout_s:g} s", retryable=True) from None
+        except sdk.APIConnectionError as exc:
+            raise ProviderError(f"connection failed: {exc}", retryable=True) from None
+        except sdk.APIStatusError as exc:
+            status = exc.status_code
+            retryable = status == 429 or status >= 500 or status in (408, 409)
+            retry_after = parse_retry_after(exc.response.headers) if retryable else None
+            detail = _error_detail(exc)
+            raise ProviderError(
+                f"HTTP {status}: {detail}", retryable=retryable, retry_after=retry_after, status=status
+            ) from None
+        return self._completion(response.content)
+
+    def _completion(self, content: bytes) -> Completion:
+        try:
+            data = json.loads(content)
+            text = data["choices"][0]["message"]["content"]
+            if not isinstance(text, str):
+                raise TypeError(f"message content is {type(text).__name__}, not text")
+            usage = data.get("usage") or {}
+            prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            completion_tokens = int(usage.get("completion_tokens") or 0)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            snippet = content[:120].decode("utf-8", "replace")
+            raise ProviderError(f"malformed response body ({exc}): {snippet!r}", retryable=False) from None
+        cost = self._config.cost_of(self.model, prompt_tokens, completion_tokens)
+        return Completion(text, prompt_tokens, completion_tokens, cost)
+
+    async def aclose(self) -> None:
+        """Close the client and its connection pool."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+def _error_detail(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and inner.get("message"):
+            return str(inner["message"])[:300]
+    return str(getattr(exc, "message", exc))[:300]
+
+
+@provider("openai")
+def create_openai(model: str | None, config: ProviderConfig, *, scripted: Mapping[str, str]) -> OpenAIProvider:
+    """The OpenAI provider; needs a model name (``openai:<model>`` or the suite's ``model.name``)."""
+    if not model:
+        raise ProviderSetupError("the openai provider needs a model: use openai:<model> or set model.name")
+    return OpenAIProvider(model, config)

@@ -1,0 +1,122 @@
+"""The suite format (version 1): what a suite document holds, as pydantic models.
+
+The contract is ``shared_suite_spec.md``; fields may be added here, never renamed. Parsing and the
+checks that need the assertion and provider registries live in :mod:`evals.suite_loader`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+SUITE_FORMAT_VERSION = 1
+
+UNPREPARED: Any = object()
+"""Marks an assertion whose arguments have not been prepared (a Suite built without parse_suite)."""
+
+
+class _Strict(BaseModel):
+    # a misspelt key ("assert:" for "asserts:") must be an error, not silently ignored
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class AssertSpec(_Strict):
+    """One assertion on a case's output."""
+
+    type: str = Field(description="Registered assertion name, e.g. contains, llm-rubric, not-regex.")
+    value: Any = Field(default=None, description="The assertion's argument: a string, list, schema or mapping.")
+    threshold: float | None = Field(
+        default=None,
+        description="Per-assertion threshold: minimum score 0..1 for scored assertions (similar, "
+        "llm-rubric); the limit in ms for latency, in USD for cost.",
+    )
+    weight: float = Field(
+        default=1.0, ge=0, description="Weight in the case score; 0 makes the assertion informational."
+    )
+    metric: str | None = Field(default=None, description="Optional label shown in reports.")
+    provider: str | None = Field(
+        default=None, description="Judge provider for llm-rubric on this assertion, e.g. openai:gpt-4o."
+    )
+
+    _prepared: Any = PrivateAttr(default=UNPREPARED)
+
+
+class MessageTemplate(_Strict):
+    """One chat message whose content is a Jinja2 template; ``{{ prompt }}`` is the rendered prompt."""
+
+    role: Literal["system", "user", "assistant", "developer"] = Field(description="Chat role.")
+    content: str = Field(description="Jinja2 template of the message content.")
+
+
+class ModelSpec(_Strict):
+    """Model defaults for the suite; a run may override the provider and model name."""
+
+    provider: str = Field(default="offline", description="offline | openai | openai:<model> shorthand.")
+    name: str | None = Field(default=None, description="Model name, e.g. gpt-4o-mini.")
+    temperature: float | None = Field(default=None, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int | None = Field(default=None, gt=0, description="Maximum tokens in the answer.")
+    seed: int | None = Field(default=None, description="Sampling seed, for providers that honour it.")
+
+
+class Defaults(_Strict):
+    """What every case gets: vars (a case's own vars win) and asserts (appended to the case's)."""
+
+    vars: dict[str, Any] = Field(default_factory=dict, description="Template vars for every case.")
+    asserts: list[AssertSpec] = Field(default_factory=list, description="Assertions appended to every case.")
+
+
+class Threshold(_Strict):
+    """When the suite as a whole passes."""
+
+    pass_rate: float = Field(default=1.0, ge=0, le=1, description="Minimum weighted pass rate of the suite (0..1).")
+
+
+class Case(_Strict):
+    """One scenario: template vars in, assertions on the answer."""
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[^\s]+$", description="Unique id in the suite.")
+    description: str = Field(default="", description="What the case shows.")
+    vars: dict[str, Any] = Field(default_factory=dict, description="Template vars of this case.")
+    asserts: list[AssertSpec] = Field(default_factory=list, description="Assertions on the output.")
+    tags: list[str] = Field(default_factory=list, description="Free labels for filtering and reports.")
+    weight: float = Field(default=1.0, ge=0, description="Weight of the case in the suite pass rate.")
+    repeat: int = Field(default=1, ge=1, le=100, description="Run the case K times; pass rate per case.")
+    required: bool = Field(default=False, description="Must pass (every repeat) regardless of the pass rate.")
+    threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Pass when the weighted assertion score reaches this, instead of every assertion passing.",
+    )
+    offline_output: str | None = Field(default=None, description="What the offline provider answers.")
+
+
+class Suite(_Strict):
+    """An eval suite: a prompt, model defaults, cases with assertions, and a threshold."""
+
+    version: Literal[1] = Field(description="Suite format version; 1.")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=200, description="Suite name.")
+    description: str = Field(default="", description="What this suite proves.")
+    prompt: str = Field(
+        min_length=1, description="Prompt name of the product, or a template file relative to the suite file."
+    )
+    system: str | None = Field(default=None, description="Template of a system message (simple form).")
+    messages: list[MessageTemplate] | None = Field(
+        default=None, min_length=1, description="Chat form; without it: [system (if any), user: prompt]."
+    )
+    model: ModelSpec = Field(default_factory=ModelSpec, description="Model defaults.")
+    vars: dict[str, Any] = Field(default_factory=dict, description="Suite-level template vars.")
+    defaults: Defaults = Field(default_factory=Defaults, description="Vars and asserts for every case.")
+    threshold: Threshold = Field(default_factory=Threshold, description="When the suite passes.")
+    offline_fixtures: str | None = Field(
+        default=None, description="YAML/JSON file (relative to the suite) mapping case id -> offline output."
+    )
+    cases: list[Case] = Field(min_length=1, description="The cases.")
+
+    _fixture_outputs: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def fixture_outputs(self) -> dict[str, str]:
+        """Offline outputs loaded from ``offline_fixtures``, by case id."""
+        return self._fixture_outputs

@@ -1,0 +1,249 @@
+"""Parsing suites: YAML or JSON in, a checked :class:`Suite` out, or a SuiteError with every problem.
+
+Besides pydantic's shape checks this applies the rules that need the registries: assertion types
+and their arguments (regexes compile, schemas are valid, thresholds are in range), provider names,
+unique case ids, and offline fixtures that name real cases.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from evals.assertions import ArgError, assertion_names, get_assertion
+from evals.providers import parse_provider_spec, provider_names
+from evals.suite import AssertSpec, Suite
+from evals.suite_errors import SuiteError, SuiteErrorDetail
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """``("cases", 2, "asserts", 0, "value")`` -> ``cases[2].asserts[0].value``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _case_id(data: Any, loc: Sequence[str | int]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int) and isinstance(data, Mapping):
+        cases = data.get("cases")
+        if isinstance(cases, list) and 0 <= loc[1] < len(cases) and isinstance(cases[loc[1]], Mapping):
+            case_id = cases[loc[1]].get("id")
+            return str(case_id) if case_id is not None else None
+    return None
+
+
+def _pydantic_message(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown field {err['loc'][-1]!r}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "literal_error" and err["loc"] == ("version",):
+        return f"unsupported suite format version {err.get('input')!r}; this engine reads version 1"
+    return str(err["msg"])
+
+
+def _check_assert(spec: AssertSpec, loc: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    definition = get_assertion(spec.type)
+    if definition is None:
+        names = assertion_names()
+        hint = ", ".join(n for n in names if n[:3] == spec.type[:3]) or ", ".join(names[:8]) + ", …"
+        return [((*loc, "type"), f"unknown assertion {spec.type!r} (did you mean: {hint})")]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if spec.threshold is not None:
+        if definition.threshold == "none":
+            problems.append(((*loc, "threshold"), f"'{spec.type}' takes no threshold"))
+        elif definition.threshold == "unit" and not 0.0 <= spec.threshold <= 1.0:
+            problems.append(((*loc, "threshold"), f"threshold {spec.threshold} is out of range 0..1"))
+        elif definition.threshold == "positive" and spec.threshold < 0:
+            problems.append(((*loc, "threshold"), f"threshold {spec.threshold} must be >= 0"))
+    if spec.provider is not None:
+        if spec.type != "llm-rubric":
+            problems.append(((*loc, "provider"), f"'{spec.type}' takes no provider"))
+        else:
+            problems.extend(((*loc, "provider"), msg) for msg in _provider_problems(spec.provider))
+    try:
+        spec._prepared = definition.prepare(spec)
+    except ArgError as exc:
+        problems.append(((*loc, exc.field), str(exc)))
+    return problems
+
+
+def _provider_problems(spec: str) -> list[str]:
+    try:
+        name, _ = parse_provider_spec(spec)
+    except ValueError as exc:
+        return [str(exc)]
+    if name not in provider_names():
+        return [f"unknown provider {name!r}; known: {', '.join(provider_names())}"]
+    return []
+
+
+def _semantic_problems(suite: Suite) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems.extend((("model", "provider"), msg) for msg in _provider_problems(suite.model.provider))
+    for j, spec in enumerate(suite.defaults.asserts):
+        problems.extend(_check_assert(spec, ("defaults", "asserts", j)))
+    seen: dict[str, int] = {}
+    for i, case in enumerate(suite.cases):
+        if case.id in seen:
+            problems.append((("cases", i, "id"), f"duplicate case id {case.id!r} (first at cases[{seen[case.id]}])"))
+        else:
+            seen[case.id] = i
+        for j, spec in enumerate(case.asserts):
+            problems.extend(_check_assert(spec, ("cases", i, "asserts", j)))
+        if not case.asserts and not suite.defaults.asserts:
+            problems.append((("cases", i, "asserts"), "case has no assertions, so it could never fail"))
+    return problems
+
+
+def _line_finder(text: str | None):
+    """A function from a path to its 1-based line in ``text`` (YAML, or JSON which is YAML too)."""
+    root = None
+    if text is not None:
+        try:
+            root = yaml.compose(text, Loader=_Loader)
+        except yaml.YAMLError:
+            root = None
+
+    def line_of(loc: Sequence[str | int]) -> int | None:
+        node = root
+        if node is None:
+            return None
+        found = node.start_mark.line + 1
+        for part in loc:
+            child = None
+            if isinstance(node, yaml.MappingNode):
+                for key, val in node.value:
+                    if key.value == part:
+                        # a scalar's own line is its key's; a nested block's is where it starts
+                        child = val
+                        found = key.start_mark.line + 1
+                        break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                child = node.value[part]
+                found = child.start_mark.line + 1
+            if child is None:
+                break
+            node = child
+        return found
+
+    return line_of
+
+
+def _error(source: str, data: Any, problems, text: str | None) -> SuiteError:
+    line_of = _line_finder(text)
+    details = [
+        SuiteErrorDetail(path=format_path(loc), case_id=_case_id(data, loc), message=msg, line=line_of(loc))
+        for loc, msg in problems
+    ]
+    return SuiteError(source, details)
+
+
+def parse_suite(
+    data: Mapping[str, Any], *, source: str = "<suite>", base_dir: Path | None = None, text: str | None = None
+) -> Suite:
+    """Check a suite document and build a :class:`Suite`.
+
+    Args:
+        data: The document, as parsed from YAML or JSON.
+        source: The name errors are reported under (a file name).
+        base_dir: Folder that relative paths in the suite (``offline_fixtures``) are resolved against;
+            the current folder when None.
+        text: The document's source text, used only to give errors line numbers.
+
+    Returns:
+        The suite, with every assertion's arguments prepared.
+
+    Raises:
+        SuiteError: Every problem found, each with its path, case id and (given ``text``) line.
+    """
+    if not isinstance(data, Mapping):
+        raise SuiteError(source, [SuiteErrorDetail("", None, "a suite must be a mapping at the top level", 1)])
+    try:
+        suite = Suite.model_validate(data)
+    except ValidationError as exc:
+        problems = [(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
+        raise _error(source, data, problems, text) from None
+    problems = _semantic_problems(suite)
+    if suite.offline_fixtures and not problems:
+        problems = _load_fixtures(suite, base_dir or Path.cwd())
+    if problems:
+        raise _error(source, data, problems, text)
+    return suite
+
+
+def _load_fixtures(suite: Suite, base_dir: Path) -> list[tuple[tuple[str | int, ...], str]]:
+    path = base_dir / str(suite.offline_fixtures)
+    loc: tuple[str | int, ...] = ("offline_fixtures",)
+    try:
+        fixtures = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, yaml.YAMLError) as exc:
+        return [(loc, f"cannot read offline fixtures {path}: {exc}")]
+    if not isinstance(fixtures, Mapping) or not all(isinstance(v, str) for v in fixtures.values()):
+        return [(loc, f"offline fixtures {path} must map case ids to output strings")]
+    known = {case.id for case in suite.cases}
+    unknown = sorted(str(k) for k in fixtures if str(k) not in known)
+    if unknown:
+        return [(loc, f"offline fixtures {path} name unknown cases: {', '.join(unknown)}")]
+    suite._fixture_outputs = {str(k): v for k, v in fixtures.items()}
+    return []
+
+
+def read_document(path: Path) -> tuple[Any, str]:
+    """Read a YAML or JSON file; returns the data and its text.
+
+    Raises:
+        SuiteError: The file cannot be read or is not valid YAML/JSON (with the line of the problem).
+    """
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SuiteError(source, [SuiteErrorDetail("", None, f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text), text
+        return yaml.load(text, Loader=_Loader), text
+    except json.JSONDecodeError as exc:
+        raise SuiteError(source, [SuiteErrorDetail("", None, f"invalid JSON: {exc.msg}", exc.lineno)]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SuiteError(source, [SuiteErrorDetail("", None, f"invalid YAML: {problem}", line)]) from None
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Load and check a suite file (YAML, or JSON by its ``.json`` suffix).
+
+    Args:
+        path: The suite file; relative paths inside it are resolved against its folder.
+
+    Raises:
+        SuiteError: The file is unreadable or invalid; errors carry line numbers.
+    """
+    path = Path(path)
+    data, text = read_document(path)
+    return parse_suite(data, source=str(path), base_dir=path.parent, text=text)
+
+
+def suite_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the suite format, for editors; assertion types and providers are enumerated."""
+    schema = Suite.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Steward eval suite"
+    assert_type = schema["$defs"]["AssertSpec"]["properties"]["type"]
+    assert_type["enum"] = assertion_names()
+    return schema
