@@ -21,7 +21,7 @@ def serve(
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
-    console.print(f"Steward is serving at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    print(f"Steward is serving at http://{host}:{port}  (API docs: http://{host}:{port}/docs)", flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
