@@ -25,6 +25,7 @@ from governance.permissions import (
     require_shared_owner,
 )
 from governance.products import get_product
+from governance.releases import on_component_published
 from governance.repositories import components as components_repo
 from governance.schemas import DocumentPublish, ProcessPublish, PromptPublish, SuitePublish
 from governance.suites import validate_suite_spec
@@ -132,11 +133,21 @@ def _publish(
     return PublishResult(component=component, version=version, created=True)
 
 
+def _released(session: Session, actor: User, result: PublishResult, product: Product | None) -> PublishResult:
+    """A new head changes what products are made of: cut their releases in this same transaction."""
+    if result.created:
+        on_component_published(session, actor, result.component, result.version, product=product)
+    return result
+
+
 def publish_prompt(session: Session, actor: User, product_slug: str, name: str, data: PromptPublish) -> PublishResult:
     product = get_product(session, product_slug)
     require_product_publisher(actor, product, action="publishing a prompt")
     component = _get_or_create(session, kind=ComponentKind.prompt, product_id=product.id, name=name)
-    return _publish(session, actor, component, canonical.prompt_content(data), data.message, product_slug=product.slug)
+    result = _publish(
+        session, actor, component, canonical.prompt_content(data), data.message, product_slug=product.slug
+    )
+    return _released(session, actor, result, product)
 
 
 def publish_suite(session: Session, actor: User, product_slug: str, name: str, data: SuitePublish) -> PublishResult:
@@ -144,7 +155,8 @@ def publish_suite(session: Session, actor: User, product_slug: str, name: str, d
     require_product_publisher(actor, product, action="publishing a suite")
     validate_suite_spec(data.spec, name)
     component = _get_or_create(session, kind=ComponentKind.suite, product_id=product.id, name=name)
-    return _publish(session, actor, component, canonical.suite_content(data), data.message, product_slug=product.slug)
+    result = _publish(session, actor, component, canonical.suite_content(data), data.message, product_slug=product.slug)
+    return _released(session, actor, result, product)
 
 
 def _shared_for_publish(
@@ -186,7 +198,8 @@ def _named_user(session: Session, name: str) -> User:
 
 def publish_document(session: Session, actor: User, slug: str, data: DocumentPublish) -> PublishResult:
     component = _shared_for_publish(session, actor, ComponentKind.document, slug, data.owner)
-    return _publish(session, actor, component, canonical.document_content(data), data.message, product_slug=None)
+    result = _publish(session, actor, component, canonical.document_content(data), data.message, product_slug=None)
+    return _released(session, actor, result, None)
 
 
 def publish_process(session: Session, actor: User, slug: str, data: ProcessPublish) -> PublishResult:
@@ -203,7 +216,7 @@ def publish_process(session: Session, actor: User, slug: str, data: ProcessPubli
     if result.created:
         components_repo.replace_process_documents(session, component.id, (d.id for d in documents.values()))
         session.flush()
-    return result
+    return _released(session, actor, result, None)
 
 
 def list_shared(session: Session, kind: ComponentKind, *, after: int, limit: int) -> Page[Component]:

@@ -11,6 +11,7 @@ from governance.errors import FieldProblem, Invalid
 from governance.models import Component, ComponentKind, User
 from governance.permissions import require_product_manager
 from governance.products import get_product
+from governance.releases import on_product_changed
 from governance.repositories import components as components_repo
 from governance.schemas import LinksUpdate
 
@@ -68,6 +69,12 @@ def set_product_links(session: Session, actor: User, slug: str, data: LinksUpdat
         product_slug=product.slug,
         before=before_view,
         after=after_view,
+    )
+    on_product_changed(
+        session,
+        actor,
+        product,
+        {"kind": "links", "name": product.slug, "author": actor.name, "before": before_view, "after": after_view},
     )
     after = product_links(session, product.id)
     return ProductLinks(documents=after.documents, processes=after.processes, changed=True)

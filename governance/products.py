@@ -12,6 +12,7 @@ from governance.errors import Conflict, Invalid, NotFound
 from governance.models import Product, Role, User
 from governance.pagination import Page, page_of
 from governance.permissions import require_product_manager, require_role
+from governance.releases import on_product_changed
 from governance.repositories import products as products_repo
 from governance.schemas import ProductCreate, ProductUpdate
 
@@ -115,6 +116,19 @@ def update_product(session: Session, actor: User, slug: str, data: ProductUpdate
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
+        if "model" in changed:
+            on_product_changed(
+                session,
+                actor,
+                product,
+                {
+                    "kind": "model",
+                    "name": product.slug,
+                    "author": actor.name,
+                    "before": before["model"],
+                    "after": after["model"],
+                },
+            )
     return product, changed
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evals.suite_errors import SuiteError  # TODO(public-api)
-from evals.suite_loader import parse_suite
+from evals import SuiteError, parse_suite
 from governance.errors import FieldProblem, Invalid
 
 

@@ -8,6 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from governance import releases
 from governance.links import product_links
 from governance.models import ApiToken, Component, ComponentKind, ComponentVersion, Product, User
 from governance.repositories import components as components_repo
@@ -91,6 +92,10 @@ class ProductSummary(BaseModel):
     risk_tier: str
     lifecycle: str
     status: ProductStatus
+    revalidation_due_at: datetime | None = Field(default=None, description="When revalidation is due, if it is.")
+    overdue: bool = Field(default=False, description="Revalidation is past its due date.")
+    live_release: int | None = None
+    pending_release: int | None = None
     updated_at: datetime
 
 
@@ -159,8 +164,7 @@ def version_view(component: Component, version: ComponentVersion, product_slug: 
 
 
 def product_status(session: Session, product: Product) -> ProductStatus:
-    # Releases arrive with the change-governance workflow; until a product has one, it has no release.
-    return "no_release"
+    return releases.product_status(session, product).status
 
 
 def product_summary(session: Session, product: Product) -> ProductSummary:
@@ -170,9 +174,19 @@ def product_summary(session: Session, product: Product) -> ProductSummary:
         owner=product.owner.name,
         risk_tier=product.risk_tier,
         lifecycle=product.lifecycle,
-        status=product_status(session, product),
+        **_status_fields(releases.product_status(session, product)),
         updated_at=product.updated_at,
     )
+
+
+def _status_fields(status: releases.StatusView) -> dict:
+    return {
+        "status": status.status,
+        "revalidation_due_at": status.revalidation_due_at,
+        "overdue": status.overdue,
+        "live_release": status.live_release,
+        "pending_release": status.pending_release,
+    }
 
 
 def product_view(session: Session, product: Product) -> ProductView:

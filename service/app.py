@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from service.api.limits import BodySizeLimit
 from service.api.problems import install_problem_handlers
-from service.api.routes import audit, health, products, shared, users
+from service.api.routes import audit, health, products, releases, shared, users
 from service.database import engine_for, session_factory
 from service.settings import Settings, get_settings
 
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (users, products, shared, audit):
+    for module in (users, products, shared, releases, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import governance.models  # noqa: F401  (registers every table on the metadata)
+import governance.models
+import governance.release_tables  # noqa: F401
 from governance.database import Base
 from service.database import make_engine
 from service.settings import get_settings

@@ -1,0 +1,229 @@
+"""Releases: cut on every change of what a product is made of, superseding what came before.
+
+A new head of a prompt or suite, a new version of a linked document or process, a change of links
+or of the product's model cuts a release for every affected product in the same transaction as the
+change, queues its runs, and makes the older open releases ``superseded`` so their sign-offs and
+approvals stop counting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from governance.audit import record_event
+from governance.database import utcnow
+from governance.errors import NotFound
+from governance.impact import impacted_products
+from governance.manifests import build_manifests, manifest_hash
+from governance.models import Component, ComponentVersion, Lifecycle, Product, User
+from governance.permissions import require_product_manager
+from governance.policies import list_policies
+from governance.release_tables import OPEN_STATES, Release, ReleaseState
+from governance.repositories import products as products_repo
+from governance.runs import queue_runs
+from governance.workflow import transition
+
+ProductStatus = Literal["compliant", "revalidation_required", "no_release"]
+
+DEFAULT_CHUNK_SIZE = 50
+
+
+def cause_of_version(component: Component, version: ComponentVersion, product_slug: str | None) -> dict[str, Any]:
+    return {
+        "kind": component.kind,
+        "name": component.name,
+        "version": version.number,
+        "product": product_slug,
+        "author": version.author.name,
+    }
+
+
+def on_component_published(
+    session: Session, actor: User, component: Component, version: ComponentVersion, *, product: Product | None
+) -> list[Release]:
+    """A component has a new head: cut releases for the products it shapes."""
+    if product is not None:
+        affected = [product]
+    else:
+        ids = [item.product_id for item in impacted_products(session, component)]
+        affected = list(session.scalars(select(Product).where(Product.id.in_(ids)).order_by(Product.id))) if ids else []
+    return cut_releases(
+        session, actor, affected, cause_of_version(component, version, product.slug if product else None)
+    )
+
+
+def on_product_changed(session: Session, actor: User, product: Product, cause: dict[str, Any]) -> list[Release]:
+    """The product's links or model settings changed."""
+    return cut_releases(session, actor, [product], cause)
+
+
+def _lock_products(session: Session, products: list[Product]) -> None:
+    # Publishes that touch overlapping products take their row locks in id order: no deadlocks, no lost releases.
+    if products and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(Product.id).where(Product.id.in_([p.id for p in products])).order_by(Product.id).with_for_update()
+        ).all()
+
+
+def cut_releases(
+    session: Session,
+    actor: User | str,
+    products: list[Product],
+    cause: dict[str, Any],
+    *,
+    force: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> list[Release]:
+    """Cut a release for each product whose manifest changed (or every product when ``force``)."""
+    products = [p for p in products if p.lifecycle != Lifecycle.retired.value]
+    if not products:
+        return []
+    _lock_products(session, products)
+    ids = [p.id for p in products]
+    manifests = build_manifests(session, products)
+    policies = {p.risk_tier: p for p in list_policies(session)}
+    current: dict[int, list[Release]] = {}
+    for release in session.scalars(
+        select(Release)
+        .where(Release.product_id.in_(ids), Release.state.in_([s.value for s in OPEN_STATES] + ["live"]))
+        .order_by(Release.product_id, Release.number)
+        .with_for_update()
+    ):
+        current.setdefault(release.product_id, []).append(release)
+    numbers = dict(
+        session.execute(
+            select(Release.product_id, func.max(Release.number))
+            .where(Release.product_id.in_(ids))
+            .group_by(Release.product_id)
+        ).all()
+    )
+    now = utcnow()
+    cut: list[Release] = []
+    for product in products:
+        manifest = manifests[product.id]
+        digest = manifest_hash(manifest)
+        releases = current.get(product.id, [])
+        live = next((r for r in releases if r.state == ReleaseState.live.value), None)
+        open_releases = [r for r in releases if r.state != ReleaseState.live.value]
+        if not force:
+            if open_releases and open_releases[-1].manifest_hash == digest:
+                continue  # a release of exactly this manifest is already on its way
+            if live is not None and live.manifest_hash == digest and not open_releases:
+                continue
+        for older in open_releases:
+            transition(
+                session,
+                older,
+                ReleaseState.superseded,
+                actor=actor,
+                action="release.superseded",
+                product_slug=product.slug,
+                reason="a newer change superseded this release's manifest",
+            )
+        if live is not None and live.manifest_hash == digest and not force:
+            continue  # the change returned the product to exactly what is live
+        policy = policies[product.risk_tier]
+        due = now + timedelta(days=policy.revalidation_days)
+        # Repeated changes do not push the deadline out: the earliest open due date stands.
+        earlier = [r.revalidation_due_at for r in open_releases if r.revalidation_due_at is not None]
+        if earlier and live is not None:
+            due = min([due, *earlier])
+        release = Release(
+            product_id=product.id,
+            number=(numbers.get(product.id) or 0) + 1,
+            state=ReleaseState.testing.value,
+            manifest=manifest,
+            manifest_hash=digest,
+            cause=cause,
+            created_by=actor.name if isinstance(actor, User) else actor,
+            revalidation_due_at=due if live is not None else None,
+        )
+        session.add(release)
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="release.cut",
+            subject_type="release",
+            subject=f"{product.slug}#{release.number}",
+            product_slug=product.slug,
+            before=None,
+            after={"state": release.state, "release_id": release.id, "manifest_hash": digest, "cause": cause},
+        )
+        queue_runs(session, release, product, policy, actor=actor, chunk_size=chunk_size)
+        cut.append(release)
+    return cut
+
+
+def cut_release_by_hand(session: Session, actor: User, slug: str, reason: str) -> Release:
+    """Cut a release of the current manifest even if nothing changed (e.g. the provider's model moved)."""
+    product = products_repo.get_by_slug(session, slug)
+    if product is None:
+        raise NotFound(f"no product with slug '{slug}'", field="slug")
+    require_product_manager(actor, product, action="cutting a release")
+    released = cut_releases(
+        session, actor, [product], {"kind": "manual", "reason": reason, "author": actor.name}, force=True
+    )
+    if not released:
+        raise NotFound(f"product '{slug}' is retired; it gets no releases", field="slug")
+    return released[0]
+
+
+def get_release(session: Session, release_id: int, *, for_update: bool = False) -> Release:
+    query = select(Release).where(Release.id == release_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    release = session.scalar(query)
+    if release is None:
+        raise NotFound(f"no release with id {release_id}", field="id")
+    return release
+
+
+@dataclass(frozen=True)
+class StatusView:
+    status: ProductStatus
+    live_release: int | None
+    pending_release: int | None
+    revalidation_due_at: datetime | None
+    overdue: bool
+
+
+def product_statuses(session: Session, product_ids: list[int]) -> dict[int, StatusView]:
+    """Status of many products in one query: live and newest non-superseded release of each."""
+    result = {pid: StatusView("no_release", None, None, None, False) for pid in product_ids}
+    if not product_ids:
+        return result
+    rows = session.execute(
+        select(Release.product_id, Release.id, Release.state, Release.number, Release.revalidation_due_at)
+        .where(Release.product_id.in_(product_ids), Release.state != ReleaseState.superseded.value)
+        .order_by(Release.product_id, Release.number)
+    ).all()
+    live: dict[int, int] = {}
+    newest: dict[int, tuple] = {}
+    for product_id, release_id, state, _number, due in rows:
+        if state == ReleaseState.live.value:
+            live[product_id] = release_id
+        newest[product_id] = (release_id, state, due)
+    now = utcnow()
+    for product_id in product_ids:
+        if product_id not in live:
+            pending = newest.get(product_id)
+            result[product_id] = StatusView("no_release", None, pending[0] if pending else None, None, False)
+            continue
+        release_id, state, due = newest[product_id]
+        if state == ReleaseState.live.value:
+            result[product_id] = StatusView("compliant", live[product_id], None, None, False)
+        else:
+            result[product_id] = StatusView(
+                "revalidation_required", live[product_id], release_id, due, bool(due and due < now)
+            )
+    return result
+
+
+def product_status(session: Session, product: Product) -> StatusView:
+    return product_statuses(session, [product.id])[product.id]

@@ -1,0 +1,157 @@
+"""Releases, runs, decisions, impact and policies: the change-governance loop over HTTP."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from evals import CaseResult
+from governance import decisions, impact, policies, releases
+from governance.errors import Invalid, NotFound
+from governance.models import ComponentKind, RiskTier
+from governance.pagination import page_of
+from governance.policies import PolicyUpdate, policy_snapshot
+from governance.products import get_product
+from governance.release_tables import Run
+from governance.release_views import (
+    ReleaseSummary,
+    ReleaseView,
+    RunSummaryView,
+    recorded_counts,
+    release_summary,
+    release_view,
+    run_summary,
+)
+from governance.repositories import releases as releases_repo
+from governance.views import PageView
+from service.api.deps import CurrentUser, DbSession, Paging
+
+router = APIRouter(tags=["releases"])
+
+
+class CutRequest(BaseModel):
+    reason: str = Field(default="", max_length=2000, description="Why a release is cut by hand.")
+
+
+class ImpactPath(BaseModel):
+    product: str
+    paths: list[list[str]] = Field(description="Each path from the product to the component.")
+
+
+class ImpactView(BaseModel):
+    kind: str
+    name: str
+    head_version: int
+    products: list[ImpactPath]
+
+
+class RunView(RunSummaryView):
+    cases: list[CaseResult] = Field(description="Case results, one page.")
+    next: str | None = Field(description="Cursor of the next page of case results.")
+
+
+@router.get("/impact", summary="Products a document or process change would touch, with the paths.")
+def get_impact(
+    session: DbSession,
+    actor: CurrentUser,
+    document: str | None = Query(None, description="Document slug."),
+    process: str | None = Query(None, description="Process slug."),
+) -> ImpactView:
+    """Products a document or process change would touch, with the paths."""
+    if (document is None) == (process is None):
+        raise Invalid("give exactly one of document or process", field="document")
+    kind, slug = (ComponentKind.document, document) if document else (ComponentKind.process, process)
+    component, found = impact.impacted_by_kind(session, kind, slug)
+    return ImpactView(
+        kind=kind.value,
+        name=slug,
+        head_version=component.head_number,
+        products=[ImpactPath(product=item.slug, paths=item.paths) for item in found],
+    )
+
+
+@router.post(
+    "/products/{slug}/releases",
+    status_code=status.HTTP_201_CREATED,
+    summary="Cut a release of the current manifest by hand (owner or admin).",
+)
+def cut_release(slug: str, body: CutRequest, session: DbSession, actor: CurrentUser) -> ReleaseView:
+    """Cut a release of the current manifest by hand (owner or admin)."""
+    return release_view(session, releases.cut_release_by_hand(session, actor, slug, body.reason))
+
+
+@router.get("/products/{slug}/releases", summary="A product's releases, newest first.")
+def list_releases(slug: str, session: DbSession, actor: CurrentUser, page: Paging) -> PageView[ReleaseSummary]:
+    """A product's releases, newest first."""
+    product = get_product(session, slug)
+    rows = releases_repo.list_for_product(session, product.id, before_number=page.after, limit=page.limit + 1)
+    result = page_of(rows, page.limit, key=lambda r: r.number)
+    return PageView(items=[release_summary(r, product.slug) for r in result.items], next=result.next)
+
+
+@router.get("/releases/{release_id}", summary="A release: state and why, manifest, changes, runs and decisions.")
+def get_release(release_id: int, session: DbSession, actor: CurrentUser) -> ReleaseView:
+    """A release: state and why, manifest, changes, runs and decisions."""
+    return release_view(session, releases.get_release(session, release_id))
+
+
+@router.post("/releases/{release_id}/signoff", summary="The owner signs off (a failed release needs a waiver).")
+def sign_off(release_id: int, body: decisions.SignOffRequest, session: DbSession, actor: CurrentUser) -> ReleaseView:
+    """The owner signs off (a failed release needs a waiver)."""
+    return release_view(session, decisions.sign_off(session, actor, release_id, body))
+
+
+@router.post("/releases/{release_id}/approve", summary="An independent reviewer approves a signed-off release.")
+def approve(release_id: int, body: decisions.ApproveRequest, session: DbSession, actor: CurrentUser) -> ReleaseView:
+    """An independent reviewer approves a signed-off release."""
+    return release_view(session, decisions.approve(session, actor, release_id, body))
+
+
+@router.post("/releases/{release_id}/reject", summary="An independent reviewer rejects a release, with a reason.")
+def reject(release_id: int, body: decisions.RejectRequest, session: DbSession, actor: CurrentUser) -> ReleaseView:
+    """An independent reviewer rejects a release, with a reason."""
+    return release_view(session, decisions.reject(session, actor, release_id, body))
+
+
+@router.post("/releases/{release_id}/go-live", summary="Take an approved release live (owner or admin).")
+def go_live(release_id: int, session: DbSession, actor: CurrentUser) -> ReleaseView:
+    """Take an approved release live (owner or admin)."""
+    return release_view(session, decisions.go_live(session, actor, release_id))
+
+
+@router.get("/runs/{run_id}", summary="A run with its summary and a page of case results.")
+def get_run(run_id: int, session: DbSession, actor: CurrentUser, page: Paging) -> RunView:
+    """A run with its summary and a page of case results."""
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound(f"no run with id {run_id}", field="id")
+    rows = releases_repo.case_results_page(session, run_id, after_id=page.after, limit=page.limit + 1)
+    result = page_of(rows, page.limit, key=lambda row: row.id)
+    counts = recorded_counts(session, [run.id])
+    return RunView(
+        **run_summary(run, counts.get(run.id, 0)).model_dump(),
+        cases=[CaseResult.model_validate(row.result) for row in result.items],
+        next=result.next,
+    )
+
+
+@router.post(
+    "/runs/{run_id}/rerun",
+    status_code=status.HTTP_201_CREATED,
+    summary="Run a suite again on the same manifest (owner, admin or ci).",
+)
+def rerun(run_id: int, session: DbSession, actor: CurrentUser) -> RunSummaryView:
+    """Run a suite again on the same manifest (owner, admin or ci)."""
+    return run_summary(decisions.rerun(session, actor, run_id), 0)
+
+
+@router.get("/policies", summary="The policy of every risk tier.")
+def list_policies(session: DbSession, actor: CurrentUser) -> list[dict]:
+    """The policy of every risk tier."""
+    return [policy_snapshot(p) for p in policies.list_policies(session)]
+
+
+@router.patch("/policies/{risk_tier}", summary="Change a risk tier's policy (admins).")
+def update_policy(risk_tier: RiskTier, body: PolicyUpdate, session: DbSession, actor: CurrentUser) -> dict:
+    """Change a risk tier's policy (admins)."""
+    return policy_snapshot(policies.update_policy(session, actor, risk_tier, body))
