@@ -25,7 +25,7 @@ from evals.judge import ModelJudge, OfflineJudge, load_judge_prompt
 from evals.providers import Provider, ProviderConfig, ProviderError, ProviderSetupError, create_provider
 from evals.providers.base import parse_provider_spec
 from evals.ratelimit import RateLimiter
-from evals.results import AssertionResult, CaseRef, CaseResult, ChatMessage, Report
+from evals.results import AssertionResult, CaseRef, CaseResult, ChatMessage, Report, construct
 from evals.retry import RetryPolicy
 from evals.run_errors import EvalConfigError
 from evals.scoring import case_outcome, summarize
@@ -70,6 +70,33 @@ class _CasePlan:
     messages: list[dict[str, str]] | None = None
     report_messages: list[ChatMessage] = field(default_factory=list)
     render_error: str | None = None
+
+
+_CASE_DEFAULTS: dict[str, Any] = {
+    "case_id": "",
+    "repeat_index": 0,
+    "outcome": "error",
+    "score": 0.0,
+    "messages": (),
+    "output": None,
+    "assertions": (),
+    "latency_ms": None,
+    "prompt_tokens": 0,
+    "completion_tokens": 0,
+    "cost_usd": None,
+    "cached": False,
+    "offline": False,
+    "attempts": 0,
+    "error": None,
+}
+
+
+def _case_result(**values: Any) -> CaseResult:
+    merged = {**_CASE_DEFAULTS, **values}
+    for name in ("messages", "assertions"):
+        if merged[name] == ():
+            merged[name] = []
+    return construct(CaseResult, merged)
 
 
 def _prepare(spec: AssertSpec) -> _PreparedAssert:
@@ -193,18 +220,18 @@ class _Run:
             try:
                 plan.messages = self.renderer.render(plan.vars)
                 plan.report_messages = [
-                    ChatMessage.model_construct(role=m["role"], content=m["content"]) for m in plan.messages
+                    construct(ChatMessage, {"role": m["role"], "content": m["content"]}) for m in plan.messages
                 ]
             except RenderError as exc:
                 plan.render_error = f"template error: {exc}"
         if plan.render_error is not None:
-            return CaseResult.model_construct(
+            return _case_result(
                 case_id=case.id, repeat_index=repeat_index, outcome="error", error=plan.render_error, offline=offline
             )
         try:
             answer = await main.call(plan.messages, case_id=case.id, sample=repeat_index)  # type: ignore[arg-type]
         except ProviderError as exc:
-            return CaseResult.model_construct(
+            return _case_result(
                 case_id=case.id,
                 repeat_index=repeat_index,
                 outcome="error",
@@ -221,13 +248,16 @@ class _Run:
                 if item.is_async:
                     verdict = await verdict
                 verdicts.append(
-                    AssertionResult.model_construct(
-                        type=item.type,
-                        args=item.args,
-                        outcome="passed" if verdict.passed else "failed",
-                        score=float(verdict.score),
-                        reason=verdict.reason,
-                        weight=item.weight,
+                    construct(
+                        AssertionResult,
+                        {
+                            "type": item.type,
+                            "args": item.args,
+                            "outcome": "passed" if verdict.passed else "failed",
+                            "score": float(verdict.score),
+                            "reason": verdict.reason,
+                            "weight": item.weight,
+                        },
                     )
                 )
             except Exception as exc:  # an assertion that cannot decide is an error, never a pass
@@ -235,12 +265,20 @@ class _Run:
                 if isinstance(exc, ProviderError):
                     reason = f"judge call failed: {exc}"
                 verdicts.append(
-                    AssertionResult.model_construct(
-                        type=item.type, args=item.args, outcome="error", score=0.0, reason=reason, weight=item.weight
+                    construct(
+                        AssertionResult,
+                        {
+                            "type": item.type,
+                            "args": item.args,
+                            "outcome": "error",
+                            "score": 0.0,
+                            "reason": reason,
+                            "weight": item.weight,
+                        },
                     )
                 )
         outcome, score = case_outcome(verdicts, case.threshold)
-        return CaseResult.model_construct(
+        return _case_result(
             case_id=case.id,
             repeat_index=repeat_index,
             outcome=outcome,

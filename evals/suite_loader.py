@@ -19,8 +19,7 @@ from evals.assertions import ArgError, assertion_names, get_assertion
 from evals.providers import parse_provider_spec, provider_names
 from evals.suite import AssertSpec, Suite
 from evals.suite_errors import SuiteError, SuiteErrorDetail
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from evals.yaml_stream import SAFE_LOADER, load_yaml
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -113,7 +112,7 @@ def _line_finder(text: str | None):
     root = None
     if text is not None:
         try:
-            root = yaml.compose(text, Loader=_Loader)
+            root = yaml.compose(text, Loader=SAFE_LOADER)
         except yaml.YAMLError:
             root = None
 
@@ -188,7 +187,7 @@ def _load_fixtures(suite: Suite, base_dir: Path) -> list[tuple[tuple[str | int, 
     path = base_dir / str(suite.offline_fixtures)
     loc: tuple[str | int, ...] = ("offline_fixtures",)
     try:
-        fixtures = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        fixtures = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         return [(loc, f"cannot read offline fixtures {path}: {exc}")]
     if not isinstance(fixtures, Mapping) or not all(isinstance(v, str) for v in fixtures.values()):
@@ -215,7 +214,7 @@ def read_document(path: Path) -> tuple[Any, str]:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text), text
-        return yaml.load(text, Loader=_Loader), text
+        return load_yaml(text), text
     except json.JSONDecodeError as exc:
         raise SuiteError(source, [SuiteErrorDetail("", None, f"invalid JSON: {exc.msg}", exc.lineno)]) from None
     except yaml.YAMLError as exc:

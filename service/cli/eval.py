@@ -1,7 +1,309 @@
-"""``steward eval``: run eval suites locally, with no server and no database."""
+"""``steward eval``: run eval suites locally and in CI, with no server and no database.
+
+A thin adapter: it turns settings and flags into the engine's plain configuration objects, calls
+:func:`evals.run_suite`, writes the reports and exits 0 (passed), 1 (failed threshold or a
+regression) or 2 (configuration or infrastructure error). The engine is imported inside the
+commands so that every other ``steward`` command starts without paying for it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
 
+if TYPE_CHECKING:
+    from evals import Report
+
 eval_app = typer.Typer(help="Run eval suites locally and in CI.", no_args_is_help=True)
+
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+def _parse_vars(pairs: list[str], vars_file: Path | None) -> dict[str, Any]:
+    import yaml
+
+    extra: dict[str, Any] = {}
+    if vars_file is not None:
+        try:
+            data = yaml.safe_load(vars_file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise _fail(f"{vars_file}: --vars-file cannot be read: {exc}") from None
+        if not isinstance(data, dict):
+            raise _fail(f"{vars_file}: --vars-file must hold a mapping of variable names to values")
+        extra.update(data)
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise _fail(f"--var {pair!r}: expected NAME=VALUE")
+        extra[name.strip()] = value
+    return extra
+
+
+def _templates(suite_path: Path, prompt_name: str, prompt_file: Path | None) -> dict[str, str]:
+    path = prompt_file if prompt_file is not None else suite_path.parent / prompt_name
+    where = "--prompt-file" if prompt_file is not None else f"{suite_path}: prompt"
+    try:
+        return {prompt_name: path.read_text(encoding="utf-8")}
+    except OSError as exc:
+        raise _fail(f"{where}: cannot read prompt template {path}: {exc.strerror or exc}") from None
+
+
+class _Progress:
+    """A rich progress bar on a terminal, plain lines (about every 10%) otherwise."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total = total
+        self.done = self.passed = self.failed = self.errors = 0
+        self._next_line = max(1, total // 10)
+        self._bar = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._task = self._bar.add_task(label, total=total, stats="")
+            self._bar.start()
+        else:
+            typer.echo(f"{label}: {total} case runs", err=True)
+
+    def update(self, batch: list[Any]) -> None:
+        for result in batch:
+            self.done += 1
+            self.passed += result.outcome == "passed"
+            self.failed += result.outcome == "failed"
+            self.errors += result.outcome == "error"
+        stats = f"{self.passed} passed, {self.failed} failed, {self.errors} errors"
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done, stats=stats)
+        elif self.done >= self._next_line or self.done == self.total:
+            typer.echo(f"  {self.done}/{self.total} done: {stats}", err=True)
+            self._next_line = self.done + max(1, self.total // 10)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _loop_factory() -> Any:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+async def _run_with_interrupt(run_suite: Any, **kwargs: Any) -> Report:
+    # The first Ctrl-C stops the run cleanly so a partial report is still written; a second one kills.
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # not available off the main thread (tests) or on some platforms: Ctrl-C then just aborts
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, cancel.set)
+    try:
+        return await run_suite(cancel=cancel, **kwargs)
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+@eval_app.command("run")
+def run(
+    suite: Path = typer.Argument(..., help="Suite file (YAML or JSON)."),
+    prompt_file: Path | None = typer.Option(
+        None, "--prompt-file", help="Prompt template; default: the suite's `prompt` path."
+    ),
+    provider: str | None = typer.Option(None, "--provider", help="Override, e.g. openai:gpt-4o-mini or offline."),
+    concurrency: int | None = typer.Option(None, "--concurrency", min=1, help="Model calls in flight."),
+    repeat: int | None = typer.Option(None, "--repeat", min=1, max=100, help="Run every case K times."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the response cache."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the JSON report here."),
+    junit_out: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
+    md_out: Path | None = typer.Option(None, "--md", help="Write a Markdown summary here."),
+    html_out: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report here."),
+    baseline: Path | None = typer.Option(None, "--baseline", help="An earlier JSON report to compare with."),
+    var: list[str] = typer.Option([], "--var", help="Template variable NAME=VALUE (repeatable; wins over the suite)."),
+    vars_file: Path | None = typer.Option(None, "--vars-file", help="YAML/JSON mapping of extra template vars."),
+) -> None:
+    """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
+    from evals import (
+        EvalConfigError,
+        ProviderConfig,
+        RunOptions,
+        SQLiteResponseCache,
+        SuiteError,
+        load_suite,
+        run_suite,
+    )
+    from evals.compare import compare_reports, exit_code
+    from evals.reports import read_report, write_html, write_json, write_junit, write_markdown
+    from service.settings import get_settings
+
+    settings = get_settings()
+    try:
+        loaded = load_suite(suite)
+    except SuiteError as exc:
+        raise _fail(str(exc)) from None
+    templates = _templates(suite, loaded.prompt, prompt_file)
+    extra_vars = _parse_vars(var, vars_file)
+    baseline_report = None
+    if baseline is not None:
+        try:
+            baseline_report = read_report(baseline)
+        except ValueError as exc:
+            raise _fail(f"--baseline {exc}") from None
+    provider_config = ProviderConfig(
+        openai_base_url=settings.openai_base_url,
+        openai_api_key=settings.openai_api_key,
+        judge=settings.judge_provider,
+        judge_prompts_dir=settings.prompts_dir / "judges",
+    )
+    options = RunOptions(
+        provider=provider,
+        concurrency=concurrency or settings.eval_concurrency,
+        repeat=repeat,
+        use_cache=not no_cache,
+        batch_size=50,
+    )
+    cache = None if no_cache else SQLiteResponseCache(settings.resolved_eval_cache_path)
+    runs = sum(repeat or case.repeat for case in loaded.cases)
+    progress = _Progress(runs, f"{loaded.name} [{provider or loaded.model.provider}]")
+    try:
+        report = asyncio.Runner(loop_factory=_loop_factory()).run(
+            _run_with_interrupt(
+                run_suite,
+                suite=loaded,
+                templates=templates,
+                extra_vars=extra_vars,
+                options=options,
+                provider_config=provider_config,
+                cache=cache,
+                on_results=progress.update,
+            )
+        )
+    except EvalConfigError as exc:
+        raise _fail(f"{suite}: {exc}") from None
+    finally:
+        progress.close()
+        if cache is not None:
+            cache.close()
+    if baseline_report is not None:
+        report.comparison = compare_reports(baseline_report, report, baseline_name=str(baseline))
+    for path, write in (
+        (json_out, write_json),
+        (junit_out, write_junit),
+        (md_out, write_markdown),
+        (html_out, write_html),
+    ):
+        if path is not None:
+            try:
+                write(report, path)
+            except OSError as exc:
+                raise _fail(f"cannot write report {path}: {exc.strerror or exc}") from None
+    _print_summary(report)
+    raise typer.Exit(exit_code(report))
+
+
+def _print_summary(report: Report) -> None:
+    s = report.summary
+    if report.comparison is not None:
+        c = report.comparison
+        typer.echo(
+            f"compared with {c.baseline}: {len(c.regressions)} regressions, {len(c.fixes)} fixes, "
+            f"{len(c.new)} new, {len(c.removed)} removed"
+        )
+        for case_id in c.regressions:
+            typer.echo(f"  REGRESSION {case_id}")
+    label = " [OFFLINE: scripted/deterministic answers, not a model]" if s.offline else ""
+    typer.echo(f"{report.suite}: {s.status.upper()}{label}")
+    counts, totals = s.counts, s.totals
+    typer.echo(
+        f"  pass rate {s.pass_rate:.1%} (threshold {s.threshold:.1%}); {counts.passed} passed, {counts.failed} failed, "
+        f"{counts.errors} errors, {counts.not_run} not run, {counts.cached} cached; provider {s.provider}; "
+        f"{totals.provider_calls} provider calls; ${totals.cost_usd:.4f}; {totals.duration_s:.1f} s"
+    )
+    if s.judge_offline:
+        typer.echo("  llm-rubric verdicts come from the OFFLINE judge heuristic, not a model")
+    if s.required_failures:
+        typer.echo(f"  required cases not passing: {', '.join(s.required_failures)}")
+    if s.error:
+        typer.echo(f"  error: {s.error}")
+    shown = 0
+    for result in report.results:
+        if result.outcome == "passed" or shown >= 20:
+            continue
+        shown += 1
+        why = result.error or next((f"{a.type}: {a.reason}" for a in result.assertions if a.outcome != "passed"), "")
+        typer.echo(f"  {result.outcome.upper()} {result.case_id}#{result.repeat_index}: {why}")
+
+
+@eval_app.command("schema")
+def schema(
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the schema to this file."),
+    report: bool = typer.Option(False, "--report", help="The report format's schema instead of the suite's."),
+) -> None:
+    """Print the JSON Schema of the suite format (or, with --report, of the report format)."""
+    from evals import report_json_schema, suite_json_schema
+
+    text = json.dumps(report_json_schema() if report else suite_json_schema(), indent=2)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+@eval_app.command("validate")
+def validate(suite: Path = typer.Argument(..., help="Suite file (YAML or JSON).")) -> None:
+    """Check a suite without running it; exit 2 with every problem (file:line: path: message) if invalid."""
+    from evals import SuiteError, load_suite
+
+    try:
+        loaded = load_suite(suite)
+    except SuiteError as exc:
+        raise _fail(str(exc)) from None
+    asserts = sum(len(c.asserts) + len(loaded.defaults.asserts) for c in loaded.cases)
+    typer.echo(f"{suite}: valid: suite {loaded.name!r}, {len(loaded.cases)} cases, {asserts} assertions")
+
+
+@eval_app.command("import-promptfoo")
+def import_promptfoo(
+    config: Path = typer.Argument(..., help="promptfooconfig.yaml"),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the Steward suite (YAML)."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Write the suite even if parts are unsupported."),
+    name: str | None = typer.Option(None, "--name", help="Suite name; default: from the config's description."),
+) -> None:
+    """Convert a promptfoo config into a Steward suite; exit 1 if anything is unsupported (unless --allow-partial)."""
+    from evals.promptfoo import PromptfooImportError, import_promptfoo_config, write_imported_suite
+
+    try:
+        result = import_promptfoo_config(config, name=name)
+    except PromptfooImportError as exc:
+        raise _fail(str(exc)) from None
+    for item in result.unsupported:
+        typer.echo(f"unsupported: {item}", err=True)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    if result.unsupported and not allow_partial:
+        typer.echo(f"{len(result.unsupported)} unsupported item(s); nothing written (use --allow-partial)", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    written = write_imported_suite(result, output)
+    typer.echo(f"wrote {output}: {len(result.suite['cases'])} cases" + "".join(f", {p}" for p in written))

@@ -1,0 +1,121 @@
+"""JUnit XML as Jenkins, GitLab and GitHub test reporters read it: a testcase per case.
+
+A case repeated K times is one testcase that fails unless every repeat passed, with each failing
+repeat's reasons in the failure text. Unfinished cases are ``skipped``. With a baseline, a first
+testcase, ``baseline comparison``, fails when anything regressed, so regressions show first.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from evals.results import CaseResult, Report
+
+# XML 1.0 cannot carry most control characters even escaped; model output sometimes has them
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("\ufffd", text)
+
+
+def _failure_text(runs: list[CaseResult]) -> tuple[str, str]:
+    lines = []
+    first = ""
+    for run in runs:
+        if run.outcome == "passed":
+            continue
+        prefix = f"repeat {run.repeat_index}: " if len(runs) > 1 else ""
+        if run.error:
+            lines.append(f"{prefix}error: {run.error}")
+        for result in run.assertions:
+            if result.outcome != "passed":
+                lines.append(f"{prefix}[{result.outcome}] {result.type}: {result.reason}")
+        first = first or (lines[-1] if lines else f"{prefix}{run.outcome}")
+    return first, "\n".join(lines)
+
+
+def render_junit(report: Report) -> str:
+    """The report as a JUnit XML document."""
+    summary = report.summary
+    by_case: dict[str, list[CaseResult]] = {}
+    for result in report.results:
+        by_case.setdefault(result.case_id, []).append(result)
+    label = " [offline]" if summary.offline else ""
+    suite_el = ET.Element("testsuite", name=f"{report.suite}{label}", timestamp=report.started_at)
+    props = ET.SubElement(suite_el, "properties")
+    for name, value in (
+        ("status", summary.status),
+        ("provider", summary.provider),
+        ("offline", str(summary.offline).lower()),
+        ("pass_rate", f"{summary.pass_rate:.4f}"),
+        ("threshold", f"{summary.threshold:.4f}"),
+        ("judge_provider", summary.judge_provider or ""),
+        ("judge_offline", str(summary.judge_offline).lower()),
+    ):
+        ET.SubElement(props, "property", name=name, value=_clean(value))
+    failures = errors = skipped = tests = 0
+    comparison = report.comparison
+    if comparison is not None:
+        tests += 1
+        case_el = ET.SubElement(suite_el, "testcase", classname=report.suite, name="baseline comparison", time="0")
+        if comparison.regressions:
+            failures += 1
+            failure = ET.SubElement(
+                case_el,
+                "failure",
+                type="regression",
+                message=f"{len(comparison.regressions)} regression(s) against {comparison.baseline}",
+            )
+            failure.text = "regressions: " + ", ".join(comparison.regressions)
+        ET.SubElement(case_el, "system-out").text = _clean(
+            f"fixes: {', '.join(comparison.fixes) or '-'}\nnew: {', '.join(comparison.new) or '-'}\n"
+            f"removed: {', '.join(comparison.removed) or '-'}"
+        )
+    for case in report.cases:
+        runs = by_case.get(case.case_id, [])
+        tests += 1
+        seconds = sum((r.latency_ms or 0.0) for r in runs) / 1000.0
+        case_el = ET.SubElement(
+            suite_el, "testcase", classname=report.suite + label, name=case.case_id, time=f"{seconds:.3f}"
+        )
+        if case.outcome != "passed":
+            first, text = _failure_text(runs)
+            tag = "error" if case.outcome == "error" else "failure"
+            errors += tag == "error"
+            failures += tag == "failure"
+            rate = f" (passed {case.passed}/{case.runs})" if case.runs > 1 else ""
+            el = ET.SubElement(case_el, tag, type=case.outcome, message=_clean(first[:500] + rate))
+            el.text = _clean(text)
+        if runs and runs[-1].output is not None:
+            origin = "offline provider" if runs[-1].offline else summary.provider
+            ET.SubElement(case_el, "system-out").text = _clean(f"[{origin}] {runs[-1].output}")
+    for ref in report.not_run:
+        tests += 1
+        skipped += 1
+        case_el = ET.SubElement(
+            suite_el,
+            "testcase",
+            classname=report.suite + label,
+            name=f"{ref.case_id}" + (f" #{ref.repeat_index}" if ref.repeat_index else ""),
+        )
+        ET.SubElement(case_el, "skipped", message="not run: " + (summary.error or "the run stopped"))
+    counts = {
+        "tests": str(tests),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": str(skipped),
+        "time": f"{summary.totals.duration_s:.3f}",
+    }
+    suite_el.attrib.update(counts)
+    root = ET.Element("testsuites", name="steward-eval", **counts)
+    root.append(suite_el)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(report: Report, path: str | Path) -> None:
+    """Write the JUnit XML of ``report`` to ``path``."""
+    Path(path).write_text(render_junit(report), encoding="utf-8")

@@ -1,0 +1,80 @@
+"""A Markdown summary for ``$GITHUB_STEP_SUMMARY`` or a merge-request comment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evals.results import CaseResult, Report
+
+MAX_ROWS = 50
+
+
+def _cell(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _reasons(runs: list[CaseResult]) -> str:
+    for run in runs:
+        if run.error:
+            return f"error: {run.error}"
+        for result in run.assertions:
+            if result.outcome != "passed":
+                return f"{result.type}: {result.reason}"
+    return ""
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown: verdict, baseline comparison first, then totals and failing cases."""
+    s = report.summary
+    lines = [f"## Steward eval `{report.suite}`: **{s.status.upper()}**", ""]
+    if s.offline:
+        lines += ["> **Offline provider**: answers are scripted or deterministic stand-ins, not a model's.", ""]
+    if s.judge_offline:
+        lines += ["> **Offline judge**: llm-rubric verdicts are a word-overlap heuristic, not a model's.", ""]
+    if s.error:
+        lines += [f"> **Error**: {_cell(s.error, 400)}", ""]
+    comparison = report.comparison
+    if comparison is not None:
+        lines += [f"### Compared with `{_cell(comparison.baseline)}`", ""]
+        for title, ids in (
+            ("Regressions", comparison.regressions),
+            ("Fixes", comparison.fixes),
+            ("New", comparison.new),
+            ("Removed", comparison.removed),
+        ):
+            shown = ", ".join(f"`{_cell(i, 80)}`" for i in ids[:MAX_ROWS])
+            more = f" and {len(ids) - MAX_ROWS} more" if len(ids) > MAX_ROWS else ""
+            lines.append(f"- **{title}** ({len(ids)}): {shown or '-'}{more}")
+        lines.append("")
+    c, t = s.counts, s.totals
+    lines += [
+        "| pass rate | threshold | passed | failed | errors | not run | cached | provider | cost (USD) | duration |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        f"| {s.pass_rate:.1%} | {s.threshold:.1%} | {c.passed} | {c.failed} | {c.errors} | {c.not_run} | {c.cached} "
+        f"| {_cell(s.provider)}{' (offline)' if s.offline else ''} | {t.cost_usd:.4f} | {t.duration_s:.1f} s |",
+        "",
+    ]
+    if s.required_failures:
+        lines += ["**Required cases not passing**: " + ", ".join(f"`{_cell(i, 80)}`" for i in s.required_failures), ""]
+    by_case: dict[str, list[CaseResult]] = {}
+    for result in report.results:
+        by_case.setdefault(result.case_id, []).append(result)
+    bad = [case for case in report.cases if case.outcome != "passed"]
+    if bad:
+        lines += ["| case | outcome | passed | why |", "|---|---|---:|---|"]
+        for case in bad[:MAX_ROWS]:
+            why = _cell(_reasons(by_case.get(case.case_id, [])))
+            lines.append(f"| `{_cell(case.case_id, 80)}` | {case.outcome} | {case.passed}/{case.runs} | {why} |")
+        if len(bad) > MAX_ROWS:
+            lines.append(f"\n…and {len(bad) - MAX_ROWS} more; see the JSON or HTML report.")
+        lines.append("")
+    if report.not_run:
+        lines += [f"**Not run**: {len(report.not_run)} execution(s).", ""]
+    return "\n".join(lines)
+
+
+def write_markdown(report: Report, path: str | Path) -> None:
+    """Write the Markdown summary of ``report`` to ``path``."""
+    Path(path).write_text(render_markdown(report), encoding="utf-8")
