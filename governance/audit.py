@@ -128,3 +128,28 @@ def list_events(
         since = since.replace(tzinfo=UTC)
     rows = audit_repo.list_page(session, after_seq=after, limit=limit + 1, product=product, actor=by, since=since)
     return page_of(rows, limit, key=lambda event: event.seq)
+
+
+def event_record(event: AuditEvent) -> dict[str, Any]:
+    """An event as an auditor receives it: everything sealed plus its hashes."""
+    return {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject": event.subject,
+        "product": event.product_slug,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def export_events(session: Session, *, product: str | None = None):
+    """Every event (of one product, if given) in chain order, as plain dicts, streamed in batches."""
+    for event in audit_repo.iterate_all(session):
+        if product is None or event.product_slug == product:
+            yield event_record(event)

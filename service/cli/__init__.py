@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from service.cli.apply import apply
+from service.cli.audit import audit_app
 from service.cli.demo import demo
 from service.cli.eval import eval_app
 from service.cli.server import db_app, serve
@@ -23,6 +24,7 @@ app.command()(apply)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:
