@@ -22,7 +22,8 @@ def verify() -> None:
         result = verify_chain(session)
     if not result.ok:
         fail(
-            f"audit chain broken at event {result.first_bad_seq}: {result.problem} ({result.events} events verified before it)"
+            f"audit chain broken at event {result.first_bad_seq}: {result.problem} "
+            f"({result.events} events verified before it)"
         )
     console.print(f"audit chain verified: {result.events} events, head {result.head_hash or '(empty)'}")
 
