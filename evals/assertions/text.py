@@ -178,7 +178,7 @@ def _length_bounds(spec: Any) -> LengthBounds:
     return LengthBounds(low, high, unit)
 
 
-@assertion("length")
+@assertion("length", prepare=_length_bounds)
 def length(output: str, bounds: LengthBounds, ctx: AssertionContext) -> Verdict:
     """The output's length in chars or words lies within min and max (inclusive)."""
     size = len(output.split()) if bounds.unit == "words" else len(output)

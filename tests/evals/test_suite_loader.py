@@ -1,0 +1,140 @@
+"""Suites parse into models, and every kind of mistake is a SuiteError with path, case id and line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evals import SuiteError, load_suite, parse_suite, suite_json_schema
+
+GOOD = """\
+version: 1
+name: goal-coach
+prompt: coach.txt
+defaults:
+  asserts:
+    - type: not-refusal
+cases:
+  - id: vague-goal
+    vars: {msg: hi}
+    asserts:
+      - type: icontains
+        value: measurable
+  - id: second
+    asserts:
+      - type: containz
+        value: x
+      - type: regex
+        value: "("
+      - type: similar
+        value: ref
+        threshold: 1.5
+"""
+
+
+def write(tmp_path, text, name="suite.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_valid_suite_loads(tmp_path):
+    text = GOOD.split("  - id: second")[0]
+    suite = load_suite(write(tmp_path, text))
+    assert suite.name == "goal-coach"
+    assert [c.id for c in suite.cases] == ["vague-goal"]
+    assert suite.defaults.asserts[0].type == "not-refusal"
+
+
+def test_errors_carry_path_case_id_and_line(tmp_path):
+    path = write(tmp_path, GOOD)
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    err = info.value
+    by_path = {d.path: d for d in err.errors}
+    unknown = by_path["cases[1].asserts[0].type"]
+    assert unknown.case_id == "second" and unknown.line == 15 and "containz" in unknown.message
+    assert by_path["cases[1].asserts[1].value"].line == 18
+    assert "out of range" in by_path["cases[1].asserts[2].threshold"].message
+    assert by_path["cases[1].asserts[2].threshold"].line == 21
+    text = str(err)
+    assert f"{path}:15: cases[id=second].asserts[0].type: unknown assertion 'containz'" in text
+
+
+def test_duplicate_ids_and_unknown_fields(tmp_path):
+    text = """\
+version: 1
+name: s
+prompt: p
+cases:
+  - id: a
+    asserts: [{type: contains, value: x}]
+  - id: a
+    assert: [{type: contains, value: x}]
+"""
+    with pytest.raises(SuiteError) as info:
+        load_suite(write(tmp_path, text))
+    messages = {(d.path, d.line): d.message for d in info.value.errors}
+    assert messages[("cases[1].assert", 8)] == "unknown field 'assert'"
+    with pytest.raises(SuiteError) as info:
+        load_suite(write(tmp_path, text.replace("assert:", "asserts:")))
+    assert "duplicate case id 'a'" in str(info.value)
+    assert info.value.errors[0].line == 7
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"version": 2}, "unsupported suite format version"),
+        ({"name": "Bad Name"}, "name"),
+        ({"model": {"provider": "anthropic"}}, "unknown provider 'anthropic'"),
+        ({"threshold": {"pass_rate": 1.2}}, "threshold.pass_rate"),
+        ({"cases": []}, "cases"),
+    ],
+)
+def test_top_level_problems(patch, expected):
+    data = {"version": 1, "name": "s", "prompt": "p", "cases": [{"id": "a", "asserts": [{"type": "is-json"}]}]}
+    data.update(patch)
+    with pytest.raises(SuiteError) as info:
+        parse_suite(data, source="inline.yaml")
+    assert expected in str(info.value)
+    assert str(info.value).startswith("inline.yaml")
+
+
+def test_bad_json_schema_and_judge_provider_are_suite_errors():
+    data = {"version": 1, "name": "s", "prompt": "p", "cases": [{"id": "a", "asserts": [
+        {"type": "json-schema", "value": {"type": 12}},
+        {"type": "llm-rubric", "value": "kind", "provider": "nope:x"},
+        {"type": "contains", "value": "x", "threshold": 0.5},
+    ]}]}
+    with pytest.raises(SuiteError) as info:
+        parse_suite(data)
+    paths = {d.path: d.message for d in info.value.errors}
+    assert "invalid JSON Schema" in paths["cases[0].asserts[0].value"]
+    assert "unknown provider 'nope'" in paths["cases[0].asserts[1].provider"]
+    assert "takes no threshold" in paths["cases[0].asserts[2].threshold"]
+
+
+def test_invalid_yaml_reports_its_line(tmp_path):
+    with pytest.raises(SuiteError) as info:
+        load_suite(write(tmp_path, "version: 1\nname: [unclosed\n"))
+    assert info.value.errors[0].line is not None
+    assert "invalid YAML" in str(info.value)
+
+
+def test_json_suite_and_offline_fixtures(tmp_path):
+    (tmp_path / "fixtures.yaml").write_text("a: scripted answer\n")
+    data = {"version": 1, "name": "s", "prompt": "p", "offline_fixtures": "fixtures.yaml",
+            "cases": [{"id": "a", "asserts": [{"type": "contains", "value": "scripted"}]}]}
+    suite = load_suite(write(tmp_path, json.dumps(data), "suite.json"))
+    assert suite.fixture_outputs == {"a": "scripted answer"}
+    (tmp_path / "fixtures.yaml").write_text("zzz: answer\n")
+    with pytest.raises(SuiteError, match="unknown cases: zzz"):
+        load_suite(tmp_path / "suite.json")
+
+
+def test_schema_enumerates_assertion_types():
+    schema = suite_json_schema()
+    assert "contains" in schema["$defs"]["AssertSpec"]["properties"]["type"]["enum"]
+    assert schema["properties"]["version"]["description"]
