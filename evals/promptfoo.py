@@ -326,6 +326,9 @@ def import_promptfoo_config(path: str | Path, *, name: str | None = None) -> Imp
         if isinstance(vars_, str):
             imp.unsupported.append(f"{where}.vars: {vars_!r} (vars from a file)")
             vars_ = {}
+        if not asserts and not defaults["asserts"]:
+            imp.unsupported.append(f"{where}: test left out: none of its assertions could be converted")
+            continue
         for variant in _expand(vars_):
             base_id = _slug(test.get("description") or where)
             case_id, n = base_id, 2

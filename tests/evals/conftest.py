@@ -35,8 +35,11 @@ def completion(text: str, prompt_tokens: int = 11, completion_tokens: int = 7) -
         "created": 1,
         "model": "test-model",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
     }
 
 
@@ -76,8 +79,9 @@ class FakeOpenAI:
         if response.delay:
             await asyncio.sleep(response.delay)
         text = response.body if isinstance(response.body, str) else json.dumps(response.body or {})
-        return web.Response(status=response.status, text=text, headers=response.headers,
-                            content_type="application/json")
+        return web.Response(
+            status=response.status, text=text, headers=response.headers, content_type="application/json"
+        )
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -98,6 +102,13 @@ class FakeOpenAI:
         return self
 
     def stop(self) -> None:
+        async def cancel_pending() -> None:
+            # slow scripted answers may still be sleeping; end them so teardown is quiet
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(cancel_pending(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
@@ -120,8 +131,12 @@ def fake_openai(_fake_server: FakeOpenAI) -> FakeOpenAI:
 def openai_config(fake_openai: FakeOpenAI) -> ProviderConfig:
     """Provider settings pointing at the fake server with fast retries."""
     return ProviderConfig(
-        openai_base_url=fake_openai.base_url, openai_api_key="test-key", max_retries=2,
-        backoff_initial_s=0.01, backoff_max_s=1.0, timeout_s=5.0,
+        openai_base_url=fake_openai.base_url,
+        openai_api_key="test-key",
+        max_retries=2,
+        backoff_initial_s=0.01,
+        backoff_max_s=1.0,
+        timeout_s=5.0,
     )
 
 

@@ -15,16 +15,24 @@ OPENAI = RunOptions(provider="openai:gpt-4o-mini", concurrency=4)
 
 
 def cases(n, **extra):
-    return [{"id": f"c{i}", "vars": {"msg": f"hello {i}"}, "asserts": [{"type": "contains", "value": "hello"}], **extra}
-            for i in range(n)]
+    return [
+        {"id": f"c{i}", "vars": {"msg": f"hello {i}"}, "asserts": [{"type": "contains", "value": "hello"}], **extra}
+        for i in range(n)
+    ]
 
 
 async def test_offline_run_is_labelled_and_scripted():
-    suite = make_suite([
-        {"id": "scripted", "asserts": [{"type": "contains", "value": "measurable"}],
-         "offline_output": "A measurable goal.", "vars": {"msg": "x"}},
-        {"id": "derived", "asserts": [{"type": "contains", "value": "hello"}], "vars": {"msg": "hello"}},
-    ])
+    suite = make_suite(
+        [
+            {
+                "id": "scripted",
+                "asserts": [{"type": "contains", "value": "measurable"}],
+                "offline_output": "A measurable goal.",
+                "vars": {"msg": "x"},
+            },
+            {"id": "derived", "asserts": [{"type": "contains", "value": "hello"}], "vars": {"msg": "hello"}},
+        ]
+    )
     report = await run_suite(suite, templates=TEMPLATES, options=RunOptions(), provider_config=ProviderConfig())
     assert report.summary.status == "passed"
     assert report.summary.offline and all(r.offline for r in report.results)
@@ -79,8 +87,9 @@ async def test_persistent_500_is_an_error_never_a_pass(fake_openai, openai_confi
 
 
 async def test_timeouts_are_retried_then_reported(fake_openai):
-    config = ProviderConfig(openai_base_url=fake_openai.base_url, openai_api_key="k", timeout_s=0.2, max_retries=1,
-                            backoff_initial_s=0.01)
+    config = ProviderConfig(
+        openai_base_url=fake_openai.base_url, openai_api_key="k", timeout_s=0.2, max_retries=1, backoff_initial_s=0.01
+    )
     fake_openai.push(FakeResponse(body=completion("late hello"), delay=1.0))
     report = await run_suite(make_suite(), templates=TEMPLATES, options=OPENAI, provider_config=config)
     assert report.summary.status == "passed" and report.results[0].attempts == 2
@@ -92,9 +101,12 @@ async def test_timeouts_are_retried_then_reported(fake_openai):
 async def test_malformed_body_is_an_error(fake_openai, openai_config):
     fake_openai.push(FakeResponse(200, "{not json"))
     fake_openai.push(FakeResponse(200, {"choices": []}))
-    report = await run_suite(make_suite(cases(2)), templates=TEMPLATES,
-                             options=RunOptions(provider="openai:gpt-4o-mini", concurrency=1),
-                             provider_config=openai_config)
+    report = await run_suite(
+        make_suite(cases(2)),
+        templates=TEMPLATES,
+        options=RunOptions(provider="openai:gpt-4o-mini", concurrency=1),
+        provider_config=openai_config,
+    )
     assert [r.outcome for r in report.results] == ["error", "error"]
     assert all("malformed response body" in r.error for r in report.results)
     assert report.summary.status == "error"
@@ -111,7 +123,8 @@ async def test_missing_api_key_stops_the_run_with_one_clear_error(monkeypatch):
 
 async def test_cancellation_leaves_a_consistent_partial_report(fake_openai, openai_config):
     fake_openai.answer = lambda body: FakeResponse(
-        body=completion("hello"), delay=0.05 if body["messages"][-1]["content"].endswith(" 0") else 5.0)
+        body=completion("hello"), delay=0.05 if body["messages"][-1]["content"].endswith(" 0") else 5.0
+    )
     cancel = asyncio.Event()
     seen = []
 
@@ -119,10 +132,17 @@ async def test_cancellation_leaves_a_consistent_partial_report(fake_openai, open
         seen.extend(batch)
         cancel.set()
 
-    report = await asyncio.wait_for(run_suite(
-        make_suite(cases(6)), templates=TEMPLATES, options=RunOptions(provider="openai:gpt-4o-mini", concurrency=3,
-                                                                      batch_size=1),
-        provider_config=openai_config, on_results=on_results, cancel=cancel), timeout=4)
+    report = await asyncio.wait_for(
+        run_suite(
+            make_suite(cases(6)),
+            templates=TEMPLATES,
+            options=RunOptions(provider="openai:gpt-4o-mini", concurrency=3, batch_size=1),
+            provider_config=openai_config,
+            on_results=on_results,
+            cancel=cancel,
+        ),
+        timeout=4,
+    )
     assert report.summary.status == "error" and report.summary.cancelled
     assert [r.case_id for r in report.results] == ["c0"] == [r.case_id for r in seen]
     assert {ref.case_id for ref in report.not_run} == {f"c{i}" for i in range(1, 6)}
@@ -130,16 +150,30 @@ async def test_cancellation_leaves_a_consistent_partial_report(fake_openai, open
 
 
 async def test_repeat_pass_rate_subset_and_batches():
-    suite = make_suite([
-        {"id": "flaky", "vars": {"msg": "x"}, "asserts": [{"type": "contains", "value": "hello"}], "repeat": 2},
-        {"id": "ok", "vars": {"msg": "hello"}, "asserts": [{"type": "contains", "value": "hello"}]},
-        {"id": "skipped", "vars": {"msg": "hello"}, "asserts": [{"type": "contains", "value": "hello"}]},
-    ])
+    suite = make_suite(
+        [
+            {"id": "flaky", "vars": {"msg": "x"}, "asserts": [{"type": "contains", "value": "hello"}], "repeat": 2},
+            {"id": "ok", "vars": {"msg": "hello"}, "asserts": [{"type": "contains", "value": "hello"}]},
+            {"id": "skipped", "vars": {"msg": "hello"}, "asserts": [{"type": "contains", "value": "hello"}]},
+        ]
+    )
     batches = []
-    report = await run_suite(suite, templates=TEMPLATES, options=RunOptions(repeat=3, batch_size=2),
-                             provider_config=ProviderConfig(), case_ids=["flaky", "ok"], on_results=batches.append)
+    report = await run_suite(
+        suite,
+        templates=TEMPLATES,
+        options=RunOptions(repeat=3, batch_size=2),
+        provider_config=ProviderConfig(),
+        case_ids=["flaky", "ok"],
+        on_results=batches.append,
+    )
     assert [(r.case_id, r.repeat_index) for r in report.results] == [
-        ("flaky", 0), ("flaky", 1), ("flaky", 2), ("ok", 0), ("ok", 1), ("ok", 2)]
+        ("flaky", 0),
+        ("flaky", 1),
+        ("flaky", 2),
+        ("ok", 0),
+        ("ok", 1),
+        ("ok", 2),
+    ]
     assert sum(len(b) for b in batches) == 6 and max(len(b) for b in batches) <= 2
     by_id = {c.case_id: c for c in report.cases}
     assert by_id["ok"].pass_rate == 1.0 and by_id["flaky"].pass_rate == 0.0
@@ -158,23 +192,34 @@ async def test_configuration_errors_raise_before_running():
     with pytest.raises(EvalConfigError, match="prompt"):
         await run_suite(make_suite(), templates={}, options=RunOptions(), provider_config=ProviderConfig())
     with pytest.raises(EvalConfigError, match="case_ids"):
-        await run_suite(make_suite(), templates=TEMPLATES, options=RunOptions(), provider_config=ProviderConfig(),
-                        case_ids=["nope"])
+        await run_suite(
+            make_suite(), templates=TEMPLATES, options=RunOptions(), provider_config=ProviderConfig(), case_ids=["nope"]
+        )
     with pytest.raises(EvalConfigError, match="unknown provider"):
-        await run_suite(make_suite(), templates=TEMPLATES, options=RunOptions(provider="nope"),
-                        provider_config=ProviderConfig())
+        await run_suite(
+            make_suite(), templates=TEMPLATES, options=RunOptions(provider="nope"), provider_config=ProviderConfig()
+        )
     with pytest.raises(EvalConfigError, match="syntax"):
-        await run_suite(make_suite(), templates={"main": "{{ oops"}, options=RunOptions(),
-                        provider_config=ProviderConfig())
+        await run_suite(
+            make_suite(), templates={"main": "{{ oops"}, options=RunOptions(), provider_config=ProviderConfig()
+        )
 
 
 async def test_required_case_and_extra_vars():
-    suite = make_suite([
-        {"id": "must", "vars": {"msg": "x"}, "asserts": [{"type": "contains", "value": "{{"}], "required": True},
-        *cases(9),
-    ], threshold={"pass_rate": 0.5})
-    report = await run_suite(suite, templates=TEMPLATES, options=RunOptions(), provider_config=ProviderConfig(),
-                             extra_vars={"msg": "hello from caller"})
+    suite = make_suite(
+        [
+            {"id": "must", "vars": {"msg": "x"}, "asserts": [{"type": "contains", "value": "{{"}], "required": True},
+            *cases(9),
+        ],
+        threshold={"pass_rate": 0.5},
+    )
+    report = await run_suite(
+        suite,
+        templates=TEMPLATES,
+        options=RunOptions(),
+        provider_config=ProviderConfig(),
+        extra_vars={"msg": "hello from caller"},
+    )
     assert report.summary.pass_rate == pytest.approx(0.9)
     assert report.summary.required_failures == ["must"] and report.summary.status == "failed"
     assert report.results[1].messages[0].content == "Say: hello from caller"

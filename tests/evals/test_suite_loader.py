@@ -103,11 +103,21 @@ def test_top_level_problems(patch, expected):
 
 
 def test_bad_json_schema_and_judge_provider_are_suite_errors():
-    data = {"version": 1, "name": "s", "prompt": "p", "cases": [{"id": "a", "asserts": [
-        {"type": "json-schema", "value": {"type": 12}},
-        {"type": "llm-rubric", "value": "kind", "provider": "nope:x"},
-        {"type": "contains", "value": "x", "threshold": 0.5},
-    ]}]}
+    data = {
+        "version": 1,
+        "name": "s",
+        "prompt": "p",
+        "cases": [
+            {
+                "id": "a",
+                "asserts": [
+                    {"type": "json-schema", "value": {"type": 12}},
+                    {"type": "llm-rubric", "value": "kind", "provider": "nope:x"},
+                    {"type": "contains", "value": "x", "threshold": 0.5},
+                ],
+            }
+        ],
+    }
     with pytest.raises(SuiteError) as info:
         parse_suite(data)
     paths = {d.path: d.message for d in info.value.errors}
@@ -125,8 +135,13 @@ def test_invalid_yaml_reports_its_line(tmp_path):
 
 def test_json_suite_and_offline_fixtures(tmp_path):
     (tmp_path / "fixtures.yaml").write_text("a: scripted answer\n")
-    data = {"version": 1, "name": "s", "prompt": "p", "offline_fixtures": "fixtures.yaml",
-            "cases": [{"id": "a", "asserts": [{"type": "contains", "value": "scripted"}]}]}
+    data = {
+        "version": 1,
+        "name": "s",
+        "prompt": "p",
+        "offline_fixtures": "fixtures.yaml",
+        "cases": [{"id": "a", "asserts": [{"type": "contains", "value": "scripted"}]}],
+    }
     suite = load_suite(write(tmp_path, json.dumps(data), "suite.json"))
     assert suite.fixture_outputs == {"a": "scripted answer"}
     (tmp_path / "fixtures.yaml").write_text("zzz: answer\n")

@@ -1,0 +1,126 @@
+"""``steward eval``: exit codes 0/1/2, reports written, validate, schema and import-promptfoo."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.settings import get_settings
+from tests.evals.conftest import FIXTURES, FakeResponse, completion
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("STEWARD_EVAL_CACHE_PATH", str(tmp_path / "cache.sqlite"))
+    monkeypatch.setenv("STEWARD_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def write_suite(tmp_path, output="A measurable goal.", threshold=1.0, name="suite.yaml", provider="offline"):
+    (tmp_path / "coach.txt").write_text("Help with {{ msg }}")
+    suite = {
+        "version": 1,
+        "name": "cli",
+        "prompt": "coach.txt",
+        "model": {"provider": provider, "name": "m"},
+        "threshold": {"pass_rate": threshold},
+        "cases": [
+            {
+                "id": "a",
+                "vars": {"msg": "x"},
+                "offline_output": output,
+                "asserts": [{"type": "icontains", "value": "measurable"}],
+            }
+        ],
+    }
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(suite))
+    return path
+
+
+def test_pass_writes_every_report_and_labels_offline(tmp_path):
+    suite = write_suite(tmp_path)
+    out = {k: tmp_path / f"r.{k}" for k in ("json", "xml", "md", "html")}
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "run",
+            str(suite),
+            "--json",
+            str(out["json"]),
+            "--junit",
+            str(out["xml"]),
+            "--md",
+            str(out["md"]),
+            "--html",
+            str(out["html"]),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "PASSED" in result.output and "OFFLINE" in result.output
+    assert json.loads(out["json"].read_text())["summary"]["status"] == "passed"
+    ET.parse(out["xml"])
+    assert "Offline provider" in out["md"].read_text() and out["html"].read_text().startswith("<!DOCTYPE html>")
+
+
+def test_failed_threshold_exits_1_and_regression_exits_1(tmp_path):
+    good = write_suite(tmp_path)
+    assert runner.invoke(app, ["eval", "run", str(good), "--json", str(tmp_path / "base.json")]).exit_code == 0
+    bad = write_suite(tmp_path, output="vague", name="bad.yaml")
+    assert runner.invoke(app, ["eval", "run", str(bad)]).exit_code == 1
+    lenient = write_suite(tmp_path, output="vague", threshold=0.0, name="lenient.yaml")
+    result = runner.invoke(app, ["eval", "run", str(lenient), "--baseline", str(tmp_path / "base.json")])
+    assert result.exit_code == 1 and "REGRESSION a" in result.output
+
+
+def test_configuration_errors_exit_2_naming_file_and_field(tmp_path):
+    suite = write_suite(tmp_path)
+    result = runner.invoke(app, ["eval", "run", str(suite), "--provider", "nope:x"])
+    assert result.exit_code == 2 and "provider" in result.output
+    result = runner.invoke(app, ["eval", "run", str(suite), "--prompt-file", str(tmp_path / "missing.txt")])
+    assert result.exit_code == 2 and "--prompt-file" in result.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nname: x\nprompt: p\ncases:\n  - id: a\n    asserts: [{type: containz}]\n")
+    result = runner.invoke(app, ["eval", "validate", str(broken)])
+    assert result.exit_code == 2 and f"{broken}:6: cases[id=a].asserts[0].type" in result.output
+    result = runner.invoke(app, ["eval", "run", str(suite), "--baseline", str(broken)])
+    assert result.exit_code == 2 and "--baseline" in result.output
+
+
+def test_provider_down_is_exit_2(tmp_path, fake_openai, monkeypatch):
+    monkeypatch.setenv("STEWARD_OPENAI_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("STEWARD_OPENAI_API_KEY", "k")
+    fake_openai.answer = lambda body: FakeResponse(400, {"error": {"message": "bad model"}})
+    suite = write_suite(tmp_path)
+    result = runner.invoke(app, ["eval", "run", str(suite), "--provider", "openai:m", "--no-cache"])
+    assert result.exit_code == 2 and "HTTP 400" in result.output
+    fake_openai.answer = lambda body: FakeResponse(body=completion("measurable"))
+    args = ["eval", "run", str(suite), "--provider", "openai:m", "--var", "msg=y"]
+    assert runner.invoke(app, args).exit_code == 0
+    calls = len(fake_openai.requests)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0 and len(fake_openai.requests) == calls and "1 cached" in result.output
+
+
+def test_validate_schema_and_import(tmp_path):
+    assert runner.invoke(app, ["eval", "validate", str(write_suite(tmp_path))]).exit_code == 0
+    result = runner.invoke(app, ["eval", "schema", "-o", str(tmp_path / "s.json")])
+    assert result.exit_code == 0 and json.loads((tmp_path / "s.json").read_text())["title"] == "Steward eval suite"
+    config = FIXTURES / "promptfoo" / "csv" / "promptfooconfig.yaml"
+    result = runner.invoke(app, ["eval", "import-promptfoo", str(config), "-o", str(tmp_path / "pf.yaml")])
+    assert result.exit_code == 1 and "unsupported: " in result.output and not (tmp_path / "pf.yaml").exists()
+    result = runner.invoke(
+        app, ["eval", "import-promptfoo", str(config), "-o", str(tmp_path / "pf.yaml"), "--allow-partial"]
+    )
+    assert result.exit_code == 0 and (tmp_path / "pf.yaml").exists()
+    assert runner.invoke(app, ["eval", "validate", str(tmp_path / "pf.yaml")]).exit_code == 0

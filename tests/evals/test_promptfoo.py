@@ -1,0 +1,67 @@
+"""promptfoo configs in the documented format convert to loadable suites; unsupported parts are listed."""
+
+from __future__ import annotations
+
+from evals import load_suite
+from evals.promptfoo import import_promptfoo_config, write_imported_suite
+from tests.evals.conftest import FIXTURES
+
+PF = FIXTURES / "promptfoo"
+
+
+def test_basic_config_converts_completely(tmp_path):
+    result = import_promptfoo_config(PF / "basic" / "promptfooconfig.yaml")
+    assert result.unsupported == []
+    suite = result.suite
+    assert suite["model"] == {"provider": "openai", "name": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 400}
+    assert suite["defaults"]["vars"] == {"company": "Acme"}
+    assert suite["defaults"]["asserts"] == [{"type": "not-icontains", "value": "as an ai language model"}]
+    ids = [c["id"] for c in suite["cases"]]
+    assert ids == ["vague-sales-goal", "learning-goal", "learning-goal-2"]  # list vars expand
+    assert suite["cases"][0]["asserts"][1] == {
+        "type": "contains-any",
+        "value": ["%", "number", "by the end of"],
+        "weight": 2,
+    }
+    write_imported_suite(result, tmp_path / "suite.yaml")
+    loaded = load_suite(tmp_path / "suite.yaml")
+    assert (tmp_path / loaded.prompt).read_text().startswith("You are a goal-setting coach")
+    assert loaded.cases[2].vars["message"] == "Help me learn Python"
+
+
+def test_csv_and_yaml_test_files(tmp_path):
+    result = import_promptfoo_config(PF / "csv" / "promptfooconfig.yaml")
+    cases = {c["id"]: c for c in result.suite["cases"]}
+    assert cases["sales-goal"]["asserts"] == [{"type": "icontains", "value": "by"}]
+    assert cases["manager-goal"]["asserts"][0] == {"type": "llm-rubric", "value": "Mentions a concrete behaviour"}
+    assert cases["exact-answer"]["asserts"] == [{"type": "equals", "value": "Ship 2 features per sprint"}]
+    assert cases["mentoring-goal"]["asserts"][1] == {"type": "refusal", "weight": 0}
+    assert result.suite["model"]["name"] == "gpt-4.1-mini"
+    joined = "\n".join(result.unsupported)
+    assert "anthropic:messages:claude-3-5-sonnet-20241022" in joined
+    assert "javascript" in joined and "tests.csv row 4" in joined
+    assert "assertion type 'python'" in joined
+    write_imported_suite(result, tmp_path / "suite.yaml")
+    load_suite(tmp_path / "suite.yaml")
+
+
+def test_chat_prompt_and_every_unsupported_item_listed(tmp_path):
+    result = import_promptfoo_config(PF / "chat" / "promptfooconfig.yaml")
+    assert result.suite["messages"] == [
+        {"role": "system", "content": "You are a concise HR goal coach."},
+        {"role": "user", "content": "{{ prompt }}"},
+    ]
+    assert result.prompt_text == "{{question}}"
+    joined = "\n".join(result.unsupported)
+    for expected in (
+        "prompts[1]",
+        "defaultTest.options.provider",
+        "assertion type 'factuality'",
+        "contains option 'transform'",
+        "scenarios: top-level key",
+    ):
+        assert expected in joined
+    assert any("embeddings" in note for note in result.notes)
+    write_imported_suite(result, tmp_path / "suite.yaml")
+    suite = load_suite(tmp_path / "suite.yaml")
+    assert [a.type for a in suite.cases[0].asserts] == ["similar"]
