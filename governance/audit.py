@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from governance import notifications
 from governance.content import canonical_json
 from governance.database import utcnow
 from governance.models import AuditEvent, User
@@ -68,6 +69,7 @@ def record_event(
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
+    notifications.enqueue_for_audit_event(session, event)
     return event
 
 

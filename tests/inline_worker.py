@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy.orm import Session
 
 from evals import ProviderConfig, RunOptions, parse_suite, run_suite_sync
@@ -17,14 +19,17 @@ def run_queued_chunks(session: Session, worker: str = "inline-test-worker", limi
             return ran
         work = chunk_work(session, chunk)
         try:
-            report = run_suite_sync(
-                parse_suite(work.spec),
-                templates=work.templates,
-                extra_vars=work.extra_vars,
-                options=RunOptions(provider=work.provider, use_cache=False),
-                provider_config=ProviderConfig(),
-                case_ids=work.case_ids,
-            )
+            # Async tests call this too: the engine's own event loop runs in a thread of its own.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                report = pool.submit(
+                    run_suite_sync,
+                    parse_suite(work.spec),
+                    templates=work.templates,
+                    extra_vars=work.extra_vars,
+                    options=RunOptions(provider=work.provider, use_cache=False),
+                    provider_config=ProviderConfig(),
+                    case_ids=work.case_ids,
+                ).result()
         except Exception as exc:  # a template or configuration error fails the chunk, as in a worker
             complete_chunk(session, chunk.id, worker, error=str(exc))
         else:

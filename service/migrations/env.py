@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import governance.models
+import governance.notification_tables  # noqa: F401
 import governance.release_tables  # noqa: F401
 from governance.database import Base
 from service.database import make_engine

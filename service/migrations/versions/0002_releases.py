@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["release_id"], ["releases.id"], name=op.f("fk_decisions_release_id_releases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
-        sa.UniqueConstraint("release_id", "cycle", "reviewer", name="uq_decisions_one_per_reviewer"),
+        sa.UniqueConstraint("release_id", "cycle", "reviewer", "decision", name="uq_decisions_one_per_reviewer"),
     )
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_decisions_release_id"), ["release_id"], unique=False)
