@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     )
     eval_concurrency: int = Field(default=20, description="Default number of concurrent model calls per run.")
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret webhook signing secrets derive from; if unset, generated once into var/secret_key.",
+    )
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, description="Time limit of one webhook POST.")
+    webhook_max_attempts: int = Field(default=8, ge=1, description="Attempts before a webhook delivery is failed.")
+    webhook_retry_base_seconds: float = Field(
+        default=30.0, gt=0, description="First webhook retry delay; doubles per attempt with jitter, at most 1 hour."
+    )
+
     @property
     def resolved_eval_cache_path(self) -> Path:
         return self.eval_cache_path or self.var_dir / "eval-cache.sqlite"
