@@ -37,6 +37,15 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_json(sealed).encode("utf-8")).hexdigest()
 
 
+def begin_write(session: Session) -> None:
+    """Take the audit chain's lock before any row lock: every writer takes it first, so writers never deadlock.
+
+    Every change writes an audit event, so writers queue on the chain anyway; taking its lock before the row locks
+    (a release, a product, a component) gives all of them one lock order.
+    """
+    audit_repo.lock_chain(session)
+
+
 def record_event(
     session: Session,
     *,

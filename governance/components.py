@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from governance import content as canonical
 from governance.accounts import get_user
-from governance.audit import record_event
+from governance.audit import begin_write, record_event
 from governance.errors import FieldProblem, Invalid, NotFound
 from governance.models import Component, ComponentKind, ComponentVersion, Product, Role, User
 from governance.pagination import Page, page_of
@@ -102,6 +102,7 @@ def _publish(
     *,
     product_slug: str | None,
 ) -> PublishResult:
+    begin_write(session)
     component = components_repo.lock(session, component)
     sha = canonical.content_sha256(content)
     head = head_version(session, component)

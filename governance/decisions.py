@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.audit import record_event
+from governance.audit import begin_write, record_event
 from governance.database import utcnow
 from governance.errors import Conflict, Forbidden, Invalid
 from governance.execution import current_runs, ensure_rerunnable
@@ -58,6 +58,7 @@ class RejectRequest(BaseModel):
 
 
 def _context(session: Session, release_id: int) -> tuple[Release, Product, Policy]:
+    begin_write(session)
     release = get_release(session, release_id, for_update=True)
     product = session.get(Product, release.product_id)
     return release, product, session.get(Policy, product.risk_tier)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evals import CaseRef, CaseResult, parse_suite, summarize
-from governance.audit import record_event
+from governance.audit import begin_write, record_event
 from governance.database import utcnow
 from governance.errors import Conflict
 from governance.models import Component, ComponentKind, ComponentVersion, Product
@@ -75,10 +75,11 @@ def claim_chunk(
     chunk.attempts += 1
     run = session.get(Run, chunk.run_id)
     if chunk.attempts > MAX_ATTEMPTS:
+        # Finishing the run needs the audit chain's lock, which must come before row locks: leave that to
+        # finish_stalled_runs, which the sweeps call.
         chunk.state, chunk.lease_owner = ChunkState.error.value, None
         chunk.error = (chunk.error or "") + f" gave up after {MAX_ATTEMPTS} attempts (workers died or timed out)"
         session.flush()
-        finish_run_if_complete(session, run.id)
         return None
     chunk.state = ChunkState.running.value
     chunk.lease_owner = worker
@@ -168,6 +169,7 @@ def record_results(session: Session, run_id: int, results: list[CaseResult]) -> 
 
 def complete_chunk(session: Session, chunk_id: int, worker: str, *, error: str | None = None) -> bool:
     """Mark a leased chunk done (or errored) and finish its run when it was the last. False: the lease was lost."""
+    begin_write(session)
     chunk = session.scalars(
         select(RunChunk).where(RunChunk.id == chunk_id).with_for_update().execution_options(populate_existing=True)
     ).one()
@@ -182,6 +184,7 @@ def complete_chunk(session: Session, chunk_id: int, worker: str, *, error: str |
 
 def requeue_expired(session: Session) -> list[int]:
     """Chunks whose worker stopped renewing its lease: queue them again (or error out past the attempt limit)."""
+    begin_write(session)
     expired = list(
         session.scalars(
             select(RunChunk).where(RunChunk.state == ChunkState.running.value, RunChunk.lease_expires_at < utcnow())
@@ -198,7 +201,26 @@ def requeue_expired(session: Session) -> list[int]:
             chunk.state, chunk.lease_owner, chunk.lease_expires_at = ChunkState.queued.value, None, None
             requeued.append(chunk.id)
     session.flush()
+    finish_stalled_runs(session)
     return requeued
+
+
+def finish_stalled_runs(session: Session) -> int:
+    """Finish runs whose chunks are all final but that nobody finished (their last chunk gave up while claimed)."""
+    begin_write(session)
+    open_chunk_runs = select(RunChunk.run_id).where(
+        RunChunk.state.in_([ChunkState.queued.value, ChunkState.running.value])
+    )
+    stalled = list(
+        session.scalars(
+            select(Run.id).where(
+                Run.state.in_([RunState.queued.value, RunState.running.value]), Run.id.not_in(open_chunk_runs)
+            )
+        )
+    )
+    for run_id in stalled:
+        finish_run_if_complete(session, run_id)
+    return len(stalled)
 
 
 def queued_chunk_ids(session: Session, limit: int = 1000) -> list[int]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from governance.audit import record_event
+from governance.audit import begin_write, record_event
 from governance.errors import FieldProblem, Invalid
 from governance.models import Component, ComponentKind, User
 from governance.permissions import require_product_manager
@@ -33,6 +33,7 @@ def product_links(session: Session, product_id: int) -> ProductLinks:
 
 def set_product_links(session: Session, actor: User, slug: str, data: LinksUpdate) -> ProductLinks:
     """Replace the product's set of linked documents and processes."""
+    begin_write(session)
     product = get_product(session, slug, for_update=True)
     require_product_manager(actor, product, action="changing a product's links")
     documents = components_repo.get_shared_many(session, ComponentKind.document, data.documents)

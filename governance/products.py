@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from governance.accounts import get_user
-from governance.audit import record_event
+from governance.audit import begin_write, record_event
 from governance.database import utcnow
 from governance.errors import Conflict, Invalid, NotFound
 from governance.models import Product, Role, User
@@ -88,6 +88,7 @@ def create_product(session: Session, actor: User, data: ProductCreate) -> Produc
 
 def update_product(session: Session, actor: User, slug: str, data: ProductUpdate) -> tuple[Product, list[str]]:
     """Apply the given fields; returns the product and the names of the fields that changed."""
+    begin_write(session)
     product = get_product(session, slug, for_update=True)
     require_product_manager(actor, product, action="changing a product")
     before = snapshot(product)

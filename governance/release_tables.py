@@ -174,7 +174,9 @@ class Decision(Base):
     """A reviewer's approval or rejection of a signed-off release, bound to its manifest hash."""
 
     __tablename__ = "decisions"
-    __table_args__ = (UniqueConstraint("release_id", "cycle", "reviewer", name="uq_decisions_one_per_reviewer"),)
+    __table_args__ = (
+        UniqueConstraint("release_id", "cycle", "reviewer", "decision", name="uq_decisions_one_per_reviewer"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)

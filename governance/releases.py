@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from governance.audit import record_event
+from governance.audit import begin_write, record_event
 from governance.database import utcnow
 from governance.errors import NotFound
 from governance.impact import impacted_products
@@ -83,6 +83,7 @@ def cut_releases(
     products = [p for p in products if p.lifecycle != Lifecycle.retired.value]
     if not products:
         return []
+    begin_write(session)
     _lock_products(session, products)
     ids = [p.id for p in products]
     manifests = build_manifests(session, products)
