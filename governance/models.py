@@ -10,13 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from governance.database import Base, UTCDateTime, utcnow
-
-
-class Role(enum.StrEnum):
-    admin = "admin"
-    product_owner = "product_owner"
-    reviewer = "reviewer"
-    ci = "ci"
+from governance.roles import Role
 
 
 class RiskTier(enum.StrEnum):

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import typer
 
-from service.bundle import Bundle, BundleError, load_bundle
 from service.cli.output import console, fail
 from service.settings import get_settings
+
+if TYPE_CHECKING:  # the CLI imports its heavy modules inside commands, so `steward eval` starts fast
+    import httpx
+
+    from service.bundle import Bundle
 
 
 @dataclass
@@ -149,6 +152,10 @@ def apply(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; publish nothing."),
 ) -> None:
     """Publish a product and its prompts, suites, documents and processes from files, through the API."""
+    import httpx
+
+    from service.bundle import BundleError, load_bundle
+
     settings = get_settings()
     server = server or settings.server_url
     token = token or (settings.token.get_secret_value() if settings.token else None)

@@ -6,11 +6,7 @@ from pathlib import Path
 
 import typer
 
-from governance.errors import DomainError
-from service.bundle import BundleError
 from service.cli.output import console, fail
-from service.database import engine_for, unit_of_work
-from service.seed import DEMO_USERS, read_tokens, seed_demo, write_tokens
 from service.settings import get_settings
 
 
@@ -20,6 +16,11 @@ def demo(
     ),
 ) -> None:
     """Seed the demo users and the reference product (once), then print the URL and the demo tokens."""
+    from governance.errors import DomainError
+    from service.bundle import BundleError
+    from service.database import engine_for, unit_of_work
+    from service.seed import DEMO_USERS, read_tokens, seed_demo, write_tokens
+
     settings = get_settings()
     steward_yaml = bundle or settings.prompts_dir / "goal_coach" / "steward.yaml"
     try:

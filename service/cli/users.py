@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import typer
-from pydantic import ValidationError
 
-from governance import accounts
-from governance.errors import DomainError
-from governance.models import Role
-from governance.schemas import UserCreate
+from governance.roles import Role
 from service.cli.output import console, fail
-from service.database import engine_for, unit_of_work
 from service.settings import get_settings
 
 users_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
@@ -24,6 +19,13 @@ def create(
     email: str | None = typer.Option(None, help="E-mail address for notifications."),
 ) -> None:
     """Create a user and print their API token (shown once)."""
+    from pydantic import ValidationError
+
+    from governance import accounts
+    from governance.errors import DomainError
+    from governance.schemas import UserCreate
+    from service.database import engine_for, unit_of_work
+
     try:
         data = UserCreate(name=name, display_name=display_name, email=email, roles=role)
     except ValidationError as exc:
@@ -44,6 +46,10 @@ def token(
     label: str = typer.Option("", help="What the token is for."),
 ) -> None:
     """Issue another API token for a user and print it (shown once)."""
+    from governance import accounts
+    from governance.errors import DomainError
+    from service.database import engine_for, unit_of_work
+
     try:
         with unit_of_work(engine_for(get_settings().database_url)) as session:
             user = accounts.get_user(session, name)
