@@ -12,8 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evals.suite_errors import SuiteError  # TODO(public-api)
-from evals.suite_loader import load_suite
+from evals import SuiteError, load_suite
 from governance.schemas import (
     ComponentName,
     DocumentPublish,
@@ -204,3 +203,25 @@ def load_bundle(path: str | Path) -> Bundle:
         suites=suites,
         links=spec.links,
     )
+
+
+def bundle_context(bundle: Bundle) -> dict[str, Any]:
+    """The ``documents`` and ``processes`` template variables, as the server passes them to a run.
+
+    Local files have no version number yet; they are labelled ``local``.
+    """
+    documents = {
+        slug: {"title": d.title, "content": d.content, "content_type": d.content_type, "version": "local"}
+        for slug, d in bundle.documents.items()
+    }
+    processes = {
+        slug: {
+            "name": p.name,
+            "description": p.description,
+            "steps": [step.model_dump() for step in p.steps],
+            "documents": sorted(p.documents),
+            "version": "local",
+        }
+        for slug, p in bundle.processes.items()
+    }
+    return {"documents": documents, "processes": processes}

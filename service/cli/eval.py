@@ -126,6 +126,21 @@ async def _run_with_interrupt(run_suite: Any, **kwargs: Any) -> Report:
             loop.remove_signal_handler(signal.SIGINT)
 
 
+def _from_bundle(path: Path, prompt_name: str, prompt_file: Path | None) -> tuple[dict[str, str], dict[str, Any], str]:
+    """Templates, context variables and provider from a steward.yaml, the way the server runs a release."""
+    from service.bundle import BundleError, bundle_context, load_bundle
+
+    try:
+        loaded = load_bundle(path)
+    except BundleError as exc:
+        raise _fail(f"--bundle {path}:\n" + "\n".join(f"  {p}" for p in exc.problems)) from None
+    templates = {name: prompt.template for name, prompt in loaded.prompts.items()}
+    if prompt_file is not None:
+        templates[prompt_name] = prompt_file.read_text(encoding="utf-8")
+    model = loaded.product.model
+    return templates, bundle_context(loaded), f"{model.provider}:{model.name}"
+
+
 @eval_app.command("run")
 def run(
     suite: Path = typer.Argument(..., help="Suite file (YAML or JSON)."),
@@ -143,6 +158,11 @@ def run(
     baseline: Path | None = typer.Option(None, "--baseline", help="An earlier JSON report to compare with."),
     var: list[str] = typer.Option([], "--var", help="Template variable NAME=VALUE (repeatable; wins over the suite)."),
     vars_file: Path | None = typer.Option(None, "--vars-file", help="YAML/JSON mapping of extra template vars."),
+    bundle: Path | None = typer.Option(
+        None,
+        "--bundle",
+        help="A steward.yaml: run with its prompts, documents, processes and model, as the server would.",
+    ),
 ) -> None:
     """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
     from evals import (
@@ -163,8 +183,13 @@ def run(
         loaded = load_suite(suite)
     except SuiteError as exc:
         raise _fail(str(exc)) from None
-    templates = _templates(suite, loaded.prompt, prompt_file)
-    extra_vars = _parse_vars(var, vars_file)
+    if bundle is not None:
+        templates, bundle_vars, bundle_provider = _from_bundle(bundle, loaded.prompt, prompt_file)
+        extra_vars = {**bundle_vars, **_parse_vars(var, vars_file)}
+        provider = provider or bundle_provider
+    else:
+        templates = _templates(suite, loaded.prompt, prompt_file)
+        extra_vars = _parse_vars(var, vars_file)
     baseline_report = None
     if baseline is not None:
         try:

@@ -128,3 +128,23 @@ def test_apply_explains_refusals_and_bad_files(live_server, tmp_path):
         ],
     )
     assert refused.exit_code == 1 and "401" in refused.output
+
+
+def test_eval_run_with_a_bundle_runs_the_suite_as_the_server_would(tmp_path, env):
+    junit = tmp_path / "report.xml"
+    result = runner.invoke(
+        cli,
+        [
+            "eval",
+            "run",
+            str(PROJECT_ROOT / "prompts/goal_coach/suites/goal-coach-quality.yaml"),
+            "--bundle",
+            str(PROJECT_ROOT / "prompts/goal_coach/steward.yaml"),
+            "--no-cache",
+            "--junit",
+            str(junit),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "PASSED" in result.output and "OFFLINE" in result.output
+    assert 'tests="22"' in junit.read_text()
