@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import statistics
 import subprocess
@@ -61,9 +62,7 @@ def scenarios(quick: bool, promptfoo_in_b: bool, promptfoo_in_d: bool) -> list[S
 
 def steward_available() -> bool:
     try:
-        probe = subprocess.run(
-            [str(tools.steward_bin()), "eval", "run", "--help"], capture_output=True, timeout=60
-        )
+        probe = subprocess.run([str(tools.steward_bin()), "eval", "run", "--help"], capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
@@ -190,7 +189,8 @@ def summarize(rows: list[dict]) -> list[dict]:
                 "peak_rss_max_mb": max(r["peak_rss_mb"] for r in rs),
                 "cpu_s": statistics.median(r["cpu_s"] for r in rs),
                 "cpu_ms_per_case": statistics.median(r["cpu_s"] for r in rs) / r0["n"] * 1000,
-                "x_lower_bound": wall / lower if lower else None,
+                # A warm re-run makes no calls, so the latency bound says nothing about it.
+                "x_lower_bound": wall / lower if lower and variant != "warm" else None,
                 "provider_calls": sorted({r["provider_calls"] for r in rs}),
                 "all_ok": all(r["ok"] for r in rs),
             }
@@ -199,42 +199,47 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 
 def find(summary: list[dict], key: str, tool: str, variant: str) -> dict | None:
-    return next(
-        (s for s in summary if (s["scenario"], s["tool"], s["variant"]) == (key, tool, variant)), None
-    )
+    return next((s for s in summary if (s["scenario"], s["tool"], s["variant"]) == (key, tool, variant)), None)
 
 
 def comparisons(summary: list[dict]) -> list[str]:
-    """The issue's targets, each with the measured value; absent scenarios are skipped."""
+    """The issue's targets, each with the measured value; absent scenarios are skipped.
+
+    A target only counts as met if every run involved completed with all cases passed.
+    """
     lines = []
     st, pf = find(summary, "a", "steward", "nocache"), find(summary, "a", "promptfoo", "nocache")
     if st and pf:
+        ok = st["all_ok"] and pf["all_ok"]
         speed, rss = pf["wall_s"] / st["wall_s"], st["peak_rss_mb"] / pf["peak_rss_mb"]
         cpu = pf["cpu_s"] / st["cpu_s"] if st["cpu_s"] else float("nan")
-        lines.append(f"(a) Steward throughput = {speed:.2f}x promptfoo's (target >= 4x): {mark(speed >= 4)}")
-        lines.append(f"(a) Steward peak RSS = {rss:.2f}x promptfoo's (target <= 0.33x): {mark(rss <= 1 / 3)}")
-        lines.append(f"(a) promptfoo uses {cpu:.1f}x the CPU time of Steward for the same suite")
+        lines.append(f"(a) Steward throughput = {speed:.2f}x promptfoo's (target >= 4x): {mark(ok and speed >= 4)}")
+        lines.append(f"(a) Steward peak RSS = {rss:.2f}x promptfoo's (target <= 0.33x): {mark(ok and rss <= 1 / 3)}")
+        lines.append(f"(a) promptfoo used {cpu:.1f}x the CPU time of Steward for the same suite")
     st, pf = find(summary, "b", "steward", "nocache"), find(summary, "b", "promptfoo", "nocache")
     if st:
         x = st["x_lower_bound"]
-        lines.append(f"(b) Steward wall = {x:.3f}x the lower bound (target <= 1.15x): {mark(x <= 1.15)}")
+        lines.append(
+            f"(b) Steward wall = {x:.2f}x the lower bound (target <= 1.15x): {mark(st['all_ok'] and x <= 1.15)}"
+        )
     if st and pf:
         lines.append(f"(b) promptfoo wall = {pf['x_lower_bound']:.2f}x the lower bound")
     st = find(summary, "c", "steward", "nocache")
     if st:
+        worst = st["peak_rss_max_mb"]
         lines.append(
-            f"(c) Steward peak RSS at N={st['n']} = {st['peak_rss_max_mb']:.0f} MB (worst of runs; "
-            f"target < 200 MB): {mark(st['peak_rss_max_mb'] < 200)}"
+            f"(c) Steward peak RSS at N={st['n']} = {worst:.0f} MB (worst of runs; "
+            f"target < 200 MB): {mark(st['all_ok'] and worst < 200)}"
         )
     for tool in ("steward", "promptfoo"):
         cold, warm = find(summary, "d", tool, "cold"), find(summary, "d", tool, "warm")
         if cold and warm:
             share, calls = warm["wall_s"] / cold["wall_s"], warm["provider_calls"]
-            target = f" (target 0 calls and < 10%): {mark(calls == [0] and share < 0.10)}"
-            lines.append(
-                f"(d) {tool} cached re-run: provider calls {calls}, wall {share:.1%} of the cold run"
-                + (target if tool == "steward" else "")
-            )
+            met = cold["all_ok"] and warm["all_ok"] and calls == [0] and share < 0.10
+            target = f" (target 0 calls and < 10%): {mark(met)}" if tool == "steward" else ""
+            lines.append(f"(d) {tool} cached re-run: provider calls {calls}, wall {share:.1%} of the cold run{target}")
+    if any(not s["all_ok"] for s in summary):
+        lines.append("Some runs failed or did not pass every case: see runs.json (stderr_tail) in the results folder")
     return lines
 
 
@@ -262,9 +267,7 @@ def markdown(summary: list[dict]) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller N and one repeat: a smoke run")
     parser.add_argument("--repeats", type=int, help="runs per tool and scenario (default 3, quick 1)")
     parser.add_argument("--scenarios", default="a,b,c,d")
@@ -280,9 +283,7 @@ def benchmark(args: argparse.Namespace) -> tuple[Path, str, bool]:
     """Run the chosen scenarios; return the results folder, the Markdown table and whether all ran ok."""
     repeats = args.repeats or (1 if args.quick else 3)
     wanted = set(args.scenarios.split(","))
-    chosen = [
-        s for s in scenarios(args.quick, not args.no_promptfoo_b, not args.no_promptfoo_d) if s.key in wanted
-    ]
+    chosen = [s for s in scenarios(args.quick, not args.no_promptfoo_b, not args.no_promptfoo_d) if s.key in wanted]
     if not steward_available():
         print("`steward eval run` is not available yet: running promptfoo only", flush=True)
         chosen = [
@@ -295,7 +296,7 @@ def benchmark(args: argparse.Namespace) -> tuple[Path, str, bool]:
     warm_up({t for s in chosen for t in s.tools}, args.via_npx, args.format)
 
     rows: list[dict] = []
-    started = time.time()
+    started, load_before = time.time(), os.getloadavg()
     for sc in chosen:
         print(f"scenario {sc.key}: {sc.title} (N={sc.n}, C={sc.concurrency}, {sc.latency_ms:.0f} ms)")
         rows += run_scenario(sc, repeats, args.via_npx, args.format)
@@ -308,12 +309,20 @@ def benchmark(args: argparse.Namespace) -> tuple[Path, str, bool]:
         "versions": versions(),
         "via_npx": args.via_npx,
         "format": args.format,
+        "cpus": os.cpu_count(),
+        # The machine is shared: the load says how much the numbers were disturbed.
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
     out = args.results / time.strftime("%Y%m%d-%H%M%S", time.localtime(started))
     out.mkdir(parents=True, exist_ok=True)
     (out / "runs.json").write_text(json.dumps({"meta": meta, "runs": rows, "summary": summary}, indent=2))
     notes = "\n".join(f"- {line}" for line in comparisons(summary))
-    text = f"{markdown(summary)}\n\n{notes}\n"
+    machine = (
+        f"{repeats} run(s) per row, {meta['cpus']} CPUs, 1-min load average {meta['loadavg_before'][0]} "
+        f"before and {meta['loadavg_after'][0]} after; {meta['duration_s']:.0f} s in all."
+    )
+    text = f"{markdown(summary)}\n\n{notes}\n\n{machine}\n"
     (out / "table.md").write_text(text)
     return out, text, all(r["ok"] for r in rows)
 

@@ -107,9 +107,7 @@ def write_suite(n: int, base_url: str, out: Path, fmt: str = "yaml") -> tuple[Pa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--base-url", default="http://127.0.0.1:8765/v1")
     parser.add_argument("--out", type=Path, default=Path("bench/.work/suites/n1000"))

@@ -70,9 +70,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def run_measured(
-    cmd: list[str], env: dict[str, str], cwd: Path, timeout_s: float, poll_s: float = 0.02
-) -> Measured:
+def run_measured(cmd: list[str], env: dict[str, str], cwd: Path, timeout_s: float, poll_s: float = 0.02) -> Measured:
     out_path, err_path = cwd / ".stdout.log", cwd / ".stderr.log"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()

@@ -9,6 +9,7 @@ scripts would try to download prebuilt native modules from outside the npm regis
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -38,13 +39,7 @@ def promptfoo_entry() -> Path:
     return PROMPTFOO_PREFIX / "node_modules" / "promptfoo" / "dist" / "src" / "entrypoint.js"
 
 
-def npx_bin() -> Path:
-    return PROMPTFOO_PREFIX / "node_modules" / ".bin" / "promptfoo"
-
-
 def installed_version(package_json: Path) -> str | None:
-    import json
-
     try:
         return json.loads(package_json.read_text())["version"]
     except (OSError, ValueError, KeyError):

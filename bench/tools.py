@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from setup_promptfoo import node_bin, node_env, npx_bin, promptfoo_entry
+from setup_promptfoo import PROMPTFOO_PREFIX, node_bin, node_env, promptfoo_entry
 
 
 @dataclass
@@ -52,7 +53,11 @@ def promptfoo(config: Path, concurrency: int, out: Path, cache: bool, via_npx: b
     report = out / "promptfoo.json"
     # Direct `node entrypoint.js` by default: npx adds a ~50 MB npm process to the tree that is
     # not promptfoo's own cost (--via-npx measures the documented `npx promptfoo eval` instead).
-    launcher = [str(npx_bin())] if via_npx else [str(node_bin()), str(promptfoo_entry())]
+    if via_npx:  # npx resolves the promptfoo installed under our prefix, never the network
+        npx = shutil.which("npx") or "npx"
+        launcher = [npx, "--no-install", "--prefix", str(PROMPTFOO_PREFIX), "promptfoo"]
+    else:
+        launcher = [str(node_bin()), str(promptfoo_entry())]
     cmd = [*launcher, "eval", "-c", str(config), "--max-concurrency", str(concurrency)]
     # No table and no progress bar: the least work for promptfoo beside the eval itself.
     cmd += ["-o", str(report), "--no-table", "--no-progress-bar"]
@@ -78,17 +83,7 @@ def count_outcomes(tool: str, report: Path) -> dict[str, int] | None:
 
 
 def steward_outcomes(data: dict) -> dict[str, int] | None:
-    # Count from the per-case list rather than trust one summary key name.
-    cases = data.get("cases") or data.get("results") or []
-    if not isinstance(cases, list) or not cases:
+    counts = (data.get("summary") or {}).get("counts")
+    if not isinstance(counts, dict):
         return None
-    counts = {"passed": 0, "failed": 0, "errors": 0}
-    for case in cases:
-        status = str(case.get("status") or case.get("outcome") or "").lower()
-        if case.get("error") or status in ("error", "errored"):
-            counts["errors"] += 1
-        elif case.get("passed") is True or status in ("pass", "passed"):
-            counts["passed"] += 1
-        else:
-            counts["failed"] += 1
-    return counts
+    return {k: counts.get(k, 0) for k in ("passed", "failed", "errors", "cached")}
