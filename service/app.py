@@ -10,6 +10,7 @@ from service.api.problems import install_problem_handlers
 from service.api.routes import audit, health, products, releases, shared, users
 from service.database import engine_for, session_factory
 from service.settings import Settings, get_settings
+from service.workers import executor_lifespan, make_executor
 
 API_PREFIX = "/api/v1"
 
@@ -22,10 +23,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="0.1.0",
         docs_url="/docs",
         openapi_url="/openapi.json",
+        lifespan=executor_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine or engine_for(settings.database_url)
     app.state.session_factory = session_factory(app.state.engine)
+    app.state.executor = make_executor(settings, app.state.engine)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX)

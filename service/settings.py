@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,41 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(
         default=30.0, gt=0, description="First webhook retry delay; doubles per attempt with jitter, at most 1 hour."
     )
+
+    executor: Literal["embedded", "celery", "none"] = Field(
+        default="embedded",
+        description="Who executes queued runs: threads in the server (embedded), Celery workers, or none (tests).",
+    )
+    broker_url: SecretStr | None = Field(
+        default=None,
+        description="Celery broker for STEWARD_EXECUTOR=celery and `steward worker`: redis://... or amqp://...",
+    )
+    chunk_size: int = Field(default=50, ge=1, le=10_000, description="Cases per chunk: the unit a worker leases.")
+    lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How long a chunk's lease lasts without renewal before another worker may take the chunk over.",
+    )
+    worker_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=2000,
+        description="Concurrent model calls per chunk in a worker; default: STEWARD_EVAL_CONCURRENCY.",
+    )
+    embedded_workers: int = Field(
+        default=2, ge=1, le=64, description="Chunks the embedded executor runs at once inside the server."
+    )
+    executor_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often the embedded executor looks for queued chunks it was not told about.",
+    )
+
+    @property
+    def resolved_worker_concurrency(self) -> int:
+        return self.worker_concurrency or self.eval_concurrency
 
     @property
     def resolved_eval_cache_path(self) -> Path:

@@ -13,6 +13,7 @@ from governance.accounts import authenticate
 from governance.errors import Invalid
 from governance.models import User
 from governance.pagination import decode_cursor
+from governance.runs import QUEUED_CHUNKS_KEY
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -26,6 +27,10 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+    # Runs queued by this request are handed over only now that they are committed for a worker to find.
+    queued = session.info.pop(QUEUED_CHUNKS_KEY, None)
+    if queued:
+        request.app.state.executor.submit(queued)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

@@ -10,6 +10,7 @@ from service.cli.demo import demo
 from service.cli.eval import eval_app
 from service.cli.server import db_app, serve
 from service.cli.users import users_app
+from service.cli.worker import worker
 
 app = typer.Typer(
     name="steward",
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command()(serve)
 app.command()(demo)
 app.command()(apply)
+app.command()(worker)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval")

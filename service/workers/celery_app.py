@@ -1,0 +1,126 @@
+"""The Celery application: one task per chunk, and the worker process that `steward worker` starts.
+
+Delivery is at least once and the database, not the broker, decides who executes a chunk: the task
+only asks :func:`~service.workers.execute.execute_chunk` to lease it, so a duplicate message finds
+the chunk leased or finished and does nothing. Tasks are acknowledged late and rejected back to the
+queue when their worker process dies; a worker that dies altogether (SIGKILL, a lost machine) leaves
+a lease that expires, and a sweep (in the server, and in every worker) queues the chunk again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import threading
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
+from sqlalchemy import Engine
+
+from service.database import make_engine
+from service.settings import Settings
+from service.workers.execute import execute_chunk, new_worker_id
+
+log = logging.getLogger("steward.workers")
+
+RUNS_QUEUE = "steward"
+EXECUTE_CHUNK_TASK = "steward.execute_chunk"
+
+
+class BrokerNotConfigured(RuntimeError):
+    """STEWARD_EXECUTOR=celery or `steward worker` without STEWARD_BROKER_URL."""
+
+
+def create_celery(settings: Settings) -> Celery:
+    """A Celery app for ``settings``: used to send tasks from the server and to run them in workers."""
+    if settings.broker_url is None:
+        raise BrokerNotConfigured(
+            "STEWARD_EXECUTOR=celery and `steward worker` need STEWARD_BROKER_URL (redis://... or amqp://...)"
+        )
+    app = Celery("steward", broker=settings.broker_url.get_secret_value(), set_as_current=False)
+    app.conf.update(
+        task_default_queue=RUNS_QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        # A chunk's message goes back to the queue unless its execution finished, even if the process died.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        # One chunk at a time per process: a prefetched message would wait behind a long chunk.
+        worker_prefetch_multiplier=1,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    app.steward_settings = settings  # type: ignore[attr-defined]
+
+    @app.task(name=EXECUTE_CHUNK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+    def execute_chunk_task(task: Any, chunk_id: int) -> bool:
+        worker_settings: Settings = task.app.steward_settings
+        return execute_chunk(worker_engine(worker_settings.database_url), chunk_id, new_worker_id(), worker_settings)
+
+    return app
+
+
+_engines: dict[str, tuple[int, Engine]] = {}
+_engines_lock = threading.Lock()
+
+
+def worker_engine(url: str) -> Engine:
+    """This process's engine: a pool process forked from the main one must not share its connections."""
+    with _engines_lock:
+        pid, engine = _engines.get(url, (None, None))
+        if engine is not None and pid != os.getpid():
+            engine.dispose(close=False)  # the parent's connections stay the parent's
+            engine = None
+        if engine is None:
+            engine = make_engine(url)
+            _engines[url] = (os.getpid(), engine)
+        return engine
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int | None = None,
+    queues: str | None = None,
+    pool: str | None = None,
+    loglevel: str = "info",
+) -> None:
+    """Run a Celery worker in this process until it is stopped (SIGTERM waits for running chunks)."""
+    from service.workers.celery_dispatch import ChunkSweeper
+
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Pool processes fork from this one: import the model SDK once here, not in each process's first chunk.
+    with contextlib.suppress(ImportError):
+        importlib.import_module("openai")
+    app = create_celery(settings)
+    sweeper = ChunkSweeper(worker_engine(settings.database_url), app, settings)
+
+    def start_sweeping(**_: Any) -> None:
+        sweeper.start()
+
+    def stop_sweeping(**_: Any) -> None:
+        sweeper.stop()
+
+    # Signals are process-wide; these fire in the worker's main process, not in its pool processes.
+    worker_ready.connect(start_sweeping, weak=False)
+    worker_shutdown.connect(stop_sweeping, weak=False)
+    argv = [
+        "worker",
+        f"--loglevel={loglevel}",
+        f"--queues={queues or RUNS_QUEUE}",
+        # Unique per process, so several workers on one machine do not clash.
+        f"--hostname=steward-{os.getpid()}@%h",
+        # Workers coordinate through the database; gossip and mingle only slow the start down.
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    if pool:
+        argv.append(f"--pool={pool}")
+    app.worker_main(argv)

@@ -1,0 +1,76 @@
+"""Choosing who executes queued runs, and starting and stopping it with the server.
+
+The database is the queue: runs are queued as chunk rows in the same transaction as the change that
+caused them, so nothing is lost if the process dies before an executor hears of them. ``submit`` is
+only a prompt to start now; every executor also finds queued chunks on its own (at start and
+periodically), which is what makes queued runs survive a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from service.settings import Settings
+
+log = logging.getLogger("steward.workers")
+
+
+class Executor(Protocol):
+    """Executes queued chunks of runs; ``STEWARD_EXECUTOR`` picks the implementation."""
+
+    def submit(self, chunk_ids: Sequence[int]) -> None:
+        """Chunks committed just now: start them soon. Never raises and never blocks on I/O."""
+        ...
+
+    def start(self) -> None:
+        """Begin executing (and find chunks queued before the start)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop cleanly: unfinished chunks are handed back or left to their leases."""
+        ...
+
+
+class NoExecutor:
+    """Executes nothing: for tests that drive execution by hand, and for read-only deployments."""
+
+    def submit(self, chunk_ids: Sequence[int]) -> None:
+        pass
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def make_executor(settings: Settings, engine: Engine) -> Executor:
+    """The executor ``settings.executor`` names; nothing starts until :meth:`Executor.start`."""
+    if settings.executor == "embedded":
+        from service.workers.embedded import EmbeddedExecutor
+
+        return EmbeddedExecutor(engine, settings)
+    if settings.executor == "celery":
+        from service.workers.celery_dispatch import CeleryExecutor
+
+        return CeleryExecutor(engine, settings)
+    return NoExecutor()
+
+
+@asynccontextmanager
+async def executor_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The FastAPI lifespan: the app's executor runs while the server does."""
+    executor: Executor = app.state.executor
+    executor.start()
+    try:
+        yield
+    finally:
+        # Stopping waits for running chunks to hand back their leases; keep the event loop free meanwhile.
+        await asyncio.to_thread(executor.stop)
