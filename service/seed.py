@@ -7,14 +7,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from governance import accounts, components, links, products
+from governance import accounts, components, decisions, links, products
 from governance.models import Role, User
+from governance.release_tables import Release, ReleaseState
 from governance.repositories import products as products_repo
 from governance.repositories import users as users_repo
 from governance.schemas import UserCreate
 from service.bundle import Bundle, load_bundle
+from service.database import unit_of_work
+from service.settings import Settings
 
 DEMO_USERS: list[tuple[str, str, list[Role]]] = [
     ("ada", "Ada Admin (platform admin)", [Role.admin]),
@@ -65,6 +69,51 @@ def publish_bundle(session: Session, bundle: Bundle, *, product_actor: User, sha
         components.publish_suite(session, product_actor, bundle.product.slug, name, suite)
     if bundle.links is not None:
         links.set_product_links(session, product_actor, bundle.product.slug, bundle.links)
+
+
+def launch_first_release(engine: Engine, settings: Settings) -> str | None:
+    """Take the reference product through its first release as its people would: tests, sign-off, four eyes, live.
+
+    The runs execute through the same worker code path as in production (offline provider, no network), and
+    every step is a real decision in the audit trail, so the demo starts from a compliant product.
+    """
+    from service.workers.execute import execute_chunk, new_worker_id
+
+    worker = new_worker_id()
+    while execute_chunk(engine, None, worker, settings):
+        pass
+    with unit_of_work(engine) as session:
+        product = products_repo.get_by_slug(session, "goal-coach")
+        release = session.scalar(
+            select(Release).where(Release.product_id == product.id).order_by(Release.number.desc()).limit(1)
+        )
+        if release is None or release.state != ReleaseState.passed.value:
+            return f"the first release is {release.state if release else 'missing'}: {release.error if release else ''}"
+        people = {name: users_repo.get_by_name(session, name) for name in ("olivia", "rita", "ravi")}
+        decisions.sign_off(
+            session,
+            people["olivia"],
+            release.id,
+            decisions.SignOffRequest(
+                note="Initial launch: reviewed all 22 cases of goal-coach-quality and the intended purpose."
+            ),
+        )
+        decisions.approve(
+            session,
+            people["rita"],
+            release.id,
+            decisions.ApproveRequest(note="Governance board: evidence and purpose reviewed for the initial launch."),
+        )
+        decisions.approve(
+            session,
+            people["ravi"],
+            release.id,
+            decisions.ApproveRequest(
+                note="Works council: employee-facing limits (no ratings, no pay promises) confirmed."
+            ),
+        )
+        decisions.go_live(session, people["olivia"], release.id)
+    return None
 
 
 def seed_demo(session: Session, steward_yaml: Path) -> SeedResult:

@@ -19,18 +19,23 @@ def demo(
     from governance.errors import DomainError
     from service.bundle import BundleError
     from service.database import engine_for, unit_of_work
-    from service.seed import DEMO_USERS, read_tokens, seed_demo, write_tokens
+    from service.seed import DEMO_USERS, launch_first_release, read_tokens, seed_demo, write_tokens
 
     settings = get_settings()
     steward_yaml = bundle or settings.prompts_dir / "goal_coach" / "steward.yaml"
+    engine = engine_for(settings.database_url)
     try:
-        with unit_of_work(engine_for(settings.database_url)) as session:
+        with unit_of_work(engine) as session:
             result = seed_demo(session, steward_yaml)
     except (BundleError, DomainError) as exc:
         fail(str(exc))
     if result.seeded:
         write_tokens(settings.var_dir, result.tokens)
         console.print("Seeded the demo users and the reference product 'goal-coach'.")
+        problem = launch_first_release(engine, settings)
+        if problem:
+            fail(f"the reference product could not be launched: {problem}")
+        console.print("Its first release passed its suite, was signed off, approved by two reviewers and is live.")
     tokens = result.tokens or read_tokens(settings.var_dir)
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"\nSteward: {base}   API docs: {base}/docs")

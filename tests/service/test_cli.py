@@ -148,3 +148,16 @@ def test_eval_run_with_a_bundle_runs_the_suite_as_the_server_would(tmp_path, env
     assert result.exit_code == 0, result.output
     assert "PASSED" in result.output and "OFFLINE" in result.output
     assert 'tests="22"' in junit.read_text()
+
+
+def test_demo_launches_the_reference_product_through_the_real_loop(env):
+    upgrade(env.database_url)
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    from governance.audit import verify_chain
+    from governance.products import get_product
+    from governance.views import product_view
+
+    with unit_of_work(make_engine(env.database_url)) as session:
+        view = product_view(session, get_product(session, "goal-coach"))
+        assert view.status == "compliant" and view.live_release is not None
+        assert verify_chain(session).ok
