@@ -51,7 +51,8 @@ def create_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         # One chunk at a time per process: a prefetched message would wait behind a long chunk.
         worker_prefetch_multiplier=1,
-        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A broker blip must not kill running chunks: a redelivered duplicate finds the chunk leased and does nothing.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
