@@ -66,11 +66,19 @@ def make_executor(settings: Settings, engine: Engine) -> Executor:
 
 @asynccontextmanager
 async def executor_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The FastAPI lifespan: the app's executor runs while the server does."""
+    """The FastAPI lifespan: the app's executor, and the notification pump, run while the server does."""
     executor: Executor = app.state.executor
     executor.start()
+    pump = None
+    if not isinstance(executor, NoExecutor):
+        from service.workers.notifier import NotificationPump
+
+        pump = NotificationPump(app.state.engine, app.state.settings)
+        pump.start()
     try:
         yield
     finally:
         # Stopping waits for running chunks to hand back their leases; keep the event loop free meanwhile.
         await asyncio.to_thread(executor.stop)
+        if pump is not None:
+            await asyncio.to_thread(pump.stop)
