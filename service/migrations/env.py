@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import governance.models
-import governance.notification_tables  # noqa: F401
-import governance.release_tables  # noqa: F401
+# Importing the table modules registers every table on the metadata that migrations are compared with.
+from governance import models, notification_tables, release_tables  # noqa: F401
 from governance.database import Base
 from service.database import make_engine
 from service.settings import get_settings
