@@ -10,6 +10,7 @@ from service.api.problems import install_problem_handlers
 from service.api.routes import audit, health, products, releases, shared, users
 from service.database import engine_for, session_factory
 from service.settings import Settings, get_settings
+from service.web import router as web_router
 from service.workers import executor_lifespan, make_executor
 
 API_PREFIX = "/api/v1"
@@ -34,5 +35,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(health.router, prefix=API_PREFIX)
     for module in (users, products, shared, releases, audit):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

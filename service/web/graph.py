@@ -1,0 +1,102 @@
+"""The product's dependency graph laid out in three columns (product → processes → documents) for inline SVG.
+
+Server-side layout keeps the page free of scripts and external services; the template draws the boxes and
+arrows from these coordinates, and the page also lists the same edges as text for screen readers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from governance.views import ProductView
+
+COLUMN_X = (16, 316, 616)
+BOX_WIDTH = 250
+# Longer names are cut in the box (the full name is in its tooltip and in the text list under the graph).
+LABEL_CHARS = 30
+BOX_HEIGHT = 44
+ROW_GAP = 20
+TOP = 32
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str
+    kind: str
+    label: str
+    detail: str
+    x: int
+    y: int
+
+    @property
+    def short_label(self) -> str:
+        text = f"{self.kind}: {self.label}"
+        return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+    @property
+    def mid_y(self) -> int:
+        return self.y + BOX_HEIGHT // 2
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: Node
+    target: Node
+
+    @property
+    def points(self) -> tuple[int, int, int, int]:
+        return self.source.x + BOX_WIDTH, self.source.mid_y, self.target.x - 6, self.target.mid_y
+
+
+@dataclass
+class Graph:
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    width: int = COLUMN_X[2] + BOX_WIDTH + 16
+    height: int = TOP + BOX_HEIGHT
+    box_width: int = BOX_WIDTH
+    box_height: int = BOX_HEIGHT
+    headings: tuple[tuple[int, str], ...] = (
+        (COLUMN_X[0], "Product"),
+        (COLUMN_X[1], "Processes"),
+        (COLUMN_X[2], "Documents"),
+    )
+
+
+def _version(head) -> str:
+    return f"v{head.number}" if head else "no version"
+
+
+def dependency_graph(view: ProductView) -> Graph:
+    """Product in the first column, its processes in the second, every document it reads in the third."""
+    graph = Graph()
+
+    def place(column: int, row: int, key: str, kind: str, label: str, detail: str) -> Node:
+        node = Node(key, kind, label, detail, COLUMN_X[column], TOP + row * (BOX_HEIGHT + ROW_GAP))
+        graph.nodes.append(node)
+        return node
+
+    product = place(0, 0, f"product:{view.slug}", "product", view.slug, f"{view.risk_tier} risk")
+    processes = {}
+    for row, process in enumerate(view.processes):
+        processes[process.name] = place(
+            1, row, f"process:{process.name}", "process", process.name, _version(process.head)
+        )
+        graph.edges.append(Edge(product, processes[process.name]))
+    documents = {}
+    heads = {doc.name: doc.head for doc in view.documents}
+
+    def document(name: str) -> Node:
+        if name not in documents:
+            detail = _version(heads[name]) if name in heads else "via process"
+            documents[name] = place(2, len(documents), f"document:{name}", "document", name, detail)
+        return documents[name]
+
+    for doc in view.documents:
+        graph.edges.append(Edge(product, document(doc.name)))
+    for process in view.processes:
+        for name in process.documents:
+            graph.edges.append(Edge(processes[process.name], document(name)))
+    rows = max(1, len(processes), len(documents))
+    graph.height = TOP + rows * (BOX_HEIGHT + ROW_GAP)
+    return graph

@@ -1,0 +1,184 @@
+"""The web app's plumbing: templates, the session and CSRF dependencies, and the route class that turns
+domain refusals into pages (GET) or flash messages after a redirect (POST).
+
+Routes reuse the API's unit of work (``get_session``): a refused action raises, ``get_session`` rolls the
+transaction back, and only then does :class:`WebRoute` turn the error into HTML. Nothing half-written is
+ever committed, and the domain's own message (naming the rule) is what the user reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from governance.errors import DomainError, Unauthenticated
+from governance.models import User
+from service.api.deps import DbSession
+from service.web.sessions import WebSession, load_session, save_session
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+# htmx needs no inline script or style (its indicator styles are switched off in base.html), so the policy
+# can forbid both: an injected <script> in any rendered text would not run even if escaping ever failed.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(when=_when, pct=_pct, pretty=_pretty)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+class SignInRequired(Exception):
+    """No signed-in user: the browser is sent to the sign-in page and back afterwards."""
+
+
+class CsrfRefused(Exception):
+    """A form arrived without this session's CSRF token, or from another origin."""
+
+
+def get_web_session(request: Request, db: DbSession) -> WebSession:
+    web = load_session(request, db)
+    request.state.web = web
+    return web
+
+
+Web = Annotated[WebSession, Depends(get_web_session)]
+
+
+def get_web_user(web: Web) -> User:
+    if web.user is None:
+        raise SignInRequired
+    return web.user
+
+
+WebUser = Annotated[User, Depends(get_web_user)]
+
+
+def check_csrf(request: Request, web: Web, csrf_token: Annotated[str, Form()] = "") -> None:
+    """Every form carries the session's token; a browser also names its origin, which must be ours."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise CsrfRefused
+    if not web.csrf_matches(csrf_token):
+        raise CsrfRefused
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def safe_next(target: str | None) -> str:
+    """Only paths on this site: a sign-in link must not become an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
+    web: WebSession = getattr(request.state, "web", None) or WebSession.fresh()
+    full = {"user": web.user, "csrf_token": web.csrf, "flashes": web.pop_flashes(), "path": request.url.path}
+    full.update(context)
+    return templates.TemplateResponse(request, template, full, status_code=status_code)
+
+
+def redirect(target: str) -> RedirectResponse:
+    return RedirectResponse(target, status_code=303)
+
+
+def _back_to(request: Request) -> str:
+    """Where a refused form sends the browser: the release it acted on, else the page it came from."""
+    release_id = request.path_params.get("release_id")
+    if release_id is not None:
+        return f"/releases/{int(release_id)}"
+    if request.url.path == "/sign-in":
+        return "/sign-in" + (f"?next={quote(request.query_params['next'])}" if "next" in request.query_params else "")
+    return "/"
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    return render(request, "error.html", {"title": title, "detail": detail, "status": status}, status_code=status)
+
+
+class WebRoute(APIRoute):
+    """An API route that answers in HTML: refusals become pages or flashes, and the session cookie is saved."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except SignInRequired:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                if request.method != "GET":
+                    target = _back_to(request)
+                response = redirect(f"/sign-in?next={quote(target)}")
+            except CsrfRefused:
+                response = _error_page(
+                    request,
+                    403,
+                    "Form refused",
+                    "The form did not carry this session's security token (CSRF), so nothing was done. "
+                    "Reload the page and submit it again.",
+                )
+            except DomainError as exc:
+                if request.method == "POST" and not isinstance(exc, Unauthenticated):
+                    web: WebSession | None = getattr(request.state, "web", None)
+                    if web is not None:
+                        web.flash("error", f"Refused: {exc.detail}")
+                    response = redirect(_back_to(request))
+                elif isinstance(exc, Unauthenticated):
+                    response = redirect("/sign-in")
+                else:
+                    response = _error_page(request, exc.status, exc.title, exc.detail)
+            web = getattr(request.state, "web", None)
+            if web is not None:
+                save_session(request, response, web)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            # Pages show decisions that change under the user; a cached copy would offer stale buttons.
+            if not request.url.path.startswith("/static/"):
+                response.headers.setdefault("Cache-Control", "no-store")
+            return response
+
+        return route

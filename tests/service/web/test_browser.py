@@ -1,0 +1,273 @@
+"""The reference product's journey in a real browser: Debian's Chromium driven by Playwright against uvicorn.
+
+A policy change puts the live goal-setting coach back into revalidation; the owner watches the runs finish
+(htmx polling), reads the policy diff and the evidence, signs off; two independent reviewers approve (the
+owner is never offered the approve button); the owner takes it live and home shows it compliant. Every page
+is screenshotted to test-output/browser/ and must log no console error.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from governance import components, decisions
+from governance.products import get_product
+from governance.repositories.releases import list_for_product
+from governance.repositories.users import get_by_name
+from governance.schemas import DocumentPublish
+from service.app import create_app
+from service.bundle import load_bundle
+from service.database import make_engine, unit_of_work
+from service.migrate import upgrade
+from service.seed import seed_demo
+from service.settings import PROJECT_ROOT, Settings
+from tests.inline_worker import run_queued_chunks
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium; .ci/run does this)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.slow
+
+STEWARD_YAML = PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml"
+POLICY = "performance-management-policy"
+SHOTS = PROJECT_ROOT / "test-output" / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def publish_policy_change(session, clause: str) -> None:
+    document = load_bundle(STEWARD_YAML).documents[POLICY]
+    changed = {**document.model_dump(), "content": document.content + f"\n\n{clause}\n"}
+    components.publish_document(session, get_by_name(session, "paula"), POLICY, DocumentPublish(**changed))
+
+
+def take_first_release_live(session) -> None:
+    """What happened before the story starts: release 1 went through the whole loop."""
+    run_queued_chunks(session)
+    product = get_product(session, "goal-coach")
+    release = list_for_product(session, product.id, before_number=0, limit=1)[0]
+    olivia = get_by_name(session, "olivia")
+    decisions.sign_off(session, olivia, release.id, decisions.SignOffRequest(note="First release."))
+    for reviewer in ("rita", "ravi"):
+        decisions.approve(session, get_by_name(session, reviewer), release.id, decisions.ApproveRequest())
+    decisions.go_live(session, olivia, release.id)
+
+
+class World:
+    def __init__(self, base_url: str, engine, tokens: dict[str, str]):
+        self.base_url, self.engine, self.tokens = base_url, engine, tokens
+
+    def run_queued(self) -> int:
+        with unit_of_work(self.engine) as session:
+            return run_queued_chunks(session)
+
+    def newest_release_id(self) -> int:
+        with unit_of_work(self.engine) as session:
+            product = get_product(session, "goal-coach")
+            return list_for_product(session, product.id, before_number=0, limit=1)[0].id
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[World]:
+    import uvicorn
+
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'steward.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        tokens = seed_demo(session, STEWARD_YAML).tokens
+    with unit_of_work(engine) as session:
+        take_first_release_live(session)
+    with unit_of_work(engine) as session:
+        publish_policy_change(session, "14. Goals may be revised at mid-year, with the manager's agreement.")
+    # Runs are executed by the test (run_queued), so the server starts no executor of its own.
+    settings = Settings(database_url=url, var_dir=folder / "var", executor="none")
+    app = create_app(settings, engine=make_engine(url))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    yield World(f"http://127.0.0.1:{port}", engine, tokens)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if SHOTS.exists():
+        shutil.rmtree(SHOTS)
+    SHOTS.mkdir(parents=True)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Person:
+    """One user in a browser context of their own; every page they see is screenshotted and checked for errors."""
+
+    counter = 0
+
+    def __init__(self, browser, world: World, name: str):
+        self.name, self.world = name, world
+        self.context = browser.new_context(base_url=world.base_url, viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(10_000)
+        self.errors: list[str] = []
+        self.page = self.watch(self.context.new_page())
+
+    def watch(self, page):
+        page.on("console", lambda m: self.errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        return page
+
+    def shot(self, label: str, page=None) -> None:
+        page = page or self.page
+        Person.counter += 1
+        page.screenshot(path=str(SHOTS / f"{Person.counter:02d}-{self.name}-{label}.png"), full_page=True)
+        assert self.errors == [], f"console errors on {page.url}: {self.errors}"
+
+    def sign_in(self) -> None:
+        self.page.goto("/")
+        expect(self.page).to_have_url(re.compile(r"/sign-in\?next=/$"))
+        self.page.get_by_label("API token").fill(self.world.tokens[self.name])
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.get_by_role("status")).to_contain_text(f"Signed in as {self.name}")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def button(page, name: str):
+    return page.get_by_role("button", name=re.compile(name))
+
+
+def test_policy_change_to_compliant_in_the_browser(browser, world):
+    olivia = Person(browser, world, "olivia")
+    olivia.sign_in()
+    row = olivia.page.locator("tr[data-product=goal-coach]")
+    expect(row.locator(".status")).to_have_text("revalidation required")
+    expect(row).to_contain_text("due ")
+    expect(row).to_contain_text("high")
+    olivia.shot("home-revalidation-required")
+
+    olivia.page.get_by_role("link", name="Goal-setting coach").first.click()
+    expect(olivia.page.get_by_role("heading", name="Dependency graph")).to_be_visible()
+    expect(olivia.page.locator("svg")).to_contain_text("process: goal-setting")
+    olivia.shot("product")
+
+    release_id = world.newest_release_id()
+    olivia.page.goto(f"/releases/{release_id}")
+    expect(olivia.page.locator("h1")).to_contain_text("testing")
+    expect(olivia.page.locator("#progress")).to_contain_text("case executions recorded")
+    olivia.shot("release-testing")
+    assert world.run_queued() > 0
+    # htmx polls the progress fragment; once the runs are done the server asks for a reload.
+    expect(olivia.page.locator("h1")).to_contain_text("passed", timeout=15_000)
+    policy = olivia.page.locator(f"#change-document-{POLICY}")
+    expect(policy.locator("ins").filter(has_text="14. Goals may be revised at mid-year")).to_have_count(1)
+    evidence = olivia.page.locator("article.run").first
+    expect(evidence).to_contain_text("meets it")
+    expect(evidence).to_contain_text("offline provider")
+    evidence.locator("details.case summary").first.click()
+    expect(evidence.locator("details.case[open]").first).to_contain_text("Assertions")
+    expect(button(olivia.page, "Approve")).to_have_count(0)
+    olivia.shot("release-passed-diff-and-evidence")
+    olivia.page.get_by_label("What you checked (optional)").fill("The mid-year clause is reflected; runs pass.")
+    button(olivia.page, "Sign off release").click()
+    expect(olivia.page.get_by_role("status")).to_contain_text("Signed off release")
+    expect(olivia.page.locator("#held-by")).to_contain_text("0 of 2")
+    olivia.shot("release-signed-off")
+
+    rita = Person(browser, world, "rita")
+    rita.sign_in()
+    rita.page.get_by_role("link", name=re.compile(r"Goal-setting coach, release \d+")).click()
+    expect(button(rita.page, "Approve release")).to_be_visible()
+    # A second tab of the same page goes stale once rita approves in the first.
+    stale = rita.watch(rita.context.new_page())
+    stale.goto(f"/releases/{release_id}")
+    rita.shot("release-reviewer-approve-button")
+    rita.page.get_by_label("What you checked (optional)").fill("Evidence and diff reviewed.")
+    button(rita.page, "Approve release").click()
+    expect(rita.page.get_by_role("status")).to_contain_text("Approved release")
+    expect(rita.page.locator("#held-by")).to_contain_text("1 of 2")
+    rita.shot("release-one-approval")
+    button(stale, "Approve release").click()
+    expect(stale.get_by_role("alert")).to_contain_text(f"Refused: rita has already decided on release {release_id}")
+    rita.shot("refused-action", stale)
+
+    olivia.page.reload()
+    expect(olivia.page.locator("#held-by")).to_contain_text("1 of 2")
+    expect(button(olivia.page, "Approve")).to_have_count(0)
+    expect(olivia.page.locator(".why-not")).to_contain_text("requires the role reviewer")
+    olivia.shot("owner-has-no-approve-button")
+
+    ravi = Person(browser, world, "ravi")
+    ravi.sign_in()
+    ravi.page.goto(f"/releases/{release_id}")
+    button(ravi.page, "Approve release").click()
+    expect(ravi.page.locator("h1")).to_contain_text("approved")
+    ravi.shot("release-approved")
+
+    olivia.page.reload()
+    button(olivia.page, "Take release").click()
+    expect(olivia.page.get_by_role("status")).to_contain_text("is live")
+    expect(olivia.page.locator("h1")).to_contain_text("live")
+    olivia.shot("release-live")
+    olivia.page.get_by_role("link", name="Home").click()
+    expect(olivia.page.locator("tr[data-product=goal-coach] .status")).to_have_text("compliant")
+    olivia.shot("home-compliant")
+
+    # A form posted without the CSRF token is refused and changes nothing.
+    forged = olivia.context.request.post(f"/releases/{release_id}/go-live", form={"note": "x"}, max_redirects=0)
+    assert forged.status == 403 and "CSRF" in forged.text()
+    for person in (olivia, rita, ravi):
+        person.close()
+
+
+def test_impact_and_audit_pages_in_the_browser(browser, world):
+    paula = Person(browser, world, "paula")
+    paula.sign_in()
+    paula.page.get_by_role("link", name="Impact").click()
+    paula.page.get_by_label("Document or process").select_option(f"document:{POLICY}")
+    paula.page.get_by_role("button", name="Show impact").click()
+    expect(paula.page.get_by_role("table")).to_contain_text("goal-coach → process:goal-setting → document:" + POLICY)
+    paula.shot("impact")
+    paula.page.get_by_role("link", name="Audit").click()
+    expect(paula.page.locator(".chain-ok")).to_contain_text("Chain verified")
+    paula.page.get_by_label("Actor").fill("paula")
+    paula.page.get_by_role("button", name="Filter").click()
+    expect(paula.page.locator("table.audit")).to_contain_text("document.published")
+    paula.shot("audit")
+    paula.page.get_by_role("button", name="Sign out").click()
+    expect(paula.page.get_by_role("status")).to_contain_text("signed out")
+    paula.shot("signed-out")
+    paula.close()

@@ -1,0 +1,234 @@
+"""The web app without a browser: pages render with JavaScript off, sign-in, cookie flags, CSRF, refusals, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from governance import accounts, components, decisions
+from governance.models import Role
+from governance.products import get_product, update_product
+from governance.repositories.releases import list_for_product
+from governance.schemas import DocumentPublish, ProductUpdate
+from service.bundle import load_bundle
+from service.seed import publish_bundle
+from service.settings import PROJECT_ROOT
+from service.web.sessions import COOKIE_NAME
+from tests.factories import make_product, make_user
+from tests.inline_worker import run_queued_chunks
+
+POLICY = "performance-management-policy"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+async def web(app):
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://steward.test") as http:
+        yield http
+
+
+@pytest.fixture
+def world(session):
+    """The reference product live, then a policy change: release 2 passed and waiting for olivia's sign-off."""
+    users = {
+        name: make_user(session, role, name=name)
+        for name, role in (
+            ("olivia", Role.product_owner),
+            ("paula", Role.product_owner),
+            ("rita", Role.reviewer),
+            ("ravi", Role.reviewer),
+        )
+    }
+    actors = {name: user for name, (user, _) in users.items()}
+    bundle = load_bundle(PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml")
+    publish_bundle(session, bundle, product_actor=actors["olivia"], shared_actor=actors["paula"])
+    product = get_product(session, "goal-coach")
+    run_queued_chunks(session)
+    first = list_for_product(session, product.id, before_number=0, limit=1)[0]
+    decisions.sign_off(session, actors["olivia"], first.id, decisions.SignOffRequest())
+    for reviewer in ("rita", "ravi"):
+        decisions.approve(session, actors[reviewer], first.id, decisions.ApproveRequest())
+    decisions.go_live(session, actors["olivia"], first.id)
+    document = bundle.documents[POLICY]
+    changed = {**document.model_dump(), "content": document.content + "\n\n14. Goals may be revised at mid-year.\n"}
+    components.publish_document(session, actors["paula"], POLICY, DocumentPublish(**changed))
+    run_queued_chunks(session)
+    release = list_for_product(session, product.id, before_number=0, limit=1)[0]
+    assert release.state == "passed"
+    session.flush()
+    return {"tokens": {name: token for name, (_, token) in users.items()}, "release": release, "users": actors}
+
+
+async def sign_in(web: httpx.AsyncClient, token: str, next_path: str = "/") -> httpx.Response:
+    page = await web.get("/sign-in")
+    csrf = CSRF.search(page.text).group(1)
+    return await web.post("/sign-in", data={"csrf_token": csrf, "token": token, "next": next_path})
+
+
+async def csrf_of(web: httpx.AsyncClient, path: str) -> str:
+    return CSRF.search((await web.get(path)).text).group(1)
+
+
+async def test_pages_send_strangers_to_sign_in(web):
+    response = await web.get("/products/goal-coach")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=/products/goal-coach"
+    page = await web.get("/sign-in")
+    assert page.status_code == 200
+    assert '<label for="token">API token</label>' in page.text
+
+
+async def test_sign_in_sets_a_signed_httponly_samesite_cookie_without_the_token(web, world):
+    token = world["tokens"]["olivia"]
+    response = await sign_in(web, token, "/products/goal-coach")
+    assert response.status_code == 303 and response.headers["location"] == "/products/goal-coach"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE_NAME}=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert token not in cookie and token[4:20] not in cookie
+    home = await web.get("/")
+    assert "Signed in as <strong>olivia</strong>" in home.text
+
+
+async def test_a_wrong_token_is_refused_with_a_message(web, world):
+    response = await sign_in(web, "stw_not-a-token")
+    assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+    page = await web.get(response.headers["location"])
+    assert "unknown or revoked" in page.text
+    assert (await web.get("/")).status_code == 303
+
+
+async def test_sign_in_never_redirects_off_site(web, world):
+    response = await sign_in(web, world["tokens"]["olivia"], "//evil.example/steal")
+    assert response.headers["location"] == "/"
+
+
+async def test_every_page_reads_with_javascript_off(web, world):
+    await sign_in(web, world["tokens"]["olivia"])
+    rid = world["release"].id
+    home = await web.get("/")
+    assert "revalidation required" in home.text and "high" in home.text and "due " in home.text
+    assert f'href="/releases/{rid}"' in home.text and "sign off" in home.text
+    product = await web.get("/products/goal-coach")
+    assert "<svg" in product.text and "process: goal-setting" in product.text
+    assert f"document: {POLICY}" in product.text and "Audit timeline" in product.text
+    release = await web.get(f"/releases/{rid}")
+    text = release.text
+    assert "waiting for the product owner" in text
+    assert "<ins" in text and "14. Goals may be revised at mid-year." in text
+    assert "offline provider" in text and "meets it" in text
+    assert f"Sign off release {world['release'].number}" in text and "Approve release" not in text
+    impact = await web.get("/impact", params={"component": f"document:{POLICY}"})
+    assert "goal-coach → process:goal-setting → document:performance-management-policy" in impact.text
+    audit = await web.get("/audit", params={"actor": "paula"})
+    assert "Chain verified" in audit.text and "document.published" in audit.text
+    for page in (home, product, release, impact, audit):
+        assert page.status_code == 200
+        scripts = re.findall(r"<script[^>]*>", page.text)
+        assert scripts == ['<script src="/static/htmx.min.js" defer>']
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["cache-control"] == "no-store"
+
+
+async def test_forms_without_the_csrf_token_are_refused(web, world):
+    await sign_in(web, world["tokens"]["olivia"])
+    rid = world["release"].id
+    missing = await web.post(f"/releases/{rid}/signoff", data={"note": "x"})
+    assert missing.status_code == 403 and "CSRF" in missing.text
+    wrong = await web.post(f"/releases/{rid}/signoff", data={"note": "x", "csrf_token": "forged"})
+    assert wrong.status_code == 403
+    token = await csrf_of(web, f"/releases/{rid}")
+    elsewhere = await web.post(
+        f"/releases/{rid}/signoff", data={"csrf_token": token}, headers={"Origin": "https://evil.example"}
+    )
+    assert elsewhere.status_code == 403
+    assert "waiting for the product owner" in (await web.get(f"/releases/{rid}")).text
+    done = await web.post(f"/releases/{rid}/signoff", data={"note": "read it", "csrf_token": token})
+    assert done.status_code == 303 and done.headers["location"] == f"/releases/{rid}"
+    assert f"Signed off release {world['release'].number}." in (await web.get(done.headers["location"])).text
+
+
+async def test_a_refused_action_shows_the_rule_that_refused_it(web, world):
+    rid = world["release"].id
+    await sign_in(web, world["tokens"]["rita"])
+    token = await csrf_of(web, f"/releases/{rid}")
+    refused = await web.post(f"/releases/{rid}/signoff", data={"csrf_token": token})
+    assert refused.status_code == 303
+    page = await web.get(refused.headers["location"])
+    assert "Refused: only the owner of &#39;goal-coach&#39; (olivia) signs off its releases" in page.text
+    assert 'role="alert"' in page.text
+    too_early = await web.post(f"/releases/{rid}/approve", data={"csrf_token": token})
+    page = await web.get(too_early.headers["location"])
+    assert "only a signed-off release can be approved" in page.text
+    short = await web.post(f"/releases/{rid}/reject", data={"csrf_token": token, "reason": "no"})
+    assert "reason" in (await web.get(short.headers["location"])).text
+
+
+async def test_owner_sees_no_approve_button_and_reviewers_do(web, world, session):
+    rid = world["release"].id
+    decisions.sign_off(session, world["users"]["olivia"], rid, decisions.SignOffRequest())
+    session.flush()
+    await sign_in(web, world["tokens"]["olivia"])
+    owner_page = (await web.get(f"/releases/{rid}")).text
+    assert "Approve release" not in owner_page
+    assert "an owner never reviews their own product" in owner_page or "requires the role reviewer" in owner_page
+    await web.post("/sign-out", data={"csrf_token": await csrf_of(web, "/")})
+    await sign_in(web, world["tokens"]["rita"])
+    reviewer_page = (await web.get(f"/releases/{rid}")).text
+    number = world["release"].number
+    assert f"Approve release {number}" in reviewer_page and f"Reject release {number}" in reviewer_page
+    home = (await web.get("/")).text
+    assert "Releases awaiting your approval" in home
+
+
+async def test_sign_out_and_revoked_tokens_end_the_session(web, world, session):
+    await sign_in(web, world["tokens"]["ravi"])
+    out = await web.post("/sign-out", data={"csrf_token": await csrf_of(web, "/")})
+    assert out.status_code == 303 and "Max-Age" in out.headers["set-cookie"]
+    assert (await web.get("/")).status_code == 303
+    await sign_in(web, world["tokens"]["ravi"])
+    assert (await web.get("/")).status_code == 200
+    row = accounts.list_tokens(session, world["users"]["ravi"])[0]
+    accounts.revoke_token(session, world["users"]["ravi"], row.id)
+    session.flush()
+    assert (await web.get("/")).status_code == 303
+
+
+async def test_everything_users_wrote_is_escaped(web, session):
+    user, token = make_user(session, Role.product_owner, name="mallory")
+    slug = make_product(session, user, "escaping-test")
+    update_product(session, user, slug, ProductUpdate(name="<script>alert(1)</script>"))
+    session.flush()
+    await sign_in(web, token)
+    home = (await web.get("/")).text
+    assert "<script>alert(1)</script>" not in home
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in home
+
+
+async def test_run_progress_fragment_polls_while_testing_and_reloads_after(web, world, session):
+    await sign_in(web, world["tokens"]["olivia"])
+    document = load_bundle(PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml").documents[POLICY]
+    changed = {**document.model_dump(), "content": document.content + "\n\n15. Another clause.\n"}
+    components.publish_document(session, world["users"]["paula"], POLICY, DocumentPublish(**changed))
+    session.flush()
+    release = list_for_product(session, world["release"].product_id, before_number=0, limit=1)[0]
+    page = (await web.get(f"/releases/{release.id}")).text
+    assert f'hx-get="/releases/{release.id}/progress"' in page and "Runs in progress" in page
+    fragment = await web.get(f"/releases/{release.id}/progress")
+    assert "HX-Refresh" not in fragment.headers and "case executions recorded" in fragment.text
+    run_queued_chunks(session)
+    session.flush()
+    done = await web.get(f"/releases/{release.id}/progress")
+    assert done.headers["HX-Refresh"] == "true"
+
+
+async def test_unknown_things_are_html_404s(web, world):
+    await sign_in(web, world["tokens"]["olivia"])
+    missing = await web.get("/releases/99999")
+    assert missing.status_code == 404 and "no release with id 99999" in missing.text
+    assert (await web.get("/products/nope")).status_code == 404
+    assert (await web.get("/static/../app.py")).status_code == 404
+    assert (await web.get("/static/htmx.min.js")).status_code == 200
