@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from service.api.limits import BodySizeLimit
 from service.api.problems import install_problem_handlers
-from service.api.routes import audit, health, products, releases, shared, users
+from service.api.routes import audit, health, notifications, products, releases, shared, users
 from service.database import engine_for, session_factory
 from service.settings import Settings, get_settings
 from service.web import router as web_router
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (users, products, shared, releases, audit):
+    for module in (users, products, shared, releases, notifications, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
