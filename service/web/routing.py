@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Form, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -160,6 +161,11 @@ class WebRoute(APIRoute):
                     "Form refused",
                     "The form did not carry this session's security token (CSRF), so nothing was done. "
                     "Reload the page and submit it again.",
+                )
+            except RequestValidationError as exc:
+                fields = ", ".join(".".join(str(part) for part in error.get("loc", ())[1:]) for error in exc.errors())
+                response = _error_page(
+                    request, 422, "Invalid request", f"These parts of the address are invalid: {fields}"
                 )
             except DomainError as exc:
                 if request.method == "POST" and not isinstance(exc, Unauthenticated):

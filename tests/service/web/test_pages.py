@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import httpx
@@ -11,16 +12,23 @@ from governance import accounts, components, decisions
 from governance.models import Role
 from governance.products import get_product, update_product
 from governance.repositories.releases import list_for_product
-from governance.schemas import DocumentPublish, ProductUpdate
+from governance.schemas import DocumentPublish, ProductUpdate, SuitePublish
 from service.bundle import load_bundle
 from service.seed import publish_bundle
 from service.settings import PROJECT_ROOT
 from service.web.sessions import COOKIE_NAME
-from tests.factories import make_product, make_user
+from tests.factories import make_product, make_user, suite_spec
 from tests.inline_worker import run_queued_chunks
 
 POLICY = "performance-management-policy"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_is_enough(database_url):
+    # The web layer runs no SQL of its own; the domain functions it calls are tested on both databases elsewhere.
+    if database_url.startswith("postgresql"):
+        pytest.skip("web routes are tested on SQLite only")
 
 
 @pytest.fixture
@@ -232,3 +240,55 @@ async def test_unknown_things_are_html_404s(web, world):
     assert (await web.get("/products/nope")).status_code == 404
     assert (await web.get("/static/../app.py")).status_code == 404
     assert (await web.get("/static/htmx.min.js")).status_code == 200
+
+
+async def test_a_failed_release_offers_a_waiver_and_shows_it_in_full(web, world, session):
+    olivia = world["users"]["olivia"]
+    strict = SuitePublish(spec=suite_spec("strict", expect="words no answer contains"), message="A stricter suite")
+    components.publish_suite(session, olivia, "goal-coach", "strict", strict)
+    run_queued_chunks(session)
+    session.flush()
+    release = list_for_product(session, world["release"].product_id, before_number=0, limit=1)[0]
+    assert release.state == "failed"
+    await sign_in(web, world["tokens"]["olivia"])
+    page = (await web.get(f"/releases/{release.id}")).text
+    assert "Sign off with waiver" in page and "Sign off release" not in page
+    assert "below it" in page
+    token = CSRF.search(page).group(1)
+    short = await web.post(f"/releases/{release.id}/waive", data={"csrf_token": token, "waiver": "ok"})
+    assert "a waiver must justify itself" in (await web.get(short.headers["location"])).text
+    waiver = "The strict suite checks wording we have not rolled out yet; HR approved shipping without it."
+    done = await web.post(f"/releases/{release.id}/waive", data={"csrf_token": token, "waiver": waiver})
+    page = (await web.get(done.headers["location"])).text
+    assert f"Signed off release {release.number} with a waiver." in page
+    assert "<h3>Waiver</h3>" in page and "HR approved shipping without it." in page
+
+
+async def test_regressions_against_the_live_release_come_first(web, world, session):
+    olivia = world["users"]["olivia"]
+    release = world["release"]
+    decisions.sign_off(session, olivia, release.id, decisions.SignOffRequest())
+    for reviewer in ("rita", "ravi"):
+        decisions.approve(session, world["users"][reviewer], release.id, decisions.ApproveRequest())
+    decisions.go_live(session, olivia, release.id)
+    suite = load_bundle(PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml").suites["goal-coach-quality"]
+    spec = copy.deepcopy(suite.spec)
+    broken = spec["cases"][-1]
+    broken["asserts"] = [*broken.get("asserts", []), {"type": "icontains", "value": "words no answer contains"}]
+    components.publish_suite(session, olivia, "goal-coach", "goal-coach-quality", SuitePublish(spec=spec, message="x"))
+    run_queued_chunks(session)
+    session.flush()
+    newest = list_for_product(session, release.product_id, before_number=0, limit=1)[0]
+    await sign_in(web, world["tokens"]["olivia"])
+    page = (await web.get(f"/releases/{newest.id}")).text
+    assert "1 regression against the live release." in page
+    cases = re.findall(r'<details class="case case-(\w+)">\s*<summary>([^:]+):', page)
+    assert cases[0] == ("failed", broken["id"]) and "regression (passed in live)" in page
+    assert all(outcome == "passed" for outcome, _ in cases[1:])
+
+
+async def test_a_malformed_address_is_an_html_page_too(web, world):
+    await sign_in(web, world["tokens"]["olivia"])
+    response = await web.get("/releases/not-a-number")
+    assert response.status_code == 422 and "release_id" in response.text
+    assert response.headers["content-type"].startswith("text/html")
