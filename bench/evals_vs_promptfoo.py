@@ -151,8 +151,10 @@ def run_scenario(sc: Scenario, repeats: int, via_npx: bool, fmt: str) -> list[di
                 if not sc.cached:
                     rows.append(run_once(tool, "nocache", sc, server, suite, config, out, None, via_npx))
                     continue
-                cache = out / ("cache.sqlite" if tool == "steward" else "pf-cache")
-                shutil.rmtree(cache, ignore_errors=True) if cache.is_dir() else cache.unlink(missing_ok=True)
+                # Start from an empty cache (a folder, so SQLite's -wal/-shm files go with it).
+                shutil.rmtree(out / "cache", ignore_errors=True)
+                (out / "cache").mkdir(parents=True)
+                cache = out / "cache" / ("steward.sqlite" if tool == "steward" else "promptfoo")
                 for variant in ("cold", "warm"):  # the warm run re-runs the unchanged suite
                     rows.append(run_once(tool, variant, sc, server, suite, config, out, cache, via_npx))
     return rows
