@@ -2,7 +2,9 @@
 
 1. installs Node 22 and promptfoo into bench/.work if they are missing (bench/setup_promptfoo.py);
 2. measures the fake OpenAI server's own ceiling (bench/fake_ceiling.py);
-3. runs scenarios a-d through Steward and promptfoo side by side (bench/evals_vs_promptfoo.py).
+3. runs scenarios a-d through Steward and promptfoo side by side (bench/evals_vs_promptfoo.py);
+4. runs scenario b again on the engine alone in a warm process, as servers and workers run it
+   (bench/engine_inprocess.py).
 
 Results go to bench/results/<timestamp>/ and bench/results/latest.md. Any option of
 evals_vs_promptfoo.py is passed through, e.g. `python bench/run_all.py --quick`.
@@ -11,7 +13,9 @@ evals_vs_promptfoo.py is passed through, e.g. `python bench/run_all.py --quick`.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+from pathlib import Path
 
 # Run as a script (python bench/run_all.py), so bench/ is on sys.path and its modules import flat.
 import evals_vs_promptfoo
@@ -29,9 +33,19 @@ def main(argv: list[str]) -> int:
     out, table, ok = evals_vs_promptfoo.benchmark(args)
     (out / "fake_ceiling.json").write_text(json.dumps(ceiling, indent=2))
     versions = setup_promptfoo.versions()
+    print("## Scenario b, the engine in a warm process", flush=True)
+    engine_args = ["--n", "200", "--repeats", "1"] if args.quick else []
+    engine = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("engine_inprocess.py")), *engine_args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
     text = (
         f"## Fake server ceiling\n\n{ceiling_md}\n\n"
         f"## Steward vs promptfoo {versions['promptfoo']} (node {versions['node']})\n\n{table}\n"
+        f"## Scenario b, the engine in a warm process (no command start-up)\n\n{engine}\n"
         f"Raw results: {out}\n"
     )
     (out / "report.md").write_text(text)
