@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from governance import notifications
@@ -17,6 +20,9 @@ from governance.pagination import Page, page_of
 from governance.repositories import audit as audit_repo
 
 GENESIS_HASH = "0" * 64
+_BATCH_KEY = "steward.audit.batch"
+# Ids taken per round trip inside a batch; unused ones are left as gaps, which nothing reads (``seq`` orders).
+_ID_BLOCK = 500
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -46,6 +52,63 @@ def begin_write(session: Session) -> None:
     audit_repo.lock_chain(session)
 
 
+@dataclass
+class _Batch:
+    # (seq, hash) of the newest event appended so far; None until read, and again after a savepoint rollback.
+    head: tuple[int, str] | None = None
+    # Primary keys taken ahead from PostgreSQL's sequence, so the batch inserts without RETURNING.
+    ids: list[int] = field(default_factory=list)
+
+    def next_id(self, session: Session) -> int | None:
+        if not self.ids:
+            self.ids = audit_repo.allocate_ids(session, AuditEvent.__tablename__, _ID_BLOCK) or []
+            self.ids.reverse()
+        return self.ids.pop() if self.ids else None
+
+
+@contextmanager
+def appending(session: Session) -> Iterator[None]:
+    """Append many events in one go: one publish that cuts 1,000 releases writes thousands of them.
+
+    Inside the block the chain's head is read once and then kept in memory, and the events are flushed
+    together when the block ends instead of one flush each. Keeping the head is safe: the block takes the
+    chain lock, which is held until the transaction ends (PostgreSQL advisory lock; SQLite's write lock),
+    and the block runs synchronously in this one session, so nothing else appends meanwhile. A savepoint
+    rolled back inside the block forgets the head (see ``_forget_head``) and the next append reads it again.
+    Blocks nest; the outermost one flushes.
+    """
+    if _BATCH_KEY in session.info:
+        yield
+        return
+    begin_write(session)
+    session.info[_BATCH_KEY] = _Batch()
+    try:
+        yield
+        session.flush()
+    finally:
+        session.info.pop(_BATCH_KEY, None)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _forget_head(session: Session, previous_transaction) -> None:
+    # Any rollback (a savepoint's too) may have removed events this block appended: the database decides again.
+    batch = session.info.get(_BATCH_KEY)
+    if batch is not None:
+        batch.head = None
+
+
+def _chain_head(session: Session, batch: _Batch | None) -> tuple[int, str]:
+    if batch is not None and batch.head is not None:
+        return batch.head
+    audit_repo.lock_chain(session)
+    if batch is not None:
+        session.flush()  # events still pending in this session follow the head in the database
+    head = audit_repo.chain_head(session) or (0, GENESIS_HASH)
+    if batch is not None:
+        batch.head = head
+    return head
+
+
 def record_event(
     session: Session,
     *,
@@ -58,11 +121,14 @@ def record_event(
     after: dict[str, Any] | None = None,
     reason: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain. The caller's transaction commits it together with the change it records."""
-    audit_repo.lock_chain(session)
-    previous = audit_repo.last_event(session)
+    """Append one event to the chain. The caller's transaction commits it together with the change it records.
+
+    Outside an ``appending`` block the event is flushed at once; inside one, when the block ends.
+    """
+    batch: _Batch | None = session.info.get(_BATCH_KEY)
+    previous_seq, previous_hash = _chain_head(session, batch)
     event = AuditEvent(
-        seq=(previous.seq + 1) if previous else 1,
+        seq=previous_seq + 1,
         # Microsecond precision survives both databases, so the sealed timestamp reads back identically.
         occurred_at=utcnow(),
         actor=actor.name if isinstance(actor, User) else actor,
@@ -73,11 +139,16 @@ def record_event(
         before=before,
         after=after,
         reason=reason,
-        prev_hash=previous.hash if previous else GENESIS_HASH,
+        prev_hash=previous_hash,
     )
     event.hash = event_hash(event)
+    if batch is not None:
+        event.id = batch.next_id(session)
     session.add(event)
-    session.flush()
+    if batch is None:
+        session.flush()
+    else:
+        batch.head = (event.seq, event.hash)
     notifications.enqueue_for_audit_event(session, event)
     return event
 

@@ -20,8 +20,8 @@ MANIFEST_FORMAT = 1
 SECTIONS = ("prompts", "suites", "documents", "processes")
 
 
-def _entry(version: ComponentVersion) -> dict[str, Any]:
-    return {"version": version.number, "sha256": version.sha256}
+def _entry(number: int, sha256: str) -> dict[str, Any]:
+    return {"version": number, "sha256": sha256}
 
 
 def build_manifests(session: Session, products: Sequence[Product]) -> dict[int, dict[str, Any]]:
@@ -29,7 +29,16 @@ def build_manifests(session: Session, products: Sequence[Product]) -> dict[int, 
     ids = [p.id for p in products]
     if not ids:
         return {}
-    heads = select(Component, ComponentVersion).join(
+    # Plain columns, not Component/ComponentVersion objects: a manifest needs names, numbers and hashes, and
+    # loading every head as an object (with its content and joined owner and author) dominated a 1,000-product cut.
+    heads = select(
+        Component.id,
+        Component.kind,
+        Component.name,
+        Component.product_id,
+        ComponentVersion.number,
+        ComponentVersion.sha256,
+    ).join(
         ComponentVersion,
         (ComponentVersion.component_id == Component.id) & (ComponentVersion.number == Component.head_number),
     )
@@ -46,29 +55,29 @@ def build_manifests(session: Session, products: Sequence[Product]) -> dict[int, 
         }
         for p in products
     }
-    for component, version in session.execute(heads.where(Component.product_id.in_(ids))):
-        manifests[component.product_id][f"{component.kind}s"][component.name] = _entry(version)
+    for _id, kind, name, product_id, number, sha in session.execute(heads.where(Component.product_id.in_(ids))):
+        manifests[product_id][f"{kind}s"][name] = _entry(number, sha)
     linked = session.execute(
         heads.add_columns(ProductLink.product_id)
         .join(ProductLink, ProductLink.component_id == Component.id)
         .where(ProductLink.product_id.in_(ids))
     ).all()
     process_products: dict[int, list[int]] = defaultdict(list)
-    for component, version, product_id in linked:
-        section = "documents" if component.kind == ComponentKind.document.value else "processes"
-        manifests[product_id][section][component.name] = _entry(version)
-        manifests[product_id]["links"][section].append(component.name)
+    for component_id, kind, name, _owner, number, sha, product_id in linked:
+        section = "documents" if kind == ComponentKind.document.value else "processes"
+        manifests[product_id][section][name] = _entry(number, sha)
+        manifests[product_id]["links"][section].append(name)
         if section == "processes":
-            process_products[component.id].append(product_id)
+            process_products[component_id].append(product_id)
     if process_products:
         reached = session.execute(
             heads.add_columns(ProcessDocument.process_id)
             .join(ProcessDocument, ProcessDocument.document_id == Component.id)
             .where(ProcessDocument.process_id.in_(list(process_products)))
         ).all()
-        for component, version, process_id in reached:
+        for _id, _kind, name, _owner, number, sha, process_id in reached:
             for product_id in process_products[process_id]:
-                manifests[product_id]["documents"][component.name] = _entry(version)
+                manifests[product_id]["documents"][name] = _entry(number, sha)
     for manifest in manifests.values():
         for section in ("documents", "processes"):
             manifest["links"][section].sort()

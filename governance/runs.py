@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from governance.database import utcnow
 from governance.models import Component, ComponentKind, ComponentVersion, Product, User
-from governance.release_tables import Policy, Release, ReleaseState, Run, RunChunk
+from governance.release_tables import ChunkState, Policy, Release, ReleaseState, Run, RunChunk, RunState
+from governance.repositories.audit import allocate_ids
 from governance.workflow import transition
 
 QUEUED_CHUNKS_KEY = "steward.queued_chunks"
+# Products per query when reading suite specs: well under every database's limit on bound parameters.
+_QUERY_BATCH = 1000
 
 
 def provider_of(product: Product) -> str:
     return f"{product.model['provider']}:{product.model['name']}"
 
 
-def suite_versions(session: Session, product_id: int, wanted: dict[str, int]) -> dict[str, ComponentVersion]:
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(Component.name, ComponentVersion)
-        .join(ComponentVersion, ComponentVersion.component_id == Component.id)
-        .where(
-            Component.product_id == product_id,
-            Component.kind == ComponentKind.suite.value,
-            Component.name.in_(list(wanted)),
+def suite_specs(session: Session, wanted: dict[tuple[int, str], int]) -> dict[tuple[int, str], dict]:
+    """The spec of each wanted suite version, keyed by (product id, suite name), for many products at once."""
+    specs: dict[tuple[int, str], dict] = {}
+    product_ids = sorted({product_id for product_id, _ in wanted})
+    numbers = sorted(set(wanted.values()))
+    for start in range(0, len(product_ids), _QUERY_BATCH):
+        rows = session.execute(
+            select(Component.product_id, Component.name, ComponentVersion.number, ComponentVersion.content)
+            .join(ComponentVersion, ComponentVersion.component_id == Component.id)
+            .where(
+                Component.product_id.in_(product_ids[start : start + _QUERY_BATCH]),
+                Component.kind == ComponentKind.suite.value,
+                ComponentVersion.number.in_(numbers),
+            )
         )
-    ).all()
-    return {name: version for name, version in rows if wanted[name] == version.number}
+        for product_id, name, number, content in rows:
+            if wanted.get((product_id, name)) == number:
+                specs[(product_id, name)] = content["spec"]
+    return specs
 
 
 def note_queued(session: Session, chunk_ids: list[int]) -> None:
@@ -36,52 +48,105 @@ def note_queued(session: Session, chunk_ids: list[int]) -> None:
     session.info.setdefault(QUEUED_CHUNKS_KEY, []).extend(chunk_ids)
 
 
-def queue_runs(
-    session: Session, release: Release, product: Product, policy: Policy, *, actor: User | str, chunk_size: int
-) -> list[Run]:
-    """Create one queued run per suite in the release's manifest, or fail the release if it cannot be tested."""
+def untestable(release: Release, policy: Policy) -> str | None:
+    """Why the release cannot be tested at all (it then fails at once), or None."""
     suites = release.manifest["suites"]
     missing = [name for name in policy.required_suites if name not in suites]
-    problem = None
     if not suites:
-        problem = "the product has no eval suites: publish one, or sign off with a written waiver"
-    elif missing:
-        problem = f"the {policy.risk_tier} policy requires suites this product lacks: {', '.join(missing)}"
+        return "the product has no eval suites: publish one, or sign off with a written waiver"
+    if missing:
+        return f"the {policy.risk_tier} policy requires suites this product lacks: {', '.join(missing)}"
+    return None
+
+
+def fail_untestable(session: Session, release: Release, product: Product, problem: str) -> None:
+    release.error = problem
+    transition(
+        session,
+        release,
+        ReleaseState.failed,
+        actor="system",
+        action="release.failed",
+        product_slug=product.slug,
+        reason=problem,
+    )
+
+
+def _insert_rows(session: Session, model: type[Run] | type[RunChunk], rows: list[dict]) -> list[int]:
+    """Insert ``rows`` and return their ids in the same order (see ``allocate_ids`` for why two ways)."""
+    ids = allocate_ids(session, model.__tablename__, len(rows))
+    if ids is None:
+        return list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+    session.execute(insert(model), [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)])
+    return ids
+
+
+def queue_runs(
+    session: Session, release: Release, product: Product, policy: Policy, *, actor: User | str, chunk_size: int
+) -> list[int]:
+    """Queue one run per suite in the release's manifest (their ids), or fail the release if it cannot be tested."""
+    problem = untestable(release, policy)
     if problem:
-        release.error = problem
-        transition(
-            session,
-            release,
-            ReleaseState.failed,
-            actor="system",
-            action="release.failed",
-            product_slug=product.slug,
-            reason=problem,
-        )
+        fail_untestable(session, release, product, problem)
         return []
-    versions = suite_versions(session, product.id, {name: entry["version"] for name, entry in suites.items()})
+    return queue_runs_many(session, [(release, product)], actor=actor, chunk_size=chunk_size)
+
+
+def queue_runs_many(
+    session: Session, items: Sequence[tuple[Release, Product]], *, actor: User | str, chunk_size: int
+) -> list[int]:
+    """One queued run per suite of each (testable) release and its chunks, in two inserts whatever the count.
+
+    A publish that cuts 1,000 releases queues their runs here: one query for the suite specs of every product
+    and one bulk insert each for runs and chunks, instead of a query and two flushes per
+    release. Plain rows, not objects: nothing in this transaction reads the runs back as objects, and the
+    unit of work's bookkeeping per object cost more than the inserts. Returns the new runs' ids.
+    """
+    wanted = {
+        (product.id, name): entry["version"]
+        for release, product in items
+        for name, entry in release.manifest["suites"].items()
+    }
+    specs = suite_specs(session, wanted)
     creator = actor.name if isinstance(actor, User) else actor
-    runs, chunk_rows = [], []
-    for name in sorted(suites):
-        spec = versions[name].content["spec"]
-        cases = [(case["id"], int(case.get("repeat") or 1)) for case in spec["cases"]]
-        run = Run(
-            release_id=release.id,
-            suite_name=name,
-            suite_version=suites[name]["version"],
-            manifest_hash=release.manifest_hash,
-            provider=provider_of(product),
-            offline=product.model["provider"] == "offline",
-            planned=sum(repeat for _, repeat in cases),
-            created_by=creator,
-        )
-        session.add(run)
-        runs.append((run, [case_id for case_id, _ in cases]))
-    session.flush()
-    for run, case_ids in runs:
-        for index, start in enumerate(range(0, max(len(case_ids), 1), chunk_size)):
-            chunk_rows.append(RunChunk(run_id=run.id, index=index, case_ids=case_ids[start : start + chunk_size]))
-    session.add_all(chunk_rows)
-    session.flush()
-    note_queued(session, [chunk.id for chunk in chunk_rows])
-    return [run for run, _ in runs]
+    now = utcnow()
+    run_rows: list[dict] = []
+    case_lists: list[list[str]] = []
+    for release, product in items:
+        suites = release.manifest["suites"]
+        for name in sorted(suites):
+            cases = [(case["id"], int(case.get("repeat") or 1)) for case in specs[(product.id, name)]["cases"]]
+            run_rows.append(
+                {
+                    "release_id": release.id,
+                    "suite_name": name,
+                    "suite_version": suites[name]["version"],
+                    "manifest_hash": release.manifest_hash,
+                    "provider": provider_of(product),
+                    "offline": product.model["provider"] == "offline",
+                    "state": RunState.queued.value,
+                    "attempt": 1,
+                    "planned": sum(repeat for _, repeat in cases),
+                    "created_at": now,
+                    "created_by": creator,
+                }
+            )
+            case_lists.append([case_id for case_id, _ in cases])
+    if not run_rows:
+        return []
+    session.flush()  # pending objects (the releases these runs point at) go first
+    run_ids = _insert_rows(session, Run, run_rows)
+    chunk_rows = [
+        {
+            "run_id": run_id,
+            "index": index,
+            "case_ids": case_ids[start : start + chunk_size],
+            "state": ChunkState.queued.value,
+            "attempts": 0,
+        }
+        for run_id, case_ids in zip(run_ids, case_lists, strict=True)
+        for index, start in enumerate(range(0, max(len(case_ids), 1), chunk_size))
+    ]
+    chunk_ids = _insert_rows(session, RunChunk, chunk_rows)
+    note_queued(session, chunk_ids)
+    return run_ids
