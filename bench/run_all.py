@@ -4,7 +4,9 @@
 2. measures the fake OpenAI server's own ceiling (bench/fake_ceiling.py);
 3. runs scenarios a-d through Steward and promptfoo side by side (bench/evals_vs_promptfoo.py);
 4. runs scenario b again on the engine alone in a warm process, as servers and workers run it
-   (bench/engine_inprocess.py).
+   (bench/engine_inprocess.py);
+5. publishes a document that reaches 1,000 products in catalogues of 10,000 and 1,000 products, on
+   SQLite and PostgreSQL (bench/publish_impact.py).
 
 Results go to bench/results/<timestamp>/ and bench/results/latest.md. Any option of
 evals_vs_promptfoo.py is passed through, e.g. `python bench/run_all.py --quick`.
@@ -42,10 +44,19 @@ def main(argv: list[str]) -> int:
         timeout=600,
         check=True,
     ).stdout
+    print("## Publishing a document that reaches 1,000 products", flush=True)
+    publish = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("publish_impact.py")), *(["--quick"] if args.quick else [])],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+    ).stdout
     text = (
         f"## Fake server ceiling\n\n{ceiling_md}\n\n"
         f"## Steward vs promptfoo {versions['promptfoo']} (node {versions['node']})\n\n{table}\n"
         f"## Scenario b, the engine in a warm process (no command start-up)\n\n{engine}\n"
+        f"## Publishing a document that reaches 1,000 products\n\n{publish}\n"
         f"Raw results: {out}\n"
     )
     (out / "report.md").write_text(text)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from governance.audit import begin_write, record_event
 from governance.database import utcnow
 from governance.errors import Conflict, Forbidden, Invalid
-from governance.execution import current_runs, ensure_rerunnable
+from governance.execution import cancel_queued_work, current_runs, ensure_rerunnable
 from governance.manifests import manifest_changes
 from governance.models import Component, ComponentVersion, Product, Role, User
 from governance.permissions import require_product_manager, require_role
@@ -227,6 +227,7 @@ def approve(session: Session, actor: User, release_id: int, data: ApproveRequest
 def reject(session: Session, actor: User, release_id: int, data: RejectRequest) -> Release:
     release, product, _policy = _context(session, release_id)
     _require_independent_reviewer(session, actor, release, product, "rejecting a release")
+    cancel_queued_work(session, [release.id])
     transition(
         session,
         release,

@@ -223,6 +223,40 @@ def finish_stalled_runs(session: Session) -> int:
     return len(stalled)
 
 
+def cancel_queued_work(session: Session, release_ids: list[int]) -> int:
+    """Superseded or rejected releases need no more evidence: cancel their chunks no worker has taken yet.
+
+    Chunks already running finish and are recorded (their runs then end without a verdict that counts, since
+    the release is no longer testing); runs with nothing left running are marked cancelled at once.
+    Returns the number of chunks cancelled.
+    """
+    if not release_ids:
+        return 0
+    runs_of_releases = select(Run.id).where(Run.release_id.in_(release_ids))
+    cancelled = session.execute(
+        update(RunChunk)
+        .where(RunChunk.run_id.in_(runs_of_releases), RunChunk.state == ChunkState.queued.value)
+        .values(state=ChunkState.cancelled.value, error="not run: its release was superseded or rejected")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    still_running = select(RunChunk.run_id).where(RunChunk.state == ChunkState.running.value)
+    session.execute(
+        update(Run)
+        .where(
+            Run.release_id.in_(release_ids),
+            Run.state.in_([RunState.queued.value, RunState.running.value]),
+            Run.id.not_in(still_running),
+        )
+        .values(
+            state=RunState.cancelled.value,
+            finished_at=utcnow(),
+            error="cancelled: its release was superseded or rejected",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cancelled or 0
+
+
 def queued_chunk_ids(session: Session, limit: int = 1000) -> list[int]:
     return list(session.scalars(select(RunChunk.id).where(claimable()).order_by(RunChunk.id).limit(limit)))
 

@@ -46,6 +46,8 @@ class ChunkState(enum.StrEnum):
     running = "running"
     done = "done"
     error = "error"
+    # Never executed: its release was superseded or rejected before a worker took it.
+    cancelled = "cancelled"
 
 
 class Policy(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from governance.audit import appending, begin_write, record_event
 from governance.database import utcnow
 from governance.errors import NotFound
+from governance.execution import cancel_queued_work
 from governance.impact import impacted_products
 from governance.manifests import build_manifests, manifest_hash
 from governance.models import Component, ComponentVersion, Lifecycle, Product, User
@@ -32,6 +33,7 @@ from governance.workflow import ALLOWED, IllegalTransition
 ProductStatus = Literal["compliant", "revalidation_required", "no_release"]
 
 DEFAULT_CHUNK_SIZE = 50
+CHUNK_SIZE_KEY = "steward.chunk_size"
 
 
 def cause_of_version(component: Component, version: ComponentVersion, product_slug: str | None) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def cut_releases(
     cause: dict[str, Any],
     *,
     force: bool = False,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
 ) -> list[Release]:
     """Cut a release for each product whose manifest changed (or every product when ``force``).
 
@@ -122,6 +124,8 @@ def cut_releases(
     products = [p for p in products if p.lifecycle != Lifecycle.retired.value]
     if not products:
         return []
+    # The edge that opened the unit of work puts the configured chunk size in it (STEWARD_CHUNK_SIZE).
+    chunk_size = chunk_size or session.info.get(CHUNK_SIZE_KEY) or DEFAULT_CHUNK_SIZE
     begin_write(session)
     _lock_products(session, products)
     ids = [p.id for p in products]
@@ -184,10 +188,12 @@ def cut_releases(
     session.add_all(cut)
     session.flush()  # one batched insert; the audit events and runs below need the new ids
     testable: list[tuple[Release, Product]] = []
+    superseded: list[int] = []
     with appending(session):
         for product, open_releases, release in plans:
             for older in open_releases:
                 _supersede(session, older, actor=actor, product_slug=product.slug)
+                superseded.append(older.id)
             if release is None:
                 continue
             record_event(
@@ -211,6 +217,7 @@ def cut_releases(
             else:
                 testable.append((release, product))
         queue_runs_many(session, testable, actor=actor, chunk_size=chunk_size)
+    cancel_queued_work(session, superseded)
     return cut
 
 

@@ -13,12 +13,14 @@ from governance.accounts import authenticate
 from governance.errors import Invalid
 from governance.models import User
 from governance.pagination import decode_cursor
+from governance.releases import CHUNK_SIZE_KEY
 from governance.runs import QUEUED_CHUNKS_KEY
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, rolled back on any error."""
     session: Session = request.app.state.session_factory()
+    session.info[CHUNK_SIZE_KEY] = request.app.state.settings.chunk_size
     try:
         yield session
         session.commit()

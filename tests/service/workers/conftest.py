@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from governance import components, products
 from governance.models import Role
 from governance.release_tables import CaseResultRow, Release, Run, RunChunk
-from governance.releases import cut_releases
+from governance.releases import CHUNK_SIZE_KEY
 from governance.runs import QUEUED_CHUNKS_KEY
 from governance.schemas import ModelSettings, ProductCreate, PromptPublish, SuitePublish
 from service.database import make_engine, unit_of_work
@@ -103,26 +103,21 @@ def publish_product(
     chunk_size: int | None = None,
 ) -> Published:
     """Register a product with a prompt and a suite, committed, through the domain functions the API calls."""
-    defaults = cut_releases.__kwdefaults__
-    default_chunk_size = defaults["chunk_size"]
-    # The publish path cuts with the default chunk size; the server's setting does not reach it (yet).
-    defaults["chunk_size"] = chunk_size or default_chunk_size
-    try:
-        with unit_of_work(engine) as session:
-            owner, token = make_user(session, Role.product_owner)
-            model_settings = ModelSettings(provider=provider, name=model)
-            products.create_product(
-                session, owner, ProductCreate(slug=slug, name=slug.title(), risk_tier="minimal", model=model_settings)
-            )
-            components.publish_prompt(session, owner, slug, "system", PromptPublish(template=template))
-            components.publish_suite(session, owner, slug, "quality", SuitePublish(spec=suite_spec(cases=cases)))
-            product = products.get_product(session, slug)
-            release = session.scalars(
-                select(Release).where(Release.product_id == product.id).order_by(Release.id.desc())
-            ).first()
-            chunk_ids = list(session.info.get(QUEUED_CHUNKS_KEY, []))
-    finally:
-        defaults["chunk_size"] = default_chunk_size
+    with unit_of_work(engine) as session:
+        if chunk_size:
+            session.info[CHUNK_SIZE_KEY] = chunk_size  # what the API's unit of work does with STEWARD_CHUNK_SIZE
+        owner, token = make_user(session, Role.product_owner)
+        model_settings = ModelSettings(provider=provider, name=model)
+        products.create_product(
+            session, owner, ProductCreate(slug=slug, name=slug.title(), risk_tier="minimal", model=model_settings)
+        )
+        components.publish_prompt(session, owner, slug, "system", PromptPublish(template=template))
+        components.publish_suite(session, owner, slug, "quality", SuitePublish(spec=suite_spec(cases=cases)))
+        product = products.get_product(session, slug)
+        release = session.scalars(
+            select(Release).where(Release.product_id == product.id).order_by(Release.id.desc())
+        ).first()
+        chunk_ids = list(session.info.get(QUEUED_CHUNKS_KEY, []))
     return Published(slug, release.id, chunk_ids, token)
 
 

@@ -1,0 +1,61 @@
+"""Run execution, domain side: cancelled work of superseded or rejected releases, chunk sizes, stalled runs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from governance import components, decisions
+from governance.models import Role
+from governance.release_tables import Release, Run, RunChunk
+from governance.releases import CHUNK_SIZE_KEY
+from governance.schemas import PromptPublish, SuitePublish
+from tests.factories import make_product, make_user, suite_spec
+from tests.inline_worker import run_queued_chunks
+
+
+def publish(session, owner, slug, template="Coach.", cases=3):
+    components.publish_prompt(session, owner, slug, "system", PromptPublish(template=template))
+    components.publish_suite(session, owner, slug, "quality", SuitePublish(spec=suite_spec(cases=cases)))
+
+
+def test_a_superseded_release_does_not_spend_model_calls(session):
+    owner, _ = make_user(session, Role.product_owner)
+    slug = make_product(session, owner)
+    publish(session, owner, slug)
+    first = session.scalars(select(Release).order_by(Release.id.desc())).first()
+    components.publish_prompt(session, owner, slug, "system", PromptPublish(template="Coach, kindly."))
+    session.refresh(first)
+    assert first.state == "superseded"
+    old_runs = list(session.scalars(select(Run).where(Run.release_id == first.id)))
+    assert [r.state for r in old_runs] == ["cancelled"]
+    old_chunks = session.scalars(select(RunChunk).where(RunChunk.run_id == old_runs[0].id)).all()
+    assert {c.state for c in old_chunks} == {"cancelled"}
+    executed = run_queued_chunks(session)
+    assert executed == 1  # only the new release's chunk
+    newest = session.scalars(select(Release).order_by(Release.id.desc())).first()
+    assert newest.state == "passed"
+
+
+def test_a_rejected_release_stops_its_queued_runs(session):
+    owner, _ = make_user(session, Role.product_owner)
+    reviewer, _ = make_user(session, Role.reviewer)
+    slug = make_product(session, owner)
+    publish(session, owner, slug)
+    release = session.scalars(select(Release).order_by(Release.id.desc())).first()
+    decisions.reject(session, reviewer, release.id, decisions.RejectRequest(reason="Wrong model for this purpose."))
+    assert run_queued_chunks(session) == 0
+    assert [r.state for r in session.scalars(select(Run).where(Run.release_id == release.id))] == ["cancelled"]
+
+
+def test_the_unit_of_work_decides_the_chunk_size(session):
+    owner, _ = make_user(session, Role.product_owner)
+    slug = make_product(session, owner)
+    session.info[CHUNK_SIZE_KEY] = 2
+    publish(session, owner, slug, cases=5)
+    release = session.scalars(select(Release).order_by(Release.id.desc())).first()
+    run = session.scalars(select(Run).where(Run.release_id == release.id)).one()
+    chunks = session.scalars(select(RunChunk).where(RunChunk.run_id == run.id).order_by(RunChunk.index)).all()
+    assert [len(c.case_ids) for c in chunks] == [2, 2, 1]
+    assert run_queued_chunks(session) == 3
+    session.refresh(release)
+    assert release.state == "passed"
