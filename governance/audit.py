@@ -25,9 +25,9 @@ _BATCH_KEY = "steward.audit.batch"
 _ID_BLOCK = 500
 
 
-def event_hash(event: AuditEvent) -> str:
-    """The hash that seals an event: everything it says plus the hash of the event before it."""
-    sealed = {
+def sealed_fields(event: AuditEvent) -> dict[str, Any]:
+    """Everything an event says, plus the hash of the event before it: what its own hash seals."""
+    return {
         "seq": event.seq,
         "occurred_at": event.occurred_at.isoformat(),
         "actor": event.actor,
@@ -40,7 +40,11 @@ def event_hash(event: AuditEvent) -> str:
         "reason": event.reason,
         "prev_hash": event.prev_hash,
     }
-    return hashlib.sha256(canonical_json(sealed).encode("utf-8")).hexdigest()
+
+
+def event_hash(event: AuditEvent) -> str:
+    """The hash that seals an event."""
+    return hashlib.sha256(canonical_json(sealed_fields(event)).encode("utf-8")).hexdigest()
 
 
 def begin_write(session: Session) -> None:
@@ -213,21 +217,8 @@ def list_events(
 
 
 def event_record(event: AuditEvent) -> dict[str, Any]:
-    """An event as an auditor receives it: everything sealed plus its hashes."""
-    return {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject": event.subject,
-        "product": event.product_slug,
-        "before": event.before,
-        "after": event.after,
-        "reason": event.reason,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+    """An event as an auditor receives it: everything sealed plus its own hash, to recompute and compare."""
+    return {**sealed_fields(event), "hash": event.hash}
 
 
 def export_events(session: Session, *, product: str | None = None):

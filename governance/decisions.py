@@ -167,6 +167,21 @@ def _require_independent_reviewer(session: Session, actor: User, release: Releas
         )
 
 
+def _record_decision(session: Session, release: Release, reviewer: User, decision: str, note: str) -> None:
+    """A reviewer's decision, bound to the manifest and cycle it was given on."""
+    session.add(
+        Decision(
+            release_id=release.id,
+            manifest_hash=release.manifest_hash,
+            cycle=release.cycle,
+            reviewer=reviewer.name,
+            decision=decision,
+            note=note,
+        )
+    )
+    session.flush()
+
+
 def approve(session: Session, actor: User, release_id: int, data: ApproveRequest) -> Release:
     release, product, policy = _context(session, release_id)
     _require_independent_reviewer(session, actor, release, product, "approving a release")
@@ -186,17 +201,7 @@ def approve(session: Session, actor: User, release_id: int, data: ApproveRequest
     decisions = current_decisions(session, release)
     if any(d.reviewer == actor.name for d in decisions):
         raise Conflict(f"{actor.name} has already decided on release {release.id}", field="reviewer")
-    session.add(
-        Decision(
-            release_id=release.id,
-            manifest_hash=release.manifest_hash,
-            cycle=release.cycle,
-            reviewer=actor.name,
-            decision="approved",
-            note=data.note,
-        )
-    )
-    session.flush()
+    _record_decision(session, release, actor, "approved", data.note)
     approvals = len({d.reviewer for d in decisions if d.decision == "approved"} | {actor.name})
     details = {"approvals": approvals, "required": policy.required_approvals, "note": data.note}
     if approvals >= policy.required_approvals:
@@ -237,17 +242,7 @@ def reject(session: Session, actor: User, release_id: int, data: RejectRequest) 
         product_slug=product.slug,
         reason=data.reason,
     )
-    session.add(
-        Decision(
-            release_id=release.id,
-            manifest_hash=release.manifest_hash,
-            cycle=release.cycle,
-            reviewer=actor.name,
-            decision="rejected",
-            note=data.reason,
-        )
-    )
-    session.flush()
+    _record_decision(session, release, actor, "rejected", data.reason)
     return release
 
 

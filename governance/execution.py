@@ -33,6 +33,7 @@ from governance.release_tables import (
     RunChunk,
     RunState,
 )
+from governance.runs import fail_release
 from governance.workflow import transition
 
 MAX_ATTEMPTS = 3
@@ -335,21 +336,13 @@ def finish_release_if_complete(session: Session, release_id: int) -> None:
     product = session.get(Product, release.product_id)
     bad = [r for r in runs if r.state != RunState.passed.value]
     if bad:
-        release.error = "; ".join(
+        problem = "; ".join(
             f"suite '{r.suite_name}' {r.state}"
             + (f": {r.error}" if r.error else "")
             + (f" (pass rate {r.summary['pass_rate']:.0%})" if r.summary else "")
             for r in bad
         )
-        transition(
-            session,
-            release,
-            ReleaseState.failed,
-            actor="system",
-            action="release.failed",
-            product_slug=product.slug,
-            reason=release.error,
-        )
+        fail_release(session, release, product, problem)
     else:
         release.error = None
         transition(

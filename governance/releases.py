@@ -27,7 +27,7 @@ from governance.policies import list_policies
 from governance.release_tables import OPEN_STATES, Release, ReleaseState
 from governance.repositories import products as products_repo
 from governance.repositories.audit import allocate_ids
-from governance.runs import fail_untestable, queue_runs_many, untestable
+from governance.runs import fail_release, queue_runs_many, untestable
 from governance.workflow import ALLOWED, IllegalTransition
 
 ProductStatus = Literal["compliant", "revalidation_required", "no_release"]
@@ -213,7 +213,7 @@ def cut_releases(
             )
             problem = untestable(release, policies[product.risk_tier])
             if problem:
-                fail_untestable(session, release, product, problem)
+                fail_release(session, release, product, problem)
             else:
                 testable.append((release, product))
         queue_runs_many(session, testable, actor=actor, chunk_size=chunk_size)

@@ -59,7 +59,8 @@ def untestable(release: Release, policy: Policy) -> str | None:
     return None
 
 
-def fail_untestable(session: Session, release: Release, product: Product, problem: str) -> None:
+def fail_release(session: Session, release: Release, product: Product, problem: str) -> None:
+    """A testing release that cannot pass: failed, with the reason the owner and reviewers will read."""
     release.error = problem
     transition(
         session,
@@ -87,7 +88,7 @@ def queue_runs(
     """Queue one run per suite in the release's manifest (their ids), or fail the release if it cannot be tested."""
     problem = untestable(release, policy)
     if problem:
-        fail_untestable(session, release, product, problem)
+        fail_release(session, release, product, problem)
         return []
     return queue_runs_many(session, [(release, product)], actor=actor, chunk_size=chunk_size)
 
