@@ -26,7 +26,9 @@ WAIVE = "waive"
 APPROVE = "approve"
 REJECT = "reject"
 GO_LIVE = "go_live"
-ACTIONS = (SIGN_OFF, WAIVE, APPROVE, REJECT, GO_LIVE)
+RERUN = "rerun"
+ACTIONS = (SIGN_OFF, WAIVE, APPROVE, REJECT, GO_LIVE, RERUN)
+RERUNNABLE = frozenset({ReleaseState.testing, ReleaseState.passed, ReleaseState.failed, ReleaseState.signed_off})
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ReleaseFacts:
     oldest_evidence: datetime | None
     evidence_max_age_days: int
     risk_tier: str
+    has_runs: bool = True
 
 
 def sign_off_refusal(user: User, facts: ReleaseFacts) -> str | None:
@@ -114,12 +117,22 @@ def go_live_refusal(user: User, facts: ReleaseFacts) -> str | None:
     return None
 
 
+def rerun_refusal(user: User, facts: ReleaseFacts) -> str | None:
+    if not (user.id == facts.owner_id or user.has_role(Role.admin) or user.has_role(Role.ci)):
+        return f"re-running is for the owner of '{facts.product_slug}' ({facts.owner_name}), an admin or ci"
+    if ReleaseState(facts.state) not in RERUNNABLE:
+        return f"release {facts.release_id} is {facts.state}; only a release still on its way can be re-run"
+    if not facts.has_runs:
+        return f"release {facts.release_id} has no runs to repeat"
+    return None
+
+
 def release_facts(session: Session, release: Release) -> ReleaseFacts:
     """Read what the predicates need, with the same queries the decision functions run."""
     product = session.get(Product, release.product_id)
     policy = session.get(Policy, product.risk_tier)
     decisions = current_decisions(session, release)
-    runs = current_runs(session, release.id) if release.state == ReleaseState.signed_off.value else []
+    runs = current_runs(session, release.id)
     return ReleaseFacts(
         state=release.state,
         release_id=release.id,
@@ -134,6 +147,7 @@ def release_facts(session: Session, release: Release) -> ReleaseFacts:
         oldest_evidence=min((r.finished_at for r in runs if r.finished_at), default=None),
         evidence_max_age_days=policy.evidence_max_age_days,
         risk_tier=policy.risk_tier,
+        has_runs=bool(runs),
     )
 
 
@@ -146,6 +160,7 @@ def action_refusals(user: User, facts: ReleaseFacts, *, now: datetime | None = N
         APPROVE: approve_refusal(user, facts, now),
         REJECT: reject_refusal(user, facts),
         GO_LIVE: go_live_refusal(user, facts),
+        RERUN: rerun_refusal(user, facts),
     }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from governance.audit import begin_write, record_event
 from governance.database import utcnow
-from governance.errors import Conflict, Forbidden, Invalid
+from governance.errors import Conflict, Forbidden, Invalid, NotFound
 from governance.execution import cancel_queued_work, current_runs, ensure_rerunnable
 from governance.manifests import manifest_changes
 from governance.models import Component, ComponentVersion, Product, Role, User
@@ -276,8 +276,6 @@ def rerun(session: Session, actor: User, run_id: int) -> Run:
     """Run a run's suite again against the same manifest; the release goes back to testing in a new cycle."""
     old = session.get(Run, run_id)
     if old is None:
-        from governance.errors import NotFound
-
         raise NotFound(f"no run with id {run_id}", field="id")
     release, product, _policy = _context(session, old.release_id)
     if not (product.owner_id == actor.id or actor.has_role(Role.admin) or actor.has_role(Role.ci)):
@@ -326,3 +324,14 @@ def rerun(session: Session, actor: User, run_id: int) -> Run:
             after={"run_id": run.id, "replaces": old.id},
         )
     return run
+
+
+def rerun_release(session: Session, actor: User, release_id: int) -> list[Run]:
+    """Run every suite of a release again (fresh evidence, e.g. after it aged past the policy's limit)."""
+    release, _product, _policy = _context(session, release_id)
+    runs = current_runs(session, release.id)
+    if not runs:
+        raise Conflict(
+            f"release {release.id} has no runs to repeat ({release.error or 'it has no suites'})", field="state"
+        )
+    return [rerun(session, actor, run.id) for run in runs]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 
-from governance import decisions
+from governance import decisions, releases
 from governance.errors import FieldProblem, Invalid, Unauthenticated
 from governance.release_tables import Release
 from service.api.deps import DbSession
@@ -108,3 +108,11 @@ def go_live(release_id: int, session: DbSession, user: WebUser, web: Web) -> Red
     """The owner or an admin takes an approved release live."""
     release = decisions.go_live(session, user, release_id)
     return _done(web, release, f"Release {release.number} is live.")
+
+
+@router.post("/releases/{release_id}/rerun", dependencies=[CsrfChecked])
+def rerun(release_id: int, session: DbSession, user: WebUser, web: Web) -> RedirectResponse:
+    """The owner, an admin or ci runs every suite of the release again."""
+    runs = decisions.rerun_release(session, user, release_id)
+    release = releases.get_release(session, release_id)
+    return _done(web, release, f"Re-running {len(runs)} suite(s) of release {release.number}.")

@@ -13,6 +13,7 @@ from governance.capabilities import (
     APPROVE,
     GO_LIVE,
     REJECT,
+    RERUN,
     SIGN_OFF,
     WAIVE,
     ReleaseFacts,
@@ -70,8 +71,8 @@ def allowed(user: User, release_facts: ReleaseFacts) -> set[str]:
 
 
 def test_only_the_owner_signs_off_a_passed_release_and_waives_a_failed_one():
-    assert allowed(OWNER, facts("passed")) == {SIGN_OFF}
-    assert allowed(OWNER, facts("failed")) == {WAIVE}
+    assert allowed(OWNER, facts("passed")) == {SIGN_OFF, RERUN}
+    assert allowed(OWNER, facts("failed")) == {WAIVE, RERUN}
     assert SIGN_OFF not in allowed(ADMIN, facts("passed"))
     refusal = action_refusals(REVIEWER, facts("passed"), now=NOW)[SIGN_OFF]
     assert refusal == "only the owner of 'goal-coach' (olivia) signs off its releases"
@@ -79,7 +80,7 @@ def test_only_the_owner_signs_off_a_passed_release_and_waives_a_failed_one():
 
 def test_reviewers_approve_signed_off_releases_but_never_their_own_or_twice():
     assert allowed(REVIEWER, facts("signed_off")) == {APPROVE, REJECT}
-    assert allowed(OWNER, facts("signed_off")) == set()
+    assert allowed(OWNER, facts("signed_off")) == {RERUN}
     owner_refusal = action_refusals(OWNER, facts("signed_off"), now=NOW)[APPROVE]
     assert "requires the role reviewer" in owner_refusal
     # An owner who is also a reviewer is still refused: four eyes, not two.
@@ -112,6 +113,15 @@ def test_go_live_needs_an_approved_release_and_the_owner_or_an_admin():
     assert allowed(OWNER, facts("live")) == set()
 
 
+def test_re_runs_are_for_the_owner_an_admin_or_ci_while_the_release_is_on_its_way():
+    ci = person(5, "ci-bot", Role.ci)
+    for user in (OWNER, ADMIN, ci):
+        assert RERUN in allowed(user, facts("failed"))
+    assert RERUN not in allowed(REVIEWER, facts("failed"))
+    assert RERUN not in allowed(OWNER, facts("approved", approvals=2))
+    assert "no runs to repeat" in action_refusals(OWNER, facts("failed", has_runs=False), now=NOW)[RERUN]
+
+
 @pytest.mark.parametrize("state", ["live", "retired", "superseded", "rejected"])
 def test_nothing_is_offered_on_a_finished_release(state):
     for user in (OWNER, REVIEWER, ADMIN):
@@ -141,6 +151,7 @@ def domain_actions(session, user: User, release_id: int) -> dict[str, Callable[[
         APPROVE: lambda: decisions.approve(session, user, release_id, decisions.ApproveRequest(note="ok")),
         REJECT: lambda: decisions.reject(session, user, release_id, decisions.RejectRequest(reason="not yet")),
         GO_LIVE: lambda: decisions.go_live(session, user, release_id),
+        RERUN: lambda: decisions.rerun_release(session, user, release_id),
     }
 
 
@@ -184,7 +195,7 @@ def test_allowed_actions_match_the_decision_functions_along_the_journey(session)
     assert_mirrors_domain(session, users, release.id)
     decisions.sign_off(session, users["olivia"], release.id, decisions.SignOffRequest())
     assert_mirrors_domain(session, users, release.id)
-    assert allowed_actions(session, users["ari"], release) == set()
+    assert allowed_actions(session, users["ari"], release) == {RERUN}  # an admin may refresh the evidence
     decisions.approve(session, users["rita"], release.id, decisions.ApproveRequest())
     assert_mirrors_domain(session, users, release.id)
     decisions.approve(session, users["ravi"], release.id, decisions.ApproveRequest())

@@ -145,6 +145,16 @@ def rerun(run_id: int, session: DbSession, actor: CurrentUser) -> RunSummaryView
     return run_summary(decisions.rerun(session, actor, run_id), 0)
 
 
+@router.post(
+    "/releases/{release_id}/rerun",
+    status_code=status.HTTP_201_CREATED,
+    summary="Run every suite of a release again (owner, admin or ci).",
+)
+def rerun_release(release_id: int, session: DbSession, actor: CurrentUser) -> list[RunSummaryView]:
+    """Run every suite of a release again (owner, admin or ci)."""
+    return [run_summary(run, 0) for run in decisions.rerun_release(session, actor, release_id)]
+
+
 @router.get("/policies", summary="The policy of every risk tier.")
 def list_policies(session: DbSession, actor: CurrentUser) -> list[dict]:
     """The policy of every risk tier."""

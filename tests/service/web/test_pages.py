@@ -292,3 +292,19 @@ async def test_a_malformed_address_is_an_html_page_too(web, world):
     response = await web.get("/releases/not-a-number")
     assert response.status_code == 422 and "release_id" in response.text
     assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_the_owner_re_runs_the_suites_from_the_release_page(web, world, session):
+    rid, number = world["release"].id, world["release"].number
+    await sign_in(web, world["tokens"]["rita"])
+    assert f"Re-run every suite of release {number}" not in (await web.get(f"/releases/{rid}")).text
+    await web.post("/sign-out", data={"csrf_token": await csrf_of(web, "/")})
+    await sign_in(web, world["tokens"]["olivia"])
+    page = (await web.get(f"/releases/{rid}")).text
+    assert f"Re-run every suite of release {number}" in page
+    done = await web.post(f"/releases/{rid}/rerun", data={"csrf_token": CSRF.search(page).group(1)})
+    assert done.status_code == 303
+    after = (await web.get(done.headers["location"])).text
+    assert "Re-running 1 suite(s)" in after and "testing" in after
+    run_queued_chunks(session)
+    assert "passed" in (await web.get(f"/releases/{rid}")).text
