@@ -161,3 +161,24 @@ def test_demo_launches_the_reference_product_through_the_real_loop(env):
         view = product_view(session, get_product(session, "goal-coach"))
         assert view.status == "compliant" and view.live_release is not None
         assert verify_chain(session).ok
+
+
+def test_ci_applies_merged_prompt_changes_of_a_product_it_does_not_own(live_server, tmp_path):
+    server, olivia = live_server
+    bundle = tmp_path / "goal_coach"
+    shutil.copytree(PROJECT_ROOT / "prompts" / "goal_coach", bundle)
+    args = ["apply", "-f", str(bundle / "steward.yaml"), "--server", server]
+    assert runner.invoke(cli, [*args, "--token", olivia]).exit_code == 0
+    with unit_of_work(make_engine(f"sqlite:///{tmp_path / 'server.db'}")) as session:
+        _, ci = accounts.create_user(session, None, UserCreate(name="ci-bot", roles=[Role.ci]))
+    unchanged = runner.invoke(cli, [*args, "--token", ci])
+    assert unchanged.exit_code == 0 and "Nothing to do" in unchanged.output
+    prompt = bundle / "system.md.j2"
+    prompt.write_text(prompt.read_text() + "\nKeep answers under 150 words.\n")
+    merged = runner.invoke(cli, [*args, "--token", ci, "-m", "Shorter answers (PR 42)"])
+    assert merged.exit_code == 0, merged.output
+    assert "created" in merged.output and "prompt system" in merged.output
+    policy = bundle / "documents" / "performance-management-policy.md"
+    policy.write_text(policy.read_text() + "\nA clause only People Operations may add.\n")
+    refused = runner.invoke(cli, [*args, "--token", ci])
+    assert refused.exit_code == 1 and "403" in refused.output and "olivia" in refused.output  # names the owner
