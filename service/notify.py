@@ -13,12 +13,15 @@ Signature scheme, for receivers: ``X-Steward-Timestamp: <unix seconds>`` and
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import secrets
+import socket
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Connection, Engine
@@ -102,6 +105,29 @@ def _post(client: httpx.Client, work: DeliveryWork, headers: dict[str, str]) -> 
         return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+def address_refusal(url: str, settings: Settings) -> str | None:
+    """Why Steward will not POST to ``url``: its host resolves to an address inside a private network.
+
+    Anyone who may register a webhook could otherwise make the server call internal services (cloud metadata
+    endpoints, admin consoles on loopback). Checked before every attempt, since DNS answers change.
+    """
+    if settings.webhook_allow_private_addresses:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"cannot resolve {host}: {exc}"
+    for address in sorted(addresses):
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            return (
+                f"refused: {host} resolves to {ip}, which is not a public address "
+                "(set STEWARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true to deliver inside your network)"
+            )
+    return None
+
+
 def deliver_due(
     engine: Engine | Connection,
     *,
@@ -138,7 +164,8 @@ def deliver_due(
                 break
             timestamp = int(now.timestamp()) if now else int(time.time())
             headers = signed_headers(work, signing_secret(key, work.webhook_id), timestamp)
-            status_code, error = _post(client, work, headers)
+            refusal = address_refusal(work.url, settings)
+            status_code, error = (None, refusal) if refusal else _post(client, work, headers)
             with unit_of_work(engine) as session:
                 state = record_attempt(
                     session, work, now=now or utcnow(), policy=policy, status_code=status_code, error=error

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(
         default=30.0, gt=0, description="First webhook retry delay; doubles per attempt with jitter, at most 1 hour."
     )
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="Allow webhooks to loopback, private, link-local or reserved addresses (off: no SSRF inward).",
+    )
 
     executor: Literal["embedded", "celery", "none"] = Field(
         default="embedded",

@@ -73,7 +73,13 @@ def session(connection) -> Iterator[Session]:
 def settings(tmp_path: Path, database_url: str):
     from service.settings import Settings
 
-    return Settings(database_url=database_url, var_dir=tmp_path / "var", max_body_bytes=64 * 1024)
+    # Webhook receivers in tests listen on 127.0.0.1, which production refuses by default.
+    return Settings(
+        database_url=database_url,
+        var_dir=tmp_path / "var",
+        max_body_bytes=64 * 1024,
+        webhook_allow_private_addresses=True,
+    )
 
 
 @pytest.fixture

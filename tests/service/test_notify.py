@@ -207,3 +207,13 @@ def test_concurrent_senders_send_each_delivery_once(engine, settings, receiver):
             session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
             session.execute(delete(OutboxEvent).where(OutboxEvent.uid.like(f"race-{webhook.id}-%")))
             session.execute(delete(Webhook).where(Webhook.id == webhook.id))
+
+
+def test_webhooks_into_private_networks_are_refused_unless_allowed(session, connection, settings, receiver):
+    strict = settings.model_copy(update={"webhook_allow_private_addresses": False})
+    setup_cut(session, strict, receiver.url)
+    assert deliver_due(connection, settings=strict) == 1
+    refused = the_delivery(session)
+    assert receiver.requests == []
+    assert refused.state == "pending" and "127.0.0.1, which is not a public address" in refused.last_error
+    assert "STEWARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES" in refused.last_error

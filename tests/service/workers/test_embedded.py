@@ -23,7 +23,7 @@ from tests.service.workers.conftest import chunks_of, publish_product, recorded,
 
 
 def embedded_settings(url: str, tmp_path, **overrides) -> Settings:
-    values = {"executor_poll_seconds": 0.2, "lease_seconds": 2.0, **overrides}
+    values = {"executor_poll_seconds": 0.2, "lease_seconds": 2.0, "webhook_allow_private_addresses": True, **overrides}
     return Settings(database_url=url, var_dir=tmp_path / "var", executor="embedded", **values)
 
 
