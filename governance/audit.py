@@ -172,30 +172,15 @@ def verify_chain(session: Session) -> ChainVerification:
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     for event in audit_repo.iterate_all(session):
         if event.seq != expected_seq:
-            return ChainVerification(
-                ok=False,
-                events=count,
-                first_bad_seq=event.seq,
-                problem=f"event {expected_seq} is missing: the chain jumps to {event.seq}",
-                checked_at=utcnow(),
-            )
-        if event.prev_hash != prev_hash:
-            return ChainVerification(
-                ok=False,
-                events=count,
-                first_bad_seq=event.seq,
-                problem=f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs",
-                checked_at=utcnow(),
-            )
-        if event_hash(event) != event.hash:
-            return ChainVerification(
-                ok=False,
-                events=count,
-                first_bad_seq=event.seq,
-                problem=f"event {event.seq} was altered after it was written: its hash does not match",
-                checked_at=utcnow(),
-            )
-        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+            problem = f"event {expected_seq} is missing: the chain jumps to {event.seq}"
+        elif event.prev_hash != prev_hash:
+            problem = f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs"
+        elif event_hash(event) != event.hash:
+            problem = f"event {event.seq} was altered after it was written: its hash does not match"
+        else:
+            prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+            continue
+        return ChainVerification(ok=False, events=count, first_bad_seq=event.seq, problem=problem, checked_at=utcnow())
     return ChainVerification(ok=True, events=count, head_hash=prev_hash if count else None, checked_at=utcnow())
 
 

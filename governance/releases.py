@@ -28,7 +28,7 @@ from governance.release_tables import OPEN_STATES, Release, ReleaseState
 from governance.repositories import products as products_repo
 from governance.repositories.audit import allocate_ids
 from governance.runs import fail_release, queue_runs_many, untestable
-from governance.workflow import ALLOWED, IllegalTransition
+from governance.workflow import transition
 
 ProductStatus = Literal["compliant", "revalidation_required", "no_release"]
 
@@ -74,34 +74,17 @@ def _lock_products(session: Session, products: list[Product]) -> None:
 
 
 def _supersede(session: Session, release: Release, *, actor: User | str, product_slug: str) -> None:
-    """``workflow.transition`` to ``superseded`` without its per-release flush: same check, same audit event.
-
-    A publish supersedes up to one open release per affected product; flushing each one separately made a
-    1,000-product publish pay 1,000 round trips. The state changes are flushed with the batch instead.
-    """
-    current = ReleaseState(release.state)
-    if ReleaseState.superseded not in ALLOWED[current]:
-        raise IllegalTransition(
-            f"release {release.id} of '{product_slug}' is {current.value}; it cannot become superseded "
-            "(release.superseded)",
-            field="state",
-        )
-    release.state = ReleaseState.superseded.value
-    release.state_changed_at = utcnow()
-    record_event(
+    # No flush per release: a publish supersedes up to one open release per affected product, and flushing
+    # each one separately made a 1,000-product publish pay 1,000 round trips; the batch flushes them together.
+    transition(
         session,
+        release,
+        ReleaseState.superseded,
         actor=actor,
         action="release.superseded",
-        subject_type="release",
-        subject=f"{product_slug}#{release.number}",
         product_slug=product_slug,
-        before={"state": current.value},
-        after={
-            "state": ReleaseState.superseded.value,
-            "release_id": release.id,
-            "manifest_hash": release.manifest_hash,
-        },
         reason="a newer change superseded this release's manifest",
+        flush=False,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from governance import releases
+from governance import history, releases
 from governance.links import product_links
 from governance.models import ApiToken, Component, ComponentKind, ComponentVersion, Product, User
 from governance.repositories import components as components_repo
@@ -121,6 +121,16 @@ class DiffView(BaseModel):
     from_version: int = Field(serialization_alias="from")
     to_version: int = Field(serialization_alias="to")
     diff: str = Field(description="Unified diff; empty when the versions are equal.")
+
+
+def diff_view(session: Session, component: Component, from_version: int, to_version: int) -> DiffView:
+    return DiffView(
+        kind=component.kind,
+        name=component.name,
+        from_version=from_version,
+        to_version=to_version,
+        diff=history.diff_versions(session, component, from_version, to_version),
+    )
 
 
 def user_view(user: User) -> UserView:

@@ -41,8 +41,13 @@ def transition(
     product_slug: str,
     reason: str = "",
     details: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> None:
-    """Move ``release`` to ``to`` and write its one audit event, or refuse with a 409 naming the state."""
+    """Move ``release`` to ``to`` and write its one audit event, or refuse with a 409 naming the state.
+
+    ``flush=False`` leaves the state change to the caller's next flush, for batches (a publish that supersedes
+    a thousand releases flushes them together).
+    """
     current = ReleaseState(release.state)
     if to not in ALLOWED[current]:
         raise IllegalTransition(
@@ -52,7 +57,8 @@ def transition(
         )
     release.state = to.value
     release.state_changed_at = utcnow()
-    session.flush()
+    if flush:
+        session.flush()
     record_event(
         session,
         actor=actor,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -52,7 +52,14 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: commit when the block succeeds, roll back when it raises."""
-    session = session_factory(engine)()
+    with transaction(session_factory(engine)) as session:
+        yield session
+
+
+@contextmanager
+def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
+    """A session from ``factory`` for one transaction: committed on success, rolled back on any error, closed."""
+    session = factory()
     try:
         yield session
         session.commit()

@@ -15,20 +15,14 @@ from governance.models import User
 from governance.pagination import decode_cursor
 from governance.releases import CHUNK_SIZE_KEY
 from governance.runs import QUEUED_CHUNKS_KEY
+from service.database import transaction
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, rolled back on any error."""
-    session: Session = request.app.state.session_factory()
-    session.info[CHUNK_SIZE_KEY] = request.app.state.settings.chunk_size
-    try:
+    with transaction(request.app.state.session_factory) as session:
+        session.info[CHUNK_SIZE_KEY] = request.app.state.settings.chunk_size
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
     # Runs queued by this request are handed over only now that they are committed for a worker to find.
     queued = session.info.pop(QUEUED_CHUNKS_KEY, None)
     if queued:

@@ -15,6 +15,7 @@ from governance.views import (
     PublishView,
     VersionSummary,
     VersionView,
+    diff_view,
     product_summary,
     product_view,
     version_summary,
@@ -174,14 +175,7 @@ def _add_owned_history(kind: ComponentKind, plural: str) -> None:
         from_: int = Query(alias="from"),
         to: int = Query(),
     ) -> DiffView:
-        c = component(session, slug, name)
-        return DiffView(
-            kind=c.kind,
-            name=c.name,
-            from_version=from_,
-            to_version=to,
-            diff=history.diff_versions(session, c, from_, to),
-        )
+        return diff_view(session, component(session, slug, name), from_, to)
 
 
 _add_owned_history(ComponentKind.prompt, "prompts")

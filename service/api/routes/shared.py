@@ -15,6 +15,7 @@ from governance.views import (
     PublishView,
     VersionSummary,
     VersionView,
+    diff_view,
     shared_component_view,
     version_summary,
     version_view,
@@ -93,14 +94,7 @@ def _add_shared_routes(kind: ComponentKind, plural: str) -> None:
     def diff(
         slug: str, session: DbSession, actor: CurrentUser, from_: int = Query(alias="from"), to: int = Query()
     ) -> DiffView:
-        c = find_shared(session, kind, slug)
-        return DiffView(
-            kind=c.kind,
-            name=c.name,
-            from_version=from_,
-            to_version=to,
-            diff=history.diff_versions(session, c, from_, to),
-        )
+        return diff_view(session, find_shared(session, kind, slug), from_, to)
 
 
 _add_shared_routes(ComponentKind.document, "documents")
