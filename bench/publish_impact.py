@@ -37,24 +37,19 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from governance.accounts import get_user
-from governance.audit import GENESIS_HASH, event_hash, verify_chain
-from governance.components import publish_document
-from governance.content import content_sha256
-from governance.impact import impacted_by_kind
-from governance.manifests import build_manifests, manifest_hash
-from governance.models import (
-    AuditEvent,
-    Component,
-    ComponentKind,
-    ComponentVersion,
-    ProcessDocument,
-    Product,
-    ProductLink,
-    User,
-)
-from governance.release_tables import Release, Run, RunChunk
-from governance.schemas import DocumentPublish
+from governance.accounts.models import User
+from governance.accounts.users import get_user
+from governance.audit.models import AuditEvent
+from governance.audit.reading import verify_chain
+from governance.audit.trail import GENESIS_HASH, event_hash
+from governance.catalog.components import publish_document
+from governance.catalog.impact import impacted_by_kind
+from governance.catalog.models import Component, ComponentKind, ComponentVersion, ProcessDocument, Product, ProductLink
+from governance.catalog.schemas import DocumentPublish
+from governance.kernel.canonical import content_sha256
+from governance.releases.manifests import build_manifests, manifest_hash
+from governance.releases.models import Release
+from governance.runs.models import Run, RunChunk
 from service.database import make_engine, session_factory, unit_of_work
 from service.migrate import upgrade
 

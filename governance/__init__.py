@@ -1,1 +1,11 @@
-"""Steward's domain: products, versioned components, links, releases, policies and the audit trail."""
+"""Steward's domain, one package per noun; ``governance/README.md`` draws the packages and their arrows.
+
+Packages react to lower ones through in-process events (``governance.kernel.events``). The modules that
+subscribe are imported here, so that importing any part of the domain wires every reaction: a publish
+always cuts its releases, a cut always queues its runs, an audit event always reaches the outbox.
+"""
+
+from governance.notifications import outbox as _outbox  # noqa: F401  (subscribes to AuditRecorded)
+from governance.releases import cutting as _cutting  # noqa: F401  (subscribes to ComponentPublished, ProductChanged)
+from governance.runs import execution as _execution  # noqa: F401  (subscribes to ReleasesClosed)
+from governance.runs import queueing as _queueing  # noqa: F401  (subscribes to ReleasesCut)

@@ -13,16 +13,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evals import SuiteError, load_suite
-from governance.schemas import (
-    ComponentName,
+from governance.catalog.schemas import (
     DocumentPublish,
     LinksUpdate,
     ProcessPublish,
     ProductCreate,
     PromptPublish,
-    Slug,
     SuitePublish,
 )
+from governance.kernel.fields import ComponentName, Slug
 
 
 class BundleError(Exception):

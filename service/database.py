@@ -9,7 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
+
+from governance.kernel.unit_of_work import DEFAULT_CHUNK_SIZE, UnitOfWork
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -45,19 +47,19 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def session_factory(engine: Engine, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> sessionmaker[UnitOfWork]:
+    return sessionmaker(bind=engine, class_=UnitOfWork, expire_on_commit=False, autoflush=False, chunk_size=chunk_size)
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
+def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
     """One transaction: commit when the block succeeds, roll back when it raises."""
     with transaction(session_factory(engine)) as session:
         yield session
 
 
 @contextmanager
-def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
+def transaction(factory: Callable[[], UnitOfWork]) -> Iterator[UnitOfWork]:
     """A session from ``factory`` for one transaction: committed on success, rolled back on any error, closed."""
     session = factory()
     try:

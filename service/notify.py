@@ -26,9 +26,10 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import Connection, Engine
 
-from governance.database import utcnow
-from governance.deliveries import DeliveryWork, RetryPolicy, claim_due, record_attempt
-from governance.notifications import enqueue_overdue, signature, signing_secret
+from governance.kernel.db import utcnow
+from governance.notifications.deliveries import DeliveryWork, RetryPolicy, claim_due, record_attempt
+from governance.notifications.outbox import enqueue_overdue
+from governance.notifications.signing import signature, signing_secret
 from service.database import unit_of_work
 from service.settings import Settings
 

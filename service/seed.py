@@ -10,12 +10,15 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from governance import accounts, components, decisions, links, products
-from governance.models import Role, User
-from governance.release_tables import Release, ReleaseState
-from governance.repositories import products as products_repo
-from governance.repositories import users as users_repo
-from governance.schemas import UserCreate
+from governance.accounts import repository as users_repo
+from governance.accounts import users as accounts
+from governance.accounts.models import User
+from governance.accounts.roles import Role
+from governance.accounts.schemas import UserCreate
+from governance.catalog import components, links, products
+from governance.catalog import repository as products_repo
+from governance.releases.models import Release, ReleaseState
+from governance.review import decisions
 from service.bundle import Bundle, load_bundle
 from service.database import unit_of_work
 from service.settings import Settings

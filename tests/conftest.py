@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
+from governance.kernel.unit_of_work import UnitOfWork
 from service.database import make_engine
 from service.migrate import upgrade
 
@@ -57,13 +57,15 @@ def connection(engine: Engine):
     conn.close()
 
 
-def bound_session(connection) -> Session:
+def bound_session(connection) -> UnitOfWork:
     # Each commit in the code under test releases a SAVEPOINT inside the test's outer transaction.
-    return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False)
+    return UnitOfWork(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+    )
 
 
 @pytest.fixture
-def session(connection) -> Iterator[Session]:
+def session(connection) -> Iterator[UnitOfWork]:
     s = bound_session(connection)
     yield s
     s.close()

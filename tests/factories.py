@@ -6,9 +6,12 @@ import itertools
 
 from sqlalchemy.orm import Session
 
-from governance import accounts, products
-from governance.models import Role, User
-from governance.schemas import ModelSettings, ProductCreate, UserCreate
+from governance.accounts import users as accounts
+from governance.accounts.models import User
+from governance.accounts.roles import Role
+from governance.accounts.schemas import UserCreate
+from governance.catalog import products
+from governance.catalog.schemas import ModelSettings, ProductCreate
 
 _counter = itertools.count(1)
 

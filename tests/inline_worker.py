@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy.orm import Session
 
 from evals import ProviderConfig, RunOptions, parse_suite, run_suite_sync
-from governance.execution import chunk_work, claim_chunk, complete_chunk, record_results
+from governance.runs.execution import chunk_work, claim_chunk, complete_chunk, record_results
 
 
 def run_queued_chunks(session: Session, worker: str = "inline-test-worker", limit: int = 1000) -> int:

@@ -7,29 +7,27 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
-from governance.accounts import authenticate
-from governance.errors import Invalid
-from governance.models import User
-from governance.pagination import decode_cursor
-from governance.releases import CHUNK_SIZE_KEY
-from governance.runs import QUEUED_CHUNKS_KEY
+from governance.accounts.models import User
+from governance.accounts.users import authenticate
+from governance.kernel.errors import Invalid
+from governance.kernel.pagination import decode_cursor
+from governance.kernel.unit_of_work import UnitOfWork
 from service.database import transaction
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[UnitOfWork]:
     """One transaction per request: committed before the response is sent, rolled back on any error."""
     with transaction(request.app.state.session_factory) as session:
-        session.info[CHUNK_SIZE_KEY] = request.app.state.settings.chunk_size
+        session.chunk_size = request.app.state.settings.chunk_size
         yield session
     # Runs queued by this request are handed over only now that they are committed for a worker to find.
-    queued = session.info.pop(QUEUED_CHUNKS_KEY, None)
+    queued = session.take_queued_chunks()
     if queued:
         request.app.state.executor.submit(queued)
 
 
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
+DbSession = Annotated[UnitOfWork, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `steward users create` or POST /users.")
 

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from governance.errors import DomainError, FieldProblem
+from governance.kernel.errors import DomainError, FieldProblem
 
 log = logging.getLogger("steward.api")
 

@@ -16,7 +16,7 @@ audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=
 @audit_app.command("verify")
 def verify() -> None:
     """Walk the hash chain end to end; exit 1 naming the first edited, removed or reordered event."""
-    from governance.audit import verify_chain
+    from governance.audit.reading import verify_chain
     from service.database import engine_for, unit_of_work
 
     with unit_of_work(engine_for(get_settings().database_url)) as session:
@@ -35,7 +35,7 @@ def export(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
 ) -> None:
     """Export events as JSON lines (one event per line, with its hashes) for an auditor."""
-    from governance.audit import export_events
+    from governance.audit.reading import export_events
     from service.database import engine_for, unit_of_work
 
     handle = output.open("w", encoding="utf-8") if output else None

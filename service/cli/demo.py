@@ -16,7 +16,7 @@ def demo(
     ),
 ) -> None:
     """Seed the demo users and the reference product (once), then print the URL and the demo tokens."""
-    from governance.errors import DomainError
+    from governance.kernel.errors import DomainError
     from service.bundle import BundleError
     from service.database import engine_for, unit_of_work
     from service.seed import DEMO_USERS, launch_first_release, read_tokens, seed_demo, write_tokens

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from governance.roles import Role
+from governance.accounts.roles import Role
 from service.cli.output import console, fail
 from service.settings import get_settings
 
@@ -21,9 +21,9 @@ def create(
     """Create a user and print their API token (shown once)."""
     from pydantic import ValidationError
 
-    from governance import accounts
-    from governance.errors import DomainError
-    from governance.schemas import UserCreate
+    from governance.accounts import users as accounts
+    from governance.accounts.schemas import UserCreate
+    from governance.kernel.errors import DomainError
     from service.database import engine_for, unit_of_work
 
     try:
@@ -46,8 +46,8 @@ def token(
     label: str = typer.Option("", help="What the token is for."),
 ) -> None:
     """Issue another API token for a user and print it (shown once)."""
-    from governance import accounts
-    from governance.errors import DomainError
+    from governance.accounts import users as accounts
+    from governance.kernel.errors import DomainError
     from service.database import engine_for, unit_of_work
 
     try:

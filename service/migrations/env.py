@@ -5,8 +5,13 @@ from __future__ import annotations
 from alembic import context
 
 # Importing the table modules registers every table on the metadata that migrations are compared with.
-from governance import models, notification_tables, release_tables  # noqa: F401
-from governance.database import Base
+from governance.accounts import models as _accounts_models  # noqa: F401
+from governance.audit import models as _audit_models  # noqa: F401
+from governance.catalog import models as _catalog_models  # noqa: F401
+from governance.kernel.db import Base
+from governance.notifications import models as _notifications_models  # noqa: F401
+from governance.releases import models as _releases_models  # noqa: F401
+from governance.runs import models as _runs_models  # noqa: F401
 from service.database import make_engine
 from service.settings import get_settings
 

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 
-from governance import decisions, releases
-from governance.errors import FieldProblem, Invalid, Unauthenticated
-from governance.release_tables import Release
+from governance.kernel.errors import FieldProblem, Invalid, Unauthenticated
+from governance.releases import cutting as releases
+from governance.releases.models import Release
+from governance.review import decisions
 from service.api.deps import DbSession
 from service.web.routing import CsrfChecked, Web, WebRoute, WebUser, redirect, render, safe_next
 from service.web.sessions import sign_in, sign_out

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from governance.components import find_owned, find_shared, get_version
-from governance.content import content_as_text
-from governance.history import diff_versions
-from governance.models import Component, ComponentKind, Product
+from governance.catalog.components import find_owned, find_shared, get_version
+from governance.catalog.content import content_as_text
+from governance.catalog.history import diff_versions
+from governance.catalog.models import Component, ComponentKind, Product
 
 MAX_DIFF_LINES = 2000
 COMPONENT_KINDS = {kind.value for kind in ComponentKind}

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from evals import CaseResult
-from governance.execution import current_runs
-from governance.release_views import ReleaseView, RunSummaryView, recorded_counts, run_summary
-from governance.repositories.releases import case_results_page
+from governance.review.views import ReleaseView, RunSummaryView, recorded_counts, run_summary
+from governance.runs.execution import current_runs
+from governance.runs.repository import case_results_page
 
 # A run's page shows this many case executions; the API pages through the rest.
 CASE_LIMIT = 500

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from governance.views import ProductView
+from governance.catalog.schemas import ProductView
 
 COLUMN_X = (16, 316, 616)
 BOX_WIDTH = 250

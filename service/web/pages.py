@@ -13,8 +13,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from governance import audit, impact, releases
-from governance.capabilities import (
+from governance.audit import reading as audit
+from governance.catalog import impact
+from governance.catalog.components import list_shared
+from governance.catalog.models import ComponentKind, Product
+from governance.catalog.products import get_product, list_products
+from governance.kernel.errors import Invalid, NotFound
+from governance.kernel.pagination import decode_cursor
+from governance.releases import status as releases
+from governance.releases.cutting import get_release
+from governance.releases.policies import get_policy, policy_snapshot
+from governance.releases.repository import list_for_product
+from governance.releases.status import product_view
+from governance.review.capabilities import (
     APPROVE,
     GO_LIVE,
     SIGN_OFF,
@@ -23,15 +34,7 @@ from governance.capabilities import (
     allowed_actions,
     release_facts,
 )
-from governance.components import list_shared
-from governance.errors import Invalid, NotFound
-from governance.models import ComponentKind, Product
-from governance.pagination import decode_cursor
-from governance.policies import get_policy, policy_snapshot
-from governance.products import get_product, list_products
-from governance.release_views import release_summary, release_view
-from governance.repositories.releases import list_for_product
-from governance.views import product_view
+from governance.review.views import release_summary, release_view
 from service.api.deps import DbSession
 from service.web.changes import describe_changes
 from service.web.evidence import run_evidence
@@ -75,7 +78,7 @@ def home(request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
             owner_tasks.append({"product": product, "release": None, "task": "revalidation overdue", "status": status})
         if status.pending_release is None:
             continue
-        release = releases.get_release(session, status.pending_release)
+        release = get_release(session, status.pending_release)
         allowed = allowed_actions(session, user, release)
         for action, task in OWNER_TASKS.items():
             if action in allowed:
@@ -124,7 +127,7 @@ def product_page(slug: str, request: Request, session: DbSession, user: WebUser)
 
 
 def _release_context(session, user, release_id: int) -> dict:
-    release = releases.get_release(session, release_id)
+    release = get_release(session, release_id)
     view = release_view(session, release)
     product = get_product(session, view.product)
     refusals = action_refusals(user, release_facts(session, release))
@@ -149,7 +152,7 @@ def release_page(release_id: int, request: Request, session: DbSession, user: We
 @router.get("/releases/{release_id}/progress")
 def release_progress(release_id: int, request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
     """The run progress fragment htmx polls while a release is testing; once it is not, the page reloads."""
-    release = releases.get_release(session, release_id)
+    release = get_release(session, release_id)
     view = release_view(session, release)
     response = render(
         request, "_progress.html", {"release": view, "evidence": run_evidence(session, view, with_cases=False)}

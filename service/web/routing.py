@@ -22,8 +22,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from governance.errors import DomainError, Unauthenticated
-from governance.models import User
+from governance.accounts.models import User
+from governance.kernel.errors import DomainError, Unauthenticated
 from service.api.deps import DbSession
 from service.web.sessions import WebSession, load_session, save_session
 

@@ -19,9 +19,9 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from governance.accounts import authenticate, hash_token
-from governance.models import User
-from governance.repositories import users as users_repo
+from governance.accounts import repository as users_repo
+from governance.accounts.models import User
+from governance.accounts.users import authenticate, hash_token
 from service.notify import server_secret_key
 
 COOKIE_NAME = "steward_session"

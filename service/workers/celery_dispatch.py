@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from celery import Celery
 from sqlalchemy import Engine
 
-from governance.execution import queued_chunk_ids, requeue_expired
+from governance.runs.execution import queued_chunk_ids, requeue_expired
 from service.database import unit_of_work
 from service.settings import Settings
 from service.workers.celery_app import EXECUTE_CHUNK_TASK, RUNS_QUEUE, create_celery

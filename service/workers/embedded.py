@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Engine
 
-from governance.execution import queued_chunk_ids, requeue_expired
+from governance.runs.execution import queued_chunk_ids, requeue_expired
 from service.database import unit_of_work
 from service.settings import Settings
 from service.workers.execute import execute_chunk, new_worker_id

@@ -33,9 +33,9 @@ from evals import (
     parse_suite,
     run_suite,
 )
-from governance.execution import ChunkWork, chunk_work, claim_chunk, complete_chunk, record_results, renew_lease
-from governance.release_tables import RunChunk
-from governance.resumption import recorded_executions, release_chunk
+from governance.runs.execution import ChunkWork, chunk_work, claim_chunk, complete_chunk, record_results, renew_lease
+from governance.runs.models import RunChunk
+from governance.runs.resumption import recorded_executions, release_chunk
 from service.database import unit_of_work
 from service.settings import Settings
 

@@ -8,8 +8,17 @@ from datetime import timedelta
 
 import pytest
 
-from governance import components, decisions
-from governance.capabilities import (
+from governance.accounts.models import User
+from governance.accounts.roles import Role
+from governance.catalog import components
+from governance.catalog.products import get_product
+from governance.catalog.schemas import DocumentPublish
+from governance.kernel.db import utcnow
+from governance.kernel.errors import DomainError
+from governance.releases.cutting import get_release
+from governance.releases.repository import list_for_product
+from governance.review import decisions
+from governance.review.capabilities import (
     APPROVE,
     GO_LIVE,
     REJECT,
@@ -20,13 +29,6 @@ from governance.capabilities import (
     action_refusals,
     allowed_actions,
 )
-from governance.database import utcnow
-from governance.errors import DomainError
-from governance.models import Role, User
-from governance.products import get_product
-from governance.releases import get_release
-from governance.repositories.releases import list_for_product
-from governance.schemas import DocumentPublish
 from service.bundle import load_bundle
 from service.seed import publish_bundle
 from service.settings import PROJECT_ROOT

@@ -6,11 +6,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from governance import components
-from governance.content import content_sha256
-from governance.history import list_versions
-from governance.models import ComponentVersion, Role
-from governance.schemas import DocumentPublish, PromptPublish
+from governance.accounts.roles import Role
+from governance.catalog import components
+from governance.catalog.history import list_versions
+from governance.catalog.models import ComponentVersion
+from governance.catalog.schemas import DocumentPublish, PromptPublish
+from governance.kernel.canonical import content_sha256
 from tests.factories import make_product, make_user
 
 TEMPLATES = st.sampled_from(["You are a coach.", "You are a goal coach.", "Ask one question at a time.", "é ✓"])

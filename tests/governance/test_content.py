@@ -3,8 +3,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.content import content_sha256, unified_diff
-from governance.models import ComponentKind
+from governance.catalog.content import unified_diff
+from governance.catalog.models import ComponentKind
+from governance.kernel.canonical import content_sha256
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from governance import components, decisions
-from governance.models import Role
-from governance.release_tables import Release, Run, RunChunk
-from governance.releases import CHUNK_SIZE_KEY
-from governance.schemas import PromptPublish, SuitePublish
+from governance.accounts.roles import Role
+from governance.catalog import components
+from governance.catalog.schemas import PromptPublish, SuitePublish
+from governance.releases.models import Release
+from governance.review import decisions
+from governance.runs.models import Run, RunChunk
 from tests.factories import make_product, make_user, suite_spec
 from tests.inline_worker import run_queued_chunks
 
@@ -50,7 +51,7 @@ def test_a_rejected_release_stops_its_queued_runs(session):
 def test_the_unit_of_work_decides_the_chunk_size(session):
     owner, _ = make_user(session, Role.product_owner)
     slug = make_product(session, owner)
-    session.info[CHUNK_SIZE_KEY] = 2
+    session.chunk_size = 2
     publish(session, owner, slug, cases=5)
     release = session.scalars(select(Release).order_by(Release.id.desc())).first()
     run = session.scalars(select(Run).where(Run.release_id == release.id)).one()

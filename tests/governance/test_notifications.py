@@ -11,16 +11,21 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from governance import components, decisions, notifications
-from governance.audit import record_event
-from governance.database import utcnow
-from governance.deliveries import RetryPolicy, claim_due, record_attempt
-from governance.errors import Conflict, Forbidden, Invalid
-from governance.models import Product, Role
-from governance.notification_tables import OutboxEvent, WebhookDelivery
-from governance.notifications import WebhookCreate
-from governance.release_tables import Release
-from governance.schemas import PromptPublish
+from governance.accounts.roles import Role
+from governance.audit.trail import record_event
+from governance.catalog import components
+from governance.catalog.models import Product
+from governance.catalog.schemas import PromptPublish
+from governance.kernel.db import utcnow
+from governance.kernel.errors import Conflict, Forbidden, Invalid
+from governance.notifications import signing
+from governance.notifications import webhooks as notifications
+from governance.notifications.deliveries import RetryPolicy, claim_due, record_attempt
+from governance.notifications.models import OutboxEvent, WebhookDelivery
+from governance.notifications.outbox import enqueue_overdue
+from governance.notifications.schemas import WebhookCreate
+from governance.releases.models import Release
+from governance.review import decisions
 from tests.factories import make_product, make_user
 
 KEY = b"test-server-key"
@@ -154,11 +159,11 @@ def test_overdue_revalidation_is_announced_once_per_release(session):
     now = utcnow()
     release.revalidation_due_at = now + timedelta(days=1)
     session.flush()
-    assert notifications.enqueue_overdue(session, now) == 0
+    assert enqueue_overdue(session, now) == 0
     release.revalidation_due_at = now - timedelta(hours=1)
     session.flush()
-    assert notifications.enqueue_overdue(session, now) == 1
-    assert notifications.enqueue_overdue(session, now + timedelta(days=1)) == 0
+    assert enqueue_overdue(session, now) == 1
+    assert enqueue_overdue(session, now + timedelta(days=1)) == 0
     [event] = outbox(session, slug)
     assert event.type == "revalidation.overdue" and event.release_id == release.id
     assert event.payload["release"]["revalidation_due_at"] == release.revalidation_due_at.isoformat()
@@ -167,7 +172,7 @@ def test_overdue_revalidation_is_announced_once_per_release(session):
     newer = latest_release(session, slug)
     newer.revalidation_due_at = release.revalidation_due_at
     session.flush()
-    assert notifications.enqueue_overdue(session, now) == 1
+    assert enqueue_overdue(session, now) == 1
     assert [e.release_id for e in outbox(session, slug)] == [release.id, newer.id]
 
 
@@ -235,7 +240,7 @@ def test_signing_secrets_are_derived_not_stored_and_signatures_follow_the_docume
     assert one == again and len({one, other, other_key}) == 3 and one.startswith("whsec_")
     body = b'{"event":"ping"}'
     expected = hmac.new(one.encode(), b"1700000000." + body, hashlib.sha256).hexdigest()
-    assert notifications.signature(one, 1700000000, body) == f"sha256={expected}"
+    assert signing.signature(one, 1700000000, body) == f"sha256={expected}"
 
 
 def test_backoff_doubles_with_jitter_and_is_capped():

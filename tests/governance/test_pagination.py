@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.errors import Invalid
-from governance.pagination import decode_cursor, encode_cursor, page_of
+from governance.kernel.errors import Invalid
+from governance.kernel.pagination import decode_cursor, encode_cursor, page_of
 
 
 @given(st.integers(min_value=0, max_value=2**62))

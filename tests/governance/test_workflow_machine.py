@@ -14,18 +14,16 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from evals import CaseResult
-from governance import components, decisions, links, products
-from governance.accounts import create_user
-from governance.audit import verify_chain
-from governance.errors import DomainError
-from governance.execution import claim_chunk, complete_chunk, current_runs, record_results
-from governance.manifests import build_manifests, manifest_hash
-from governance.models import AuditEvent, ComponentVersion, Product, Role
-from governance.release_tables import CaseResultRow, Decision, Policy, Release, Run, SignOff
-from governance.schemas import (
+from governance.accounts.roles import Role
+from governance.accounts.schemas import UserCreate
+from governance.accounts.users import create_user
+from governance.audit.models import AuditEvent
+from governance.audit.reading import verify_chain
+from governance.catalog import components, links, products
+from governance.catalog.models import ComponentVersion, Product
+from governance.catalog.schemas import (
     DocumentPublish,
     LinksUpdate,
     ModelSettings,
@@ -34,8 +32,14 @@ from governance.schemas import (
     ProductCreate,
     PromptPublish,
     SuitePublish,
-    UserCreate,
 )
+from governance.kernel.errors import DomainError
+from governance.kernel.unit_of_work import UnitOfWork
+from governance.releases.manifests import build_manifests, manifest_hash
+from governance.releases.models import Decision, Policy, Release, SignOff
+from governance.review import decisions
+from governance.runs.execution import claim_chunk, complete_chunk, current_runs, record_results
+from governance.runs.models import CaseResultRow, Run
 from tests.factories import suite_spec
 
 USERS = {
@@ -66,7 +70,7 @@ class GovernanceLoop(RuleBasedStateMachine):
         super().__init__()
         self.connection = engine.connect()
         self.outer = self.connection.begin()
-        self.session = Session(bind=self.connection, join_transaction_mode="create_savepoint", autoflush=False)
+        self.session = UnitOfWork(bind=self.connection, join_transaction_mode="create_savepoint", autoflush=False)
         self.users = {
             name: create_user(self.session, None, UserCreate(name=name, roles=roles))[0]
             for name, roles in USERS.items()

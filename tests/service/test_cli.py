@@ -12,9 +12,9 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from governance import accounts
-from governance.models import Role
-from governance.schemas import UserCreate
+from governance.accounts import users as accounts
+from governance.accounts.roles import Role
+from governance.accounts.schemas import UserCreate
 from service.app import create_app
 from service.cli import app as cli
 from service.database import make_engine, unit_of_work
@@ -153,9 +153,9 @@ def test_eval_run_with_a_bundle_runs_the_suite_as_the_server_would(tmp_path, env
 def test_demo_launches_the_reference_product_through_the_real_loop(env):
     upgrade(env.database_url)
     assert runner.invoke(cli, ["demo"]).exit_code == 0
-    from governance.audit import verify_chain
-    from governance.products import get_product
-    from governance.views import product_view
+    from governance.audit.reading import verify_chain
+    from governance.catalog.products import get_product
+    from governance.releases.status import product_view
 
     with unit_of_work(make_engine(env.database_url)) as session:
         view = product_view(session, get_product(session, "goal-coach"))

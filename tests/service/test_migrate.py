@@ -3,8 +3,13 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-import governance.models  # noqa: F401
-from governance.database import Base
+from governance.accounts import models as _accounts_models  # noqa: F401
+from governance.audit import models as _audit_models  # noqa: F401
+from governance.catalog import models as _catalog_models  # noqa: F401
+from governance.kernel.db import Base
+from governance.notifications import models as _notifications_models  # noqa: F401
+from governance.releases import models as _releases_models  # noqa: F401
+from governance.runs import models as _runs_models  # noqa: F401
 from service.migrate import current_revision, upgrade
 
 

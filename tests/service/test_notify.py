@@ -14,12 +14,13 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import delete, select
 
-from governance import components, notifications
-from governance.database import utcnow
-from governance.models import Role
-from governance.notification_tables import OutboxEvent, Webhook, WebhookDelivery
-from governance.notifications import WebhookCreate
-from governance.schemas import PromptPublish
+from governance.accounts.roles import Role
+from governance.catalog import components
+from governance.catalog.schemas import PromptPublish
+from governance.kernel.db import utcnow
+from governance.notifications import webhooks as notifications
+from governance.notifications.models import OutboxEvent, Webhook, WebhookDelivery
+from governance.notifications.schemas import WebhookCreate
 from service.database import unit_of_work
 from service.notify import deliver_due, server_secret_key
 from tests.factories import make_product, make_user

@@ -6,8 +6,8 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from governance import audit
-from governance.views import PageView
+from governance.audit import reading as audit
+from governance.kernel.pagination import PageView
 from service.api.deps import CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["audit"])

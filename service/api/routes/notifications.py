@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, status
 
-from governance import notifications
-from governance.notifications import (
+from governance.kernel.pagination import PageView
+from governance.notifications import webhooks as notifications
+from governance.notifications.schemas import (
     CreatedWebhookView,
     DeliveryView,
     WebhookCreate,
@@ -13,7 +14,6 @@ from governance.notifications import (
     delivery_view,
     webhook_view,
 )
-from governance.views import PageView
 from service.api.deps import CurrentUser, DbSession, Paging
 from service.notify import server_secret_key
 

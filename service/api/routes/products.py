@@ -2,25 +2,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from governance import history, links, products
-from governance.components import PublishResult, find_owned, get_version, publish_prompt, publish_suite
-from governance.models import ComponentKind, RiskTier
-from governance.schemas import LinksUpdate, ProductCreate, ProductUpdate, PromptPublish, SuitePublish
-from governance.views import (
+from governance.catalog import history, links, products
+from governance.catalog.components import PublishResult, find_owned, get_version, publish_prompt, publish_suite
+from governance.catalog.history import diff_view
+from governance.catalog.models import ComponentKind, RiskTier
+from governance.catalog.schemas import (
     DiffView,
+    LinksUpdate,
     LinksView,
-    PageView,
+    ProductCreate,
     ProductSummary,
+    ProductUpdate,
     ProductView,
+    PromptPublish,
     PublishView,
+    SuitePublish,
     VersionSummary,
     VersionView,
-    diff_view,
-    product_summary,
-    product_view,
     version_summary,
     version_view,
 )
+from governance.kernel.pagination import PageView
+from governance.releases.status import product_summary, product_view
 from service.api.deps import CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["products"])

@@ -6,14 +6,17 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from evals import CaseResult
-from governance import decisions, impact, policies, releases
-from governance.errors import Invalid, NotFound
-from governance.models import ComponentKind, RiskTier
-from governance.pagination import page_of
-from governance.policies import PolicyUpdate, policy_snapshot
-from governance.products import get_product
-from governance.release_tables import Run
-from governance.release_views import (
+from governance.catalog import impact
+from governance.catalog.models import ComponentKind, RiskTier
+from governance.catalog.products import get_product
+from governance.kernel.errors import Invalid, NotFound
+from governance.kernel.pagination import PageView, page_of
+from governance.releases import cutting as releases
+from governance.releases import policies
+from governance.releases import repository as releases_repo
+from governance.releases.policies import PolicyUpdate, policy_snapshot
+from governance.review import decisions
+from governance.review.views import (
     ReleaseSummary,
     ReleaseView,
     RunSummaryView,
@@ -22,8 +25,8 @@ from governance.release_views import (
     release_view,
     run_summary,
 )
-from governance.repositories import releases as releases_repo
-from governance.views import PageView
+from governance.runs import repository as runs_repo
+from governance.runs.models import Run
 from service.api.deps import CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["releases"])
@@ -125,7 +128,7 @@ def get_run(run_id: int, session: DbSession, actor: CurrentUser, page: Paging) -
     run = session.get(Run, run_id)
     if run is None:
         raise NotFound(f"no run with id {run_id}", field="id")
-    rows = releases_repo.case_results_page(session, run_id, after_id=page.after, limit=page.limit + 1)
+    rows = runs_repo.case_results_page(session, run_id, after_id=page.after, limit=page.limit + 1)
     result = page_of(rows, page.limit, key=lambda row: row.id)
     counts = recorded_counts(session, [run.id])
     return RunView(

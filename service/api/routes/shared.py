@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, Response
 
-from governance import history
-from governance.components import find_shared, get_version, list_shared, publish_document, publish_process
-from governance.models import ComponentKind
-from governance.schemas import DocumentPublish, ProcessPublish
-from governance.views import (
+from governance.catalog import history
+from governance.catalog.components import find_shared, get_version, list_shared, publish_document, publish_process
+from governance.catalog.history import diff_view
+from governance.catalog.models import ComponentKind
+from governance.catalog.schemas import (
     ComponentView,
     DiffView,
-    PageView,
+    DocumentPublish,
+    ProcessPublish,
     PublishView,
     VersionSummary,
     VersionView,
-    diff_view,
     shared_component_view,
     version_summary,
     version_view,
 )
+from governance.kernel.pagination import PageView
 from service.api.deps import CurrentUser, DbSession, Paging
 from service.api.routes.products import publish_view
 

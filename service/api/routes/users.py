@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from governance import accounts
-from governance.schemas import UserCreate
-from governance.views import CreatedUserView, PageView, TokenView, UserView, token_view, user_view
+from governance.accounts import users as accounts
+from governance.accounts.schemas import CreatedUserView, TokenView, UserCreate, UserView, token_view, user_view
+from governance.kernel.pagination import PageView
 from service.api.deps import CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["users"])

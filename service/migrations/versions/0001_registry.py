@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import governance.database
+import governance.kernel.db
 
 revision = "0001"
 down_revision = None
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("subject_type", sa.String(length=32), nullable=False),
@@ -49,8 +49,8 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("roles", sa.JSON(), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("disabled_at", governance.database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("disabled_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("name", name=op.f("uq_users_name")),
     )
@@ -61,8 +61,8 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("label", sa.String(length=200), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", governance.database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
@@ -81,8 +81,8 @@ def upgrade() -> None:
         sa.Column("risk_tier", sa.String(length=16), nullable=False),
         sa.Column("model", sa.JSON(), nullable=False),
         sa.Column("lifecycle", sa.String(length=16), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_products_owner_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         sa.UniqueConstraint("slug", name=op.f("uq_products_slug")),
@@ -98,7 +98,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("head_number", sa.Integer(), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_components_owner_id_users")),
         sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_components_product_id_products")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_components")),
@@ -127,7 +127,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_component_versions_author_id_users")),
         sa.ForeignKeyConstraint(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-import governance.database
+import governance.kernel.db
 
 revision = "0002"
 down_revision = "0001"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("required_suites", sa.JSON(), nullable=False),
         sa.Column("evidence_max_age_days", sa.Integer(), nullable=False),
         sa.Column("revalidation_days", sa.Integer(), nullable=False),
-        sa.Column("updated_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("risk_tier", name=op.f("pk_policies")),
     )
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.column("required_suites", sa.JSON),
         sa.column("evidence_max_age_days", sa.Integer),
         sa.column("revalidation_days", sa.Integer),
-        sa.column("updated_at", governance.database.UTCDateTime(timezone=True)),
+        sa.column("updated_at", governance.kernel.db.UTCDateTime(timezone=True)),
         sa.column("updated_by", sa.String),
     )
     seeded_at = datetime.now(UTC)
@@ -76,9 +76,9 @@ def upgrade() -> None:
         sa.Column("manifest_hash", sa.String(length=64), nullable=False),
         sa.Column("cause", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("state_changed_at", governance.database.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revalidation_due_at", governance.database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state_changed_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revalidation_due_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("cycle", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_releases_product_id_products")),
@@ -105,7 +105,7 @@ def upgrade() -> None:
         sa.Column("reviewer", sa.String(length=64), nullable=False),
         sa.Column("decision", sa.String(length=16), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["release_id"], ["releases.id"], name=op.f("fk_decisions_release_id_releases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
         sa.UniqueConstraint("release_id", "cycle", "reviewer", "decision", name="uq_decisions_one_per_reviewer"),
@@ -127,10 +127,10 @@ def upgrade() -> None:
         sa.Column("planned", sa.Integer(), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("started_at", governance.database.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", governance.database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["release_id"], ["releases.id"], name=op.f("fk_runs_release_id_releases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
     )
@@ -147,7 +147,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("waiver", sa.Text(), nullable=True),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["release_id"], ["releases.id"], name=op.f("fk_signoffs_release_id_releases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signoffs")),
     )
@@ -162,7 +162,7 @@ def upgrade() -> None:
         sa.Column("repeat_index", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_case_results_run_id_runs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_results")),
         sa.UniqueConstraint("run_id", "case_id", "repeat_index", name="uq_case_results_execution"),
@@ -175,7 +175,7 @@ def upgrade() -> None:
         sa.Column("case_ids", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("lease_owner", sa.String(length=200), nullable=True),
-        sa.Column("lease_expires_at", governance.database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_expires_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_run_chunks_run_id_runs")),

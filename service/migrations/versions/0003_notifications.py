@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import governance.database
+import governance.kernel.db
 
 revision = "0003"
 down_revision = "0002"
@@ -26,8 +26,8 @@ def upgrade() -> None:
         sa.Column("url", sa.String(length=2000), nullable=False),
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("disabled_at", governance.database.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("disabled_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_webhooks_product_id_products")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
     )
@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("release_id", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["release_id"], ["releases.id"], name=op.f("fk_outbox_release_id_releases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_dedupe_key")),
@@ -60,11 +60,11 @@ def upgrade() -> None:
         sa.Column("webhook_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("delivered_at", governance.database.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", governance.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", governance.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["event_id"], ["outbox.id"], name=op.f("fk_webhook_deliveries_event_id_outbox")),
         sa.ForeignKeyConstraint(
             ["webhook_id"], ["webhooks.id"], name=op.f("fk_webhook_deliveries_webhook_id_webhooks")

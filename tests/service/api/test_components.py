@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.models import Role
+from governance.accounts.roles import Role
 from tests.factories import auth, make_product, make_user, suite_spec
 
 

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from governance.audit import verify_chain
-from governance.models import AuditEvent, Role
-from governance.release_tables import Decision, Release
+from governance.accounts.roles import Role
+from governance.audit.models import AuditEvent
+from governance.audit.reading import verify_chain
+from governance.releases.models import Decision, Release
 from service.app import create_app
 from service.database import make_engine, unit_of_work
 from service.migrate import upgrade
@@ -65,8 +66,9 @@ def signed_off_release(engine, tier: str, *, doc: str) -> dict:
         paula, paula_token = make_user(session, Role.product_owner)
         reviewers = [make_user(session, Role.reviewer) for _ in range(2)]
         slug = make_product(session, owner)
-        from governance import components, decisions, links, products
-        from governance.schemas import DocumentPublish, LinksUpdate, ProductUpdate, PromptPublish, SuitePublish
+        from governance.catalog import components, links, products
+        from governance.catalog.schemas import DocumentPublish, LinksUpdate, ProductUpdate, PromptPublish, SuitePublish
+        from governance.review import decisions
 
         products.update_product(session, owner, slug, ProductUpdate(risk_tier=tier))
         components.publish_document(session, paula, doc, DocumentPublish(title="Policy", content="v1"))

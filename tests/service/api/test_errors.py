@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from governance import components
-from governance.models import ComponentVersion, Role
+from governance.accounts.roles import Role
+from governance.catalog import components
+from governance.catalog.models import ComponentVersion
 from tests.factories import auth, make_product, make_user
 
 

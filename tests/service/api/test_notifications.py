@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from governance.models import Role
+from governance.accounts.roles import Role
 from service.notify import deliver_due
 from tests.factories import auth, make_product, make_user
 from tests.service.test_notify import Receiver

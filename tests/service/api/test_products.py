@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.models import Role
+from governance.accounts.roles import Role
 from tests.factories import auth, make_product, make_user, product_payload
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.models import Role
+from governance.accounts.roles import Role
 from service.bundle import load_bundle
 from service.seed import publish_bundle
 from service.settings import PROJECT_ROOT

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from governance.database import utcnow
-from governance.models import Role
-from governance.release_tables import Run
+from governance.accounts.roles import Role
+from governance.kernel.db import utcnow
+from governance.runs.models import Run
 from tests.factories import auth, make_product, make_user, suite_spec
 from tests.inline_worker import run_queued_chunks
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from governance.models import ProcessDocument, Role
+from governance.accounts.roles import Role
+from governance.catalog.models import ProcessDocument
 from tests.factories import auth, make_product, make_user
 
 POLICY = {

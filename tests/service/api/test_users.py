@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from governance.models import ApiToken, Role
+from governance.accounts.models import ApiToken
+from governance.accounts.roles import Role
 from tests.factories import auth, make_user
 
 

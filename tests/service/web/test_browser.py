@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from governance import components, decisions
-from governance.products import get_product
-from governance.repositories.releases import list_for_product
-from governance.repositories.users import get_by_name
-from governance.schemas import DocumentPublish
+from governance.accounts.repository import get_by_name
+from governance.catalog import components
+from governance.catalog.products import get_product
+from governance.catalog.schemas import DocumentPublish
+from governance.releases.repository import list_for_product
+from governance.review import decisions
 from service.app import create_app
 from service.bundle import load_bundle
 from service.database import make_engine, unit_of_work

@@ -8,11 +8,13 @@ import re
 import httpx
 import pytest
 
-from governance import accounts, components, decisions
-from governance.models import Role
-from governance.products import get_product, update_product
-from governance.repositories.releases import list_for_product
-from governance.schemas import DocumentPublish, ProductUpdate, SuitePublish
+from governance.accounts import users as accounts
+from governance.accounts.roles import Role
+from governance.catalog import components
+from governance.catalog.products import get_product, update_product
+from governance.catalog.schemas import DocumentPublish, ProductUpdate, SuitePublish
+from governance.releases.repository import list_for_product
+from governance.review import decisions
 from service.bundle import load_bundle
 from service.seed import publish_bundle
 from service.settings import PROJECT_ROOT

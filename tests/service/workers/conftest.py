@@ -20,12 +20,11 @@ from aiohttp import web
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from governance import components, products
-from governance.models import Role
-from governance.release_tables import CaseResultRow, Release, Run, RunChunk
-from governance.releases import CHUNK_SIZE_KEY
-from governance.runs import QUEUED_CHUNKS_KEY
-from governance.schemas import ModelSettings, ProductCreate, PromptPublish, SuitePublish
+from governance.accounts.roles import Role
+from governance.catalog import components, products
+from governance.catalog.schemas import ModelSettings, ProductCreate, PromptPublish, SuitePublish
+from governance.releases.models import Release
+from governance.runs.models import CaseResultRow, Run, RunChunk
 from service.database import make_engine, unit_of_work
 from service.migrate import upgrade
 from tests.conftest import POSTGRES_URL
@@ -105,7 +104,7 @@ def publish_product(
     """Register a product with a prompt and a suite, committed, through the domain functions the API calls."""
     with unit_of_work(engine) as session:
         if chunk_size:
-            session.info[CHUNK_SIZE_KEY] = chunk_size  # what the API's unit of work does with STEWARD_CHUNK_SIZE
+            session.chunk_size = chunk_size  # what the API's unit of work does with STEWARD_CHUNK_SIZE
         owner, token = make_user(session, Role.product_owner)
         model_settings = ModelSettings(provider=provider, name=model)
         products.create_product(
@@ -117,7 +116,7 @@ def publish_product(
         release = session.scalars(
             select(Release).where(Release.product_id == product.id).order_by(Release.id.desc())
         ).first()
-        chunk_ids = list(session.info.get(QUEUED_CHUNKS_KEY, []))
+        chunk_ids = list(session.queued_chunks)
     return Published(slug, release.id, chunk_ids, token)
 
 

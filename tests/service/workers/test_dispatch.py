@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from governance.database import utcnow
-from governance.execution import claim_chunk
+from governance.kernel.db import utcnow
+from governance.runs.execution import claim_chunk
 from service.database import unit_of_work
 from service.settings import Settings
 from service.workers import NoExecutor, make_executor

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from evals import CaseResult
-from governance.database import utcnow
-from governance.execution import claim_chunk, record_results
-from governance.models import Role
+from governance.accounts.roles import Role
+from governance.kernel.db import utcnow
+from governance.runs.execution import claim_chunk, record_results
 from service.app import create_app
 from service.database import unit_of_work
 from service.settings import Settings

@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from evals import CaseResult
-from governance.database import utcnow
-from governance.execution import claim_chunk, record_results
-from governance.release_tables import RunChunk
+from governance.kernel.db import utcnow
+from governance.runs.execution import claim_chunk, record_results
+from governance.runs.models import RunChunk
 from service.database import unit_of_work
 from service.settings import Settings
 from service.workers.execute import execute_chunk

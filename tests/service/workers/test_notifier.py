@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from governance.models import Role
+from governance.accounts.roles import Role
 from service.app import create_app
 from service.database import unit_of_work
 from tests.factories import auth, make_user, suite_spec

@@ -1,0 +1,59 @@
+"""Payloads and views of users and tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from governance.accounts.models import ApiToken, User
+from governance.accounts.roles import Role
+from governance.kernel.fields import Strict, Text, UserName
+
+
+class UserCreate(Strict):
+    name: UserName
+    display_name: Annotated[Text, Field(default="", max_length=200)]
+    email: Annotated[Text | None, Field(default=None, max_length=320)]
+    roles: list[Role] = Field(min_length=1, description="One or more of admin, product_owner, reviewer, ci.")
+
+
+class UserView(BaseModel):
+    name: str
+    display_name: str
+    email: str | None
+    roles: list[str]
+    created_at: datetime
+
+
+class TokenView(BaseModel):
+    id: int
+    prefix: str = Field(description="The first characters of the token, to recognise it.")
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class CreatedUserView(UserView):
+    token: str = Field(description="The API token. Shown once: Steward keeps only its hash.")
+
+
+def user_view(user: User) -> UserView:
+    return UserView(
+        name=user.name,
+        display_name=user.display_name,
+        email=user.email,
+        roles=user.roles,
+        created_at=user.created_at,
+    )
+
+
+def token_view(token: ApiToken) -> TokenView:
+    return TokenView(
+        id=token.id,
+        prefix=token.prefix,
+        label=token.label,
+        created_at=token.created_at,
+        revoked_at=token.revoked_at,
+    )

@@ -1,0 +1,126 @@
+"""Users and API tokens. A token is shown once; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy.orm import Session
+
+from governance.accounts import repository as users_repo
+from governance.accounts.models import ApiToken, User
+from governance.accounts.permissions import require_admin
+from governance.accounts.schemas import UserCreate
+from governance.audit.trail import record_event
+from governance.kernel.db import utcnow
+from governance.kernel.errors import Conflict, NotFound, Unauthenticated
+from governance.kernel.pagination import Page, page_of
+
+TOKEN_PREFIX = "stw_"
+
+
+def hash_token(token: str) -> str:
+    # Tokens carry 256 bits of entropy, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def create_user(session: Session, actor: User | None, data: UserCreate) -> tuple[User, str]:
+    """Create a user and their first token. ``actor`` None is the bootstrap path (CLI, demo seed)."""
+    if actor is not None:
+        require_admin(actor, action="creating users")
+    if users_repo.get_by_name(session, data.name) is not None:
+        raise Conflict(f"a user named '{data.name}' already exists", field="name")
+    user = User(
+        name=data.name,
+        display_name=data.display_name or data.name,
+        email=data.email,
+        roles=sorted({role.value for role in data.roles}),
+    )
+    session.add(user)
+    session.flush()
+    token = issue_token(session, user, label="initial")
+    record_event(
+        session,
+        actor=actor or "system",
+        action="user.created",
+        subject_type="user",
+        subject=user.name,
+        after={"name": user.name, "roles": user.roles},
+    )
+    return user, token
+
+
+def issue_token(session: Session, user: User, *, label: str = "") -> str:
+    token = new_token()
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:8], label=label))
+    session.flush()
+    return token
+
+
+def create_token(session: Session, actor: User, user_name: str, *, label: str = "") -> tuple[ApiToken, str]:
+    """Issue another token for a user: admins for anyone, users for themselves."""
+    user = get_user(session, user_name)
+    if user.id != actor.id:
+        require_admin(actor, action="issuing tokens for another user")
+    token = issue_token(session, user, label=label)
+    row = users_repo.token_by_hash(session, hash_token(token))
+    record_event(
+        session,
+        actor=actor,
+        action="token.issued",
+        subject_type="user",
+        subject=user.name,
+        after={"token_id": row.id, "prefix": row.prefix, "label": label},
+    )
+    return row, token
+
+
+def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
+    row = users_repo.token_by_id(session, token_id)
+    if row is None:
+        raise NotFound(f"no token with id {token_id}")
+    if row.user_id != actor.id:
+        require_admin(actor, action="revoking another user's token")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        record_event(
+            session,
+            actor=actor,
+            action="token.revoked",
+            subject_type="user",
+            subject=row.user.name,
+            after={"token_id": row.id, "prefix": row.prefix},
+        )
+    session.flush()
+    return row
+
+
+def authenticate(session: Session, token: str | None) -> User:
+    """The user a bearer token belongs to, or ``Unauthenticated``. Revoked tokens and disabled users fail."""
+    if not token:
+        raise Unauthenticated("send an API token as 'Authorization: Bearer <token>'")
+    row = users_repo.token_by_hash(session, hash_token(token))
+    if row is None or row.revoked_at is not None or row.user.disabled_at is not None:
+        raise Unauthenticated("the API token is unknown or revoked")
+    return row.user
+
+
+def get_user(session: Session, name: str) -> User:
+    user = users_repo.get_by_name(session, name)
+    if user is None:
+        raise NotFound(f"no user named '{name}'", field="name")
+    return user
+
+
+def list_users(session: Session, actor: User, *, after: int, limit: int) -> Page[User]:
+    require_admin(actor, action="listing users")
+    rows = users_repo.list_page(session, after_id=after, limit=limit + 1)
+    return page_of(rows, limit, key=lambda user: user.id)
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    return users_repo.tokens_of(session, user.id)

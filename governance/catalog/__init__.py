@@ -1,0 +1,1 @@
+"""Products and their versioned components (prompts, suites, documents, processes), links, impact and history."""

@@ -1,0 +1,31 @@
+"""What the catalog announces: a component has a new head, or a product's links or model changed.
+
+The releases package reacts by cutting releases, in the same transaction (see ``governance.kernel.events``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from governance.accounts.models import User
+from governance.catalog.models import Component, ComponentVersion, Product
+
+
+@dataclass(frozen=True)
+class ComponentPublished:
+    """A new version became the head of ``component``; ``product`` is set for prompts and suites."""
+
+    actor: User
+    component: Component
+    version: ComponentVersion
+    product: Product | None
+
+
+@dataclass(frozen=True)
+class ProductChanged:
+    """What ``product`` is made of changed other than through a version: its links or its model settings."""
+
+    actor: User
+    product: Product
+    cause: dict[str, Any]

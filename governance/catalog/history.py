@@ -1,0 +1,41 @@
+"""What callers get back: one response model per noun, built from the domain's rows."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from governance.catalog import history
+from governance.catalog import repository as components_repo
+from governance.catalog.components import get_version
+from governance.catalog.content import unified_diff
+from governance.catalog.models import Component, ComponentKind, ComponentVersion
+from governance.catalog.schemas import DiffView
+from governance.kernel.errors import Invalid
+from governance.kernel.pagination import Page, page_of
+
+
+def diff_view(session: Session, component: Component, from_version: int, to_version: int) -> DiffView:
+    return DiffView(
+        kind=component.kind,
+        name=component.name,
+        from_version=from_version,
+        to_version=to_version,
+        diff=history.diff_versions(session, component, from_version, to_version),
+    )
+
+
+def list_versions(session: Session, component: Component, *, after: int, limit: int) -> Page[ComponentVersion]:
+    rows = components_repo.list_versions_page(session, component.id, after_number=after, limit=limit + 1)
+    return page_of(rows, limit, key=lambda version: version.number)
+
+
+def diff_versions(session: Session, component: Component, from_number: int, to_number: int) -> str:
+    if from_number < 1:
+        raise Invalid("must be a version number, 1 or more", field="from")
+    if to_number < 1:
+        raise Invalid("must be a version number, 1 or more", field="to")
+    old = get_version(session, component, from_number)
+    new = get_version(session, component, to_number)
+    return unified_diff(
+        ComponentKind(component.kind), component.name, (old.number, old.content), (new.number, new.content)
+    )

@@ -1,0 +1,1 @@
+"""Notifications: release events become outbox rows and signed webhook deliveries."""

@@ -1,0 +1,1 @@
+"""Releases: cut on every change of what a product is made of, moved through one state machine."""

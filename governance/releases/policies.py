@@ -1,0 +1,83 @@
+"""Policies per risk tier: how many approvals, which pass rate, how fresh evidence must be."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance.accounts.models import User
+from governance.accounts.permissions import require_admin
+from governance.audit.trail import record_event
+from governance.catalog.models import RiskTier
+from governance.kernel.db import utcnow
+from governance.kernel.errors import NotFound
+from governance.releases.models import Policy
+
+
+class PolicyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    required_approvals: int | None = Field(default=None, ge=1, le=10, description="Distinct reviewers needed.")
+    min_pass_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Floor on every suite's pass rate (a suite's own threshold may be higher).",
+    )
+    required_suites: list[str] | None = Field(
+        default=None,
+        description="Suite names every product of this tier must have and pass; [] means all of its suites.",
+    )
+    evidence_max_age_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Runs older than this must be re-run before approval."
+    )
+    revalidation_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Days from a change to when revalidation is due."
+    )
+
+
+def get_policy(session: Session, tier: str) -> Policy:
+    policy = session.get(Policy, tier)
+    if policy is None:
+        raise NotFound(f"no policy for risk tier '{tier}'", field="risk_tier")
+    return policy
+
+
+def list_policies(session: Session) -> list[Policy]:
+    order = {tier.value: index for index, tier in enumerate(RiskTier)}
+    return sorted(session.scalars(select(Policy)), key=lambda p: order.get(p.risk_tier, 99))
+
+
+def policy_snapshot(policy: Policy) -> dict:
+    return {
+        "risk_tier": policy.risk_tier,
+        "required_approvals": policy.required_approvals,
+        "min_pass_rate": policy.min_pass_rate,
+        "required_suites": list(policy.required_suites),
+        "evidence_max_age_days": policy.evidence_max_age_days,
+        "revalidation_days": policy.revalidation_days,
+    }
+
+
+def update_policy(session: Session, actor: User, tier: RiskTier, data: PolicyUpdate) -> Policy:
+    require_admin(actor, action="changing a policy")
+    policy = get_policy(session, tier.value)
+    before = policy_snapshot(policy)
+    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(policy, field, value)
+    after = policy_snapshot(policy)
+    if after != before:
+        policy.updated_at, policy.updated_by = utcnow(), actor.name
+        session.flush()
+        changed = [k for k in after if after[k] != before[k]]
+        record_event(
+            session,
+            actor=actor,
+            action="policy.updated",
+            subject_type="policy",
+            subject=tier.value,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
+    return policy

@@ -1,0 +1,74 @@
+"""The release state machine as data: the allowed transitions, and the one function that moves a release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from governance.accounts.models import User
+from governance.audit.trail import record_event
+from governance.kernel.db import utcnow
+from governance.kernel.errors import Conflict
+from governance.releases.models import Release, ReleaseState
+
+S = ReleaseState
+
+
+ALLOWED: dict[ReleaseState, frozenset[ReleaseState]] = {
+    S.testing: frozenset({S.passed, S.failed, S.superseded, S.rejected}),
+    # A re-run sends a release back to testing; its earlier sign-off and approvals belong to the old cycle.
+    S.passed: frozenset({S.signed_off, S.testing, S.superseded, S.rejected}),
+    S.failed: frozenset({S.signed_off, S.testing, S.superseded, S.rejected}),
+    S.signed_off: frozenset({S.approved, S.testing, S.superseded, S.rejected}),
+    S.approved: frozenset({S.live, S.superseded, S.rejected}),
+    S.live: frozenset({S.retired}),
+    S.retired: frozenset(),
+    S.superseded: frozenset(),
+    S.rejected: frozenset(),
+}
+
+
+class IllegalTransition(Conflict):
+    title = "Illegal release transition"
+
+
+def transition(
+    session: Session,
+    release: Release,
+    to: ReleaseState,
+    *,
+    actor: User | str,
+    action: str,
+    product_slug: str,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    flush: bool = True,
+) -> None:
+    """Move ``release`` to ``to`` and write its one audit event, or refuse with a 409 naming the state.
+
+    ``flush=False`` leaves the state change to the caller's next flush, for batches (a publish that supersedes
+    a thousand releases flushes them together).
+    """
+    current = ReleaseState(release.state)
+    if to not in ALLOWED[current]:
+        raise IllegalTransition(
+            f"release {release.id} of '{product_slug}' is {current.value}; it cannot become {to.value}"
+            + (f" ({action})" if action else ""),
+            field="state",
+        )
+    release.state = to.value
+    release.state_changed_at = utcnow()
+    if flush:
+        session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        subject_type="release",
+        subject=f"{product_slug}#{release.number}",
+        product_slug=product_slug,
+        before={"state": current.value},
+        after={"state": to.value, "release_id": release.id, "manifest_hash": release.manifest_hash, **(details or {})},
+        reason=reason,
+    )

@@ -1,0 +1,359 @@
+"""Executing runs, the domain side: lease a chunk, describe its work, record results, finish runs and releases.
+
+Workers (embedded in the server, or Celery processes) call these in short transactions of their own; the
+model calls happen between them, outside any transaction. Delivery is at least once: a chunk whose worker
+died is leased again when its lease expires, and results are keyed by (run, case, repeat) so a second
+delivery writes nothing twice. A chunk that keeps failing becomes an error, and an error is never a pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from evals import CaseRef, CaseResult, parse_suite, summarize
+from governance.audit.trail import begin_write, record_event
+from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
+from governance.kernel.db import utcnow
+from governance.kernel.errors import Conflict
+from governance.kernel.events import subscribe
+from governance.releases.cutting import fail_release
+from governance.releases.events import ReleasesClosed
+from governance.releases.models import Policy, Release, ReleaseState
+from governance.releases.workflow import transition
+from governance.runs.models import FINISHED_RUN_STATES, CaseResultRow, ChunkState, Run, RunChunk, RunState
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ChunkWork:
+    """Everything a worker needs to execute one chunk, read in one short transaction."""
+
+    chunk_id: int
+    run_id: int
+    case_ids: list[str]
+    spec: dict[str, Any]
+    templates: dict[str, str]
+    extra_vars: dict[str, Any]
+    provider: str
+    attempt: int
+
+
+def claimable():
+    now = utcnow()
+    return or_(
+        RunChunk.state == ChunkState.queued.value,
+        and_(RunChunk.state == ChunkState.running.value, RunChunk.lease_expires_at < now),
+    )
+
+
+def claim_chunk(
+    session: Session, worker: str, *, chunk_id: int | None = None, lease_seconds: float = 60
+) -> RunChunk | None:
+    """Lease a queued chunk (or one whose lease expired) to ``worker``; None when there is nothing to take."""
+    query = select(RunChunk).where(claimable())
+    query = query.where(RunChunk.id == chunk_id) if chunk_id is not None else query.order_by(RunChunk.id).limit(1)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    chunk = session.scalar(query)
+    if chunk is None:
+        return None
+    now = utcnow()
+    chunk.attempts += 1
+    run = session.get(Run, chunk.run_id)
+    if chunk.attempts > MAX_ATTEMPTS:
+        # Finishing the run needs the audit chain's lock, which must come before row locks: leave that to
+        # finish_stalled_runs, which the sweeps call.
+        chunk.state, chunk.lease_owner = ChunkState.error.value, None
+        chunk.error = (chunk.error or "") + f" gave up after {MAX_ATTEMPTS} attempts (workers died or timed out)"
+        session.flush()
+        return None
+    chunk.state = ChunkState.running.value
+    chunk.lease_owner = worker
+    chunk.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    if run.state == RunState.queued.value:
+        run.state, run.started_at = RunState.running.value, now
+    session.flush()
+    return chunk
+
+
+def renew_lease(session: Session, chunk_id: int, worker: str, lease_seconds: float = 60) -> bool:
+    """Extend a lease the worker still holds; False means another worker has taken the chunk over."""
+    result = session.execute(
+        update(RunChunk)
+        .where(RunChunk.id == chunk_id, RunChunk.lease_owner == worker, RunChunk.state == ChunkState.running.value)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    return result.rowcount == 1
+
+
+def _version(session: Session, kind: ComponentKind, name: str, number: int, product_id: int | None) -> ComponentVersion:
+    query = (
+        select(ComponentVersion)
+        .join(Component, Component.id == ComponentVersion.component_id)
+        .where(Component.kind == kind.value, Component.name == name, ComponentVersion.number == number)
+    )
+    query = query.where(
+        Component.product_id == product_id if product_id is not None else Component.product_id.is_(None)
+    )
+    return session.scalars(query).one()
+
+
+def chunk_work(session: Session, chunk: RunChunk) -> ChunkWork:
+    """The suite, templates and context a chunk runs with: exactly the versions in the release's manifest."""
+    run = session.get(Run, chunk.run_id)
+    release = session.get(Release, run.release_id)
+    product = session.get(Product, release.product_id)
+    manifest = release.manifest
+    spec = dict(_version(session, ComponentKind.suite, run.suite_name, run.suite_version, product.id).content["spec"])
+    # The product's model settings are what employees get; the suite's are only defaults.
+    spec["model"] = {**spec.get("model", {}), **manifest["model"]}
+    templates = {
+        name: _version(session, ComponentKind.prompt, name, entry["version"], product.id).content["template"]
+        for name, entry in manifest["prompts"].items()
+    }
+    documents = {}
+    for slug, entry in manifest["documents"].items():
+        content = _version(session, ComponentKind.document, slug, entry["version"], None).content
+        documents[slug] = {**content, "version": entry["version"]}
+    processes = {}
+    for slug, entry in manifest["processes"].items():
+        content = _version(session, ComponentKind.process, slug, entry["version"], None).content
+        processes[slug] = {**content, "version": entry["version"]}
+    return ChunkWork(
+        chunk_id=chunk.id,
+        run_id=run.id,
+        case_ids=list(chunk.case_ids),
+        spec=spec,
+        templates=templates,
+        extra_vars={"documents": documents, "processes": processes},
+        provider=run.provider,
+        attempt=chunk.attempts,
+    )
+
+
+def record_results(session: Session, run_id: int, results: list[CaseResult]) -> int:
+    """Write case results; a result already written (a redelivered chunk) is left as it is."""
+    if not results:
+        return 0
+    rows = [
+        {
+            "run_id": run_id,
+            "case_id": r.case_id,
+            "repeat_index": r.repeat_index,
+            "outcome": r.outcome,
+            "result": r.model_dump(mode="json"),
+            "created_at": utcnow(),
+        }
+        for r in results
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(CaseResultRow).values(rows).on_conflict_do_nothing(index_elements=["run_id", "case_id", "repeat_index"])
+    )
+    return session.execute(statement).rowcount or 0
+
+
+def complete_chunk(session: Session, chunk_id: int, worker: str, *, error: str | None = None) -> bool:
+    """Mark a leased chunk done (or errored) and finish its run when it was the last. False: the lease was lost."""
+    begin_write(session)
+    chunk = session.scalars(
+        select(RunChunk).where(RunChunk.id == chunk_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    if chunk.lease_owner != worker or chunk.state != ChunkState.running.value:
+        return False
+    chunk.state = ChunkState.error.value if error else ChunkState.done.value
+    chunk.error, chunk.lease_owner, chunk.lease_expires_at = error, None, None
+    session.flush()
+    finish_run_if_complete(session, chunk.run_id)
+    return True
+
+
+def requeue_expired(session: Session) -> list[int]:
+    """Chunks whose worker stopped renewing its lease: queue them again (or error out past the attempt limit)."""
+    begin_write(session)
+    expired = list(
+        session.scalars(
+            select(RunChunk).where(RunChunk.state == ChunkState.running.value, RunChunk.lease_expires_at < utcnow())
+        )
+    )
+    requeued = []
+    for chunk in expired:
+        if chunk.attempts >= MAX_ATTEMPTS:
+            chunk.state, chunk.lease_owner = ChunkState.error.value, None
+            chunk.error = f"gave up after {MAX_ATTEMPTS} attempts: the worker stopped (killed or timed out)"
+            session.flush()
+            finish_run_if_complete(session, chunk.run_id)
+        else:
+            chunk.state, chunk.lease_owner, chunk.lease_expires_at = ChunkState.queued.value, None, None
+            requeued.append(chunk.id)
+    session.flush()
+    finish_stalled_runs(session)
+    return requeued
+
+
+def finish_stalled_runs(session: Session) -> int:
+    """Finish runs whose chunks are all final but that nobody finished (their last chunk gave up while claimed)."""
+    begin_write(session)
+    open_chunk_runs = select(RunChunk.run_id).where(
+        RunChunk.state.in_([ChunkState.queued.value, ChunkState.running.value])
+    )
+    stalled = list(
+        session.scalars(
+            select(Run.id).where(
+                Run.state.in_([RunState.queued.value, RunState.running.value]), Run.id.not_in(open_chunk_runs)
+            )
+        )
+    )
+    for run_id in stalled:
+        finish_run_if_complete(session, run_id)
+    return len(stalled)
+
+
+def cancel_queued_work(session: Session, release_ids: list[int]) -> int:
+    """Superseded or rejected releases need no more evidence: cancel their chunks no worker has taken yet.
+
+    Chunks already running finish and are recorded (their runs then end without a verdict that counts, since
+    the release is no longer testing); runs with nothing left running are marked cancelled at once.
+    Returns the number of chunks cancelled.
+    """
+    if not release_ids:
+        return 0
+    runs_of_releases = select(Run.id).where(Run.release_id.in_(release_ids))
+    cancelled = session.execute(
+        update(RunChunk)
+        .where(RunChunk.run_id.in_(runs_of_releases), RunChunk.state == ChunkState.queued.value)
+        .values(state=ChunkState.cancelled.value, error="not run: its release was superseded or rejected")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    still_running = select(RunChunk.run_id).where(RunChunk.state == ChunkState.running.value)
+    session.execute(
+        update(Run)
+        .where(
+            Run.release_id.in_(release_ids),
+            Run.state.in_([RunState.queued.value, RunState.running.value]),
+            Run.id.not_in(still_running),
+        )
+        .values(
+            state=RunState.cancelled.value,
+            finished_at=utcnow(),
+            error="cancelled: its release was superseded or rejected",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cancelled or 0
+
+
+@subscribe(ReleasesClosed)
+def cancel_work_of_closed_releases(session: Session, event: ReleasesClosed) -> None:
+    cancel_queued_work(session, event.release_ids)
+
+
+def queued_chunk_ids(session: Session, limit: int = 1000) -> list[int]:
+    return list(session.scalars(select(RunChunk.id).where(claimable()).order_by(RunChunk.id).limit(limit)))
+
+
+def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
+    """When every chunk of a run is done or errored, summarise it from its recorded results."""
+    run = session.scalars(
+        select(Run).where(Run.id == run_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    if RunState(run.state) in FINISHED_RUN_STATES:
+        return run
+    chunks = list(session.scalars(select(RunChunk).where(RunChunk.run_id == run_id)))
+    if any(c.state in (ChunkState.queued.value, ChunkState.running.value) for c in chunks):
+        return None
+    release = session.get(Release, run.release_id)
+    product = session.get(Product, release.product_id)
+    policy = session.get(Policy, product.risk_tier)
+    spec = _version(session, ComponentKind.suite, run.suite_name, run.suite_version, product.id).content["spec"]
+    suite = parse_suite(spec, source=f"suite '{run.suite_name}' v{run.suite_version}")
+    rows = list(session.scalars(select(CaseResultRow).where(CaseResultRow.run_id == run_id)))
+    results = [CaseResult.model_validate(row.result) for row in rows]
+    done = {(r.case_id, r.repeat_index) for r in results}
+    not_run = [
+        CaseRef(case_id=case.id, repeat_index=i)
+        for case in suite.cases
+        for i in range(case.repeat or 1)
+        if (case.id, i) not in done
+    ]
+    errors = "; ".join(c.error for c in chunks if c.error)
+    summary, _cases = summarize(
+        suite.cases,
+        results,
+        planned_runs=run.planned,
+        not_run=not_run,
+        threshold=max(suite.threshold.pass_rate, policy.min_pass_rate),
+        provider=run.provider,
+        offline=run.offline,
+        error=errors or None,
+    )
+    run.state = summary.status
+    run.summary = summary.model_dump(mode="json")
+    run.error = summary.error or errors or None
+    run.finished_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor="system",
+        action=f"run.{run.state}",
+        subject_type="run",
+        subject=f"{product.slug}#{release.number}/{run.suite_name}",
+        product_slug=product.slug,
+        after={"run_id": run.id, "state": run.state, "pass_rate": summary.pass_rate, "error": run.error},
+    )
+    finish_release_if_complete(session, release.id)
+    return run
+
+
+def current_runs(session: Session, release_id: int) -> list[Run]:
+    """The newest run of each suite of a release: re-runs replace earlier ones as evidence."""
+    latest: dict[str, Run] = {}
+    for run in session.scalars(select(Run).where(Run.release_id == release_id).order_by(Run.id)):
+        latest[run.suite_name] = run
+    return list(latest.values())
+
+
+def finish_release_if_complete(session: Session, release_id: int) -> None:
+    """A testing release whose runs have all finished becomes passed (all passed) or failed (anything else)."""
+    release = session.scalars(
+        select(Release).where(Release.id == release_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    if release.state != ReleaseState.testing.value:
+        return  # superseded or rejected meanwhile: its runs are history, not a verdict
+    runs = current_runs(session, release_id)
+    if not runs or any(RunState(r.state) not in FINISHED_RUN_STATES for r in runs):
+        return
+    product = session.get(Product, release.product_id)
+    bad = [r for r in runs if r.state != RunState.passed.value]
+    if bad:
+        problem = "; ".join(
+            f"suite '{r.suite_name}' {r.state}"
+            + (f": {r.error}" if r.error else "")
+            + (f" (pass rate {r.summary['pass_rate']:.0%})" if r.summary else "")
+            for r in bad
+        )
+        fail_release(session, release, product, problem)
+    else:
+        release.error = None
+        transition(
+            session, release, ReleaseState.passed, actor="system", action="release.passed", product_slug=product.slug
+        )
+
+
+def ensure_rerunnable(release: Release) -> None:
+    if release.state not in (
+        ReleaseState.testing.value,
+        ReleaseState.passed.value,
+        ReleaseState.failed.value,
+        ReleaseState.signed_off.value,
+    ):
+        raise Conflict(
+            f"release {release.id} is {release.state}; only a release still on its way can be re-run", field="state"
+        )

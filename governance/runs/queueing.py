@@ -1,0 +1,137 @@
+"""Queuing runs of a release's suites, split into chunks that workers lease."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from governance.accounts.models import User
+from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
+from governance.kernel.db import utcnow
+from governance.kernel.events import subscribe
+from governance.kernel.repository import allocate_ids
+from governance.kernel.unit_of_work import unit_of
+from governance.releases.cutting import fail_release, untestable
+from governance.releases.events import ReleasesCut
+from governance.releases.models import Policy, Release
+from governance.runs.models import ChunkState, Run, RunChunk, RunState
+
+# Products per query when reading suite specs: well under every database's limit on bound parameters.
+_QUERY_BATCH = 1000
+
+
+def provider_of(product: Product) -> str:
+    return f"{product.model['provider']}:{product.model['name']}"
+
+
+def suite_specs(session: Session, wanted: dict[tuple[int, str], int]) -> dict[tuple[int, str], dict]:
+    """The spec of each wanted suite version, keyed by (product id, suite name), for many products at once."""
+    specs: dict[tuple[int, str], dict] = {}
+    product_ids = sorted({product_id for product_id, _ in wanted})
+    numbers = sorted(set(wanted.values()))
+    for start in range(0, len(product_ids), _QUERY_BATCH):
+        rows = session.execute(
+            select(Component.product_id, Component.name, ComponentVersion.number, ComponentVersion.content)
+            .join(ComponentVersion, ComponentVersion.component_id == Component.id)
+            .where(
+                Component.product_id.in_(product_ids[start : start + _QUERY_BATCH]),
+                Component.kind == ComponentKind.suite.value,
+                ComponentVersion.number.in_(numbers),
+            )
+        )
+        for product_id, name, number, content in rows:
+            if wanted.get((product_id, name)) == number:
+                specs[(product_id, name)] = content["spec"]
+    return specs
+
+
+def note_queued(session: Session, chunk_ids: list[int]) -> None:
+    """Remember chunks queued in this transaction; the edge hands them to the executor after commit."""
+    unit_of(session).queued_chunks.extend(chunk_ids)
+
+
+def _insert_rows(session: Session, model: type[Run] | type[RunChunk], rows: list[dict]) -> list[int]:
+    """Insert ``rows`` and return their ids in the same order (see ``allocate_ids`` for why two ways)."""
+    ids = allocate_ids(session, model.__tablename__, len(rows))
+    if ids is None:
+        return list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+    session.execute(insert(model), [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)])
+    return ids
+
+
+def queue_runs(
+    session: Session, release: Release, product: Product, policy: Policy, *, actor: User | str, chunk_size: int
+) -> list[int]:
+    """Queue one run per suite in the release's manifest (their ids), or fail the release if it cannot be tested."""
+    problem = untestable(release, policy)
+    if problem:
+        fail_release(session, release, product, problem)
+        return []
+    return queue_runs_many(session, [(release, product)], actor=actor, chunk_size=chunk_size)
+
+
+def queue_runs_many(
+    session: Session, items: Sequence[tuple[Release, Product]], *, actor: User | str, chunk_size: int
+) -> list[int]:
+    """One queued run per suite of each (testable) release and its chunks, in two inserts whatever the count.
+
+    A publish that cuts 1,000 releases queues their runs here: one query for the suite specs of every product
+    and one bulk insert each for runs and chunks, instead of a query and two flushes per
+    release. Plain rows, not objects: nothing in this transaction reads the runs back as objects, and the
+    unit of work's bookkeeping per object cost more than the inserts. Returns the new runs' ids.
+    """
+    wanted = {
+        (product.id, name): entry["version"]
+        for release, product in items
+        for name, entry in release.manifest["suites"].items()
+    }
+    specs = suite_specs(session, wanted)
+    creator = actor.name if isinstance(actor, User) else actor
+    now = utcnow()
+    run_rows: list[dict] = []
+    case_lists: list[list[str]] = []
+    for release, product in items:
+        suites = release.manifest["suites"]
+        for name in sorted(suites):
+            cases = [(case["id"], int(case.get("repeat") or 1)) for case in specs[(product.id, name)]["cases"]]
+            run_rows.append(
+                {
+                    "release_id": release.id,
+                    "suite_name": name,
+                    "suite_version": suites[name]["version"],
+                    "manifest_hash": release.manifest_hash,
+                    "provider": provider_of(product),
+                    "offline": product.model["provider"] == "offline",
+                    "state": RunState.queued.value,
+                    "attempt": 1,
+                    "planned": sum(repeat for _, repeat in cases),
+                    "created_at": now,
+                    "created_by": creator,
+                }
+            )
+            case_lists.append([case_id for case_id, _ in cases])
+    if not run_rows:
+        return []
+    session.flush()  # pending objects (the releases these runs point at) go first
+    run_ids = _insert_rows(session, Run, run_rows)
+    chunk_rows = [
+        {
+            "run_id": run_id,
+            "index": index,
+            "case_ids": case_ids[start : start + chunk_size],
+            "state": ChunkState.queued.value,
+            "attempts": 0,
+        }
+        for run_id, case_ids in zip(run_ids, case_lists, strict=True)
+        for index, start in enumerate(range(0, max(len(case_ids), 1), chunk_size))
+    ]
+    chunk_ids = _insert_rows(session, RunChunk, chunk_rows)
+    note_queued(session, chunk_ids)
+    return run_ids
+
+
+@subscribe(ReleasesCut)
+def queue_runs_of_cut_releases(session: Session, event: ReleasesCut) -> None:
+    queue_runs_many(session, event.testable, actor=event.actor, chunk_size=event.chunk_size)
