@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from governance.accounts.models import User
 from governance.audit import repository as audit_repo
+from governance.audit.events import Named
 from governance.audit.models import AuditEvent
 from governance.audit.trail import GENESIS_HASH, event_hash, sealed_fields
 from governance.kernel.db import utcnow
@@ -45,7 +45,7 @@ def verify_chain(session: Session) -> ChainVerification:
 
 def list_events(
     session: Session,
-    actor: User,
+    actor: Named,
     *,
     after: int,
     limit: int,
