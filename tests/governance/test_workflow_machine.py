@@ -1,4 +1,4 @@
-"""A state machine over the whole loop that checks every invariant of DESIGN.md after every step.
+"""A state machine over the whole loop that checks every invariant of the design after every step.
 
 Publishing documents and prompts, linking and unlinking, runs finishing pass, fail or error, sign-offs,
 waivers, approvals and rejections by random users (owners and authors included), re-runs and go-live.
