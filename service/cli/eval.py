@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from evals import Report
+    from evals import Report, Suite
 
 eval_app = typer.Typer(help="Run eval suites locally and in CI.", no_args_is_help=True)
 
@@ -165,20 +165,9 @@ def run(
     ),
 ) -> None:
     """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
-    from evals import (
-        EvalConfigError,
-        ProviderConfig,
-        RunOptions,
-        SQLiteResponseCache,
-        SuiteError,
-        load_suite,
-        run_suite,
-    )
+    from evals import SuiteError, load_suite
     from evals.compare import compare_reports, exit_code
-    from evals.reports import read_report, write_html, write_json, write_junit, write_markdown
-    from service.settings import get_settings
 
-    settings = get_settings()
     try:
         loaded = load_suite(suite)
     except SuiteError as exc:
@@ -190,12 +179,51 @@ def run(
     else:
         templates = _templates(suite, loaded.prompt, prompt_file)
         extra_vars = _parse_vars(var, vars_file)
-    baseline_report = None
-    if baseline is not None:
-        try:
-            baseline_report = read_report(baseline)
-        except ValueError as exc:
-            raise _fail(f"--baseline {exc}") from None
+    baseline_report = _read_baseline(baseline)
+    report = _execute(
+        suite,
+        loaded,
+        templates,
+        extra_vars,
+        provider=provider,
+        concurrency=concurrency,
+        repeat=repeat,
+        no_cache=no_cache,
+    )
+    if baseline_report is not None:
+        report.comparison = compare_reports(baseline_report, report, baseline_name=str(baseline))
+    _write_reports(report, json_out=json_out, junit_out=junit_out, md_out=md_out, html_out=html_out)
+    _print_summary(report)
+    raise typer.Exit(exit_code(report))
+
+
+def _read_baseline(baseline: Path | None) -> Report | None:
+    from evals.reports import read_report
+
+    if baseline is None:
+        return None
+    try:
+        return read_report(baseline)
+    except ValueError as exc:
+        raise _fail(f"--baseline {exc}") from None
+
+
+def _execute(
+    suite_path: Path,
+    loaded: Suite,
+    templates: dict[str, str],
+    extra_vars: dict[str, Any],
+    *,
+    provider: str | None,
+    concurrency: int | None,
+    repeat: int | None,
+    no_cache: bool,
+) -> Report:
+    """Run the suite with the settings' provider configuration and cache, showing progress."""
+    from evals import EvalConfigError, ProviderConfig, RunOptions, SQLiteResponseCache, run_suite
+    from service.settings import get_settings
+
+    settings = get_settings()
     provider_config = ProviderConfig(
         openai_base_url=settings.openai_base_url,
         openai_api_key=settings.openai_api_key,
@@ -213,7 +241,7 @@ def run(
     runs = sum(repeat or case.repeat for case in loaded.cases)
     progress = _Progress(runs, f"{loaded.name} [{provider or loaded.model.provider}]")
     try:
-        report = asyncio.Runner(loop_factory=_loop_factory()).run(
+        return asyncio.Runner(loop_factory=_loop_factory()).run(
             _run_with_interrupt(
                 run_suite,
                 suite=loaded,
@@ -226,13 +254,18 @@ def run(
             )
         )
     except EvalConfigError as exc:
-        raise _fail(f"{suite}: {exc}") from None
+        raise _fail(f"{suite_path}: {exc}") from None
     finally:
         progress.close()
         if cache is not None:
             cache.close()
-    if baseline_report is not None:
-        report.comparison = compare_reports(baseline_report, report, baseline_name=str(baseline))
+
+
+def _write_reports(
+    report: Report, *, json_out: Path | None, junit_out: Path | None, md_out: Path | None, html_out: Path | None
+) -> None:
+    from evals.reports import write_html, write_json, write_junit, write_markdown
+
     for path, write in (
         (json_out, write_json),
         (junit_out, write_junit),
@@ -244,8 +277,6 @@ def run(
                 write(report, path)
             except OSError as exc:
                 raise _fail(f"cannot write report {path}: {exc.strerror or exc}") from None
-    _print_summary(report)
-    raise typer.Exit(exit_code(report))
 
 
 def _print_summary(report: Report) -> None:
