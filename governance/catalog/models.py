@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from governance.accounts.models import User
-from governance.kernel.db import Base, UTCDateTime, utcnow
+from governance.kernel.db import Base, EnumText, UTCDateTime, utcnow
 
 
 class RiskTier(enum.StrEnum):
@@ -45,9 +45,9 @@ class Product(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     intended_purpose: Mapped[str] = mapped_column(Text, default="")
-    risk_tier: Mapped[str] = mapped_column(String(16))
+    risk_tier: Mapped[RiskTier] = mapped_column(EnumText(RiskTier))
     model: Mapped[dict[str, Any]] = mapped_column(JSON)
-    lifecycle: Mapped[str] = mapped_column(String(16), default=Lifecycle.draft.value)
+    lifecycle: Mapped[Lifecycle] = mapped_column(EnumText(Lifecycle), default=Lifecycle.draft)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -80,7 +80,7 @@ class Component(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[ComponentKind] = mapped_column(EnumText(ComponentKind))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     name: Mapped[str] = mapped_column(String(128))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Dialect, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -39,6 +41,34 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+EnumT = TypeVar("EnumT", bound=enum.StrEnum)
+
+
+class EnumText(TypeDecorator[EnumT], Generic[EnumT]):
+    """A string enum kept as its plain value in a VARCHAR column, read back as the enum member.
+
+    Plain text rather than a database enum type: adding a state is then a code change, not a migration,
+    and SQLite and PostgreSQL store it the same way. Values outside the enum are refused on the way in.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[EnumT], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> EnumT | None:
+        if value is None:
+            return None
+        return self.enum_class(value)
 
 
 def utcnow() -> datetime:

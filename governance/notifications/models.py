@@ -14,7 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from governance.catalog.models import Product
-from governance.kernel.db import Base, UTCDateTime, utcnow
+from governance.kernel.db import Base, EnumText, UTCDateTime, utcnow
 
 
 class DeliveryState(enum.StrEnum):
@@ -75,7 +75,7 @@ class WebhookDelivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
-    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.pending.value)
+    state: Mapped[DeliveryState] = mapped_column(EnumText(DeliveryState), default=DeliveryState.pending)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # While an attempt is in flight this is the end of the sender's lease: a crashed sender's claim expires.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from governance.kernel.db import Base, UTCDateTime, utcnow
+from governance.kernel.db import Base, EnumText, UTCDateTime, utcnow
 
 
 class ReleaseState(enum.StrEnum):
@@ -64,7 +64,7 @@ class Release(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     number: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), default=ReleaseState.testing.value)
+    state: Mapped[ReleaseState] = mapped_column(EnumText(ReleaseState), default=ReleaseState.testing)
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     manifest_hash: Mapped[str] = mapped_column(String(64), index=True)
     cause: Mapped[dict[str, Any]] = mapped_column(JSON)

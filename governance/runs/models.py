@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from governance.kernel.db import Base, UTCDateTime, utcnow
+from governance.kernel.db import Base, EnumText, UTCDateTime, utcnow
 
 
 class RunState(enum.StrEnum):
@@ -46,7 +46,7 @@ class Run(Base):
     manifest_hash: Mapped[str] = mapped_column(String(64))
     provider: Mapped[str] = mapped_column(String(300))
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16), default=RunState.queued.value, index=True)
+    state: Mapped[RunState] = mapped_column(EnumText(RunState), default=RunState.queued, index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     planned: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -70,7 +70,7 @@ class RunChunk(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     index: Mapped[int] = mapped_column(Integer)
     case_ids: Mapped[list[str]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default=ChunkState.queued.value)
+    state: Mapped[ChunkState] = mapped_column(EnumText(ChunkState), default=ChunkState.queued)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
