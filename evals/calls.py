@@ -72,7 +72,6 @@ class ModelCaller:
         self._guard_s = timeout_s + 5.0
         self._sleep = sleep
         self.provider_calls = 0
-        self.cache_hits = 0
 
     async def call(self, messages: list[dict[str, str]], *, case_id: str | None, sample: int = 0) -> CallResult:
         """Answer ``messages``, from the cache when possible.
@@ -94,7 +93,6 @@ class ModelCaller:
             if inspect.isawaitable(hit):
                 hit = await hit
             if hit is not None:
-                self.cache_hits += 1
                 return CallResult(
                     hit["text"],
                     int(hit.get("prompt_tokens", 0)),

@@ -13,7 +13,6 @@ evidence of quality.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -117,8 +116,3 @@ class OfflineJudge:
         found = [t for t in terms if t in text]
         score = len(found) / len(terms)
         return Verdict(score >= self._pass_at, score, f"[{OFFLINE_LABEL}] {len(found)}/{len(terms)} rubric terms found")
-
-
-def judge_answer_json(passed: bool, score: float, reason: str) -> str:
-    """A well-formed judge answer (the shape the judge prompt asks for); used by tests and fakes."""
-    return json.dumps({"pass": passed, "score": score, "reason": reason})

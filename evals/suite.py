@@ -10,8 +10,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-SUITE_FORMAT_VERSION = 1
-
 UNPREPARED: Any = object()
 """Marks an assertion whose arguments have not been prepared (a Suite built without parse_suite)."""
 

@@ -159,8 +159,3 @@ def get_assertion(name: str) -> AssertionDef | None:
 def assertion_names() -> list[str]:
     """Every registered assertion name, sorted."""
     return sorted(_REGISTRY)
-
-
-def all_assertions() -> Mapping[str, AssertionDef]:
-    """The registry itself, read-only by convention (for docs and the schema)."""
-    return _REGISTRY
