@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from evals.assertions import Verdict
+from evals.assertions import JudgeOptions, Verdict
 from evals.assertions.structured import parse_json_output
 from evals.calls import ModelCaller
 from evals.templates import render_text
@@ -79,7 +78,7 @@ class ModelJudge:
         self._caller = caller
         self._template = prompt_template
 
-    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, Any], spec: Any) -> Verdict:
+    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, object], spec: JudgeOptions) -> Verdict:
         """Grade ``output`` against ``rubric`` (a template rendered with the case's vars)."""
         rendered_rubric = render_text(rubric, vars, "llm-rubric value")
         prompt = render_text(self._template, {"rubric": rendered_rubric, "output": output}, JUDGE_PROMPT_FILE)
@@ -106,7 +105,7 @@ class OfflineJudge:
     def __init__(self, pass_at: float = 0.5) -> None:
         self._pass_at = pass_at
 
-    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, Any], spec: Any) -> Verdict:
+    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, object], spec: JudgeOptions) -> Verdict:
         """Score = share of the rubric's content words (first five letters) found in the output."""
         rendered_rubric = render_text(rubric, vars, "llm-rubric value")
         terms = sorted({w[:5] for w in _WORD.findall(rendered_rubric.lower()) if w not in _STOPWORDS})
