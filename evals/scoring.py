@@ -5,7 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from evals.results import AssertionResult, CaseRef, CaseResult, CaseSummary, Counts, Outcome, Summary, Totals
+from evals.results import (
+    AssertionResult,
+    CaseRef,
+    CaseResult,
+    CaseSummary,
+    Counts,
+    Outcome,
+    RunStatus,
+    Summary,
+    Totals,
+)
 from evals.suite import Case
 
 
@@ -44,7 +54,7 @@ def summarize_cases(cases: Iterable[Case], results: Iterable[CaseResult]) -> lis
     by_case: dict[str, list[CaseResult]] = {}
     for result in results:
         by_case.setdefault(result.case_id, []).append(result)
-    summaries = []
+    summaries: list[CaseSummary] = []
     for case in cases:
         runs = by_case.get(case.id)
         if not runs:
@@ -140,6 +150,7 @@ def summarize(
         not_run=len(not_run),
         cached=sum(1 for r in results if r.cached),
     )
+    status: RunStatus
     if errors or not_run or cancelled or error or len(results) < planned_runs:
         status = "error"
     elif pass_rate < threshold - 1e-9 or required_failures:

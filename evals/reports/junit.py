@@ -110,7 +110,7 @@ def render_junit(report: Report) -> str:
         "time": f"{summary.totals.duration_s:.3f}",
     }
     suite_el.attrib.update(counts)
-    root = ET.Element("testsuites", name="steward-eval", **counts)
+    root = ET.Element("testsuites", {"name": "steward-eval", **counts})
     root.append(suite_el)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
