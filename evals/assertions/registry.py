@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, overload
 
 from evals.suite import AssertSpec
 
@@ -114,6 +114,29 @@ def _value_as_is(spec: AssertSpec) -> Any:
     return spec.value
 
 
+_C = TypeVar("_C", bound=CheckFn[Any])
+
+
+@overload
+def assertion(
+    name: str,
+    *,
+    prepare: PrepareFn[_A],
+    negation: str | None = None,
+    threshold: ThresholdKind = "none",
+) -> Callable[[CheckFn[_A]], CheckFn[_A]]: ...
+
+
+@overload
+def assertion(
+    name: str,
+    *,
+    prepare: None = None,
+    negation: str | None = None,
+    threshold: ThresholdKind = "none",
+) -> Callable[[_C], _C]: ...
+
+
 def assertion(
     name: str,
     *,
@@ -132,7 +155,8 @@ def assertion(
             ``prepare`` receives the spec and folds the threshold into the prepared arguments.
 
     Returns:
-        The decorator, which returns the function unchanged.
+        The decorator, which returns the function unchanged. With ``prepare`` the function must take
+        what ``prepare`` returns; without it, it gets ``spec.value`` (any value the suite gave).
     """
 
     def register(fn: CheckFn[_A]) -> CheckFn[_A]:
