@@ -56,6 +56,9 @@ _MODEL_PARAMETERS: tuple[Literal["temperature", "max_tokens", "seed"], ...] = ("
 # (vars, assertion values, thresholds) keep whatever type the YAML gave them; the suite loader
 # checks them when the imported suite is loaded. Such values are typed ``object``; ``Any`` marks
 # the parts the importer uses as promptfoo documents them without checking their type first.
+_RawTest = dict[str, Any]
+"""A promptfoo test as its YAML or CSV row gave it, plus ``_from`` (where it came from) and
+``_converted`` (assertions already converted from CSV ``__expected`` columns)."""
 
 
 class ChatMessageDocument(TypedDict):
@@ -301,13 +304,13 @@ class _Importer:
             "asserts": self.asserts(default_test.get("assert"), "defaultTest.assert"),
         }
 
-    def tests(self, raw_tests: object) -> list[dict[str, Any]]:
+    def tests(self, raw_tests: object) -> list[_RawTest]:
         """Every test, inline or from files, each marked with where it came from (``_from``)."""
         if isinstance(raw_tests, str):
             raw_tests = [raw_tests]
         if not isinstance(raw_tests, list) or not raw_tests:
             raise PromptfooImportError(f"{self.source}: tests: at least one test is needed")
-        tests: list[dict[str, Any]] = []
+        tests: list[_RawTest] = []
         for i, item in enumerate(raw_tests):
             if isinstance(item, str) and item.startswith("file://"):
                 tests.extend(self.test_files(item, f"tests[{i}]"))
@@ -317,10 +320,10 @@ class _Importer:
                 self.unsupported.append(f"tests[{i}]: {str(item)[:60]!r}")
         return tests
 
-    def test_files(self, ref: str, where: str) -> list[dict[str, Any]]:
+    def test_files(self, ref: str, where: str) -> list[_RawTest]:
         pattern = str(self.base / ref.removeprefix("file://"))
         paths = sorted(glob.glob(pattern)) or [pattern]
-        tests: list[dict[str, Any]] = []
+        tests: list[_RawTest] = []
         for path in map(Path, paths):
             if path.suffix.lower() == ".csv":
                 tests.extend(self._csv_tests(path, where))
@@ -332,12 +335,12 @@ class _Importer:
                 self.unsupported.append(f"{where}: tests from {path.name!r} (only CSV, YAML and JSON files)")
         return tests
 
-    def _csv_tests(self, path: Path, where: str) -> list[dict[str, Any]]:
+    def _csv_tests(self, path: Path, where: str) -> list[_RawTest]:
         rows = list(csv.DictReader(_read(path.parent, path.name).splitlines()))
         tests = []
         for i, row in enumerate(rows):
             place = f"{path.name} row {i + 2}"
-            test: dict[str, Any] = {"vars": {}, "assert": [], "_from": place}
+            test: _RawTest = {"vars": {}, "assert": [], "_from": place}
             for column, value in row.items():
                 if column is None:
                     continue
@@ -354,7 +357,7 @@ class _Importer:
             tests.append(test)
         return tests
 
-    def cases(self, tests: list[dict[str, Any]], defaults: DefaultsDocument) -> list[CaseDocument]:
+    def cases(self, tests: list[_RawTest], defaults: DefaultsDocument) -> list[CaseDocument]:
         """One case per test and combination of its list-valued vars, with ids unique in the suite."""
         cases: list[CaseDocument] = []
         seen: set[str] = set()
@@ -413,9 +416,7 @@ def _unique_id(base_id: str, seen: set[str]) -> str:
     return case_id
 
 
-def _case(
-    test: dict[str, Any], case_id: str, variant: dict[str, object], asserts: list[AssertDocument]
-) -> CaseDocument:
+def _case(test: _RawTest, case_id: str, variant: dict[str, object], asserts: list[AssertDocument]) -> CaseDocument:
     case: CaseDocument = {"id": case_id}
     if test.get("description"):
         case["description"] = test["description"]
