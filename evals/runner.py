@@ -99,6 +99,7 @@ def _case_result(
     attempts: int = 0,
     error: str | None = None,
 ) -> CaseResult:
+    """A result built without validation (see :func:`construct`); every field not given is its default."""
     return construct(
         CaseResult,
         {
