@@ -13,10 +13,22 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import NotRequired, Protocol, TypedDict, runtime_checkable
+
+from evals.messages import Message
 
 
-def cache_key(provider: str, model: str, parameters: Mapping[str, Any], messages: Sequence[Mapping[str, str]]) -> str:
+class CachedAnswer(TypedDict):
+    """A cached provider answer, JSON-ready; entries may lack the counts (they then read as 0 / unknown)."""
+
+    text: str
+    prompt_tokens: NotRequired[int]
+    completion_tokens: NotRequired[int]
+    cost_usd: NotRequired[float | None]
+    latency_ms: NotRequired[float]
+
+
+def cache_key(provider: str, model: str, parameters: Mapping[str, object], messages: Sequence[Message]) -> str:
     """sha256 over provider, model, parameters and rendered messages (canonical JSON).
 
     Args:
@@ -39,15 +51,15 @@ def cache_key(provider: str, model: str, parameters: Mapping[str, Any], messages
 class ResponseCache(Protocol):
     """Stores provider answers by key. ``get``/``put`` may return awaitables (database-backed caches).
 
-    Values are JSON-ready mappings: ``text``, ``prompt_tokens``, ``completion_tokens``, ``cost_usd``,
-    ``latency_ms``.
+    Values are :class:`CachedAnswer` mappings: ``text``, ``prompt_tokens``, ``completion_tokens``,
+    ``cost_usd``, ``latency_ms``.
     """
 
-    def get(self, key: str) -> Mapping[str, Any] | Awaitable[Mapping[str, Any] | None] | None:
+    def get(self, key: str) -> CachedAnswer | Awaitable[CachedAnswer | None] | None:
         """The stored answer for ``key``, or None."""
         ...
 
-    def put(self, key: str, value: Mapping[str, Any]) -> Awaitable[None] | None:
+    def put(self, key: str, value: CachedAnswer) -> Awaitable[None] | None:
         """Store an answer under ``key``."""
         ...
 
@@ -56,13 +68,13 @@ class MemoryResponseCache:
     """A cache in a dict: for tests and for callers that keep answers only for one process."""
 
     def __init__(self) -> None:
-        self.entries: dict[str, Mapping[str, Any]] = {}
+        self.entries: dict[str, CachedAnswer] = {}
 
-    def get(self, key: str) -> Mapping[str, Any] | None:
+    def get(self, key: str) -> CachedAnswer | None:
         """The stored answer, or None."""
         return self.entries.get(key)
 
-    def put(self, key: str, value: Mapping[str, Any]) -> None:
+    def put(self, key: str, value: CachedAnswer) -> None:
         """Store an answer."""
         self.entries[key] = value
 
@@ -88,7 +100,7 @@ class SQLiteResponseCache:
         self._pending: dict[str, str] = {}
         self._batch_size = batch_size
 
-    def get(self, key: str) -> Mapping[str, Any] | None:
+    def get(self, key: str) -> CachedAnswer | None:
         """The stored answer, or None."""
         raw = self._pending.get(key)
         if raw is None:
@@ -96,9 +108,10 @@ class SQLiteResponseCache:
             if row is None:
                 return None
             raw = row[0]
-        return json.loads(raw)
+        answer: CachedAnswer = json.loads(raw)  # written by put, so it has the shape put was given
+        return answer
 
-    def put(self, key: str, value: Mapping[str, Any]) -> None:
+    def put(self, key: str, value: CachedAnswer) -> None:
         """Buffer an answer; committed with the next batch."""
         self._pending[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         if len(self._pending) >= self._batch_size:

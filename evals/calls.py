@@ -7,12 +7,25 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
-from evals.cache import ResponseCache, cache_key
-from evals.providers import ChatRequest, Provider, ProviderError
+from evals.cache import CachedAnswer, ResponseCache, cache_key
+from evals.messages import Message
+from evals.providers import ChatRequest, Completion, Provider, ProviderError
 from evals.ratelimit import RateLimiter, estimate_tokens
 from evals.retry import RetryPolicy
+
+
+class CallParameters(TypedDict, total=False):
+    """Sampling parameters of a call; a missing key is left to the provider.
+
+    ``sample`` is the repeat index, which only keys the cache: repeats after the first are distinct samples.
+    """
+
+    temperature: float
+    max_tokens: int
+    seed: int
+    sample: int
 
 
 @dataclass(slots=True)
@@ -45,7 +58,7 @@ class ModelCaller:
         self,
         provider: Provider,
         *,
-        parameters: dict[str, Any],
+        parameters: CallParameters,
         cache: ResponseCache | None,
         limiter: RateLimiter | None,
         policy: RetryPolicy,
@@ -72,9 +85,8 @@ class ModelCaller:
         self._guard_s = timeout_s + 5.0
         self._sleep = sleep
         self.provider_calls = 0
-        self.cache_hits = 0
 
-    async def call(self, messages: list[dict[str, str]], *, case_id: str | None, sample: int = 0) -> CallResult:
+    async def call(self, messages: list[Message], *, case_id: str | None, sample: int = 0) -> CallResult:
         """Answer ``messages``, from the cache when possible.
 
         Args:
@@ -86,15 +98,15 @@ class ModelCaller:
             ProviderError: The call failed and retries (if any applied) did not help.
             ProviderSetupError: The provider cannot work at all.
         """
+        cache = self._cache
         key = None
-        if self._cache is not None:
-            params = self._parameters if sample == 0 else {**self._parameters, "sample": sample}
+        if cache is not None:
+            params: CallParameters = self._parameters if sample == 0 else {**self._parameters, "sample": sample}
             key = cache_key(self.provider.name, self.provider.model, params, messages)
-            hit = self._cache.get(key)
+            hit = cache.get(key)
             if inspect.isawaitable(hit):
                 hit = await hit
             if hit is not None:
-                self.cache_hits += 1
                 return CallResult(
                     hit["text"],
                     int(hit.get("prompt_tokens", 0)),
@@ -121,22 +133,20 @@ class ModelCaller:
             False,
             attempts,
         )
-        if key is not None:
-            stored = self._cache.put(
-                key,
-                {  # type: ignore[union-attr]
-                    "text": result.text,
-                    "prompt_tokens": result.prompt_tokens,
-                    "completion_tokens": result.completion_tokens,
-                    "cost_usd": result.cost_usd,
-                    "latency_ms": result.latency_ms,
-                },
-            )
+        if cache is not None and key is not None:
+            answer: CachedAnswer = {
+                "text": result.text,
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "cost_usd": result.cost_usd,
+                "latency_ms": result.latency_ms,
+            }
+            stored = cache.put(key, answer)
             if inspect.isawaitable(stored):
                 await stored
         return result
 
-    async def _call_with_retries(self, request: ChatRequest) -> tuple[Any, float, int]:
+    async def _call_with_retries(self, request: ChatRequest) -> tuple[Completion, float, int]:
         retry_number = 0
         while True:
             estimated = 0

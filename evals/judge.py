@@ -13,13 +13,11 @@ evidence of quality.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from evals.assertions import Verdict
+from evals.assertions import JudgeOptions, Verdict
 from evals.assertions.structured import parse_json_output
 from evals.calls import ModelCaller
 from evals.templates import render_text
@@ -80,7 +78,7 @@ class ModelJudge:
         self._caller = caller
         self._template = prompt_template
 
-    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, Any], spec: Any) -> Verdict:
+    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, object], spec: JudgeOptions) -> Verdict:
         """Grade ``output`` against ``rubric`` (a template rendered with the case's vars)."""
         rendered_rubric = render_text(rubric, vars, "llm-rubric value")
         prompt = render_text(self._template, {"rubric": rendered_rubric, "output": output}, JUDGE_PROMPT_FILE)
@@ -107,7 +105,7 @@ class OfflineJudge:
     def __init__(self, pass_at: float = 0.5) -> None:
         self._pass_at = pass_at
 
-    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, Any], spec: Any) -> Verdict:
+    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, object], spec: JudgeOptions) -> Verdict:
         """Score = share of the rubric's content words (first five letters) found in the output."""
         rendered_rubric = render_text(rubric, vars, "llm-rubric value")
         terms = sorted({w[:5] for w in _WORD.findall(rendered_rubric.lower()) if w not in _STOPWORDS})
@@ -117,8 +115,3 @@ class OfflineJudge:
         found = [t for t in terms if t in text]
         score = len(found) / len(terms)
         return Verdict(score >= self._pass_at, score, f"[{OFFLINE_LABEL}] {len(found)}/{len(terms)} rubric terms found")
-
-
-def judge_answer_json(passed: bool, score: float, reason: str) -> str:
-    """A well-formed judge answer (the shape the judge prompt asks for); used by tests and fakes."""
-    return json.dumps({"pass": passed, "score": score, "reason": reason})

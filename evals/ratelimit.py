@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+
+from evals.messages import Message
 
 
 class _Bucket:
@@ -80,7 +82,7 @@ class RateLimiter:
             self._tokens.level -= actual_tokens - estimated_tokens
 
 
-def estimate_tokens(messages: list[dict[str, str]], max_tokens: int | None) -> int:
+def estimate_tokens(messages: Sequence[Message], max_tokens: int | None) -> int:
     """A cheap upper-ish estimate: four characters a token for the prompt, plus the answer's limit."""
     chars = sum(len(m["content"]) for m in messages)
     return chars // 4 + 4 * len(messages) + (max_tokens or 256)

@@ -32,7 +32,7 @@ class RetryPolicy:
         """
         if error.retry_after is not None:
             return min(self.max_s, error.retry_after * (1.0 + 0.1 * self.rng.random()))
-        step = min(self.max_s, self.initial_s * (2**retry_number))
+        step: float = min(self.max_s, self.initial_s * (2**retry_number))
         return step / 2 + self.rng.uniform(0, step / 2)
 
     def should_retry(self, retry_number: int, error: ProviderError) -> bool:

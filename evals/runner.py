@@ -11,28 +11,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from evals.assertions import AssertionContext, get_assertion
+from evals.assertions import AssertionContext, JudgeOptions, Verdict, get_assertion
+from evals.assertions.registry import CheckFn
 from evals.cache import ResponseCache
-from evals.calls import ModelCaller
+from evals.calls import CallParameters, ModelCaller
 from evals.judge import ModelJudge, OfflineJudge, load_judge_prompt
+from evals.messages import Message
 from evals.providers import Provider, ProviderConfig, ProviderError, ProviderSetupError, create_provider
 from evals.providers.base import parse_provider_spec
 from evals.ratelimit import RateLimiter
-from evals.results import AssertionResult, CaseRef, CaseResult, ChatMessage, Report, construct
+from evals.results import AssertionResult, CaseRef, CaseResult, ChatMessage, Outcome, Report, construct
 from evals.retry import RetryPolicy
 from evals.run_errors import EvalConfigError
 from evals.scoring import case_outcome, summarize
-from evals.suite import UNPREPARED, AssertSpec, Case, Suite
+from evals.suite import UNPREPARED, AssertSpec, Case, ModelSpec, Suite
 from evals.templates import PromptRenderer, RenderError
 
 ResultsCallback = Callable[[list[CaseResult]], Awaitable[None] | None]
+"""Receives finished results in batches; may be plain or ``async``."""
+
+_A = TypeVar("_A")
 
 
 class RunOptions(BaseModel):
@@ -53,60 +58,99 @@ class RunOptions(BaseModel):
 
 
 @dataclass(slots=True)
-class _PreparedAssert:
+class _PreparedAssert(Generic[_A]):
     type: str
-    check: Callable[..., Any]
-    prepared: Any
-    is_async: bool
+    check: CheckFn[_A]
+    prepared: _A
     weight: float
-    args: dict[str, Any]
+    args: dict[str, object]
 
 
 @dataclass(slots=True)
 class _CasePlan:
     case: Case
-    vars: dict[str, Any]
-    asserts: list[_PreparedAssert]
-    messages: list[dict[str, str]] | None = None
+    vars: dict[str, object]
+    # each assertion's prepared arguments have their own type (see the assertion registry)
+    asserts: list[_PreparedAssert[Any]]
+    messages: list[Message] | None = None
     report_messages: list[ChatMessage] = field(default_factory=list)
     render_error: str | None = None
 
 
-_CASE_DEFAULTS: dict[str, Any] = {
-    "case_id": "",
-    "repeat_index": 0,
-    "outcome": "error",
-    "score": 0.0,
-    "messages": (),
-    "output": None,
-    "assertions": (),
-    "latency_ms": None,
-    "prompt_tokens": 0,
-    "completion_tokens": 0,
-    "cost_usd": None,
-    "cached": False,
-    "offline": False,
-    "attempts": 0,
-    "error": None,
-}
+_Work = tuple[_CasePlan, int]
+"""One execution: a case's plan and the repeat index."""
 
 
-def _case_result(**values: Any) -> CaseResult:
-    merged = {**_CASE_DEFAULTS, **values}
-    for name in ("messages", "assertions"):
-        if merged[name] == ():
-            merged[name] = []
-    return construct(CaseResult, merged)
+def _case_result(
+    case_id: str,
+    repeat_index: int,
+    *,
+    outcome: Outcome = "error",
+    score: float = 0.0,
+    messages: list[ChatMessage] | None = None,
+    output: str | None = None,
+    assertions: list[AssertionResult] | None = None,
+    latency_ms: float | None = None,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    cost_usd: float | None = None,
+    cached: bool = False,
+    offline: bool = False,
+    attempts: int = 0,
+    error: str | None = None,
+) -> CaseResult:
+    """A result built without validation (see :func:`construct`); every field not given is its default."""
+    return construct(
+        CaseResult,
+        {
+            "case_id": case_id,
+            "repeat_index": repeat_index,
+            "outcome": outcome,
+            "score": score,
+            "messages": [] if messages is None else messages,
+            "output": output,
+            "assertions": [] if assertions is None else assertions,
+            "latency_ms": latency_ms,
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "cost_usd": cost_usd,
+            "cached": cached,
+            "offline": offline,
+            "attempts": attempts,
+            "error": error,
+        },
+    )
 
 
-def _prepare(spec: AssertSpec) -> _PreparedAssert:
+def _assertion_result(item: _PreparedAssert[Any], outcome: Outcome, score: float, reason: str) -> AssertionResult:
+    return construct(
+        AssertionResult,
+        {
+            "type": item.type,
+            "args": item.args,
+            "outcome": outcome,
+            "score": score,
+            "reason": reason,
+            "weight": item.weight,
+        },
+    )
+
+
+def _error_reason(exc: Exception) -> str:
+    """Why an assertion could not decide, for its ``error`` outcome."""
+    if isinstance(exc, ProviderError):
+        return f"judge call failed: {exc}"
+    return str(exc) if isinstance(exc, (ValueError, RenderError)) else f"{type(exc).__name__}: {exc}"
+
+
+def _prepare(spec: AssertSpec) -> _PreparedAssert[Any]:
     definition = get_assertion(spec.type)
     if definition is None:
         raise EvalConfigError("asserts", f"unknown assertion {spec.type!r}")
     prepared = spec._prepared
     if prepared is UNPREPARED:
         prepared = spec._prepared = definition.prepare(spec)
-    args = {
+    args: dict[str, object] = {
         k: v
         for k, v in (
             ("value", spec.value),
@@ -116,7 +160,7 @@ def _prepare(spec: AssertSpec) -> _PreparedAssert:
         )
         if v is not None
     }
-    return _PreparedAssert(spec.type, definition.check, prepared, definition.is_async, spec.weight, args)
+    return _PreparedAssert(spec.type, definition.check, prepared, spec.weight, args)
 
 
 def _select(suite: Suite, case_ids: Sequence[str] | None) -> list[Case]:
@@ -130,8 +174,50 @@ def _select(suite: Suite, case_ids: Sequence[str] | None) -> list[Case]:
     return [case for case in suite.cases if case.id in wanted]
 
 
+def _plans(suite: Suite, cases: list[Case], extra_vars: Mapping[str, object] | None) -> list[_CasePlan]:
+    """Each case's vars merged and assertions prepared (the suite's default asserts after its own)."""
+    default_asserts = [_prepare(spec) for spec in suite.defaults.asserts]
+    base_vars = {**suite.vars, **suite.defaults.vars}
+    extra = dict(extra_vars or {})
+    return [
+        _CasePlan(case, {**base_vars, **case.vars, **extra}, [_prepare(s) for s in case.asserts] + default_asserts)
+        for case in cases
+    ]
+
+
+def _call_parameters(model: ModelSpec) -> CallParameters:
+    parameters: CallParameters = {}
+    if model.temperature is not None:
+        parameters["temperature"] = model.temperature
+    if model.max_tokens is not None:
+        parameters["max_tokens"] = model.max_tokens
+    if model.seed is not None:
+        parameters["seed"] = model.seed
+    return parameters
+
+
 def _spec_name(provider: Provider) -> str:
     return f"{provider.name}:{provider.model}"
+
+
+def _main_provider(suite: Suite, provider_spec: str, config: ProviderConfig) -> Provider:
+    """The provider that answers the cases; the offline one answers with the suite's scripted outputs."""
+    scripted = dict(suite.fixture_outputs)
+    scripted.update({c.id: c.offline_output for c in suite.cases if c.offline_output is not None})
+    try:
+        return create_provider(provider_spec, config, default_model=suite.model.name, scripted=scripted)
+    except ProviderSetupError as exc:
+        raise EvalConfigError("provider", str(exc)) from None
+
+
+def _judge_template(plans: list[_CasePlan], config: ProviderConfig) -> str | None:
+    """The llm-rubric judge prompt, read only when some case has an llm-rubric assertion."""
+    if not any(a.type == "llm-rubric" for plan in plans for a in plan.asserts):
+        return None
+    try:
+        return load_judge_prompt(config.judge_prompts_dir)
+    except OSError as exc:
+        raise EvalConfigError("judge_prompts_dir", f"cannot read the llm-rubric judge prompt: {exc}") from None
 
 
 class _Judges:
@@ -141,12 +227,12 @@ class _Judges:
         self.default_spec = default_spec
         self._make_caller = make_caller
         self._template = template
-        self._judges: dict[str, Any] = {}
+        self._judges: dict[str, ModelJudge | OfflineJudge] = {}
         self.used_offline = False
         self.used = False
 
-    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, Any], spec: Any) -> Any:
-        judge_spec = getattr(spec, "provider", None) or self.default_spec
+    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, object], spec: JudgeOptions) -> Verdict:
+        judge_spec = spec.provider or self.default_spec
         judge = self._judges.get(judge_spec)
         if judge is None:
             if parse_provider_spec(judge_spec)[0] == "offline":
@@ -171,19 +257,16 @@ class _Run:
         config: ProviderConfig,
         cache: ResponseCache | None,
         on_results: ResultsCallback | None,
+        renderer: PromptRenderer,
     ) -> None:
         self.suite = suite
         self.options = options
         self.config = config
         self.cache = cache if options.use_cache else None
         self.on_results = on_results
+        self.renderer = renderer
         self.policy = RetryPolicy(config.max_retries, config.backoff_initial_s, config.backoff_max_s)
-        model = suite.model
-        self.parameters = {
-            k: v
-            for k, v in (("temperature", model.temperature), ("max_tokens", model.max_tokens), ("seed", model.seed))
-            if v is not None
-        }
+        self.parameters = _call_parameters(suite.model)
         self.providers: list[Provider] = []
         self.callers: list[ModelCaller] = []
         self.results: list[tuple[int, CaseResult]] = []
@@ -193,7 +276,7 @@ class _Run:
         self.fatal: str | None = None
         self.stop = asyncio.Event()
 
-    def caller(self, provider: Provider, parameters: dict[str, Any]) -> ModelCaller:
+    def caller(self, provider: Provider, parameters: CallParameters) -> ModelCaller:
         limiter = None
         if self.config.requests_per_minute or self.config.tokens_per_minute:
             limiter = RateLimiter(self.config.requests_per_minute, self.config.tokens_per_minute)
@@ -213,9 +296,8 @@ class _Run:
         provider = create_provider(spec, self.config, default_model=self.suite.model.name)
         return self.caller(provider, {"temperature": 0.0})
 
-    async def execute(self, plan: _CasePlan, repeat_index: int, main: ModelCaller, judges: _Judges) -> CaseResult:
-        case = plan.case
-        offline = main.provider.offline
+    def render(self, plan: _CasePlan) -> list[Message] | None:
+        """The plan's messages, rendered on first use; None when rendering failed (``render_error`` says why)."""
         if plan.messages is None and plan.render_error is None:
             try:
                 plan.messages = self.renderer.render(plan.vars)
@@ -224,16 +306,20 @@ class _Run:
                 ]
             except RenderError as exc:
                 plan.render_error = f"template error: {exc}"
-        if plan.render_error is not None:
-            return _case_result(
-                case_id=case.id, repeat_index=repeat_index, outcome="error", error=plan.render_error, offline=offline
-            )
+        return plan.messages
+
+    async def execute(self, plan: _CasePlan, repeat_index: int, main: ModelCaller, judges: _Judges) -> CaseResult:
+        case = plan.case
+        offline = main.provider.offline
+        messages = self.render(plan)
+        if messages is None:
+            return _case_result(case.id, repeat_index, outcome="error", error=plan.render_error, offline=offline)
         try:
-            answer = await main.call(plan.messages, case_id=case.id, sample=repeat_index)  # type: ignore[arg-type]
+            answer = await main.call(messages, case_id=case.id, sample=repeat_index)
         except ProviderError as exc:
             return _case_result(
-                case_id=case.id,
-                repeat_index=repeat_index,
+                case.id,
+                repeat_index,
                 outcome="error",
                 messages=plan.report_messages,
                 error=f"provider error: {exc}",
@@ -241,46 +327,11 @@ class _Run:
                 attempts=self.policy.max_retries + 1,
             )
         ctx = AssertionContext(answer.latency_ms, answer.cost_usd, plan.vars, judges)
-        verdicts = []
-        for item in plan.asserts:
-            try:
-                verdict = item.check(answer.text, item.prepared, ctx)
-                if item.is_async:
-                    verdict = await verdict
-                verdicts.append(
-                    construct(
-                        AssertionResult,
-                        {
-                            "type": item.type,
-                            "args": item.args,
-                            "outcome": "passed" if verdict.passed else "failed",
-                            "score": float(verdict.score),
-                            "reason": verdict.reason,
-                            "weight": item.weight,
-                        },
-                    )
-                )
-            except Exception as exc:  # an assertion that cannot decide is an error, never a pass
-                reason = str(exc) if isinstance(exc, (ValueError, RenderError)) else f"{type(exc).__name__}: {exc}"
-                if isinstance(exc, ProviderError):
-                    reason = f"judge call failed: {exc}"
-                verdicts.append(
-                    construct(
-                        AssertionResult,
-                        {
-                            "type": item.type,
-                            "args": item.args,
-                            "outcome": "error",
-                            "score": 0.0,
-                            "reason": reason,
-                            "weight": item.weight,
-                        },
-                    )
-                )
+        verdicts = await self.grade(plan, answer.text, ctx)
         outcome, score = case_outcome(verdicts, case.threshold)
         return _case_result(
-            case_id=case.id,
-            repeat_index=repeat_index,
+            case.id,
+            repeat_index,
             outcome=outcome,
             score=score,
             messages=plan.report_messages,
@@ -295,6 +346,68 @@ class _Run:
             attempts=answer.attempts,
             error=None,
         )
+
+    async def grade(self, plan: _CasePlan, output: str, ctx: AssertionContext) -> list[AssertionResult]:
+        """Every assertion's verdict on ``output``; one that cannot decide is an error, never a pass."""
+        verdicts = []
+        for item in plan.asserts:
+            try:
+                checked = item.check(output, item.prepared, ctx)
+                verdict = checked if isinstance(checked, Verdict) else await checked
+                verdicts.append(
+                    _assertion_result(
+                        item, "passed" if verdict.passed else "failed", float(verdict.score), verdict.reason
+                    )
+                )
+            except Exception as exc:
+                verdicts.append(_assertion_result(item, "error", 0.0, _error_reason(exc)))
+        return verdicts
+
+    async def execute_all(
+        self, work: list[_Work], main: ModelCaller, judges: _Judges, cancel: asyncio.Event | None
+    ) -> bool:
+        """Run ``work`` with ``concurrency`` workers until done, stopped or cancelled; True if cancelled."""
+        items = iter(enumerate(work))
+        tasks = [
+            asyncio.create_task(self.worker(items, main, judges))
+            for _ in range(min(self.options.concurrency, max(1, len(work))))
+        ]
+        everything = asyncio.gather(*tasks)
+        stoppers = [asyncio.create_task(self.stop.wait())]
+        if cancel is not None:
+            stoppers.append(asyncio.create_task(cancel.wait()))
+        cancelled = False
+        waiting: list[asyncio.Future[list[None]] | asyncio.Task[Literal[True]]] = [everything, *stoppers]
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if not everything.done():
+                cancelled = cancel is not None and cancel.is_set()
+                for worker in tasks:
+                    worker.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            elif (failure := everything.exception()) is not None:
+                raise failure
+        finally:
+            for task in (*tasks, *stoppers):
+                task.cancel()
+            await asyncio.gather(*tasks, *stoppers, return_exceptions=True)
+            if everything.done() and not everything.cancelled():
+                everything.exception()  # retrieved, so asyncio does not warn about it
+            await self.close()
+        return cancelled
+
+    async def worker(self, items: Iterator[tuple[int, _Work]], main: ModelCaller, judges: _Judges) -> None:
+        """Executes items from the shared iterator until it is exhausted or the run stops."""
+        for index, (plan, repeat_index) in items:
+            if self.stop.is_set():
+                return
+            try:
+                result = await self.execute(plan, repeat_index, main, judges)
+            except ProviderSetupError as exc:
+                self.fatal = f"provider cannot start: {exc}"
+                self.stop.set()
+                return
+            await self.record(index, result)
 
     async def record(self, index: int, result: CaseResult) -> None:
         self.results.append((index, result))
@@ -327,12 +440,60 @@ class _Run:
         if callable(flush):
             flush()
 
+    def report(
+        self,
+        cases: list[Case],
+        work: list[_Work],
+        main: Provider,
+        judges: _Judges,
+        *,
+        started_at: datetime,
+        clock: float,
+        cancelled: bool,
+    ) -> Report:
+        """The report of the finished (or stopped) run: results in plan order, unfinished work under not_run."""
+        self.results.sort(key=lambda pair: pair[0])
+        results = [result for _, result in self.results]
+        finished = {index for index, _ in self.results}
+        not_run = [
+            CaseRef.model_construct(case_id=plan.case.id, repeat_index=r)
+            for index, (plan, r) in enumerate(work)
+            if index not in finished
+        ]
+        summary, case_summaries = summarize(
+            cases,
+            results,
+            planned_runs=len(work),
+            not_run=not_run,
+            threshold=self.suite.threshold.pass_rate,
+            provider=_spec_name(main),
+            offline=main.offline,
+            provider_calls=sum(c.provider_calls for c in self.callers),
+            duration_s=time.perf_counter() - clock,
+            judge_provider=judges.default_spec if judges.used else None,
+            judge_offline=judges.used_offline,
+            cancelled=cancelled,
+            error=self.fatal or ("cancelled before every case ran" if cancelled else None),
+        )
+        return Report.model_construct(
+            version=1,
+            suite=self.suite.name,
+            suite_description=self.suite.description,
+            started_at=started_at.isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            summary=summary,
+            comparison=None,
+            cases=case_summaries,
+            not_run=not_run,
+            results=results,
+        )
+
 
 async def run_suite(
     suite: Suite,
     *,
     templates: Mapping[str, str],
-    extra_vars: Mapping[str, Any] | None = None,
+    extra_vars: Mapping[str, object] | None = None,
     options: RunOptions,
     provider_config: ProviderConfig,
     cache: ResponseCache | None = None,
@@ -364,118 +525,45 @@ async def run_suite(
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     cases = _select(suite, case_ids)
-    run = _Run(suite, options, provider_config, cache, on_results)
-    run.renderer = PromptRenderer(suite, templates)  # type: ignore[attr-defined]
+    run = _Run(suite, options, provider_config, cache, on_results, PromptRenderer(suite, templates))
     provider_spec = options.provider or suite.model.provider
-    scripted = dict(suite.fixture_outputs)
-    scripted.update({c.id: c.offline_output for c in suite.cases if c.offline_output is not None})
-    try:
-        main_provider = create_provider(
-            provider_spec, provider_config, default_model=suite.model.name, scripted=scripted
-        )
-    except ProviderSetupError as exc:
-        raise EvalConfigError("provider", str(exc)) from None
+    main_provider = _main_provider(suite, provider_spec, provider_config)
     main = run.caller(main_provider, run.parameters)
-
-    default_asserts = [_prepare(spec) for spec in suite.defaults.asserts]
-    base_vars = {**suite.vars, **suite.defaults.vars}
-    extra = dict(extra_vars or {})
-    plans = [
-        _CasePlan(case, {**base_vars, **case.vars, **extra}, [_prepare(s) for s in case.asserts] + default_asserts)
-        for case in cases
-    ]
-    needs_judge = any(a.type == "llm-rubric" for plan in plans for a in plan.asserts)
-    template = None
-    if needs_judge:
-        try:
-            template = load_judge_prompt(provider_config.judge_prompts_dir)
-        except OSError as exc:
-            raise EvalConfigError("judge_prompts_dir", f"cannot read the llm-rubric judge prompt: {exc}") from None
+    plans = _plans(suite, cases, extra_vars)
+    template = _judge_template(plans, provider_config)
     judge_spec = provider_config.judge or (provider_spec if ":" in provider_spec else _spec_name(main_provider))
     judges = _Judges(judge_spec, run.judge_caller, template)
-
     work = [(plan, r) for plan in plans for r in range(options.repeat or plan.case.repeat)]
-    items = iter(enumerate(work))
-
-    async def worker() -> None:
-        for index, (plan, repeat_index) in items:
-            if run.stop.is_set():
-                return
-            try:
-                result = await run.execute(plan, repeat_index, main, judges)
-            except ProviderSetupError as exc:
-                run.fatal = f"provider cannot start: {exc}"
-                run.stop.set()
-                return
-            await run.record(index, result)
-
-    cancelled = False
-    tasks = [asyncio.create_task(worker()) for _ in range(min(options.concurrency, max(1, len(work))))]
-    everything = asyncio.gather(*tasks)
-    stoppers = [asyncio.create_task(run.stop.wait())]
-    if cancel is not None:
-        stoppers.append(asyncio.create_task(cancel.wait()))
-    try:
-        await asyncio.wait([everything, *stoppers], return_when=asyncio.FIRST_COMPLETED)
-        if not everything.done():
-            cancelled = cancel is not None and cancel.is_set()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        elif everything.exception() is not None:
-            raise everything.exception()  # type: ignore[misc]
-    finally:
-        for task in (*tasks, *stoppers):
-            task.cancel()
-        await asyncio.gather(*tasks, *stoppers, return_exceptions=True)
-        if everything.done() and not everything.cancelled():
-            everything.exception()  # retrieved, so asyncio does not warn about it
-        await run.close()
+    cancelled = await run.execute_all(work, main, judges, cancel)
     await run.flush()
-
-    run.results.sort(key=lambda pair: pair[0])
-    results = [result for _, result in run.results]
-    finished = {index for index, _ in run.results}
-    not_run = [
-        CaseRef.model_construct(case_id=plan.case.id, repeat_index=r)
-        for index, (plan, r) in enumerate(work)
-        if index not in finished
-    ]
-    summary, case_summaries = summarize(
-        cases,
-        results,
-        planned_runs=len(work),
-        not_run=not_run,
-        threshold=suite.threshold.pass_rate,
-        provider=_spec_name(main_provider),
-        offline=main_provider.offline,
-        provider_calls=sum(c.provider_calls for c in run.callers),
-        duration_s=time.perf_counter() - clock,
-        judge_provider=judges.default_spec if judges.used else None,
-        judge_offline=judges.used_offline,
-        cancelled=cancelled,
-        error=run.fatal or ("cancelled before every case ran" if cancelled else None),
-    )
-    return Report.model_construct(
-        version=1,
-        suite=suite.name,
-        suite_description=suite.description,
-        started_at=started_at.isoformat(timespec="seconds"),
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        summary=summary,
-        comparison=None,
-        cases=case_summaries,
-        not_run=not_run,
-        results=results,
-    )
+    return run.report(cases, work, main_provider, judges, started_at=started_at, clock=clock, cancelled=cancelled)
 
 
 def run_suite_sync(
     suite: Suite,
     *,
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
-    **kwargs: Any,
+    templates: Mapping[str, str],
+    extra_vars: Mapping[str, object] | None = None,
+    options: RunOptions,
+    provider_config: ProviderConfig,
+    cache: ResponseCache | None = None,
+    on_results: ResultsCallback | None = None,
+    case_ids: Sequence[str] | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> Report:
     """:func:`run_suite` for synchronous callers; ``loop_factory`` may supply e.g. uvloop's loop."""
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        return runner.run(run_suite(suite, **kwargs))
+        return runner.run(
+            run_suite(
+                suite,
+                templates=templates,
+                extra_vars=extra_vars,
+                options=options,
+                provider_config=provider_config,
+                cache=cache,
+                on_results=on_results,
+                case_ids=case_ids,
+                cancel=cancel,
+            )
+        )

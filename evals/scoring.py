@@ -5,7 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from evals.results import AssertionResult, CaseRef, CaseResult, CaseSummary, Counts, Outcome, Summary, Totals
+from evals.results import (
+    AssertionResult,
+    CaseRef,
+    CaseResult,
+    CaseSummary,
+    Counts,
+    Outcome,
+    RunStatus,
+    Summary,
+    Totals,
+)
 from evals.suite import Case
 
 
@@ -44,7 +54,7 @@ def summarize_cases(cases: Iterable[Case], results: Iterable[CaseResult]) -> lis
     by_case: dict[str, list[CaseResult]] = {}
     for result in results:
         by_case.setdefault(result.case_id, []).append(result)
-    summaries = []
+    summaries: list[CaseSummary] = []
     for case in cases:
         runs = by_case.get(case.id)
         if not runs:
@@ -106,42 +116,11 @@ def summarize(
         error: What stopped the run, if anything.
     """
     case_summaries = summarize_cases(cases, results)
-    weight_sum = sum(c.weight for c in case_summaries)
-    pass_rate = (
-        sum(c.weight * c.pass_rate for c in case_summaries) / weight_sum
-        if weight_sum
-        else (1.0 if case_summaries and all(c.outcome == "passed" for c in case_summaries) else 0.0)
-    )
-    required_failures = [c.case_id for c in case_summaries if c.required and c.outcome != "passed"]
-    required_ids = {c.id for c in cases if c.required}
-    required_failures += sorted(
-        {ref.case_id for ref in not_run if ref.case_id in required_ids} - set(required_failures)
-    )
-    passed = sum(1 for r in results if r.outcome == "passed")
-    errors = sum(1 for r in results if r.outcome == "error")
-    latencies = sorted(r.latency_ms for r in results if r.latency_ms is not None)
-    known_costs = [r.cost_usd for r in results if r.cost_usd is not None]
-    totals = Totals.model_construct(
-        prompt_tokens=sum(r.prompt_tokens for r in results),
-        completion_tokens=sum(r.completion_tokens for r in results),
-        cost_usd=float(sum(known_costs)),
-        cost_unknown=sum(1 for r in results if r.cost_usd is None and r.output is not None and not r.offline),
-        latency_ms_mean=(sum(latencies) / len(latencies)) if latencies else None,
-        latency_ms_p95=_percentile(latencies, 0.95),
-        provider_calls=provider_calls,
-        duration_s=duration_s,
-    )
-    counts = Counts.model_construct(
-        cases=len(cases),
-        runs=planned_runs,
-        passed=passed,
-        failed=len(results) - passed - errors,
-        errors=errors,
-        not_run=len(not_run),
-        cached=sum(1 for r in results if r.cached),
-    )
-    if errors or not_run or cancelled or error or len(results) < planned_runs:
-        status = "error"
+    pass_rate = _pass_rate(case_summaries)
+    required_failures = _required_failures(cases, case_summaries, not_run)
+    counts = _counts(cases, results, planned_runs=planned_runs, not_run=not_run)
+    if counts.errors or not_run or cancelled or error or len(results) < planned_runs:
+        status: RunStatus = "error"
     elif pass_rate < threshold - 1e-9 or required_failures:
         status = "failed"
     else:
@@ -154,10 +133,59 @@ def summarize(
         threshold=threshold,
         required_failures=required_failures,
         counts=counts,
-        totals=totals,
+        totals=_totals(results, provider_calls=provider_calls, duration_s=duration_s),
         provider=provider,
         offline=offline,
         judge_provider=judge_provider,
         judge_offline=judge_offline,
     )
     return summary, case_summaries
+
+
+def _pass_rate(case_summaries: Sequence[CaseSummary]) -> float:
+    """The case-weighted mean of per-case pass rates; with no weight, 1 only if every case passed."""
+    weight_sum = sum(c.weight for c in case_summaries)
+    if weight_sum:
+        return sum(c.weight * c.pass_rate for c in case_summaries) / weight_sum
+    return 1.0 if case_summaries and all(c.outcome == "passed" for c in case_summaries) else 0.0
+
+
+def _required_failures(
+    cases: Sequence[Case], case_summaries: Sequence[CaseSummary], not_run: Sequence[CaseRef]
+) -> list[str]:
+    """Required cases that did not pass, then (sorted) required cases with executions that never finished."""
+    failures = [c.case_id for c in case_summaries if c.required and c.outcome != "passed"]
+    required_ids = {c.id for c in cases if c.required}
+    failures += sorted({ref.case_id for ref in not_run if ref.case_id in required_ids} - set(failures))
+    return failures
+
+
+def _counts(
+    cases: Sequence[Case], results: Sequence[CaseResult], *, planned_runs: int, not_run: Sequence[CaseRef]
+) -> Counts:
+    passed = sum(1 for r in results if r.outcome == "passed")
+    errors = sum(1 for r in results if r.outcome == "error")
+    return Counts.model_construct(
+        cases=len(cases),
+        runs=planned_runs,
+        passed=passed,
+        failed=len(results) - passed - errors,
+        errors=errors,
+        not_run=len(not_run),
+        cached=sum(1 for r in results if r.cached),
+    )
+
+
+def _totals(results: Sequence[CaseResult], *, provider_calls: int, duration_s: float) -> Totals:
+    latencies = sorted(r.latency_ms for r in results if r.latency_ms is not None)
+    known_costs = [r.cost_usd for r in results if r.cost_usd is not None]
+    return Totals.model_construct(
+        prompt_tokens=sum(r.prompt_tokens for r in results),
+        completion_tokens=sum(r.completion_tokens for r in results),
+        cost_usd=float(sum(known_costs)),
+        cost_unknown=sum(1 for r in results if r.cost_usd is None and r.output is not None and not r.offline),
+        latency_ms_mean=(sum(latencies) / len(latencies)) if latencies else None,
+        latency_ms_p95=_percentile(latencies, 0.95),
+        provider_calls=provider_calls,
+        duration_s=duration_s,
+    )

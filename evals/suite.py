@@ -6,13 +6,13 @@ checks that need the assertion and provider registries live in :mod:`evals.suite
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-SUITE_FORMAT_VERSION = 1
+from evals.messages import Role
 
-UNPREPARED: Any = object()
+UNPREPARED: Final = object()
 """Marks an assertion whose arguments have not been prepared (a Suite built without parse_suite)."""
 
 
@@ -39,13 +39,14 @@ class AssertSpec(_Strict):
         default=None, description="Judge provider for llm-rubric on this assertion, e.g. openai:gpt-4o."
     )
 
-    _prepared: Any = PrivateAttr(default=UNPREPARED)
+    # what the assertion's ``prepare`` made of the arguments; its type depends on the assertion
+    _prepared: object = PrivateAttr(default=UNPREPARED)
 
 
 class MessageTemplate(_Strict):
     """One chat message whose content is a Jinja2 template; ``{{ prompt }}`` is the rendered prompt."""
 
-    role: Literal["system", "user", "assistant", "developer"] = Field(description="Chat role.")
+    role: Role = Field(description="Chat role.")
     content: str = Field(description="Jinja2 template of the message content.")
 
 

@@ -8,18 +8,24 @@ unique case ids, and offline fixtures that name real cases.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from evals.assertions import ArgError, assertion_names, get_assertion
 from evals.providers import parse_provider_spec, provider_names
 from evals.suite import AssertSpec, Suite
 from evals.suite_errors import SuiteError, SuiteErrorDetail
 from evals.yaml_stream import SAFE_LOADER, load_yaml
+
+Loc = tuple[str | int, ...]
+"""Where in a suite document, e.g. ``("cases", 2, "asserts", 0, "value")``."""
+Problem = tuple[Loc, str]
+"""A place in the document and what is wrong there."""
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -33,7 +39,7 @@ def format_path(loc: Sequence[str | int]) -> str:
     return out
 
 
-def _case_id(data: Any, loc: Sequence[str | int]) -> str | None:
+def _case_id(data: object, loc: Sequence[str | int]) -> str | None:
     if len(loc) >= 2 and loc[0] == "cases" and isinstance(loc[1], int) and isinstance(data, Mapping):
         cases = data.get("cases")
         if isinstance(cases, list) and 0 <= loc[1] < len(cases) and isinstance(cases[loc[1]], Mapping):
@@ -42,7 +48,7 @@ def _case_id(data: Any, loc: Sequence[str | int]) -> str | None:
     return None
 
 
-def _pydantic_message(err: Mapping[str, Any]) -> str:
+def _pydantic_message(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         return f"unknown field {err['loc'][-1]!r}"
@@ -53,13 +59,13 @@ def _pydantic_message(err: Mapping[str, Any]) -> str:
     return str(err["msg"])
 
 
-def _check_assert(spec: AssertSpec, loc: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+def _check_assert(spec: AssertSpec, loc: Loc) -> list[Problem]:
     definition = get_assertion(spec.type)
     if definition is None:
         names = assertion_names()
         hint = ", ".join(n for n in names if n[:3] == spec.type[:3]) or ", ".join(names[:8]) + ", …"
         return [((*loc, "type"), f"unknown assertion {spec.type!r} (did you mean: {hint})")]
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems: list[Problem] = []
     if spec.threshold is not None:
         if definition.threshold == "none":
             problems.append(((*loc, "threshold"), f"'{spec.type}' takes no threshold"))
@@ -89,8 +95,8 @@ def _provider_problems(spec: str) -> list[str]:
     return []
 
 
-def _semantic_problems(suite: Suite) -> list[tuple[tuple[str | int, ...], str]]:
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+def _semantic_problems(suite: Suite) -> list[Problem]:
+    problems: list[Problem] = []
     problems.extend((("model", "provider"), msg) for msg in _provider_problems(suite.model.provider))
     for j, spec in enumerate(suite.defaults.asserts):
         problems.extend(_check_assert(spec, ("defaults", "asserts", j)))
@@ -107,9 +113,9 @@ def _semantic_problems(suite: Suite) -> list[tuple[tuple[str | int, ...], str]]:
     return problems
 
 
-def _line_finder(text: str | None):
+def _line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
     """A function from a path to its 1-based line in ``text`` (YAML, or JSON which is YAML too)."""
-    root = None
+    root: yaml.Node | None = None
     if text is not None:
         try:
             root = yaml.compose(text, Loader=SAFE_LOADER)
@@ -141,7 +147,7 @@ def _line_finder(text: str | None):
     return line_of
 
 
-def _error(source: str, data: Any, problems, text: str | None) -> SuiteError:
+def _error(source: str, data: object, problems: Sequence[Problem], text: str | None) -> SuiteError:
     line_of = _line_finder(text)
     details = [
         SuiteErrorDetail(path=format_path(loc), case_id=_case_id(data, loc), message=msg, line=line_of(loc))
@@ -151,12 +157,12 @@ def _error(source: str, data: Any, problems, text: str | None) -> SuiteError:
 
 
 def parse_suite(
-    data: Mapping[str, Any], *, source: str = "<suite>", base_dir: Path | None = None, text: str | None = None
+    data: object, *, source: str = "<suite>", base_dir: Path | None = None, text: str | None = None
 ) -> Suite:
     """Check a suite document and build a :class:`Suite`.
 
     Args:
-        data: The document, as parsed from YAML or JSON.
+        data: The document, as parsed from YAML or JSON; anything but a mapping is a SuiteError.
         source: The name errors are reported under (a file name).
         base_dir: Folder that relative paths in the suite (``offline_fixtures``) are resolved against;
             the current folder when None.
@@ -173,7 +179,7 @@ def parse_suite(
     try:
         suite = Suite.model_validate(data)
     except ValidationError as exc:
-        problems = [(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
+        problems: list[Problem] = [(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
         raise _error(source, data, problems, text) from None
     problems = _semantic_problems(suite)
     if suite.offline_fixtures and not problems:
@@ -183,9 +189,9 @@ def parse_suite(
     return suite
 
 
-def _load_fixtures(suite: Suite, base_dir: Path) -> list[tuple[tuple[str | int, ...], str]]:
+def _load_fixtures(suite: Suite, base_dir: Path) -> list[Problem]:
     path = base_dir / str(suite.offline_fixtures)
-    loc: tuple[str | int, ...] = ("offline_fixtures",)
+    loc: Loc = ("offline_fixtures",)
     try:
         fixtures = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -200,7 +206,7 @@ def _load_fixtures(suite: Suite, base_dir: Path) -> list[tuple[tuple[str | int, 
     return []
 
 
-def read_document(path: Path) -> tuple[Any, str]:
+def read_document(path: Path) -> tuple[object, str]:
     """Read a YAML or JSON file; returns the data and its text.
 
     Raises:

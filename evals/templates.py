@@ -7,11 +7,11 @@ with a silent empty string would be graded as if it were the real one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
+from evals.messages import Message, Role
 from evals.run_errors import EvalConfigError
 from evals.suite import Suite
 
@@ -22,7 +22,7 @@ class RenderError(Exception):
     """A template failed to render for one case (e.g. a missing variable)."""
 
 
-def compile_template(source: str, name: str) -> Any:
+def compile_template(source: str, name: str) -> Template:
     """Compile a template once.
 
     Raises:
@@ -34,7 +34,7 @@ def compile_template(source: str, name: str) -> Any:
         raise EvalConfigError(name, f"template syntax error on line {exc.lineno}: {exc.message}") from None
 
 
-def render(template: Any, variables: Mapping[str, Any], name: str) -> str:
+def render(template: Template, variables: Mapping[str, object], name: str) -> str:
     """Render a compiled template; a missing variable or sandbox violation raises RenderError."""
     try:
         return template.render(variables)
@@ -44,7 +44,7 @@ def render(template: Any, variables: Mapping[str, Any], name: str) -> str:
         raise RenderError(f"{name}: {type(exc).__name__}: {exc}") from None
 
 
-def render_text(source: str, variables: Mapping[str, Any], name: str) -> str:
+def render_text(source: str, variables: Mapping[str, object], name: str) -> str:
     """Compile and render a template in one go (for rubric texts and judge prompts)."""
     try:
         template = _ENV.from_string(source)
@@ -71,7 +71,7 @@ class PromptRenderer:
             raise EvalConfigError("prompt", f"no template for prompt {suite.prompt!r} (templates given: {known})")
         self._prompt = compile_template(templates[suite.prompt], f"prompt {suite.prompt!r}")
         self._system = compile_template(suite.system, "system") if suite.system is not None else None
-        self._messages = (
+        self._messages: list[tuple[Role, Template]] | None = (
             [(m.role, compile_template(m.content, f"messages[{i}].content")) for i, m in enumerate(suite.messages)]
             if suite.messages
             else None
@@ -84,7 +84,7 @@ class PromptRenderer:
             return text
         return self._seen.setdefault(text, text)
 
-    def render(self, variables: Mapping[str, Any]) -> list[dict[str, str]]:
+    def render(self, variables: Mapping[str, object]) -> list[Message]:
         """The chat messages for one case.
 
         Raises:
@@ -92,7 +92,7 @@ class PromptRenderer:
         """
         prompt_text = render(self._prompt, variables, "prompt")
         if self._messages is None:
-            messages = []
+            messages: list[Message] = []
             if self._system is not None:
                 messages.append({"role": "system", "content": self._share(render(self._system, variables, "system"))})
             messages.append({"role": "user", "content": self._share(prompt_text)})

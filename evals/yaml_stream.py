@@ -9,12 +9,10 @@ produces the error messages with line numbers.
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 from yaml import events
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _STR = "tag:yaml.org,2002:str"
@@ -22,6 +20,8 @@ _MERGE = "tag:yaml.org,2002:merge"
 _STANDARD = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "merge")
 )
+
+_Container = dict[object, object] | list[object]
 
 
 class _Unusual(Exception):
@@ -35,52 +35,57 @@ class _MergeKey:
 _MERGE_KEY = _MergeKey()
 
 
-def _scalar(event: events.ScalarEvent) -> Any:
+def _scalar(event: events.ScalarEvent) -> object:
     tag = event.tag
     if tag is None or tag == "!":
-        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+        # types-PyYAML leaves Resolver.resolve unannotated; it returns the resolved tag (a str)
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     if tag == _STR:
         return event.value
     if tag == _MERGE:
         return _MERGE_KEY
     if tag not in _STANDARD:
         raise _Unusual(tag)
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    # types-PyYAML types node marks as yaml.error.Mark only, but libyaml's events carry yaml._yaml.Mark,
+    # which nodes take as well (the constructor only reads their line and column for errors)
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)  # type: ignore[arg-type]
     return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
-def _stream_load(text: str) -> Any:
-    stack: list[Any] = []
-    keys: list[Any] = []
-    anchors: dict[str, Any] = {}
-    root: Any = None
+def _stream_load(text: str) -> object:
+    stack: list[_Container] = []
+    keys: list[object] = []
+    anchors: dict[str, object] = {}
+    root: object = None
     for event in yaml.parse(text, Loader=SAFE_LOADER):
-        kind = type(event)
-        if kind is events.ScalarEvent:
+        value: object
+        if isinstance(event, events.ScalarEvent):
             value = _scalar(event)
-        elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+            if event.anchor:
+                anchors[event.anchor] = value
+        elif isinstance(event, events.CollectionStartEvent):
             if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
                 raise _Unusual(event.tag)
-            container: Any = {} if kind is events.MappingStartEvent else []
+            container: _Container = {} if isinstance(event, events.MappingStartEvent) else []
             if event.anchor:
                 anchors[event.anchor] = container
             stack.append(container)
             keys.append(None)
             continue
-        elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+        elif isinstance(event, events.CollectionEndEvent):
             value = stack.pop()
             keys.pop()
-        elif kind is events.AliasEvent:
+        elif isinstance(event, events.AliasEvent):
+            if event.anchor is None:
+                raise _Unusual("alias without an anchor")
             value = anchors[event.anchor]
         else:
             continue
-        if kind is events.ScalarEvent and event.anchor:
-            anchors[event.anchor] = value
         if not stack:
             root = value
             continue
         top = stack[-1]
-        if type(top) is list:
+        if isinstance(top, list):
             top.append(value)
         elif keys[-1] is None:
             if isinstance(value, (dict, list)):
@@ -89,15 +94,22 @@ def _stream_load(text: str) -> Any:
         else:
             key, keys[-1] = keys[-1], None
             if key is _MERGE_KEY:
-                for source in value if isinstance(value, list) else [value]:
-                    for k, v in source.items():
-                        top.setdefault(k, v)
+                _merge(top, value)
             else:
                 top[key] = value
     return root
 
 
-def load_yaml(text: str) -> Any:
+def _merge(target: dict[object, object], value: object) -> None:
+    """A ``<<`` merge key: the keys of a mapping (or of each in a list) that ``target`` lacks."""
+    for source in value if isinstance(value, list) else [value]:
+        if not isinstance(source, dict):
+            raise _Unusual("merge of something other than a mapping")
+        for k, v in source.items():
+            target.setdefault(k, v)
+
+
+def load_yaml(text: str) -> object:
     """Parse YAML text into plain Python data, as ``yaml.safe_load`` would.
 
     Raises:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
+from evals.suite import AssertSpec
 
 
-def _limit(spec: Any) -> float:
+def _limit(spec: AssertSpec) -> float:
     limit = spec.threshold if spec.threshold is not None else spec.value
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0:
         raise ArgError("threshold", f"'{spec.type}' needs a threshold >= 0")

@@ -11,7 +11,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, overload
+
+from evals.suite import AssertSpec
+
+_A = TypeVar("_A")
+"""An assertion's prepared arguments: what its ``prepare`` returns and its ``check`` takes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +42,21 @@ class ArgError(ValueError):
         super().__init__(message)
 
 
+class JudgeOptions(Protocol):
+    """What a judge reads of the assertion asking it (``llm-rubric``'s prepared arguments)."""
+
+    @property
+    def provider(self) -> str | None:
+        """The judge provider this assertion asks for, e.g. ``openai:gpt-4o``; None for the run's judge."""
+        ...
+
+
 class Judge(Protocol):
     """Grades an output against a rubric with a model; used by ``llm-rubric``."""
 
-    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, Any], spec: Any) -> Verdict: ...
+    async def __call__(self, *, rubric: str, output: str, vars: Mapping[str, object], spec: JudgeOptions) -> Verdict:
+        """Grade ``output`` against ``rubric`` (a template rendered with ``vars``)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -56,16 +72,20 @@ class AssertionContext:
 
     latency_ms: float | None = None
     cost_usd: float | None = None
-    vars: Mapping[str, Any] = field(default_factory=dict)
+    vars: Mapping[str, object] = field(default_factory=dict)
     judge: Judge | None = None
 
 
-CheckFn = Callable[[str, Any, AssertionContext], "Verdict | Awaitable[Verdict]"]
-PrepareFn = Callable[[Any], Any]
+CheckFn: TypeAlias = Callable[[str, _A, AssertionContext], "Verdict | Awaitable[Verdict]"]
+"""Grades an output given the prepared arguments; ``async`` for model-graded assertions."""
+PrepareFn: TypeAlias = Callable[[AssertSpec], _A]
+"""Checks an assertion's arguments once, at parse time, and prepares them; raises ArgError."""
+ThresholdKind = Literal["none", "unit", "positive"]
+"""What an assertion's ``threshold`` means: not allowed, a 0..1 score, or a required limit >= 0."""
 
 
 @dataclass(frozen=True, slots=True)
-class AssertionDef:
+class AssertionDef(Generic[_A]):
     """A registered assertion.
 
     Attributes:
@@ -79,27 +99,51 @@ class AssertionDef:
     """
 
     name: str
-    check: CheckFn
-    prepare: PrepareFn
+    check: CheckFn[_A]
+    prepare: PrepareFn[_A]
     is_async: bool
-    threshold: str
+    threshold: ThresholdKind
     description: str
 
 
-_REGISTRY: dict[str, AssertionDef] = {}
+# Each assertion's prepared arguments have their own type, which only its prepare and check share.
+_REGISTRY: dict[str, AssertionDef[Any]] = {}
 
 
-def _value_as_is(spec: Any) -> Any:
+def _value_as_is(spec: AssertSpec) -> Any:
     return spec.value
+
+
+_C = TypeVar("_C", bound=CheckFn[Any])
+
+
+@overload
+def assertion(
+    name: str,
+    *,
+    prepare: PrepareFn[_A],
+    negation: str | None = None,
+    threshold: ThresholdKind = "none",
+) -> Callable[[CheckFn[_A]], CheckFn[_A]]: ...
+
+
+@overload
+def assertion(
+    name: str,
+    *,
+    prepare: None = None,
+    negation: str | None = None,
+    threshold: ThresholdKind = "none",
+) -> Callable[[_C], _C]: ...
 
 
 def assertion(
     name: str,
     *,
-    prepare: PrepareFn | None = None,
+    prepare: PrepareFn[_A] | None = None,
     negation: str | None = None,
-    threshold: str = "none",
-) -> Callable[[CheckFn], CheckFn]:
+    threshold: ThresholdKind = "none",
+) -> Callable[[CheckFn[_A]], CheckFn[_A]]:
     """Register an assertion under ``name`` (and its negation under ``negation`` if given).
 
     Args:
@@ -111,47 +155,51 @@ def assertion(
             ``prepare`` receives the spec and folds the threshold into the prepared arguments.
 
     Returns:
-        The decorator, which returns the function unchanged.
+        The decorator, which returns the function unchanged. With ``prepare`` the function must take
+        what ``prepare`` returns; without it, it gets ``spec.value`` (any value the suite gave).
     """
 
-    def register(fn: CheckFn) -> CheckFn:
+    def register(fn: CheckFn[_A]) -> CheckFn[_A]:
         is_async = inspect.iscoroutinefunction(fn)
         doc = (inspect.getdoc(fn) or "").split("\n", 1)[0]
-        _add(AssertionDef(name, fn, prepare or _value_as_is, is_async, threshold, doc))
+        prepare_fn: PrepareFn[_A] = prepare or _value_as_is
+        _add(AssertionDef(name, fn, prepare_fn, is_async, threshold, doc))
         if negation is not None:
-            _add(
-                AssertionDef(
-                    negation, _negate(fn, is_async), prepare or _value_as_is, is_async, threshold, f"Not: {doc}"
-                )
-            )
+            _add(AssertionDef(negation, _negate(fn, is_async), prepare_fn, is_async, threshold, f"Not: {doc}"))
         return fn
 
     return register
 
 
-def _add(definition: AssertionDef) -> None:
+def _add(definition: AssertionDef[_A]) -> None:
     if definition.name in _REGISTRY:
         raise ValueError(f"assertion {definition.name!r} is registered twice")
     _REGISTRY[definition.name] = definition
 
 
-def _negate(fn: CheckFn, is_async: bool) -> CheckFn:
+def _flipped(verdict: Verdict) -> Verdict:
+    return Verdict(not verdict.passed, 1.0 - verdict.score, verdict.reason)
+
+
+def _negate(fn: CheckFn[_A], is_async: bool) -> CheckFn[_A]:
     if is_async:
 
-        async def negated_async(output: str, args: Any, ctx: AssertionContext) -> Verdict:
-            verdict = await fn(output, args, ctx)  # type: ignore[misc]
-            return Verdict(not verdict.passed, 1.0 - verdict.score, verdict.reason)
+        async def negated_async(output: str, args: _A, ctx: AssertionContext) -> Verdict:
+            verdict = fn(output, args, ctx)
+            return _flipped(verdict if isinstance(verdict, Verdict) else await verdict)
 
         return negated_async
 
-    def negated(output: str, args: Any, ctx: AssertionContext) -> Verdict:
+    def negated(output: str, args: _A, ctx: AssertionContext) -> Verdict:
         verdict = fn(output, args, ctx)
-        return Verdict(not verdict.passed, 1.0 - verdict.score, verdict.reason)  # type: ignore[union-attr]
+        if not isinstance(verdict, Verdict):
+            raise TypeError(f"a synchronous assertion returned {type(verdict).__name__}, not a Verdict")
+        return _flipped(verdict)
 
     return negated
 
 
-def get_assertion(name: str) -> AssertionDef | None:
+def get_assertion(name: str) -> AssertionDef[Any] | None:
     """The registered assertion called ``name``, or None."""
     return _REGISTRY.get(name)
 
@@ -159,8 +207,3 @@ def get_assertion(name: str) -> AssertionDef | None:
 def assertion_names() -> list[str]:
     """Every registered assertion name, sorted."""
     return sorted(_REGISTRY)
-
-
-def all_assertions() -> Mapping[str, AssertionDef]:
-    """The registry itself, read-only by convention (for docs and the schema)."""
-    return _REGISTRY

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
+from evals.suite import AssertSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ class RubricArgs:
     provider: str | None
 
 
-def _rubric_args(spec: Any) -> RubricArgs:
+def _rubric_args(spec: AssertSpec) -> RubricArgs:
     if not isinstance(spec.value, str) or not spec.value.strip():
         raise ArgError("value", "'llm-rubric' needs the rubric text as value")
     return RubricArgs(spec.value, spec.threshold, spec.provider)

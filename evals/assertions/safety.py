@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
 from evals.assertions.text import quote
+from evals.suite import AssertSpec
 
 _REFUSAL = re.compile(
     r"\b(?:"
@@ -21,7 +21,7 @@ _REFUSAL = re.compile(
 )
 
 
-def _no_value(spec: Any) -> None:
+def _no_value(spec: AssertSpec) -> None:
     if spec.value is not None:
         raise ArgError("value", f"'{spec.type}' takes no value")
 
@@ -58,7 +58,7 @@ PII_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
-def _pii_kinds(spec: Any) -> list[str]:
+def _pii_kinds(spec: AssertSpec) -> list[str]:
     if spec.value is None:
         return list(PII_PATTERNS)
     kinds = spec.value if isinstance(spec.value, list) else None

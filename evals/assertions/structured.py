@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
+from evals.suite import AssertSpec
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
 
 
-def parse_json_output(output: str) -> Any:
+def parse_json_output(output: str) -> object:
     """Parse ``output`` as JSON, ignoring one surrounding Markdown code fence.
 
     Raises:
@@ -26,10 +27,8 @@ def parse_json_output(output: str) -> Any:
     return json.loads(match.group(1) if match else output)
 
 
-def _schema_validator(spec: Any, *, required: bool) -> Draft202012Validator | None:
+def _schema_validator(spec: AssertSpec) -> Draft202012Validator:
     schema = spec.value
-    if schema is None and not required:
-        return None
     if not isinstance(schema, dict):
         raise ArgError("value", f"'{spec.type}' needs a JSON Schema object as value")
     # imported here: jsonschema costs a tenth of a second at start-up, and most suites never use it
@@ -41,6 +40,10 @@ def _schema_validator(spec: Any, *, required: bool) -> Draft202012Validator | No
     except SchemaError as exc:
         raise ArgError("value", f"invalid JSON Schema: {exc.message}") from exc
     return Draft202012Validator(schema)
+
+
+def _optional_schema_validator(spec: AssertSpec) -> Draft202012Validator | None:
+    return None if spec.value is None else _schema_validator(spec)
 
 
 def _validate(output: str, validator: Draft202012Validator | None) -> Verdict:
@@ -57,13 +60,13 @@ def _validate(output: str, validator: Draft202012Validator | None) -> Verdict:
     return Verdict(False, 0.0, f"output JSON does not match the schema at {where}: {error.message}")
 
 
-@assertion("is-json", prepare=lambda spec: _schema_validator(spec, required=False), negation="not-is-json")
+@assertion("is-json", prepare=_optional_schema_validator, negation="not-is-json")
 def is_json(output: str, validator: Draft202012Validator | None, ctx: AssertionContext) -> Verdict:
     """The output is valid JSON (and matches the JSON Schema given as value, if any)."""
     return _validate(output, validator)
 
 
-@assertion("json-schema", prepare=lambda spec: _schema_validator(spec, required=True))
+@assertion("json-schema", prepare=_schema_validator)
 def json_schema(output: str, validator: Draft202012Validator, ctx: AssertionContext) -> Verdict:
     """The output is JSON that matches the JSON Schema given as value."""
     return _validate(output, validator)

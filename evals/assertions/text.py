@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from rapidfuzz import fuzz
 
 from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
+from evals.suite import AssertSpec
 
 
 def quote(text: str, limit: int = 60) -> str:
@@ -18,13 +18,13 @@ def quote(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def _string_value(spec: Any) -> str:
+def _string_value(spec: AssertSpec) -> str:
     if not isinstance(spec.value, str) or spec.value == "":
         raise ArgError("value", f"'{spec.type}' needs a non-empty string value")
     return spec.value
 
 
-def _string_list(spec: Any) -> list[str]:
+def _string_list(spec: AssertSpec) -> list[str]:
     value = spec.value
     if isinstance(value, str) or not isinstance(value, list) or not value:
         raise ArgError("value", f"'{spec.type}' needs a non-empty list of strings as value")
@@ -33,18 +33,18 @@ def _string_list(spec: Any) -> list[str]:
     return list(value)
 
 
-def _lower_list(spec: Any) -> list[str]:
+def _lower_list(spec: AssertSpec) -> list[str]:
     return [item.lower() for item in _string_list(spec)]
 
 
-def _equals_value(spec: Any) -> Any:
+def _equals_value(spec: AssertSpec) -> object:
     if spec.value is None:
         raise ArgError("value", "'equals' needs a value")
     return spec.value
 
 
 @assertion("equals", prepare=_equals_value, negation="not-equals")
-def equals(output: str, expected: Any, ctx: AssertionContext) -> Verdict:
+def equals(output: str, expected: object, ctx: AssertionContext) -> Verdict:
     """The output equals the value exactly (a mapping or list value is compared as parsed JSON)."""
     if isinstance(expected, (dict, list)):
         try:
@@ -71,7 +71,7 @@ def contains(output: str, needle: str, ctx: AssertionContext) -> Verdict:
     return Verdict(False, 0.0, f"output does not contain {quote(needle)}")
 
 
-def _lower_value(spec: Any) -> str:
+def _lower_value(spec: AssertSpec) -> str:
     return _string_value(spec).lower()
 
 
@@ -132,7 +132,7 @@ def starts_with(output: str, prefix: str, ctx: AssertionContext) -> Verdict:
     return Verdict(False, 0.0, f"output starts with {quote(output.lstrip()[: len(prefix) + 10])}, not {quote(prefix)}")
 
 
-def _compile_regex(spec: Any) -> re.Pattern[str]:
+def _compile_regex(spec: AssertSpec) -> re.Pattern[str]:
     pattern = _string_value(spec)
     try:
         return re.compile(pattern)
@@ -158,7 +158,7 @@ class LengthBounds:
     unit: str
 
 
-def _length_bounds(spec: Any) -> LengthBounds:
+def _length_bounds(spec: AssertSpec) -> LengthBounds:
     value = spec.value
     if not isinstance(value, dict):
         raise ArgError("value", "'length' needs value: {min: N, max: N, unit: chars|words}")
@@ -205,7 +205,7 @@ class SimilarArgs:
     threshold: float
 
 
-def _references(spec: Any) -> SimilarArgs:
+def _references(spec: AssertSpec) -> SimilarArgs:
     value = spec.value
     refs = [value] if isinstance(value, str) else value
     if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):

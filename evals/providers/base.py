@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
+from evals.messages import Message
 from evals.providers.config import ProviderConfig
 
 
@@ -21,7 +22,7 @@ class ChatRequest:
         case_id: The case asking, so scripted providers can answer per case; None for judge calls.
     """
 
-    messages: list[dict[str, str]]
+    messages: list[Message]
     temperature: float | None = None
     max_tokens: int | None = None
     seed: int | None = None
@@ -85,18 +86,24 @@ class Provider(Protocol):
         ...
 
 
-ProviderFactory = Callable[..., Provider]
+class ProviderFactory(Protocol):
+    """Builds a provider: ``model`` may be None, ``scripted`` maps case ids to scripted outputs."""
+
+    def __call__(self, model: str | None, config: ProviderConfig, *, scripted: Mapping[str, str]) -> Provider: ...
+
+
+_F = TypeVar("_F", bound=ProviderFactory)
 _REGISTRY: dict[str, ProviderFactory] = {}
 
 
-def provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
+def provider(name: str) -> Callable[[_F], _F]:
     """Register a provider factory under ``name``.
 
     The factory is called as ``factory(model, config, scripted=...)`` where ``model`` may be None,
     ``config`` is the caller's :class:`ProviderConfig` and ``scripted`` maps case ids to scripted outputs.
     """
 
-    def register(factory: ProviderFactory) -> ProviderFactory:
+    def register(factory: _F) -> _F:
         if name in _REGISTRY:
             raise ValueError(f"provider {name!r} is registered twice")
         _REGISTRY[name] = factory
@@ -147,5 +154,4 @@ def create_provider(
     factory = _REGISTRY.get(name)
     if factory is None:
         raise ProviderSetupError(f"unknown provider {name!r}; known: {', '.join(provider_names())}")
-    kwargs: dict[str, Any] = {"scripted": dict(scripted or {})}
-    return factory(model or default_model, config, **kwargs)
+    return factory(model or default_model, config, scripted=dict(scripted or {}))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from evals.messages import Message
 from evals.providers.base import ChatRequest, Completion, ProviderSetupError, provider
 from evals.providers.config import ProviderConfig
 
 OFFLINE_MODEL = "offline"
 
 
-def offline_answer(messages: list[dict[str, str]]) -> str:
+def offline_answer(messages: Sequence[Message]) -> str:
     """A deterministic stand-in answer for messages no script covers.
 
     It names its digest so two different inputs never look alike, and echoes the start of the last

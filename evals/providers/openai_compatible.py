@@ -13,10 +13,42 @@ import email.utils
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, Protocol, TypedDict
 
+from evals.messages import Message
 from evals.providers.base import ChatRequest, Completion, ProviderError, ProviderSetupError, provider
 from evals.providers.config import ProviderConfig
+
+if TYPE_CHECKING:
+    import openai
+
+
+class _RequestBody(TypedDict):
+    """The JSON body of ``POST /chat/completions``, as far as the provider fills it."""
+
+    model: str
+    messages: list[Message]
+    temperature: NotRequired[float]
+    max_tokens: NotRequired[int]
+    seed: NotRequired[int]
+
+
+class _RawResponse(Protocol):
+    """What the provider reads of the SDK's raw HTTP response (httpx2's in openai 3.x, httpx's before)."""
+
+    @property
+    def content(self) -> bytes: ...
+
+
+def _sdk_response_type() -> type[_RawResponse]:
+    """The HTTP response class of the installed SDK; as ``cast_to`` it makes the SDK return the raw response."""
+    try:
+        import httpx2  # the SDK's HTTP library in openai 3.x
+    except ImportError:
+        import httpx
+
+        return httpx.Response
+    return httpx2.Response
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
@@ -47,21 +79,22 @@ class OpenAIProvider:
     def __init__(self, model: str, config: ProviderConfig) -> None:
         self.model = model
         self._config = config
-        self._client: Any = None
-        self._sdk: Any = None
-        self._response_type: Any = None
+        self._client: openai.AsyncOpenAI | None = None
+        self._response_type: type[_RawResponse] | None = None
 
-    def _connect(self) -> Any:
+    def _connection(self) -> tuple[openai.AsyncOpenAI, type[_RawResponse]]:
+        if self._client is not None and self._response_type is not None:
+            return self._client, self._response_type
+        return self._connect()
+
+    def _connect(self) -> tuple[openai.AsyncOpenAI, type[_RawResponse]]:
         try:
             import openai
         except ImportError:
             raise ProviderSetupError(
                 "the openai provider needs the openai package: pip install 'openai[aiohttp]'"
             ) from None
-        try:
-            import httpx2 as http_lib  # the SDK's HTTP library in openai 3.x
-        except ImportError:
-            import httpx as http_lib
+        response_type = _sdk_response_type()
         http_client = None
         if hasattr(openai, "DefaultAioHttpClient"):
             try:
@@ -81,28 +114,29 @@ class OpenAIProvider:
             raise ProviderSetupError(
                 f"the openai provider cannot start: {exc} (give an API key in the configuration or OPENAI_API_KEY)"
             ) from None
-        self._sdk = openai
-        self._response_type = http_lib.Response
-        return self._client
+        self._response_type = response_type
+        return self._client, response_type
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Make one chat completion; failures become ProviderError with ``retryable`` set."""
-        client = self._client or self._connect()
-        body: dict[str, Any] = {"model": self.model, "messages": request.messages}
+        client, response_type = self._connection()
+        # imported by _connect, so this only looks the module up
+        import openai
+
+        body: _RequestBody = {"model": self.model, "messages": request.messages}
         if request.temperature is not None:
             body["temperature"] = request.temperature
         if request.max_tokens is not None:
             body["max_tokens"] = request.max_tokens
         if request.seed is not None:
             body["seed"] = request.seed
-        sdk = self._sdk
         try:
-            response = await client.post("/chat/completions", body=body, cast_to=self._response_type)
-        except sdk.APITimeoutError:
+            response = await client.post("/chat/completions", body=body, cast_to=response_type)
+        except openai.APITimeoutError:
             raise ProviderError(f"timed out after {self._config.timeout_s:g} s", retryable=True) from None
-        except sdk.APIConnectionError as exc:
+        except openai.APIConnectionError as exc:
             raise ProviderError(f"connection failed: {exc}", retryable=True) from None
-        except sdk.APIStatusError as exc:
+        except openai.APIStatusError as exc:
             status = exc.status_code
             retryable = status == 429 or status >= 500 or status in (408, 409)
             retry_after = parse_retry_after(exc.response.headers) if retryable else None
@@ -134,13 +168,13 @@ class OpenAIProvider:
             self._client = None
 
 
-def _error_detail(exc: Any) -> str:
-    body = getattr(exc, "body", None)
+def _error_detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping) and inner.get("message"):
             return str(inner["message"])[:300]
-    return str(getattr(exc, "message", exc))[:300]
+    return str(exc.message)[:300]
 
 
 @provider("openai")

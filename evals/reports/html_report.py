@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from evals.results import CaseResult, Report
+from evals.results import CaseResult, Comparison, Report, Summary
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d1d1f;max-width:1200px}
@@ -62,32 +62,55 @@ def render_html(report: Report) -> str:
         f"<h1>Steward eval <code>{escape(report.suite)}</code>: "
         f"<span class='{s.status}'>{s.status.upper()}</span></h1>",
         f"<p>{escape(report.suite_description)}</p>",
+        *_banners(s),
     ]
+    if report.comparison is not None:
+        out.extend(_comparison_html(report.comparison))
+    out.append(_totals_html(s))
+    if s.required_failures:
+        out.append(f"<p><b>Required cases not passing</b>: {escape(', '.join(s.required_failures))}</p>")
+    out.append("<h2>Cases</h2>")
+    out.extend(_cases_html(report))
+    if report.not_run:
+        names = ", ".join(f"{r.case_id}#{r.repeat_index}" for r in report.not_run)
+        out.append(f"<h2>Not run</h2><p>{escape(names)}</p>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _banners(s: Summary) -> list[str]:
+    banners = []
     if s.offline:
-        out.append(
+        banners.append(
             "<div class='banner'><b>Offline provider</b>: answers are scripted or deterministic "
             "stand-ins, not a model's.</div>"
         )
     if s.judge_offline:
-        out.append(
+        banners.append(
             "<div class='banner'><b>Offline judge</b>: llm-rubric verdicts are a word-overlap "
             "heuristic, not a model's.</div>"
         )
     if s.error:
-        out.append(f"<div class='banner'><b>Error</b>: {escape(s.error)}</div>")
-    if report.comparison is not None:
-        cmp_ = report.comparison
-        out.append(f"<h2>Compared with {escape(cmp_.baseline)}</h2><ul>")
-        for title, ids in (
-            ("Regressions", cmp_.regressions),
-            ("Fixes", cmp_.fixes),
-            ("New", cmp_.new),
-            ("Removed", cmp_.removed),
-        ):
-            out.append(f"<li><b>{title}</b> ({len(ids)}): {escape(', '.join(ids)) or '-'}</li>")
-        out.append("</ul>")
+        banners.append(f"<div class='banner'><b>Error</b>: {escape(s.error)}</div>")
+    return banners
+
+
+def _comparison_html(cmp_: Comparison) -> list[str]:
+    out = [f"<h2>Compared with {escape(cmp_.baseline)}</h2><ul>"]
+    for title, ids in (
+        ("Regressions", cmp_.regressions),
+        ("Fixes", cmp_.fixes),
+        ("New", cmp_.new),
+        ("Removed", cmp_.removed),
+    ):
+        out.append(f"<li><b>{title}</b> ({len(ids)}): {escape(', '.join(ids)) or '-'}</li>")
+    out.append("</ul>")
+    return out
+
+
+def _totals_html(s: Summary) -> str:
     c, t = s.counts, s.totals
-    out.append(
+    return (
         "<table><tr><th>pass rate</th><th>threshold</th><th>passed</th><th>failed</th><th>errors</th>"
         "<th>not run</th><th>cached</th><th>provider</th><th>tokens</th><th>cost (USD)</th><th>duration</th></tr>"
         f"<tr><td>{s.pass_rate:.1%}</td><td>{s.threshold:.1%}</td><td>{c.passed}</td><td>{c.failed}</td>"
@@ -96,26 +119,21 @@ def render_html(report: Report) -> str:
         f"<td>{t.prompt_tokens + t.completion_tokens}</td><td>{t.cost_usd:.4f}</td>"
         f"<td>{t.duration_s:.1f} s</td></tr></table>"
     )
-    if s.required_failures:
-        out.append(f"<p><b>Required cases not passing</b>: {escape(', '.join(s.required_failures))}</p>")
+
+
+def _cases_html(report: Report) -> list[str]:
+    """One collapsible section per case, failing cases first: they are what a reviewer opens the report for."""
     by_case: dict[str, list[CaseResult]] = {}
     for result in report.results:
         by_case.setdefault(result.case_id, []).append(result)
-    # failing cases first: they are what a reviewer opens the report for
     ordered = sorted(report.cases, key=lambda case: case.outcome == "passed")
-    out.append("<h2>Cases</h2>")
-    for case in ordered:
-        out.append(
-            f"<details{' open' if case.outcome != 'passed' and len(ordered) <= 50 else ''}><summary>"
-            f"<code>{escape(case.case_id)}</code> <b class='{case.outcome}'>{case.outcome}</b> "
-            f"({case.passed}/{case.runs} passed){' · required' if case.required else ''}</summary>"
-            f"{_runs_html(by_case.get(case.case_id, []))}</details>"
-        )
-    if report.not_run:
-        names = ", ".join(f"{r.case_id}#{r.repeat_index}" for r in report.not_run)
-        out.append(f"<h2>Not run</h2><p>{escape(names)}</p>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    return [
+        f"<details{' open' if case.outcome != 'passed' and len(ordered) <= 50 else ''}><summary>"
+        f"<code>{escape(case.case_id)}</code> <b class='{case.outcome}'>{case.outcome}</b> "
+        f"({case.passed}/{case.runs} passed){' · required' if case.required else ''}</summary>"
+        f"{_runs_html(by_case.get(case.case_id, []))}</details>"
+        for case in ordered
+    ]
 
 
 def write_html(report: Report, path: str | Path) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
-from evals.results import CaseResult, Report
+from evals.results import CaseResult, CaseSummary, Comparison, Report, Summary
 
 # XML 1.0 cannot carry most control characters even escaped; model output sometimes has them
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -45,6 +46,47 @@ def render_junit(report: Report) -> str:
         by_case.setdefault(result.case_id, []).append(result)
     label = " [offline]" if summary.offline else ""
     suite_el = ET.Element("testsuite", name=f"{report.suite}{label}", timestamp=report.started_at)
+    _properties(suite_el, summary)
+    tally = _Tally()
+    if report.comparison is not None:
+        _comparison_case(suite_el, report.suite, report.comparison, tally)
+    for case in report.cases:
+        _case(suite_el, report.suite + label, case, by_case.get(case.case_id, []), summary.provider, tally)
+    for ref in report.not_run:
+        tally.tests += 1
+        tally.skipped += 1
+        case_el = ET.SubElement(
+            suite_el,
+            "testcase",
+            classname=report.suite + label,
+            name=f"{ref.case_id}" + (f" #{ref.repeat_index}" if ref.repeat_index else ""),
+        )
+        ET.SubElement(case_el, "skipped", message="not run: " + (summary.error or "the run stopped"))
+    counts = {
+        "tests": str(tally.tests),
+        "failures": str(tally.failures),
+        "errors": str(tally.errors),
+        "skipped": str(tally.skipped),
+        "time": f"{summary.totals.duration_s:.3f}",
+    }
+    suite_el.attrib.update(counts)
+    root = ET.Element("testsuites", {"name": "steward-eval", **counts})
+    root.append(suite_el)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+@dataclass
+class _Tally:
+    """The testsuite's counts, as testcases are added."""
+
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+
+def _properties(suite_el: ET.Element, summary: Summary) -> None:
     props = ET.SubElement(suite_el, "properties")
     for name, value in (
         ("status", summary.status),
@@ -56,64 +98,45 @@ def render_junit(report: Report) -> str:
         ("judge_offline", str(summary.judge_offline).lower()),
     ):
         ET.SubElement(props, "property", name=name, value=_clean(value))
-    failures = errors = skipped = tests = 0
-    comparison = report.comparison
-    if comparison is not None:
-        tests += 1
-        case_el = ET.SubElement(suite_el, "testcase", classname=report.suite, name="baseline comparison", time="0")
-        if comparison.regressions:
-            failures += 1
-            failure = ET.SubElement(
-                case_el,
-                "failure",
-                type="regression",
-                message=f"{len(comparison.regressions)} regression(s) against {comparison.baseline}",
-            )
-            failure.text = "regressions: " + ", ".join(comparison.regressions)
-        ET.SubElement(case_el, "system-out").text = _clean(
-            f"fixes: {', '.join(comparison.fixes) or '-'}\nnew: {', '.join(comparison.new) or '-'}\n"
-            f"removed: {', '.join(comparison.removed) or '-'}"
+
+
+def _comparison_case(suite_el: ET.Element, suite: str, comparison: Comparison, tally: _Tally) -> None:
+    """The ``baseline comparison`` testcase: it fails when anything regressed."""
+    tally.tests += 1
+    case_el = ET.SubElement(suite_el, "testcase", classname=suite, name="baseline comparison", time="0")
+    if comparison.regressions:
+        tally.failures += 1
+        failure = ET.SubElement(
+            case_el,
+            "failure",
+            type="regression",
+            message=f"{len(comparison.regressions)} regression(s) against {comparison.baseline}",
         )
-    for case in report.cases:
-        runs = by_case.get(case.case_id, [])
-        tests += 1
-        seconds = sum((r.latency_ms or 0.0) for r in runs) / 1000.0
-        case_el = ET.SubElement(
-            suite_el, "testcase", classname=report.suite + label, name=case.case_id, time=f"{seconds:.3f}"
-        )
-        if case.outcome != "passed":
-            first, text = _failure_text(runs)
-            tag = "error" if case.outcome == "error" else "failure"
-            errors += tag == "error"
-            failures += tag == "failure"
-            rate = f" (passed {case.passed}/{case.runs})" if case.runs > 1 else ""
-            el = ET.SubElement(case_el, tag, type=case.outcome, message=_clean(first[:500] + rate))
-            el.text = _clean(text)
-        if runs and runs[-1].output is not None:
-            origin = "offline provider" if runs[-1].offline else summary.provider
-            ET.SubElement(case_el, "system-out").text = _clean(f"[{origin}] {runs[-1].output}")
-    for ref in report.not_run:
-        tests += 1
-        skipped += 1
-        case_el = ET.SubElement(
-            suite_el,
-            "testcase",
-            classname=report.suite + label,
-            name=f"{ref.case_id}" + (f" #{ref.repeat_index}" if ref.repeat_index else ""),
-        )
-        ET.SubElement(case_el, "skipped", message="not run: " + (summary.error or "the run stopped"))
-    counts = {
-        "tests": str(tests),
-        "failures": str(failures),
-        "errors": str(errors),
-        "skipped": str(skipped),
-        "time": f"{summary.totals.duration_s:.3f}",
-    }
-    suite_el.attrib.update(counts)
-    root = ET.Element("testsuites", name="steward-eval", **counts)
-    root.append(suite_el)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        failure.text = "regressions: " + ", ".join(comparison.regressions)
+    ET.SubElement(case_el, "system-out").text = _clean(
+        f"fixes: {', '.join(comparison.fixes) or '-'}\nnew: {', '.join(comparison.new) or '-'}\n"
+        f"removed: {', '.join(comparison.removed) or '-'}"
+    )
+
+
+def _case(
+    suite_el: ET.Element, classname: str, case: CaseSummary, runs: list[CaseResult], provider: str, tally: _Tally
+) -> None:
+    """A case's testcase: a failure or error unless every repeat passed, and the last answer as system-out."""
+    tally.tests += 1
+    seconds = sum((r.latency_ms or 0.0) for r in runs) / 1000.0
+    case_el = ET.SubElement(suite_el, "testcase", classname=classname, name=case.case_id, time=f"{seconds:.3f}")
+    if case.outcome != "passed":
+        first, text = _failure_text(runs)
+        tag = "error" if case.outcome == "error" else "failure"
+        tally.errors += tag == "error"
+        tally.failures += tag == "failure"
+        rate = f" (passed {case.passed}/{case.runs})" if case.runs > 1 else ""
+        el = ET.SubElement(case_el, tag, type=case.outcome, message=_clean(first[:500] + rate))
+        el.text = _clean(text)
+    if runs and runs[-1].output is not None:
+        origin = "offline provider" if runs[-1].offline else provider
+        ET.SubElement(case_el, "system-out").text = _clean(f"[{origin}] {runs[-1].output}")
 
 
 def write_junit(report: Report, path: str | Path) -> None:
