@@ -2,17 +2,19 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-dev
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-lock
 
-.PHONY: run test lint venv bench clean
+.PHONY: run test test-quick lint lock venv bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever pyproject.toml changes; the dev extra is a superset of what `run` needs.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Install exactly what the lock pins (runtime and dev, every file checked against its hash), then the project
+# itself without resolving anything. Changing pyproject.toml or the lock reinstalls.
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -24,15 +26,28 @@ run: $(STAMP)
 	$(BIN)/steward serve
 
 test: $(STAMP)
-	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The tests without those marked `slow`.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Every check runs, even after one fails, so one pass shows everything to fix.
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	@status=0; \
+	for check in "ruff check ." "ruff format --check ." "mypy" "lint-imports"; do \
+		echo "lint: $$check"; $(BIN)/$$check || status=1; \
+	done; \
+	exit $$status
+
+# Re-resolve the lock from pyproject.toml. Existing pins are kept unless asked:
+# make lock LOCK_ARGS="--upgrade-package fastapi"   or   make lock LOCK_ARGS=--upgrade
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --extra dev --all-build-deps --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) $(LOCK_ARGS) pyproject.toml
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
