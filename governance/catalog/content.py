@@ -39,7 +39,7 @@ def process_content(data: ProcessPublish) -> dict[str, Any]:
 def content_as_text(kind: ComponentKind, content: dict[str, Any]) -> str:
     """The text a reviewer reads and diffs for one version's content."""
     if kind is ComponentKind.prompt:
-        return content["template"]
+        return str(content["template"])
     if kind is ComponentKind.document:
         return f"title: {content['title']}\ncontent_type: {content['content_type']}\n---\n{content['content']}"
     if kind is ComponentKind.suite:
@@ -47,7 +47,9 @@ def content_as_text(kind: ComponentKind, content: dict[str, Any]) -> str:
     return yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
 
 
-def unified_diff(kind: ComponentKind, name: str, old: tuple[int, dict], new: tuple[int, dict]) -> str:
+def unified_diff(
+    kind: ComponentKind, name: str, old: tuple[int, dict[str, Any]], new: tuple[int, dict[str, Any]]
+) -> str:
     """A unified diff between two versions, labelled ``name@vN``."""
     (old_number, old_content), (new_number, new_content) = old, new
     lines = difflib.unified_diff(

@@ -13,6 +13,7 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +113,7 @@ def _loop_factory() -> Any:
     return uvloop.new_event_loop
 
 
-async def _run_with_interrupt(run_suite: Any, **kwargs: Any) -> Report:
+async def _run_with_interrupt(run_suite: Callable[..., Awaitable[Report]], **kwargs: Any) -> Report:
     # The first Ctrl-C stops the run cleanly so a partial report is still written; a second one kills.
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()

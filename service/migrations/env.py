@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 # Importing the table modules registers every table on the metadata that migrations are compared with.
 from governance.accounts import models as _accounts_models  # noqa: F401
@@ -32,7 +33,7 @@ def run_migrations() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
