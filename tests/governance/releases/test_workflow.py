@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from governance.audit.reading import export_events
-from governance.releases.models import ReleaseState
+from governance.releases.models import OPEN_STATES, ReleaseState
 from governance.releases.workflow import ALLOWED, IllegalTransition, transition
 from tests.governance.releases.conftest import change
 
@@ -92,3 +92,22 @@ def test_details_are_added_to_the_event(session, owner, product):
         details={"waiver": "no suites yet"},
     )
     assert events_of(session, product)[-1]["after"]["waiver"] == "no suites yet"
+
+
+def test_the_table_keeps_the_rules_the_rest_of_the_domain_relies_on():
+    S = ReleaseState
+    # Closed releases stay closed.
+    assert {state for state, targets in ALLOWED.items() if not targets} == {S.retired, S.superseded, S.rejected}
+    # Only an approved release goes live, and a live one only retires.
+    assert {state for state, targets in ALLOWED.items() if S.live in targets} == {S.approved}
+    assert ALLOWED[S.live] == {S.retired}
+    # A newer change supersedes, and a reviewer rejects, any release still on its way.
+    assert all({S.superseded, S.rejected} <= ALLOWED[state] for state in OPEN_STATES)
+    assert not any(state in targets for state, targets in ALLOWED.items())
+    # Every state is reachable from a fresh cut.
+    reached, frontier = {S.testing}, [S.testing]
+    while frontier:
+        for target in ALLOWED[frontier.pop()] - reached:
+            reached.add(target)
+            frontier.append(target)
+    assert reached == set(ReleaseState)
