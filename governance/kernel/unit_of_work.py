@@ -72,8 +72,12 @@ def _run_after_commit_hooks(session: Session) -> None:
         hook()
 
 
-@event.listens_for(UnitOfWork, "after_rollback")
-def _drop_after_commit_hooks(session: Session) -> None:
+@event.listens_for(UnitOfWork, "after_soft_rollback")
+def _drop_after_commit_hooks(session: Session, previous_transaction: SessionTransaction) -> None:
+    # Only the whole transaction's rollback undoes what it collected: a savepoint rolled back inside it (a
+    # tolerated duplicate insert, say) leaves the rest of the transaction, and what it queued, in place.
+    if previous_transaction.parent is not None:
+        return
     work = unit_of(session)
     work._after_commit = []
     work.queued_chunks = []

@@ -83,3 +83,14 @@ def test_unit_of_refuses_a_plain_session(connection):
         record_event(plain, actor="system", action="test.written", subject_type="test", subject="x")
     assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 0
     plain.close()
+
+
+def test_a_rolled_back_savepoint_keeps_the_transactions_hooks_and_queued_chunks(session):
+    ran: list[str] = []
+    session.queued_chunks.extend([7, 8])
+    session.after_commit(lambda: ran.append("hook"))
+    savepoint = session.begin_nested()
+    savepoint.rollback()
+    assert session.queued_chunks == [7, 8]
+    session.commit()
+    assert ran == ["hook"]
