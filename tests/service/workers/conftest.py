@@ -30,8 +30,10 @@ from service.migrate import upgrade
 from tests.conftest import POSTGRES_URL
 from tests.factories import make_user, suite_spec
 
-WORKERS_DB = "steward_workers_test"
-TEMPLATE_DB = "steward_workers_template"
+# Named after the test database, so test runs against different databases of one server never collide.
+_BASE = make_url(POSTGRES_URL).database if POSTGRES_URL else "steward"
+WORKERS_DB = f"{_BASE}_workers_test"
+TEMPLATE_DB = f"{_BASE}_workers_template"
 
 
 def _postgres_admin(url: str) -> Engine:
