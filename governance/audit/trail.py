@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event as orm_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from governance.audit import repository as audit_repo
 from governance.audit.events import Actor, AuditRecorded, actor_name
@@ -89,7 +89,7 @@ def appending(session: Session) -> Iterator[None]:
 
 
 @orm_event.listens_for(Session, "after_soft_rollback")
-def _forget_head(session: Session, previous_transaction) -> None:
+def _forget_head(session: Session, previous_transaction: SessionTransaction) -> None:
     # Any rollback (a savepoint's too) may have removed events this block appended: the database decides again.
     batch = session.audit_batch if isinstance(session, UnitOfWork) else None
     if batch is not None:
@@ -141,8 +141,8 @@ def record_event(
         prev_hash=previous_hash,
     )
     event.hash = event_hash(event)
-    if batch is not None:
-        event.id = _next_id(session, batch)
+    if batch is not None and (event_id := _next_id(session, batch)) is not None:
+        event.id = event_id
     session.add(event)
     if batch is None:
         session.flush()
