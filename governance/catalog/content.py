@@ -6,6 +6,7 @@ not behaviour (the commit message, the author, a document's owner) is deliberate
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -36,10 +37,35 @@ def process_content(data: ProcessPublish) -> dict[str, Any]:
     }
 
 
+VersionedContent = tuple[dict[str, Any], int | str]
+"""A document's or process's canonical content and the version it is (a number, or ``local`` for files)."""
+
+
+def template_variables(
+    documents: Mapping[str, VersionedContent], processes: Mapping[str, VersionedContent]
+) -> dict[str, Any]:
+    """The ``documents`` and ``processes`` variables a product's prompt templates are rendered with.
+
+    Each is keyed by slug and holds the canonical content plus its ``version``, so a run on the server and a
+    local ``steward eval run --bundle`` give templates exactly the same shape.
+
+    Args:
+        documents: Slug to (``document_content``, version) of every document the product reads.
+        processes: Slug to (``process_content``, version) of every process it supports.
+
+    Returns:
+        ``{"documents": {...}, "processes": {...}}``, to merge into a run's extra variables.
+    """
+    return {
+        "documents": {slug: {**content, "version": version} for slug, (content, version) in documents.items()},
+        "processes": {slug: {**content, "version": version} for slug, (content, version) in processes.items()},
+    }
+
+
 def content_as_text(kind: ComponentKind, content: dict[str, Any]) -> str:
     """The text a reviewer reads and diffs for one version's content."""
     if kind is ComponentKind.prompt:
-        return content["template"]
+        return str(content["template"])
     if kind is ComponentKind.document:
         return f"title: {content['title']}\ncontent_type: {content['content_type']}\n---\n{content['content']}"
     if kind is ComponentKind.suite:
@@ -47,7 +73,9 @@ def content_as_text(kind: ComponentKind, content: dict[str, Any]) -> str:
     return yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=100)
 
 
-def unified_diff(kind: ComponentKind, name: str, old: tuple[int, dict], new: tuple[int, dict]) -> str:
+def unified_diff(
+    kind: ComponentKind, name: str, old: tuple[int, dict[str, Any]], new: tuple[int, dict[str, Any]]
+) -> str:
     """A unified diff between two versions, labelled ``name@vN``."""
     (old_number, old_content), (new_number, new_content) = old, new
     lines = difflib.unified_diff(

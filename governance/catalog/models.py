@@ -6,8 +6,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Connection, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from governance.accounts.models import User
 from governance.kernel.db import Base, UTCDateTime, utcnow
@@ -109,12 +109,12 @@ class ComponentVersion(Base):
 
 
 @event.listens_for(ComponentVersion, "before_update")
-def _refuse_version_update(mapper, connection, target: ComponentVersion) -> None:
+def _refuse_version_update(mapper: Mapper[ComponentVersion], connection: Connection, target: ComponentVersion) -> None:
     raise RuntimeError(f"component version {target.id} is immutable")
 
 
 @event.listens_for(ComponentVersion, "before_delete")
-def _refuse_version_delete(mapper, connection, target: ComponentVersion) -> None:
+def _refuse_version_delete(mapper: Mapper[ComponentVersion], connection: Connection, target: ComponentVersion) -> None:
     raise RuntimeError(f"component version {target.id} is immutable")
 
 
