@@ -286,3 +286,63 @@ def test_repositories_models_and_migrations_are_where_sql_may_be(tmp_path: Path)
         "service/api/routes/things.py:1: from sqlalchemy import func",
         "service/api/routes/things.py:1: from sqlalchemy import select",
     ]
+
+
+def _module_name(relative: str) -> str:
+    name = relative.removesuffix(".py").replace("/", ".")
+    return name.removesuffix(".__init__")
+
+
+def import_cycles(root: Path = PROJECT_ROOT) -> list[list[str]]:
+    """Groups of our modules that import each other, directly or round about; imports inside functions count."""
+    paths = {_module_name(relative): path for relative, path in _modules(root)}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    target = f"{node.module}.{alias.name}"
+                    imported.add(target if target in paths else node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+        graph[name] = imported & paths.keys()
+    # Tarjan's strongly connected components: any with more than one module is a cycle.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in sorted(graph[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = [stack.pop()]
+            while component[-1] != module:
+                component.append(stack.pop())
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_module_imports_itself_round_about() -> None:
+    # A lazy import inside a function hides a cycle from Python, not from readers: it counts here too.
+    cycles = import_cycles()
+    assert not cycles, "modules that import each other:\n" + "\n".join("  " + " <-> ".join(c) for c in cycles)
+
+
+def test_the_cycle_check_sees_a_lazy_import(tmp_path: Path) -> None:
+    (tmp_path / "service/workers").mkdir(parents=True)
+    (tmp_path / "service/workers/a.py").write_text("from service.workers.b import B\n")
+    (tmp_path / "service/workers/b.py").write_text("def f():\n    from service.workers import a\n")
+    assert import_cycles(tmp_path) == [["service.workers.a", "service.workers.b"]]

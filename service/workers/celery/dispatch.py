@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from governance.runs.execution import queued_chunk_ids, requeue_expired
 from service.database import unit_of_work
 from service.settings import Settings
-from service.workers.celery_app import EXECUTE_CHUNK_TASK, RUNS_QUEUE, create_celery
+from service.workers.celery.app import EXECUTE_CHUNK_TASK, RUNS_QUEUE, create_celery
 
 log = logging.getLogger("steward.workers")
 
