@@ -1,6 +1,6 @@
 """Webhook delivery bookkeeping, the domain side: claim a due delivery, record how its attempt went.
 
-Senders (``service.notify``) call these in short transactions of their own and make the HTTP request
+Senders (``service.workers.webhook_delivery``) call these in short transactions of their own and make the HTTP request
 between them, outside any transaction. A claim counts the attempt and pushes ``next_attempt_at`` out by
 a lease, so a sender that dies mid-request leaves a delivery that becomes due again when the lease ends.
 Delivery is therefore at least once; receivers deduplicate on ``X-Steward-Delivery``."""

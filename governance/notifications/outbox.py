@@ -2,8 +2,8 @@
 
 ``record_event`` calls ``enqueue_for_audit_event`` for every audit event it appends, so each announced
 state change and its notification commit or roll back together. ``enqueue_overdue`` announces missed
-revalidation deadlines; any process may call it at any time. Sending happens elsewhere (``service.notify``),
-outside the transaction, from the rows written here.
+revalidation deadlines; any process may call it at any time. Sending happens elsewhere
+(``service.workers.webhook_delivery``), outside the transaction, from the rows written here.
 
 Outbox rows are written only for events at least one enabled webhook wants: with no subscribers a
 1,000-product publish pays one small query per transaction, nothing per product."""
