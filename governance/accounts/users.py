@@ -126,6 +126,7 @@ def authenticate(session: Session, token: str | None) -> User:
 
 
 def user_or_none(session: Session, name: str) -> User | None:
+    """The user with this name, or None; ``get_user`` raises ``NotFound`` instead."""
     return users_repo.get_by_name(session, name)
 
 

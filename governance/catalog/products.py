@@ -24,6 +24,7 @@ from governance.kernel.pagination import Page
 
 
 def product_or_none(session: Session, slug: str) -> Product | None:
+    """The product with this slug, or None; ``get_product`` raises ``NotFound`` instead."""
     return products_repo.get_by_slug(session, slug)
 
 

@@ -84,7 +84,7 @@ def address_refusal(url: str, settings: Settings) -> str | None:
         return None
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
     except (socket.gaierror, UnicodeError) as exc:
         return f"cannot resolve {host}: {exc}"
     for address in sorted(addresses):

@@ -32,7 +32,8 @@ def broker_queue_length(app: Celery, name: str = RUNS_QUEUE) -> int | None:
     """Messages waiting in the broker's queue; None when the broker cannot say."""
     try:
         with app.connection_for_write() as connection:
-            return connection.default_channel.queue_declare(queue=name, passive=True).message_count
+            waiting: int = connection.default_channel.queue_declare(queue=name, passive=True).message_count
+            return waiting
     except Exception as exc:
         # Redis and RabbitMQ both report a queue that does not exist (yet, or any more: it is empty) as NOT_FOUND.
         if "NOT_FOUND" in str(exc) or type(exc).__name__ == "NotFound":
