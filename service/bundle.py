@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evals import SuiteError, load_suite
+from governance.catalog.content import document_content, process_content, template_variables
 from governance.catalog.schemas import (
     DocumentPublish,
     LinksUpdate,
@@ -21,6 +22,7 @@ from governance.catalog.schemas import (
     PromptPublish,
     SuitePublish,
 )
+from governance.kernel.errors import field_path
 from governance.kernel.fields import ComponentName, Slug
 
 
@@ -85,13 +87,6 @@ class Bundle(BaseModel):
     links: LinksUpdate | None
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def _read_yaml(path: Path, where: str) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -121,7 +116,7 @@ def load_bundle(path: str | Path) -> Bundle:
     try:
         spec = BundleFile.model_validate(raw)
     except ValidationError as exc:
-        raise BundleError([f"{source}: {_field(e['loc'])}: {e['msg']}" for e in exc.errors()]) from exc
+        raise BundleError([f"{source}: {field_path(e['loc'])}: {e['msg']}" for e in exc.errors()]) from exc
     base = source.parent
     problems: list[str] = []
 
@@ -131,7 +126,7 @@ def load_bundle(path: str | Path) -> Bundle:
         except BundleError as exc:
             problems.extend(exc.problems)
         except ValidationError as exc:
-            problems.extend(f"{where}: {_field(e['loc'])}: {e['msg']}" for e in exc.errors())
+            problems.extend(f"{where}: {field_path(e['loc'])}: {e['msg']}" for e in exc.errors())
         except SuiteError as exc:
             problems.append(str(exc))
         return None
@@ -209,18 +204,7 @@ def bundle_context(bundle: Bundle) -> dict[str, Any]:
 
     Local files have no version number yet; they are labelled ``local``.
     """
-    documents = {
-        slug: {"title": d.title, "content": d.content, "content_type": d.content_type, "version": "local"}
-        for slug, d in bundle.documents.items()
-    }
-    processes = {
-        slug: {
-            "name": p.name,
-            "description": p.description,
-            "steps": [step.model_dump() for step in p.steps],
-            "documents": sorted(p.documents),
-            "version": "local",
-        }
-        for slug, p in bundle.processes.items()
-    }
-    return {"documents": documents, "processes": processes}
+    return template_variables(
+        {slug: (document_content(d), "local") for slug, d in bundle.documents.items()},
+        {slug: (process_content(p), "local") for slug, p in bundle.processes.items()},
+    )

@@ -6,15 +6,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from governance.kernel.unit_of_work import DEFAULT_CHUNK_SIZE, UnitOfWork
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for SQLite or PostgreSQL with the settings Steward relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -24,7 +27,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
-    def _configure_sqlite(dbapi_connection, _record) -> None:
+    def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN, so SAVEPOINTs and the write lock below behave.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -34,7 +37,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection) -> None:
+    def _begin_immediate(connection: Connection) -> None:
         # Take the write lock up front: a deferred transaction that later writes can fail with SQLITE_BUSY
         # instead of waiting, and serialised writers keep the audit chain linear.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -47,13 +50,16 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
-def session_factory(engine: Engine, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> sessionmaker[UnitOfWork]:
+def session_factory(engine: Engine | Connection, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> sessionmaker[UnitOfWork]:
     return sessionmaker(bind=engine, class_=UnitOfWork, expire_on_commit=False, autoflush=False, chunk_size=chunk_size)
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
-    """One transaction: commit when the block succeeds, roll back when it raises."""
+def unit_of_work(engine: Engine | Connection) -> Iterator[UnitOfWork]:
+    """One transaction: commit when the block succeeds, roll back when it raises.
+
+    A Connection (tests) binds the session to it: its outer transaction is joined, not committed.
+    """
     with transaction(session_factory(engine)) as session:
         yield session
 

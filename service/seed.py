@@ -7,17 +7,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
-from governance.accounts import repository as users_repo
 from governance.accounts import users as accounts
 from governance.accounts.models import User
 from governance.accounts.roles import Role
 from governance.accounts.schemas import UserCreate
 from governance.catalog import components, links, products
-from governance.catalog import repository as products_repo
-from governance.releases.models import Release, ReleaseState
+from governance.kernel.unit_of_work import UnitOfWork
+from governance.releases.models import ReleaseState
+from governance.releases.reading import latest_release
 from governance.review import decisions
 from service.bundle import Bundle, load_bundle
 from service.database import unit_of_work
@@ -58,13 +57,13 @@ def write_tokens(var_dir: Path, tokens: dict[str, str]) -> None:
         json.dump(tokens, handle, indent=2)
 
 
-def publish_bundle(session: Session, bundle: Bundle, *, product_actor: User, shared_actor: User) -> None:
+def publish_bundle(session: UnitOfWork, bundle: Bundle, *, product_actor: User, shared_actor: User) -> None:
     """Publish a loaded bundle in dependency order: documents, processes, product, prompts, suites, links."""
     for slug, document in bundle.documents.items():
         components.publish_document(session, shared_actor, slug, document)
     for slug, process in bundle.processes.items():
         components.publish_process(session, shared_actor, slug, process)
-    if products_repo.get_by_slug(session, bundle.product.slug) is None:
+    if products.product_or_none(session, bundle.product.slug) is None:
         products.create_product(session, product_actor, bundle.product)
     for name, prompt in bundle.prompts.items():
         components.publish_prompt(session, product_actor, bundle.product.slug, name, prompt)
@@ -86,13 +85,10 @@ def launch_first_release(engine: Engine, settings: Settings) -> str | None:
     while execute_chunk(engine, None, worker, settings):
         pass
     with unit_of_work(engine) as session:
-        product = products_repo.get_by_slug(session, "goal-coach")
-        release = session.scalar(
-            select(Release).where(Release.product_id == product.id).order_by(Release.number.desc()).limit(1)
-        )
+        release = latest_release(session, products.get_product(session, "goal-coach"))
         if release is None or release.state != ReleaseState.passed.value:
             return f"the first release is {release.state if release else 'missing'}: {release.error if release else ''}"
-        people = {name: users_repo.get_by_name(session, name) for name in ("olivia", "rita", "ravi")}
+        people = {name: accounts.get_user(session, name) for name in ("olivia", "rita", "ravi")}
         decisions.sign_off(
             session,
             people["olivia"],
@@ -119,9 +115,9 @@ def launch_first_release(engine: Engine, settings: Settings) -> str | None:
     return None
 
 
-def seed_demo(session: Session, steward_yaml: Path) -> SeedResult:
+def seed_demo(session: UnitOfWork, steward_yaml: Path) -> SeedResult:
     """Create the demo users and publish the reference product, unless the demo users already exist."""
-    if users_repo.get_by_name(session, DEMO_USERS[0][0]) is not None:
+    if accounts.user_or_none(session, DEMO_USERS[0][0]) is not None:
         return SeedResult(seeded=False, tokens={})
     tokens: dict[str, str] = {}
     users: dict[str, User] = {}

@@ -17,7 +17,7 @@ def run_queued_chunks(session: Session, worker: str = "inline-test-worker", limi
         chunk = claim_chunk(session, worker)
         if chunk is None:
             return ran
-        work = chunk_work(session, chunk)
+        work = chunk_work(session, chunk.id)
         try:
             # Async tests call this too: the engine's own event loop runs in a thread of its own.
             with ThreadPoolExecutor(max_workers=1) as pool:

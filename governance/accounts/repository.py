@@ -1,28 +1,21 @@
-"""Queries over users and their API tokens."""
+"""Every query of accounts: users and their API tokens."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.accounts.models import ApiToken, User
+from governance.kernel.pagination import Page
+from governance.kernel.repository import keyset_page
 
 
 def get_by_name(session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
 
 
-def get_by_names(session: Session, names: Sequence[str]) -> dict[str, User]:
-    if not names:
-        return {}
-    return {user.name: user for user in session.scalars(select(User).where(User.name.in_(names)))}
-
-
-def list_page(session: Session, *, after_id: int, limit: int) -> list[User]:
-    query = select(User).where(User.id > after_id).order_by(User.id).limit(limit)
-    return list(session.scalars(query))
+def users_page(session: Session, *, after: int, limit: int) -> Page[User]:
+    return keyset_page(session, select(User), User.id, after=after, limit=limit)
 
 
 def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:

@@ -14,7 +14,7 @@ from governance.accounts.schemas import UserCreate
 from governance.audit.trail import record_event
 from governance.kernel.db import utcnow
 from governance.kernel.errors import Conflict, NotFound, Unauthenticated
-from governance.kernel.pagination import Page, page_of
+from governance.kernel.pagination import Page
 
 TOKEN_PREFIX = "stw_"
 
@@ -54,11 +54,17 @@ def create_user(session: Session, actor: User | None, data: UserCreate) -> tuple
     return user, token
 
 
-def issue_token(session: Session, user: User, *, label: str = "") -> str:
+def _issue(session: Session, user: User, label: str) -> tuple[ApiToken, str]:
     token = new_token()
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:8], label=label))
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:8], label=label)
+    session.add(row)
     session.flush()
-    return token
+    return row, token
+
+
+def issue_token(session: Session, user: User, *, label: str = "") -> str:
+    """A new token for ``user``, returned in clear once; only its hash is stored."""
+    return _issue(session, user, label)[1]
 
 
 def create_token(session: Session, actor: User, user_name: str, *, label: str = "") -> tuple[ApiToken, str]:
@@ -66,8 +72,7 @@ def create_token(session: Session, actor: User, user_name: str, *, label: str = 
     user = get_user(session, user_name)
     if user.id != actor.id:
         require_admin(actor, action="issuing tokens for another user")
-    token = issue_token(session, user, label=label)
-    row = users_repo.token_by_hash(session, hash_token(token))
+    row, token = _issue(session, user, label)
     record_event(
         session,
         actor=actor,
@@ -80,6 +85,7 @@ def create_token(session: Session, actor: User, user_name: str, *, label: str = 
 
 
 def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
+    """Revoke a token: its own user may, an admin may revoke anyone's. Revoking twice changes nothing."""
     row = users_repo.token_by_id(session, token_id)
     if row is None:
         raise NotFound(f"no token with id {token_id}")
@@ -99,14 +105,29 @@ def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
     return row
 
 
-def authenticate(session: Session, token: str | None) -> User:
-    """The user a bearer token belongs to, or ``Unauthenticated``. Revoked tokens and disabled users fail."""
+def token_is_valid(token: ApiToken) -> bool:
+    """A token signs its user in while it is not revoked and the user is not disabled: for the API and the browser."""
+    return token.revoked_at is None and token.user.disabled_at is None
+
+
+def authenticated_token(session: Session, token: str | None) -> ApiToken:
+    """The stored row of a valid bearer token, or ``Unauthenticated``. Revoked tokens and disabled users fail."""
     if not token:
         raise Unauthenticated("send an API token as 'Authorization: Bearer <token>'")
     row = users_repo.token_by_hash(session, hash_token(token))
-    if row is None or row.revoked_at is not None or row.user.disabled_at is not None:
+    if row is None or not token_is_valid(row):
         raise Unauthenticated("the API token is unknown or revoked")
-    return row.user
+    return row
+
+
+def authenticate(session: Session, token: str | None) -> User:
+    """The user a bearer token belongs to, or ``Unauthenticated``. Revoked tokens and disabled users fail."""
+    return authenticated_token(session, token).user
+
+
+def user_or_none(session: Session, name: str) -> User | None:
+    """The user with this name, or None; ``get_user`` raises ``NotFound`` instead."""
+    return users_repo.get_by_name(session, name)
 
 
 def get_user(session: Session, name: str) -> User:
@@ -118,8 +139,7 @@ def get_user(session: Session, name: str) -> User:
 
 def list_users(session: Session, actor: User, *, after: int, limit: int) -> Page[User]:
     require_admin(actor, action="listing users")
-    rows = users_repo.list_page(session, after_id=after, limit=limit + 1)
-    return page_of(rows, limit, key=lambda user: user.id)
+    return users_repo.users_page(session, after=after, limit=limit)
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from governance.audit.events import Named
 from governance.audit.models import AuditEvent
 from governance.audit.trail import GENESIS_HASH, event_hash, sealed_fields
 from governance.kernel.db import utcnow
-from governance.kernel.pagination import Page, page_of
+from governance.kernel.pagination import Page
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,7 @@ def list_events(
     """Events in chain order. Every signed-in role may read the trail: auditability is the point."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    rows = audit_repo.list_page(session, after_seq=after, limit=limit + 1, product=product, actor=by, since=since)
-    return page_of(rows, limit, key=lambda event: event.seq)
+    return audit_repo.events_page(session, after=after, limit=limit, product=product, actor=by, since=since)
 
 
 def event_record(event: AuditEvent) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def event_record(event: AuditEvent) -> dict[str, Any]:
     return {**sealed_fields(event), "hash": event.hash}
 
 
-def export_events(session: Session, *, product: str | None = None):
+def export_events(session: Session, *, product: str | None = None) -> Iterator[dict[str, Any]]:
     """Every event (of one product, if given) in chain order, as plain dicts, streamed in batches."""
     for event in audit_repo.iterate_all(session):
         if product is None or event.product_slug == product:

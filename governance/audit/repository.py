@@ -9,6 +9,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from governance.audit.models import AuditEvent
+from governance.kernel.pagination import Page
+from governance.kernel.repository import keyset_page
 
 # Any constant works: it names the one lock that serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 0x5757A0D1
@@ -30,23 +32,24 @@ def chain_head(session: Session) -> tuple[int, str] | None:
     return (row[0], row[1]) if row is not None else None
 
 
-def list_page(
+def events_page(
     session: Session,
     *,
-    after_seq: int,
+    after: int,
     limit: int,
     product: str | None = None,
     actor: str | None = None,
     since: datetime | None = None,
-) -> list[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.seq > after_seq)
+) -> Page[AuditEvent]:
+    """Events in chain order after ``after`` (a seq), of one product, by one actor or since a time if given."""
+    query = select(AuditEvent)
     if product is not None:
         query = query.where(AuditEvent.product_slug == product)
     if actor is not None:
         query = query.where(AuditEvent.actor == actor)
     if since is not None:
         query = query.where(AuditEvent.occurred_at >= since)
-    return list(session.scalars(query.order_by(AuditEvent.seq).limit(limit)))
+    return keyset_page(session, query, AuditEvent.seq, after=after, limit=limit)
 
 
 def iterate_all(session: Session, *, batch: int = 1000) -> Iterator[AuditEvent]:

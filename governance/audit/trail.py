@@ -141,9 +141,8 @@ def record_event(
         prev_hash=previous_hash,
     )
     event.hash = event_hash(event)
-    taken = _next_id(session, batch) if batch is not None else None
-    if taken is not None:
-        event.id = taken
+    if batch is not None and (event_id := _next_id(session, batch)) is not None:
+        event.id = event_id
     session.add(event)
     if batch is None:
         session.flush()

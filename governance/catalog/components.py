@@ -27,7 +27,7 @@ from governance.catalog.suites import validate_suite_spec
 from governance.kernel.canonical import content_sha256
 from governance.kernel.errors import FieldProblem, Invalid, NotFound
 from governance.kernel.events import publish
-from governance.kernel.pagination import Page, page_of
+from governance.kernel.pagination import Page
 
 
 @dataclass(frozen=True)
@@ -220,5 +220,4 @@ def publish_process(session: Session, actor: User, slug: str, data: ProcessPubli
 
 
 def list_shared(session: Session, kind: ComponentKind, *, after: int, limit: int) -> Page[Component]:
-    rows = components_repo.list_shared_page(session, kind, after_id=after, limit=limit + 1)
-    return page_of(rows, limit, key=lambda component: component.id)
+    return components_repo.shared_page(session, kind, after=after, limit=limit)

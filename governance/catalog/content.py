@@ -6,6 +6,7 @@ not behaviour (the commit message, the author, a document's owner) is deliberate
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -33,6 +34,31 @@ def process_content(data: ProcessPublish) -> dict[str, Any]:
         "steps": [step.model_dump() for step in data.steps],
         # The order in which a process lists its documents carries no meaning.
         "documents": sorted(data.documents),
+    }
+
+
+VersionedContent = tuple[dict[str, Any], int | str]
+"""A document's or process's canonical content and the version it is (a number, or ``local`` for files)."""
+
+
+def template_variables(
+    documents: Mapping[str, VersionedContent], processes: Mapping[str, VersionedContent]
+) -> dict[str, Any]:
+    """The ``documents`` and ``processes`` variables a product's prompt templates are rendered with.
+
+    Each is keyed by slug and holds the canonical content plus its ``version``, so a run on the server and a
+    local ``steward eval run --bundle`` give templates exactly the same shape.
+
+    Args:
+        documents: Slug to (``document_content``, version) of every document the product reads.
+        processes: Slug to (``process_content``, version) of every process it supports.
+
+    Returns:
+        ``{"documents": {...}, "processes": {...}}``, to merge into a run's extra variables.
+    """
+    return {
+        "documents": {slug: {**content, "version": version} for slug, (content, version) in documents.items()},
+        "processes": {slug: {**content, "version": version} for slug, (content, version) in processes.items()},
     }
 
 

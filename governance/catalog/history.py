@@ -1,17 +1,16 @@
-"""What callers get back: one response model per noun, built from the domain's rows."""
+"""A component's history: its versions, and the diff between two of them."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from governance.catalog import history
 from governance.catalog import repository as components_repo
 from governance.catalog.components import get_version
 from governance.catalog.content import unified_diff
 from governance.catalog.models import Component, ComponentKind, ComponentVersion
 from governance.catalog.schemas import DiffView
 from governance.kernel.errors import Invalid
-from governance.kernel.pagination import Page, page_of
+from governance.kernel.pagination import Page
 
 
 def diff_view(session: Session, component: Component, from_version: int, to_version: int) -> DiffView:
@@ -20,13 +19,12 @@ def diff_view(session: Session, component: Component, from_version: int, to_vers
         name=component.name,
         from_version=from_version,
         to_version=to_version,
-        diff=history.diff_versions(session, component, from_version, to_version),
+        diff=diff_versions(session, component, from_version, to_version),
     )
 
 
 def list_versions(session: Session, component: Component, *, after: int, limit: int) -> Page[ComponentVersion]:
-    rows = components_repo.list_versions_page(session, component.id, after_number=after, limit=limit + 1)
-    return page_of(rows, limit, key=lambda version: version.number)
+    return components_repo.versions_page(session, component.id, after=after, limit=limit)
 
 
 def diff_versions(session: Session, component: Component, from_number: int, to_number: int) -> str:

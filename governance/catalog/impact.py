@@ -1,17 +1,18 @@
 """Impact analysis: which products depend on a document or process, directly or through a process.
 
-The walk runs in the database as a recursive query over the link tables, using their indexes on the
-target side, so its cost grows with the number of affected products, not with the catalogue."""
+The walk runs in the database (``repository.impact_rows``), so its cost grows with the number of affected
+products, not with the catalogue; this module turns what it finds into paths a person can read."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, String, cast, literal, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from governance.catalog.models import Component, ComponentKind, ProcessDocument, Product, ProductLink
+from governance.catalog import repository as components_repo
+from governance.catalog.components import find_shared
+from governance.catalog.models import Component, ComponentKind
 
 
 @dataclass
@@ -27,28 +28,10 @@ def impacted_products(session: Session, component: Component) -> list[ImpactedPr
     A path reads from the product to the component, e.g. ``["goal-coach", "process:goal-setting",
     "document:performance-management-policy"]``.
     """
-    seed = select(
-        literal(component.id, Integer).label("component_id"),
-        literal(0, Integer).label("depth"),
-        cast(literal(None), Integer).label("via_id"),
-    ).cte("reach", recursive=True)
-    # Upward edges: a process that references a reached document reaches it too.
-    step = select(ProcessDocument.process_id, seed.c.depth + 1, ProcessDocument.process_id).join(
-        seed, ProcessDocument.document_id == seed.c.component_id
-    )
-    reach = seed.union_all(step.where(seed.c.depth < 2))
-    via = aliased(Component)
-    query = (
-        select(Product.id, Product.slug, cast(via.name, String), via.kind)
-        .join(ProductLink, ProductLink.product_id == Product.id)
-        .join(reach, ProductLink.component_id == reach.c.component_id)
-        .outerjoin(via, via.id == reach.c.via_id)
-        .order_by(Product.id)
-    )
     target = f"{component.kind}:{component.name}"
     found: dict[int, ImpactedProduct] = {}
     paths: dict[int, list[list[str]]] = defaultdict(list)
-    for product_id, slug, via_name, via_kind in session.execute(query):
+    for product_id, slug, via_name, via_kind in components_repo.impact_rows(session, component):
         found.setdefault(product_id, ImpactedProduct(product_id=product_id, slug=slug))
         middle = [f"{via_kind}:{via_name}"] if via_name is not None else []
         path = [slug, *middle, target]
@@ -60,7 +43,6 @@ def impacted_products(session: Session, component: Component) -> list[ImpactedPr
 
 
 def impacted_by_kind(session: Session, kind: ComponentKind, slug: str) -> tuple[Component, list[ImpactedProduct]]:
-    from governance.catalog.components import find_shared
-
+    """A document or process by slug, and every product that depends on it (``NotFound`` if there is none)."""
     component = find_shared(session, kind, slug)
     return component, impacted_products(session, component)

@@ -6,8 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import JSON, Connection, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from governance.accounts.models import User

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,12 @@ from governance.catalog.schemas import ProductCreate, ProductUpdate
 from governance.kernel.db import utcnow
 from governance.kernel.errors import Conflict, Invalid, NotFound
 from governance.kernel.events import publish
-from governance.kernel.pagination import Page, page_of
+from governance.kernel.pagination import Page
+
+
+def product_or_none(session: Session, slug: str) -> Product | None:
+    """The product with this slug, or None; ``get_product`` raises ``NotFound`` instead."""
+    return products_repo.get_by_slug(session, slug)
 
 
 def get_product(session: Session, slug: str, *, for_update: bool = False) -> Product:
@@ -41,7 +48,7 @@ def _owner_for(session: Session, actor: User, name: str | None, field: str) -> U
     return owner
 
 
-def snapshot(product: Product) -> dict:
+def snapshot(product: Product) -> dict[str, Any]:
     return {
         "slug": product.slug,
         "name": product.name,
@@ -142,5 +149,4 @@ def update_product(session: Session, actor: User, slug: str, data: ProductUpdate
 def list_products(
     session: Session, *, after: int, limit: int, owner: str | None = None, risk_tier: str | None = None
 ) -> Page[Product]:
-    rows = products_repo.list_page(session, after_id=after, limit=limit + 1, owner=owner, risk_tier=risk_tier)
-    return page_of(rows, limit, key=lambda product: product.id)
+    return products_repo.products_page(session, after=after, limit=limit, owner=owner, risk_tier=risk_tier)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Select, String, cast, delete, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from governance.accounts.models import User
 from governance.catalog.models import Component, ComponentKind, ComponentVersion, ProcessDocument, Product, ProductLink
+from governance.kernel.errors import NotFound
+from governance.kernel.pagination import Page
+from governance.kernel.repository import keyset_page
+
+# Products per query when reading suite specs: well under every database's limit on bound parameters.
+_QUERY_BATCH = 1000
+
+HeadEntry = tuple[str, str, int, int, str]
+"""A prompt's or suite's head: (kind, name, product id, version number, sha256)."""
+
+LinkedHeadEntry = tuple[int, str, str, int, str, int]
+"""A document's or process's head: (component id, kind, name, version number, sha256, linking product or process id)."""
 
 
 def get_by_slug(session: Session, slug: str, *, for_update: bool = False) -> Product | None:
@@ -18,15 +31,44 @@ def get_by_slug(session: Session, slug: str, *, for_update: bool = False) -> Pro
     return session.scalar(query)
 
 
-def list_page(
-    session: Session, *, after_id: int, limit: int, owner: str | None = None, risk_tier: str | None = None
-) -> list[Product]:
-    query = select(Product).where(Product.id > after_id)
+def product_by_id(session: Session, product_id: int) -> Product | None:
+    return session.get(Product, product_id)
+
+
+def get_product_by_id(session: Session, product_id: int) -> Product:
+    product = product_by_id(session, product_id)
+    if product is None:
+        raise NotFound(f"no product with id {product_id}")
+    return product
+
+
+def products_by_ids(session: Session, product_ids: Sequence[int]) -> list[Product]:
+    """The products with these ids, in id order."""
+    if not product_ids:
+        return []
+    return list(session.scalars(select(Product).where(Product.id.in_(product_ids)).order_by(Product.id)))
+
+
+def lock_products(session: Session, product_ids: Sequence[int]) -> None:
+    """Row-lock products in id order, so publishes touching overlapping products never deadlock (PostgreSQL).
+
+    SQLite needs no row lock: Steward's transactions there start with BEGIN IMMEDIATE, one writer at a time.
+    """
+    if product_ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update()
+        ).all()
+
+
+def products_page(
+    session: Session, *, after: int, limit: int, owner: str | None = None, risk_tier: str | None = None
+) -> Page[Product]:
+    query = select(Product)
     if owner is not None:
         query = query.join(User, Product.owner_id == User.id).where(User.name == owner)
     if risk_tier is not None:
         query = query.where(Product.risk_tier == risk_tier)
-    return list(session.scalars(query.order_by(Product.id).limit(limit)))
+    return keyset_page(session, query, Product.id, after=after, limit=limit)
 
 
 def get_owned(session: Session, product_id: int, kind: ComponentKind, name: str) -> Component | None:
@@ -70,14 +112,9 @@ def owned_by_product(session: Session, product_id: int) -> list[Component]:
     return list(session.scalars(query))
 
 
-def list_shared_page(session: Session, kind: ComponentKind, *, after_id: int, limit: int) -> list[Component]:
-    query = (
-        select(Component)
-        .where(Component.product_id.is_(None), Component.kind == kind.value, Component.id > after_id)
-        .order_by(Component.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+def shared_page(session: Session, kind: ComponentKind, *, after: int, limit: int) -> Page[Component]:
+    query = select(Component).where(Component.product_id.is_(None), Component.kind == kind.value)
+    return keyset_page(session, query, Component.id, after=after, limit=limit)
 
 
 def get_version(session: Session, component_id: int, number: int) -> ComponentVersion | None:
@@ -100,14 +137,51 @@ def head_versions(session: Session, components: Iterable[Component]) -> dict[int
     return {version.component_id: version for version in session.scalars(query)}
 
 
-def list_versions_page(session: Session, component_id: int, *, after_number: int, limit: int) -> list[ComponentVersion]:
+def versions_page(session: Session, component_id: int, *, after: int, limit: int) -> Page[ComponentVersion]:
+    query = select(ComponentVersion).where(ComponentVersion.component_id == component_id)
+    return keyset_page(session, query, ComponentVersion.number, after=after, limit=limit)
+
+
+def version_of(
+    session: Session, kind: ComponentKind, name: str, number: int, product_id: int | None
+) -> ComponentVersion:
+    """Version ``number`` of a product's prompt or suite (``product_id``) or of a shared component (None).
+
+    Raises:
+        sqlalchemy.exc.NoResultFound: there is no such version; manifests only name versions that exist.
+    """
     query = (
         select(ComponentVersion)
-        .where(ComponentVersion.component_id == component_id, ComponentVersion.number > after_number)
-        .order_by(ComponentVersion.number)
-        .limit(limit)
+        .join(Component, Component.id == ComponentVersion.component_id)
+        .where(Component.kind == kind.value, Component.name == name, ComponentVersion.number == number)
     )
-    return list(session.scalars(query))
+    query = query.where(
+        Component.product_id == product_id if product_id is not None else Component.product_id.is_(None)
+    )
+    return session.scalars(query).one()
+
+
+def suite_contents(
+    session: Session, product_ids: Sequence[int], numbers: Sequence[int]
+) -> list[tuple[int | None, str, int, dict[str, Any]]]:
+    """(product id, suite name, version number, content) of the products' suites at any of ``numbers``.
+
+    A superset of what a caller wants (every listed number of every suite), read in one query per
+    ``_QUERY_BATCH`` products so the bound parameters stay well under every database's limit.
+    """
+    found: list[tuple[int | None, str, int, dict[str, Any]]] = []
+    for start in range(0, len(product_ids), _QUERY_BATCH):
+        query = (
+            select(Component.product_id, Component.name, ComponentVersion.number, ComponentVersion.content)
+            .join(ComponentVersion, ComponentVersion.component_id == Component.id)
+            .where(
+                Component.product_id.in_(product_ids[start : start + _QUERY_BATCH]),
+                Component.kind == ComponentKind.suite.value,
+                ComponentVersion.number.in_(numbers),
+            )
+        )
+        found.extend(session.execute(query))
+    return found
 
 
 def linked_components(session: Session, product_id: int) -> list[Component]:
@@ -118,6 +192,79 @@ def linked_components(session: Session, product_id: int) -> list[Component]:
         .order_by(Component.kind, Component.name)
     )
     return list(session.scalars(query))
+
+
+def _head_entries() -> Select[int, str, str, int | None, int, str]:
+    # Plain columns, not Component/ComponentVersion objects: a manifest needs names, numbers and hashes, and
+    # loading every head as an object (with its content and joined owner and author) dominated a 1,000-product cut.
+    return select(
+        Component.id,
+        Component.kind,
+        Component.name,
+        Component.product_id,
+        ComponentVersion.number,
+        ComponentVersion.sha256,
+    ).join(
+        ComponentVersion,
+        (ComponentVersion.component_id == Component.id) & (ComponentVersion.number == Component.head_number),
+    )
+
+
+def owned_head_entries(session: Session, product_ids: Sequence[int]) -> list[HeadEntry]:
+    """(kind, name, product id, number, sha256) of the head of every prompt and suite of the products."""
+    rows = session.execute(_head_entries().where(Component.product_id.in_(product_ids)))
+    # The filter leaves out shared components (product id None); the condition only tells the type checker so.
+    return [(kind, name, pid, number, sha) for _id, kind, name, pid, number, sha in rows if pid is not None]
+
+
+def linked_head_entries(session: Session, product_ids: Sequence[int]) -> list[LinkedHeadEntry]:
+    """(component id, kind, name, number, sha256, product id) of the head of every document or process linked."""
+    rows = session.execute(
+        _head_entries()
+        .add_columns(ProductLink.product_id)
+        .join(ProductLink, ProductLink.component_id == Component.id)
+        .where(ProductLink.product_id.in_(product_ids))
+    ).all()
+    return [(cid, kind, name, number, sha, product_id) for cid, kind, name, _owner, number, sha, product_id in rows]
+
+
+def process_document_head_entries(session: Session, process_ids: Sequence[int]) -> list[LinkedHeadEntry]:
+    """(document id, kind, name, number, sha256, process id) of the head of every document the processes name."""
+    rows = session.execute(
+        _head_entries()
+        .add_columns(ProcessDocument.process_id)
+        .join(ProcessDocument, ProcessDocument.document_id == Component.id)
+        .where(ProcessDocument.process_id.in_(process_ids))
+    ).all()
+    return [(cid, kind, name, number, sha, process_id) for cid, kind, name, _owner, number, sha, process_id in rows]
+
+
+def impact_rows(session: Session, component: Component) -> list[tuple[int, str, str | None, str | None]]:
+    """(product id, product slug, via name, via kind) for each way a product reaches ``component``, by product id.
+
+    The walk runs in the database as a recursive query over the link tables, using their indexes on the
+    target side, so its cost grows with the number of affected products, not with the catalogue. ``via`` is
+    the process a product reaches a document through, None for a direct link.
+    """
+    seed = select(
+        literal(component.id, Integer).label("component_id"),
+        literal(0, Integer).label("depth"),
+        cast(literal(None), Integer).label("via_id"),
+    ).cte("reach", recursive=True)
+    # Upward edges: a process that references a reached document reaches it too.
+    step = select(ProcessDocument.process_id, seed.c.depth + 1, ProcessDocument.process_id).join(
+        seed, ProcessDocument.document_id == seed.c.component_id
+    )
+    reach = seed.union_all(step.where(seed.c.depth < 2))
+    via = aliased(Component)
+    query = (
+        select(Product.id, Product.slug, cast(via.name, String), via.kind)
+        .join(ProductLink, ProductLink.product_id == Product.id)
+        .join(reach, ProductLink.component_id == reach.c.component_id)
+        .outerjoin(via, via.id == reach.c.via_id)
+        .order_by(Product.id)
+    )
+    return list(session.execute(query))
 
 
 def replace_product_links(session: Session, product_id: int, component_ids: Iterable[int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -11,6 +12,24 @@ class FieldProblem:
 
     field: str
     reason: str
+
+
+def field_path(location: Sequence[int | str]) -> str:
+    """Where in a payload a validation error points, as people write it: ``documents[2].title``.
+
+    Args:
+        location: A pydantic error's ``loc``: field names and list indexes, outermost first.
+
+    Returns:
+        The path; empty for the payload as a whole.
+    """
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
 
 
 class DomainError(Exception):
@@ -49,11 +68,6 @@ class Conflict(DomainError):
 
     status = 409
     title = "Conflict"
-
-
-class TooLarge(DomainError):
-    status = 413
-    title = "Content too large"
 
 
 class Invalid(DomainError):

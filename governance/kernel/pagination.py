@@ -1,9 +1,10 @@
-"""What callers get back: one response model per noun, built from the domain's rows."""
+"""Keyset pages: what a list endpoint returns, and the opaque cursor that asks for the next one."""
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -17,9 +18,6 @@ T = TypeVar("T")
 class PageView(BaseModel, Generic[T]):
     items: list[T]
     next: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
-
-
-T = TypeVar("T")
 
 
 def encode_cursor(after: int) -> str:
@@ -46,7 +44,7 @@ class Page(Generic[T]):
     next: str | None
 
 
-def page_of(rows: list[T], limit: int, key) -> Page[T]:
+def page_of(rows: list[T], limit: int, key: Callable[[T], int]) -> Page[T]:
     """Build a page from up to ``limit + 1`` rows: the extra row only tells that there is a next page."""
     if len(rows) > limit:
         rows = rows[:limit]

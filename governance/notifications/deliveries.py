@@ -1,6 +1,6 @@
 """Webhook delivery bookkeeping, the domain side: claim a due delivery, record how its attempt went.
 
-Senders (``service.notify``) call these in short transactions of their own and make the HTTP request
+Senders (``service.workers.webhook_delivery``) call these in short transactions of their own and make the HTTP request
 between them, outside any transaction. A claim counts the attempt and pushes ``next_attempt_at`` out by
 a lease, so a sender that dies mid-request leaves a delivery that becomes due again when the lease ends.
 Delivery is therefore at least once; receivers deduplicate on ``X-Steward-Delivery``."""
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from governance.kernel.canonical import canonical_json
 from governance.notifications import repository as repo
-from governance.notifications.models import DeliveryState, Webhook
+from governance.notifications.models import DeliveryState
 
 MAX_ERROR_CHARS = 1000
 
@@ -31,9 +31,11 @@ class RetryPolicy:
 
     def delay_after(self, attempts: int, *, rng: random.Random | None = None) -> timedelta:
         """Exponential backoff with jitter: half the doubled delay fixed, half random, so retries spread out."""
-        full = min(self.base_delay * (2 ** max(attempts - 1, 0)), self.max_delay)
+        doubling: int = 2 ** max(attempts - 1, 0)
+        full = min(self.base_delay * doubling, self.max_delay)
         half = full / 2
-        return half + half * (rng or random).random()
+        fraction: float = (rng or random).random()
+        return half + half * fraction
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def claim_due(session: Session, now: datetime, policy: RetryPolicy) -> DeliveryW
         delivery = repo.claim_next_due(session, now)
         if delivery is None:
             return None
-        webhook = session.get(Webhook, delivery.webhook_id)
+        webhook = repo.get_webhook(session, delivery.webhook_id)
         if webhook is None or webhook.disabled_at is not None:
             delivery.state = DeliveryState.failed.value
             delivery.last_error = "the webhook was disabled before delivery"

@@ -2,8 +2,8 @@
 
 ``record_event`` calls ``enqueue_for_audit_event`` for every audit event it appends, so each announced
 state change and its notification commit or roll back together. ``enqueue_overdue`` announces missed
-revalidation deadlines; any process may call it at any time. Sending happens elsewhere (``service.notify``),
-outside the transaction, from the rows written here.
+revalidation deadlines; any process may call it at any time. Sending happens elsewhere
+(``service.workers.webhook_delivery``), outside the transaction, from the rows written here.
 
 Outbox rows are written only for events at least one enabled webhook wants: with no subscribers a
 1,000-product publish pays one small query per transaction, nothing per product."""
@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from governance.audit.events import AuditRecorded
 from governance.audit.models import AuditEvent
-from governance.catalog.models import Product
+from governance.catalog import repository as products_repo
 from governance.kernel.db import utcnow
 from governance.kernel.events import subscribe
 from governance.kernel.unit_of_work import WebhookRoute, unit_of
 from governance.notifications import repository as repo
 from governance.notifications.models import OutboxEvent, WebhookDelivery
+from governance.releases import repository as releases_repo
 from governance.releases.models import Release
 
 RELEASE_CUT = "release.cut"
@@ -180,7 +181,7 @@ def enqueue_for_audit_event(session: Session, event: AuditEvent) -> list[OutboxE
     release_id = (event.after or {}).get("release_id")
     if not types or release_id is None:
         return []
-    release = session.get(Release, release_id)
+    release = releases_repo.release_by_id(session, release_id)
     if release is None:
         return []
     written = []
@@ -217,9 +218,10 @@ def enqueue_overdue(session: Session, now: datetime | None = None) -> int:
     written = 0
     for release in repo.overdue_releases(session, now):
         hooks = _subscribers(session, release.product_id, REVALIDATION_OVERDUE)
-        if not hooks:
+        due = release.revalidation_due_at
+        if not hooks or due is None:  # overdue_releases reads only releases with a due date
             continue
-        product = session.get(Product, release.product_id)
+        product = products_repo.product_by_id(session, release.product_id)
         outbox = _outbox_event(
             REVALIDATION_OVERDUE,
             webhook_ids=hooks,
@@ -227,7 +229,7 @@ def enqueue_overdue(session: Session, now: datetime | None = None) -> int:
             product_slug=product.slug if product else None,
             release=release,
             actor="system",
-            reason=f"revalidation was due at {release.revalidation_due_at.isoformat()}",
+            reason=f"revalidation was due at {due.isoformat()}",
             dedupe_key=f"{REVALIDATION_OVERDUE}:{release.id}",
         )
         try:

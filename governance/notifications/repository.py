@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.orm import Session, aliased
 
 from governance.catalog.models import Product
+from governance.kernel.pagination import Page
+from governance.kernel.repository import keyset_page
 from governance.notifications.models import DeliveryState, OutboxEvent, Webhook, WebhookDelivery
 from governance.releases.models import OPEN_STATES, Release, ReleaseState
 
@@ -18,7 +20,7 @@ _PENDING_STATES = [state.value for state in OPEN_STATES] + [ReleaseState.rejecte
 OVERDUE = "revalidation.overdue"
 
 
-def active_webhooks(session: Session) -> list[Row]:
+def active_webhooks(session: Session) -> list[Row[int, int | None, list[str]]]:
     """(id, product_id, events) of every enabled webhook: few rows, read once per transaction by the caller."""
     query = select(Webhook.id, Webhook.product_id, Webhook.events).where(Webhook.disabled_at.is_(None))
     return list(session.execute(query.order_by(Webhook.id)).all())
@@ -38,29 +40,27 @@ def active_duplicate(session: Session, url: str, product_id: int | None) -> Webh
     return session.scalar(query.limit(1))
 
 
-def list_page(
-    session: Session, *, product_ids: list[int] | None, include_global: bool, after_id: int, limit: int
-) -> list[Webhook]:
+def webhooks_page(
+    session: Session, *, product_ids: list[int] | None, include_global: bool, after: int, limit: int
+) -> Page[Webhook]:
     """Webhooks in id order. ``product_ids`` None means every product's."""
-    query = select(Webhook).where(Webhook.id > after_id)
+    query = select(Webhook)
     if product_ids is not None:
-        scope = Webhook.product_id.in_(product_ids) if product_ids else None
+        scope: ColumnElement[bool] | None = Webhook.product_id.in_(product_ids) if product_ids else None
         if include_global:
             scope = Webhook.product_id.is_(None) if scope is None else scope | Webhook.product_id.is_(None)
         if scope is None:
-            return []
+            return Page(items=[], next=None)
         query = query.where(scope)
     elif not include_global:
         query = query.where(Webhook.product_id.is_not(None))
-    return list(session.scalars(query.order_by(Webhook.id).limit(limit)))
+    return keyset_page(session, query, Webhook.id, after=after, limit=limit)
 
 
-def deliveries_page(session: Session, webhook_id: int, *, before_id: int, limit: int) -> list[WebhookDelivery]:
-    """A webhook's delivery log, newest first."""
+def deliveries_page(session: Session, webhook_id: int, *, before: int, limit: int) -> Page[WebhookDelivery]:
+    """A webhook's delivery log, newest first, below the delivery id ``before`` (0: from the newest)."""
     query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
-    if before_id:
-        query = query.where(WebhookDelivery.id < before_id)
-    return list(session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
+    return keyset_page(session, query, WebhookDelivery.id, after=before, limit=limit, newest_first=True)
 
 
 def fail_pending(session: Session, webhook_id: int, *, reason: str) -> None:

@@ -14,7 +14,7 @@ from governance.catalog import repository as products_repo
 from governance.catalog.permissions import require_product_manager
 from governance.kernel.db import utcnow
 from governance.kernel.errors import Conflict, Invalid, NotFound
-from governance.kernel.pagination import Page, page_of
+from governance.kernel.pagination import Page
 from governance.notifications import repository as repo
 from governance.notifications.models import Webhook, WebhookDelivery
 from governance.notifications.outbox import PING, _forget_webhooks, _outbox_event
@@ -87,13 +87,11 @@ def list_webhooks(
         if row is None:
             raise NotFound(f"no product with slug '{product}'", field="product")
         require_product_manager(actor, row, action="listing webhooks")
-        rows = repo.list_page(session, product_ids=[row.id], include_global=False, after_id=after, limit=limit + 1)
-    elif actor.has_role(Role.admin):
-        rows = repo.list_page(session, product_ids=None, include_global=True, after_id=after, limit=limit + 1)
-    else:
-        owned = repo.owned_product_ids(session, actor.id)
-        rows = repo.list_page(session, product_ids=owned, include_global=False, after_id=after, limit=limit + 1)
-    return page_of(rows, limit, key=lambda webhook: webhook.id)
+        return repo.webhooks_page(session, product_ids=[row.id], include_global=False, after=after, limit=limit)
+    if actor.has_role(Role.admin):
+        return repo.webhooks_page(session, product_ids=None, include_global=True, after=after, limit=limit)
+    owned = repo.owned_product_ids(session, actor.id)
+    return repo.webhooks_page(session, product_ids=owned, include_global=False, after=after, limit=limit)
 
 
 def disable_webhook(session: Session, actor: User, webhook_id: int) -> Webhook:
@@ -122,8 +120,7 @@ def list_deliveries(
 ) -> Page[WebhookDelivery]:
     """A webhook's delivery log, newest first, for whoever manages the webhook."""
     webhook = get_webhook(session, actor, webhook_id, action="reading a webhook's deliveries")
-    rows = repo.deliveries_page(session, webhook.id, before_id=before, limit=limit + 1)
-    return page_of(rows, limit, key=lambda delivery: delivery.id)
+    return repo.deliveries_page(session, webhook.id, before=before, limit=limit)
 
 
 def enqueue_ping(session: Session, actor: User, webhook_id: int) -> WebhookDelivery:

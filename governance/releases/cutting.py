@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
@@ -25,10 +24,12 @@ from governance.kernel.errors import NotFound
 from governance.kernel.events import publish, subscribe
 from governance.kernel.repository import allocate_ids
 from governance.kernel.unit_of_work import unit_of
+from governance.releases import repository as releases_repo
 from governance.releases.events import ReleasesClosed, ReleasesCut
 from governance.releases.manifests import build_manifests, manifest_hash
-from governance.releases.models import OPEN_STATES, Policy, Release, ReleaseState
+from governance.releases.models import Policy, Release, ReleaseState
 from governance.releases.policies import list_policies
+from governance.releases.reading import get_release as get_release  # governance/review and service/web import it here
 from governance.releases.workflow import transition
 
 
@@ -50,7 +51,7 @@ def on_component_published(session: Session, event: ComponentPublished) -> None:
         affected = [product]
     else:
         ids = [item.product_id for item in impacted_products(session, component)]
-        affected = list(session.scalars(select(Product).where(Product.id.in_(ids)).order_by(Product.id))) if ids else []
+        affected = products_repo.products_by_ids(session, ids)
     cause = cause_of_version(component, event.version, product.slug if product else None)
     cut_releases(session, event.actor, affected, cause)
 
@@ -59,14 +60,6 @@ def on_component_published(session: Session, event: ComponentPublished) -> None:
 def on_product_changed(session: Session, event: ProductChanged) -> None:
     """The product's links or model settings changed."""
     cut_releases(session, event.actor, [event.product], event.cause)
-
-
-def _lock_products(session: Session, products: list[Product]) -> None:
-    # Publishes that touch overlapping products take their row locks in id order: no deadlocks, no lost releases.
-    if products and session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(Product.id).where(Product.id.in_([p.id for p in products])).order_by(Product.id).with_for_update()
-        ).all()
 
 
 def _supersede(session: Session, release: Release, *, actor: User | str, product_slug: str) -> None:
@@ -106,25 +99,15 @@ def cut_releases(
     # The edge that opened the unit of work set the configured chunk size on it (STEWARD_CHUNK_SIZE).
     chunk_size = chunk_size or unit_of(session).chunk_size
     begin_write(session)
-    _lock_products(session, products)
     ids = [p.id for p in products]
+    # Publishes that touch overlapping products take their row locks in id order: no deadlocks, no lost releases.
+    products_repo.lock_products(session, ids)
     manifests = build_manifests(session, products)
     policies = {p.risk_tier: p for p in list_policies(session)}
     current: dict[int, list[Release]] = {}
-    for release in session.scalars(
-        select(Release)
-        .where(Release.product_id.in_(ids), Release.state.in_([s.value for s in OPEN_STATES] + ["live"]))
-        .order_by(Release.product_id, Release.number)
-        .with_for_update()
-    ):
-        current.setdefault(release.product_id, []).append(release)
-    numbers = dict(
-        session.execute(
-            select(Release.product_id, func.max(Release.number))
-            .where(Release.product_id.in_(ids))
-            .group_by(Release.product_id)
-        ).all()
-    )
+    for held in releases_repo.lock_current_releases(session, ids):
+        current.setdefault(held.product_id, []).append(held)
+    numbers = releases_repo.newest_numbers(session, ids)
     now = utcnow()
     creator = actor.name if isinstance(actor, User) else actor
     plans: list[tuple[Product, list[Release], Release | None]] = []
@@ -148,7 +131,7 @@ def cut_releases(
         earlier = [r.revalidation_due_at for r in open_releases if r.revalidation_due_at is not None]
         if earlier and live is not None:
             due = min([due, *earlier])
-        release = Release(
+        planned = Release(
             product_id=product.id,
             number=(numbers.get(product.id) or 0) + 1,
             state=ReleaseState.testing.value,
@@ -158,12 +141,12 @@ def cut_releases(
             created_by=creator,
             revalidation_due_at=due if live is not None else None,
         )
-        plans.append((product, open_releases, release))
+        plans.append((product, open_releases, planned))
     cut = [release for _, _, release in plans if release is not None]
-    ids = allocate_ids(session, Release.__tablename__, len(cut))
-    if ids is not None:  # known ids: a plain executemany instead of INSERT ... RETURNING (see allocate_ids)
-        for release, release_id in zip(cut, ids, strict=True):
-            release.id = release_id
+    release_ids = allocate_ids(session, Release.__tablename__, len(cut))
+    if release_ids is not None:  # known ids: a plain executemany instead of INSERT ... RETURNING (see allocate_ids)
+        for new_release, release_id in zip(cut, release_ids, strict=True):
+            new_release.id = release_id
     session.add_all(cut)
     session.flush()  # one batched insert; the audit events and runs below need the new ids
     testable: list[tuple[Release, Product]] = []
@@ -212,16 +195,6 @@ def cut_release_by_hand(session: Session, actor: User, slug: str, reason: str) -
     if not released:
         raise NotFound(f"product '{slug}' is retired; it gets no releases", field="slug")
     return released[0]
-
-
-def get_release(session: Session, release_id: int, *, for_update: bool = False) -> Release:
-    query = select(Release).where(Release.id == release_id)
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    release = session.scalar(query)
-    if release is None:
-        raise NotFound(f"no release with id {release_id}", field="id")
-    return release
 
 
 def untestable(release: Release, policy: Policy) -> str | None:

@@ -9,10 +9,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.catalog.models import Component, ComponentKind, ComponentVersion, ProcessDocument, Product, ProductLink
+from governance.catalog import repository as components_repo
+from governance.catalog.models import ComponentKind, Product
 from governance.kernel.canonical import content_sha256
 
 MANIFEST_FORMAT = 1
@@ -30,19 +30,6 @@ def build_manifests(session: Session, products: Sequence[Product]) -> dict[int, 
     ids = [p.id for p in products]
     if not ids:
         return {}
-    # Plain columns, not Component/ComponentVersion objects: a manifest needs names, numbers and hashes, and
-    # loading every head as an object (with its content and joined owner and author) dominated a 1,000-product cut.
-    heads = select(
-        Component.id,
-        Component.kind,
-        Component.name,
-        Component.product_id,
-        ComponentVersion.number,
-        ComponentVersion.sha256,
-    ).join(
-        ComponentVersion,
-        (ComponentVersion.component_id == Component.id) & (ComponentVersion.number == Component.head_number),
-    )
     manifests: dict[int, dict[str, Any]] = {
         p.id: {
             "format": MANIFEST_FORMAT,
@@ -56,27 +43,18 @@ def build_manifests(session: Session, products: Sequence[Product]) -> dict[int, 
         }
         for p in products
     }
-    for _id, kind, name, product_id, number, sha in session.execute(heads.where(Component.product_id.in_(ids))):
+    for kind, name, product_id, number, sha in components_repo.owned_head_entries(session, ids):
         manifests[product_id][f"{kind}s"][name] = _entry(number, sha)
-    linked = session.execute(
-        heads.add_columns(ProductLink.product_id)
-        .join(ProductLink, ProductLink.component_id == Component.id)
-        .where(ProductLink.product_id.in_(ids))
-    ).all()
     process_products: dict[int, list[int]] = defaultdict(list)
-    for component_id, kind, name, _owner, number, sha, product_id in linked:
+    for component_id, kind, name, number, sha, product_id in components_repo.linked_head_entries(session, ids):
         section = "documents" if kind == ComponentKind.document.value else "processes"
         manifests[product_id][section][name] = _entry(number, sha)
         manifests[product_id]["links"][section].append(name)
         if section == "processes":
             process_products[component_id].append(product_id)
     if process_products:
-        reached = session.execute(
-            heads.add_columns(ProcessDocument.process_id)
-            .join(ProcessDocument, ProcessDocument.document_id == Component.id)
-            .where(ProcessDocument.process_id.in_(list(process_products)))
-        ).all()
-        for _id, _kind, name, _owner, number, sha, process_id in reached:
+        reached = components_repo.process_document_head_entries(session, list(process_products))
+        for _id, _kind, name, number, sha, process_id in reached:
             for product_id in process_products[process_id]:
                 manifests[product_id]["documents"][name] = _entry(number, sha)
     for manifest in manifests.values():

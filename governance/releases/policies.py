@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
@@ -12,6 +13,7 @@ from governance.audit.trail import record_event
 from governance.catalog.models import RiskTier
 from governance.kernel.db import utcnow
 from governance.kernel.errors import NotFound
+from governance.releases import repository as releases_repo
 from governance.releases.models import Policy
 
 
@@ -38,7 +40,7 @@ class PolicyUpdate(BaseModel):
 
 
 def get_policy(session: Session, tier: str) -> Policy:
-    policy = session.get(Policy, tier)
+    policy = releases_repo.policy_or_none(session, tier)
     if policy is None:
         raise NotFound(f"no policy for risk tier '{tier}'", field="risk_tier")
     return policy
@@ -46,10 +48,10 @@ def get_policy(session: Session, tier: str) -> Policy:
 
 def list_policies(session: Session) -> list[Policy]:
     order = {tier.value: index for index, tier in enumerate(RiskTier)}
-    return sorted(session.scalars(select(Policy)), key=lambda p: order.get(p.risk_tier, 99))
+    return sorted(releases_repo.all_policies(session), key=lambda p: order.get(p.risk_tier, 99))
 
 
-def policy_snapshot(policy: Policy) -> dict:
+def policy_snapshot(policy: Policy) -> dict[str, Any]:
     return {
         "risk_tier": policy.risk_tier,
         "required_approvals": policy.required_approvals,

@@ -1,15 +1,77 @@
-"""Every query of releases."""
+"""Every query of releases and policies."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from governance.releases.models import Release
+from governance.kernel.pagination import Page
+from governance.kernel.repository import keyset_page
+from governance.releases.models import OPEN_STATES, Policy, Release, ReleaseState
+
+
+def release_by_id(session: Session, release_id: int, *, for_update: bool = False) -> Release | None:
+    """A release; ``for_update`` row-locks it and refreshes it from the database (another writer may have moved it)."""
+    if not for_update:
+        return session.get(Release, release_id)
+    query = select(Release).where(Release.id == release_id).with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+def releases_page(session: Session, product_id: int, *, before: int, limit: int) -> Page[Release]:
+    """A product's releases, newest first, numbered below ``before`` (0: from the newest)."""
+    query = select(Release).where(Release.product_id == product_id)
+    return keyset_page(session, query, Release.number, after=before, limit=limit, newest_first=True)
 
 
 def list_for_product(session: Session, product_id: int, *, before_number: int, limit: int) -> list[Release]:
-    query = select(Release).where(Release.product_id == product_id)
-    if before_number:
-        query = query.where(Release.number < before_number)
-    return list(session.scalars(query.order_by(Release.number.desc()).limit(limit)))
+    """Up to ``limit`` of a product's releases, newest first, numbered below ``before_number`` (0: from the newest)."""
+    return releases_page(session, product_id, before=before_number, limit=limit).items
+
+
+def latest_release(session: Session, product_id: int) -> Release | None:
+    query = select(Release).where(Release.product_id == product_id).order_by(Release.number.desc()).limit(1)
+    return session.scalar(query)
+
+
+def lock_current_releases(session: Session, product_ids: Sequence[int]) -> list[Release]:
+    """The open and live releases of the products, row-locked, by product and number."""
+    states = [state.value for state in OPEN_STATES] + [ReleaseState.live.value]
+    query = (
+        select(Release)
+        .where(Release.product_id.in_(product_ids), Release.state.in_(states))
+        .order_by(Release.product_id, Release.number)
+        .with_for_update()
+    )
+    return list(session.scalars(query))
+
+
+def newest_numbers(session: Session, product_ids: Sequence[int]) -> dict[int, int]:
+    """The highest release number of each product that has a release."""
+    query = (
+        select(Release.product_id, func.max(Release.number))
+        .where(Release.product_id.in_(product_ids))
+        .group_by(Release.product_id)
+    )
+    return dict(session.execute(query).all())
+
+
+def status_rows(session: Session, product_ids: Sequence[int]) -> list[tuple[int, int, str, int, datetime | None]]:
+    """(product id, release id, state, number, revalidation due) of every release not superseded, in number order."""
+    query = (
+        select(Release.product_id, Release.id, Release.state, Release.number, Release.revalidation_due_at)
+        .where(Release.product_id.in_(product_ids), Release.state != ReleaseState.superseded.value)
+        .order_by(Release.product_id, Release.number)
+    )
+    return list(session.execute(query))
+
+
+def policy_or_none(session: Session, risk_tier: str) -> Policy | None:
+    return session.get(Policy, risk_tier)
+
+
+def all_policies(session: Session) -> list[Policy]:
+    return list(session.scalars(select(Policy)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.catalog import repository as components_repo
@@ -23,7 +23,8 @@ from governance.catalog.schemas import (
     version_summary,
 )
 from governance.kernel.db import utcnow
-from governance.releases.models import Release, ReleaseState
+from governance.releases import repository as releases_repo
+from governance.releases.models import ReleaseState
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,9 @@ def product_statuses(session: Session, product_ids: list[int]) -> dict[int, Stat
     result = {pid: StatusView("no_release", None, None, None, False) for pid in product_ids}
     if not product_ids:
         return result
-    rows = session.execute(
-        select(Release.product_id, Release.id, Release.state, Release.number, Release.revalidation_due_at)
-        .where(Release.product_id.in_(product_ids), Release.state != ReleaseState.superseded.value)
-        .order_by(Release.product_id, Release.number)
-    ).all()
     live: dict[int, int] = {}
-    newest: dict[int, tuple] = {}
-    for product_id, release_id, state, _number, due in rows:
+    newest: dict[int, tuple[int, str, datetime | None]] = {}
+    for product_id, release_id, state, _number, due in releases_repo.status_rows(session, product_ids):
         if state == ReleaseState.live.value:
             live[product_id] = release_id
         newest[product_id] = (release_id, state, due)
@@ -83,7 +79,7 @@ def product_summary(session: Session, product: Product) -> ProductSummary:
     )
 
 
-def _status_fields(status: StatusView) -> dict:
+def _status_fields(status: StatusView) -> dict[str, Any]:
     return {
         "status": status.status,
         "revalidation_due_at": status.revalidation_due_at,

@@ -11,22 +11,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evals import CaseRef, CaseResult, parse_suite, summarize
 from governance.audit.trail import begin_write, record_event
-from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
+from governance.catalog import repository as components_repo
+from governance.catalog.content import VersionedContent, template_variables
+from governance.catalog.models import ComponentKind
 from governance.kernel.db import utcnow
 from governance.kernel.errors import Conflict
 from governance.kernel.events import subscribe
 from governance.releases.cutting import fail_release
 from governance.releases.events import ReleasesClosed
-from governance.releases.models import Policy, Release, ReleaseState
+from governance.releases.models import Release, ReleaseState
+from governance.releases.policies import get_policy
+from governance.releases.reading import get_release
 from governance.releases.workflow import transition
-from governance.runs.models import FINISHED_RUN_STATES, CaseResultRow, ChunkState, Run, RunChunk, RunState
+from governance.runs import repository as runs_repo
+from governance.runs.models import FINISHED_RUN_STATES, ChunkState, Run, RunChunk, RunState
 
 MAX_ATTEMPTS = 3
 
@@ -45,28 +47,16 @@ class ChunkWork:
     attempt: int
 
 
-def claimable():
-    now = utcnow()
-    return or_(
-        RunChunk.state == ChunkState.queued.value,
-        and_(RunChunk.state == ChunkState.running.value, RunChunk.lease_expires_at < now),
-    )
-
-
 def claim_chunk(
     session: Session, worker: str, *, chunk_id: int | None = None, lease_seconds: float = 60
 ) -> RunChunk | None:
     """Lease a queued chunk (or one whose lease expired) to ``worker``; None when there is nothing to take."""
-    query = select(RunChunk).where(claimable())
-    query = query.where(RunChunk.id == chunk_id) if chunk_id is not None else query.order_by(RunChunk.id).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    chunk = session.scalar(query)
+    chunk = runs_repo.claimable_chunk(session, utcnow(), chunk_id=chunk_id)
     if chunk is None:
         return None
     now = utcnow()
     chunk.attempts += 1
-    run = session.get(Run, chunk.run_id)
+    run = runs_repo.get_run(session, chunk.run_id)
     if chunk.attempts > MAX_ATTEMPTS:
         # Finishing the run needs the audit chain's lock, which must come before row locks: leave that to
         # finish_stalled_runs, which the sweeps call.
@@ -85,54 +75,46 @@ def claim_chunk(
 
 def renew_lease(session: Session, chunk_id: int, worker: str, lease_seconds: float = 60) -> bool:
     """Extend a lease the worker still holds; False means another worker has taken the chunk over."""
-    result = session.execute(
-        update(RunChunk)
-        .where(RunChunk.id == chunk_id, RunChunk.lease_owner == worker, RunChunk.state == ChunkState.running.value)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
-    )
-    return result.rowcount == 1
+    return runs_repo.extend_lease(session, chunk_id, worker, until=utcnow() + timedelta(seconds=lease_seconds))
 
 
-def _version(session: Session, kind: ComponentKind, name: str, number: int, product_id: int | None) -> ComponentVersion:
-    query = (
-        select(ComponentVersion)
-        .join(Component, Component.id == ComponentVersion.component_id)
-        .where(Component.kind == kind.value, Component.name == name, ComponentVersion.number == number)
-    )
-    query = query.where(
-        Component.product_id == product_id if product_id is not None else Component.product_id.is_(None)
-    )
-    return session.scalars(query).one()
+def _content(session: Session, kind: ComponentKind, name: str, number: int, product_id: int | None) -> dict[str, Any]:
+    return components_repo.version_of(session, kind, name, number, product_id).content
 
 
-def chunk_work(session: Session, chunk: RunChunk) -> ChunkWork:
+def _shared_contents(session: Session, kind: ComponentKind, entries: dict[str, Any]) -> dict[str, VersionedContent]:
+    """The content of each document or process in a manifest section, at the version the manifest names."""
+    return {
+        slug: (_content(session, kind, slug, entry["version"], None), entry["version"])
+        for slug, entry in entries.items()
+    }
+
+
+def chunk_work(session: Session, chunk_id: int) -> ChunkWork:
     """The suite, templates and context a chunk runs with: exactly the versions in the release's manifest."""
-    run = session.get(Run, chunk.run_id)
-    release = session.get(Release, run.release_id)
-    product = session.get(Product, release.product_id)
+    chunk = runs_repo.get_chunk(session, chunk_id)
+    run = runs_repo.get_run(session, chunk.run_id)
+    release = get_release(session, run.release_id)
+    product_id = release.product_id
     manifest = release.manifest
-    spec = dict(_version(session, ComponentKind.suite, run.suite_name, run.suite_version, product.id).content["spec"])
+    spec = dict(_content(session, ComponentKind.suite, run.suite_name, run.suite_version, product_id)["spec"])
     # The product's model settings are what employees get; the suite's are only defaults.
     spec["model"] = {**spec.get("model", {}), **manifest["model"]}
     templates = {
-        name: _version(session, ComponentKind.prompt, name, entry["version"], product.id).content["template"]
+        name: _content(session, ComponentKind.prompt, name, entry["version"], product_id)["template"]
         for name, entry in manifest["prompts"].items()
     }
-    documents = {}
-    for slug, entry in manifest["documents"].items():
-        content = _version(session, ComponentKind.document, slug, entry["version"], None).content
-        documents[slug] = {**content, "version": entry["version"]}
-    processes = {}
-    for slug, entry in manifest["processes"].items():
-        content = _version(session, ComponentKind.process, slug, entry["version"], None).content
-        processes[slug] = {**content, "version": entry["version"]}
+    extra_vars = template_variables(
+        _shared_contents(session, ComponentKind.document, manifest["documents"]),
+        _shared_contents(session, ComponentKind.process, manifest["processes"]),
+    )
     return ChunkWork(
         chunk_id=chunk.id,
         run_id=run.id,
         case_ids=list(chunk.case_ids),
         spec=spec,
         templates=templates,
-        extra_vars={"documents": documents, "processes": processes},
+        extra_vars=extra_vars,
         provider=run.provider,
         attempt=chunk.attempts,
     )
@@ -153,19 +135,13 @@ def record_results(session: Session, run_id: int, results: list[CaseResult]) -> 
         }
         for r in results
     ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(CaseResultRow).values(rows).on_conflict_do_nothing(index_elements=["run_id", "case_id", "repeat_index"])
-    )
-    return session.execute(statement).rowcount or 0
+    return runs_repo.insert_case_results(session, rows)
 
 
 def complete_chunk(session: Session, chunk_id: int, worker: str, *, error: str | None = None) -> bool:
     """Mark a leased chunk done (or errored) and finish its run when it was the last. False: the lease was lost."""
     begin_write(session)
-    chunk = session.scalars(
-        select(RunChunk).where(RunChunk.id == chunk_id).with_for_update().execution_options(populate_existing=True)
-    ).one()
+    chunk = runs_repo.lock_chunk(session, chunk_id)
     if chunk.lease_owner != worker or chunk.state != ChunkState.running.value:
         return False
     chunk.state = ChunkState.error.value if error else ChunkState.done.value
@@ -178,13 +154,8 @@ def complete_chunk(session: Session, chunk_id: int, worker: str, *, error: str |
 def requeue_expired(session: Session) -> list[int]:
     """Chunks whose worker stopped renewing its lease: queue them again (or error out past the attempt limit)."""
     begin_write(session)
-    expired = list(
-        session.scalars(
-            select(RunChunk).where(RunChunk.state == ChunkState.running.value, RunChunk.lease_expires_at < utcnow())
-        )
-    )
     requeued = []
-    for chunk in expired:
+    for chunk in runs_repo.expired_chunks(session, utcnow()):
         if chunk.attempts >= MAX_ATTEMPTS:
             chunk.state, chunk.lease_owner = ChunkState.error.value, None
             chunk.error = f"gave up after {MAX_ATTEMPTS} attempts: the worker stopped (killed or timed out)"
@@ -201,16 +172,7 @@ def requeue_expired(session: Session) -> list[int]:
 def finish_stalled_runs(session: Session) -> int:
     """Finish runs whose chunks are all final but that nobody finished (their last chunk gave up while claimed)."""
     begin_write(session)
-    open_chunk_runs = select(RunChunk.run_id).where(
-        RunChunk.state.in_([ChunkState.queued.value, ChunkState.running.value])
-    )
-    stalled = list(
-        session.scalars(
-            select(Run.id).where(
-                Run.state.in_([RunState.queued.value, RunState.running.value]), Run.id.not_in(open_chunk_runs)
-            )
-        )
-    )
+    stalled = runs_repo.stalled_run_ids(session)
     for run_id in stalled:
         finish_run_if_complete(session, run_id)
     return len(stalled)
@@ -225,29 +187,13 @@ def cancel_queued_work(session: Session, release_ids: list[int]) -> int:
     """
     if not release_ids:
         return 0
-    runs_of_releases = select(Run.id).where(Run.release_id.in_(release_ids))
-    cancelled = session.execute(
-        update(RunChunk)
-        .where(RunChunk.run_id.in_(runs_of_releases), RunChunk.state == ChunkState.queued.value)
-        .values(state=ChunkState.cancelled.value, error="not run: its release was superseded or rejected")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    still_running = select(RunChunk.run_id).where(RunChunk.state == ChunkState.running.value)
-    session.execute(
-        update(Run)
-        .where(
-            Run.release_id.in_(release_ids),
-            Run.state.in_([RunState.queued.value, RunState.running.value]),
-            Run.id.not_in(still_running),
-        )
-        .values(
-            state=RunState.cancelled.value,
-            finished_at=utcnow(),
-            error="cancelled: its release was superseded or rejected",
-        )
-        .execution_options(synchronize_session=False)
+    cancelled = runs_repo.cancel_queued_chunks(
+        session, release_ids, error="not run: its release was superseded or rejected"
     )
-    return cancelled or 0
+    runs_repo.cancel_idle_runs(
+        session, release_ids, now=utcnow(), error="cancelled: its release was superseded or rejected"
+    )
+    return cancelled
 
 
 @subscribe(ReleasesClosed)
@@ -256,26 +202,24 @@ def cancel_work_of_closed_releases(session: Session, event: ReleasesClosed) -> N
 
 
 def queued_chunk_ids(session: Session, limit: int = 1000) -> list[int]:
-    return list(session.scalars(select(RunChunk.id).where(claimable()).order_by(RunChunk.id).limit(limit)))
+    """Chunks a worker could claim now (queued, or leased by a worker that stopped renewing), oldest first."""
+    return runs_repo.claimable_chunk_ids(session, utcnow(), limit=limit)
 
 
 def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
     """When every chunk of a run is done or errored, summarise it from its recorded results."""
-    run = session.scalars(
-        select(Run).where(Run.id == run_id).with_for_update().execution_options(populate_existing=True)
-    ).one()
+    run = runs_repo.lock_run(session, run_id)
     if RunState(run.state) in FINISHED_RUN_STATES:
         return run
-    chunks = list(session.scalars(select(RunChunk).where(RunChunk.run_id == run_id)))
+    chunks = runs_repo.chunks_of_run(session, run_id)
     if any(c.state in (ChunkState.queued.value, ChunkState.running.value) for c in chunks):
         return None
-    release = session.get(Release, run.release_id)
-    product = session.get(Product, release.product_id)
-    policy = session.get(Policy, product.risk_tier)
-    spec = _version(session, ComponentKind.suite, run.suite_name, run.suite_version, product.id).content["spec"]
+    release = get_release(session, run.release_id)
+    product = components_repo.get_product_by_id(session, release.product_id)
+    policy = get_policy(session, product.risk_tier)
+    spec = _content(session, ComponentKind.suite, run.suite_name, run.suite_version, product.id)["spec"]
     suite = parse_suite(spec, source=f"suite '{run.suite_name}' v{run.suite_version}")
-    rows = list(session.scalars(select(CaseResultRow).where(CaseResultRow.run_id == run_id)))
-    results = [CaseResult.model_validate(row.result) for row in rows]
+    results = [CaseResult.model_validate(row.result) for row in runs_repo.case_results_of_run(session, run_id)]
     done = {(r.case_id, r.repeat_index) for r in results}
     not_run = [
         CaseRef(case_id=case.id, repeat_index=i)
@@ -315,22 +259,20 @@ def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
 def current_runs(session: Session, release_id: int) -> list[Run]:
     """The newest run of each suite of a release: re-runs replace earlier ones as evidence."""
     latest: dict[str, Run] = {}
-    for run in session.scalars(select(Run).where(Run.release_id == release_id).order_by(Run.id)):
+    for run in runs_repo.runs_of_release(session, release_id):
         latest[run.suite_name] = run
     return list(latest.values())
 
 
 def finish_release_if_complete(session: Session, release_id: int) -> None:
     """A testing release whose runs have all finished becomes passed (all passed) or failed (anything else)."""
-    release = session.scalars(
-        select(Release).where(Release.id == release_id).with_for_update().execution_options(populate_existing=True)
-    ).one()
+    release = get_release(session, release_id, for_update=True)
     if release.state != ReleaseState.testing.value:
         return  # superseded or rejected meanwhile: its runs are history, not a verdict
     runs = current_runs(session, release_id)
     if not runs or any(RunState(r.state) not in FINISHED_RUN_STATES for r in runs):
         return
-    product = session.get(Product, release.product_id)
+    product = components_repo.get_product_by_id(session, release.product_id)
     bad = [r for r in runs if r.state != RunState.passed.value]
     if bad:
         problem = "; ".join(

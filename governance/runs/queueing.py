@@ -3,47 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from governance.accounts.models import User
-from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
+from governance.audit.events import Actor, actor_name
+from governance.catalog import repository as components_repo
+from governance.catalog.models import Product
 from governance.kernel.db import utcnow
 from governance.kernel.events import subscribe
-from governance.kernel.repository import allocate_ids
 from governance.kernel.unit_of_work import unit_of
-from governance.releases.cutting import fail_release, untestable
 from governance.releases.events import ReleasesCut
-from governance.releases.models import Policy, Release
-from governance.runs.models import ChunkState, Run, RunChunk, RunState
-
-# Products per query when reading suite specs: well under every database's limit on bound parameters.
-_QUERY_BATCH = 1000
+from governance.releases.models import Release
+from governance.runs import repository as runs_repo
+from governance.runs.models import ChunkState, RunState
 
 
 def provider_of(product: Product) -> str:
     return f"{product.model['provider']}:{product.model['name']}"
 
 
-def suite_specs(session: Session, wanted: dict[tuple[int, str], int]) -> dict[tuple[int, str], dict]:
+def suite_specs(session: Session, wanted: dict[tuple[int, str], int]) -> dict[tuple[int, str], dict[str, Any]]:
     """The spec of each wanted suite version, keyed by (product id, suite name), for many products at once."""
-    specs: dict[tuple[int, str], dict] = {}
+    specs: dict[tuple[int, str], dict[str, Any]] = {}
     product_ids = sorted({product_id for product_id, _ in wanted})
     numbers = sorted(set(wanted.values()))
-    for start in range(0, len(product_ids), _QUERY_BATCH):
-        rows = session.execute(
-            select(Component.product_id, Component.name, ComponentVersion.number, ComponentVersion.content)
-            .join(ComponentVersion, ComponentVersion.component_id == Component.id)
-            .where(
-                Component.product_id.in_(product_ids[start : start + _QUERY_BATCH]),
-                Component.kind == ComponentKind.suite.value,
-                ComponentVersion.number.in_(numbers),
-            )
-        )
-        for product_id, name, number, content in rows:
-            if wanted.get((product_id, name)) == number:
-                specs[(product_id, name)] = content["spec"]
+    for product_id, name, number, content in components_repo.suite_contents(session, product_ids, numbers):
+        if product_id is not None and wanted.get((product_id, name)) == number:
+            specs[(product_id, name)] = content["spec"]
     return specs
 
 
@@ -52,28 +39,8 @@ def note_queued(session: Session, chunk_ids: list[int]) -> None:
     unit_of(session).queued_chunks.extend(chunk_ids)
 
 
-def _insert_rows(session: Session, model: type[Run] | type[RunChunk], rows: list[dict]) -> list[int]:
-    """Insert ``rows`` and return their ids in the same order (see ``allocate_ids`` for why two ways)."""
-    ids = allocate_ids(session, model.__tablename__, len(rows))
-    if ids is None:
-        return list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
-    session.execute(insert(model), [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)])
-    return ids
-
-
-def queue_runs(
-    session: Session, release: Release, product: Product, policy: Policy, *, actor: User | str, chunk_size: int
-) -> list[int]:
-    """Queue one run per suite in the release's manifest (their ids), or fail the release if it cannot be tested."""
-    problem = untestable(release, policy)
-    if problem:
-        fail_release(session, release, product, problem)
-        return []
-    return queue_runs_many(session, [(release, product)], actor=actor, chunk_size=chunk_size)
-
-
 def queue_runs_many(
-    session: Session, items: Sequence[tuple[Release, Product]], *, actor: User | str, chunk_size: int
+    session: Session, items: Sequence[tuple[Release, Product]], *, actor: Actor, chunk_size: int
 ) -> list[int]:
     """One queued run per suite of each (testable) release and its chunks, in two inserts whatever the count.
 
@@ -88,9 +55,9 @@ def queue_runs_many(
         for name, entry in release.manifest["suites"].items()
     }
     specs = suite_specs(session, wanted)
-    creator = actor.name if isinstance(actor, User) else actor
+    creator = actor_name(actor)
     now = utcnow()
-    run_rows: list[dict] = []
+    run_rows: list[dict[str, Any]] = []
     case_lists: list[list[str]] = []
     for release, product in items:
         suites = release.manifest["suites"]
@@ -115,7 +82,7 @@ def queue_runs_many(
     if not run_rows:
         return []
     session.flush()  # pending objects (the releases these runs point at) go first
-    run_ids = _insert_rows(session, Run, run_rows)
+    run_ids = runs_repo.insert_runs(session, run_rows)
     chunk_rows = [
         {
             "run_id": run_id,
@@ -127,7 +94,7 @@ def queue_runs_many(
         for run_id, case_ids in zip(run_ids, case_lists, strict=True)
         for index, start in enumerate(range(0, max(len(case_ids), 1), chunk_size))
     ]
-    chunk_ids = _insert_rows(session, RunChunk, chunk_rows)
+    chunk_ids = runs_repo.insert_chunks(session, chunk_rows)
     note_queued(session, chunk_ids)
     return run_ids
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from governance.runs.models import CaseResultRow, ChunkState, RunChunk
+from governance.runs import repository as runs_repo
 
 
 def recorded_executions(session: Session, run_id: int, case_ids: Sequence[str]) -> dict[str, int]:
@@ -29,12 +28,7 @@ def recorded_executions(session: Session, run_id: int, case_ids: Sequence[str]) 
     """
     if not case_ids:
         return {}
-    rows = session.execute(
-        select(CaseResultRow.case_id, func.count())
-        .where(CaseResultRow.run_id == run_id, CaseResultRow.case_id.in_(list(case_ids)))
-        .group_by(CaseResultRow.case_id)
-    ).all()
-    return {case_id: count for case_id, count in rows}
+    return runs_repo.recorded_repeats(session, run_id, case_ids)
 
 
 def release_chunk(session: Session, chunk_id: int, worker: str) -> bool:
@@ -48,15 +42,4 @@ def release_chunk(session: Session, chunk_id: int, worker: str) -> bool:
     Returns:
         False when ``worker`` no longer held the lease.
     """
-    result = session.execute(
-        update(RunChunk)
-        .where(RunChunk.id == chunk_id, RunChunk.lease_owner == worker, RunChunk.state == ChunkState.running.value)
-        .values(
-            state=ChunkState.queued.value,
-            lease_owner=None,
-            lease_expires_at=None,
-            # a claim counted this attempt; a lease held is always at least one attempt
-            attempts=RunChunk.attempts - 1,
-        )
-    )
-    return result.rowcount == 1
+    return runs_repo.hand_back_lease(session, chunk_id, worker)

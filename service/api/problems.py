@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from governance.kernel.errors import DomainError, FieldProblem
+from governance.kernel.errors import DomainError, FieldProblem, field_path
 
 log = logging.getLogger("steward.api")
 
@@ -40,20 +40,15 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field_of(loc: tuple[Any, ...]) -> str:
-    parts = list(loc)
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        parts = parts[1:]
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "body"
+def _field_of(loc: tuple[int | str, ...]) -> str:
+    # FastAPI says which part of the request first; the field is named within it.
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
+    return field_path(loc) or "body"
 
 
 def validation_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
+    """The problems of a request FastAPI refused, each naming its field within the body, query, path or header."""
     problems = []
     for error in errors:
         reason = error.get("msg", "is invalid")

@@ -23,13 +23,13 @@ def create(
 
     from governance.accounts import users as accounts
     from governance.accounts.schemas import UserCreate
-    from governance.kernel.errors import DomainError
+    from governance.kernel.errors import DomainError, field_path
     from service.database import engine_for, unit_of_work
 
     try:
         data = UserCreate(name=name, display_name=display_name, email=email, roles=role)
     except ValidationError as exc:
-        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), code=2)
+        fail("; ".join(f"{field_path(e['loc'])}: {e['msg']}" for e in exc.errors()), code=2)
     try:
         with unit_of_work(engine_for(get_settings().database_url)) as session:
             user, token = accounts.create_user(session, None, data)

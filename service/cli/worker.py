@@ -17,7 +17,8 @@ def worker(
     loglevel: str = typer.Option("info", "--loglevel", "-l", help="debug, info, warning or error."),
 ) -> None:
     """Start a Celery worker that executes queued runs (needs STEWARD_BROKER_URL and the server's database)."""
-    from service.workers.celery_app import BrokerNotConfigured, run_worker
+    from service.workers.celery.app import BrokerNotConfigured
+    from service.workers.celery.worker import run_worker
 
     try:
         run_worker(get_settings(), concurrency=concurrency, queues=queues, pool=pool, loglevel=loglevel)

@@ -58,7 +58,7 @@ def make_executor(settings: Settings, engine: Engine) -> Executor:
 
         return EmbeddedExecutor(engine, settings)
     if settings.executor == "celery":
-        from service.workers.celery_dispatch import CeleryExecutor
+        from service.workers.celery.dispatch import CeleryExecutor
 
         return CeleryExecutor(engine, settings)
     return NoExecutor()

@@ -34,7 +34,6 @@ from evals import (
     run_suite,
 )
 from governance.runs.execution import ChunkWork, chunk_work, claim_chunk, complete_chunk, record_results, renew_lease
-from governance.runs.models import RunChunk
 from governance.runs.resumption import recorded_executions, release_chunk
 from service.database import unit_of_work
 from service.settings import Settings
@@ -119,7 +118,7 @@ class ChunkExecution:
     def run(self) -> None:
         try:
             with unit_of_work(self.engine) as session:
-                work = chunk_work(session, session.get(RunChunk, self.chunk_id))
+                work = chunk_work(session, self.chunk_id)
                 recorded = recorded_executions(session, work.run_id, work.case_ids)
             self.run_id = work.run_id
             suite = parse_suite(work.spec, source=f"run {work.run_id}")

@@ -10,16 +10,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from service.notify import announce_overdue, deliver_due
+from governance.notifications.outbox import enqueue_overdue
+from service.database import unit_of_work
 from service.settings import Settings
+from service.workers.webhook_delivery import deliver_due
 
 log = logging.getLogger("steward.notifications")
 
 # Overdue revalidations change by the day; checking each minute is plenty.
 OVERDUE_CHECK_SECONDS = 60.0
+
+
+def announce_overdue(engine: Engine | Connection, *, now: datetime | None = None) -> int:
+    """Queue ``revalidation.overdue`` events in a unit of work of their own; for periodic callers."""
+    with unit_of_work(engine) as session:
+        return enqueue_overdue(session, now)
 
 
 class NotificationPump:

@@ -60,3 +60,25 @@ def test_the_unit_of_work_decides_the_chunk_size(session):
     assert run_queued_chunks(session) == 3
     session.refresh(release)
     assert release.state == "passed"
+
+
+def test_a_chunk_renders_with_the_same_variables_as_a_local_bundle_run(session):
+    from governance.runs.execution import chunk_work, claim_chunk
+    from service.bundle import bundle_context, load_bundle
+    from service.seed import publish_bundle
+    from service.settings import PROJECT_ROOT
+
+    owner, _ = make_user(session, Role.product_owner, name="olivia")
+    paula, _ = make_user(session, Role.product_owner, name="paula")
+    bundle = load_bundle(PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml")
+    publish_bundle(session, bundle, product_actor=owner, shared_actor=paula)
+    chunk = claim_chunk(session, "test-worker")
+    assert chunk is not None
+    served = chunk_work(session, chunk.id).extra_vars
+    local = bundle_context(bundle)
+    assert served.keys() == local.keys() == {"documents", "processes"}
+    for section in ("documents", "processes"):
+        assert served[section].keys() == local[section].keys() and served[section]
+        for slug, variables in served[section].items():
+            assert variables["version"] == 1 and local[section][slug]["version"] == "local"
+            assert {**variables, "version": "local"} == local[section][slug]

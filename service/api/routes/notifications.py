@@ -15,7 +15,7 @@ from governance.notifications.schemas import (
     webhook_view,
 )
 from service.api.deps import CurrentUser, DbSession, Paging
-from service.notify import server_secret_key
+from service.secret_key import server_secret_key
 
 router = APIRouter(tags=["notifications"])
 

@@ -29,7 +29,6 @@ from service.api.deps import CurrentUser, DbSession, Paging
 router = APIRouter(tags=["products"])
 
 ComponentNamePath = Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", description="Prompt or suite name.")
-SlugPath = Path(description="The product's slug.")
 
 
 def publish_view(result: PublishResult, response: Response, product_slug: str | None) -> PublishView:

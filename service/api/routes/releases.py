@@ -8,12 +8,10 @@ from pydantic import BaseModel, Field
 from evals import CaseResult
 from governance.catalog import impact
 from governance.catalog.models import ComponentKind, RiskTier
-from governance.catalog.products import get_product
-from governance.kernel.errors import Invalid, NotFound
-from governance.kernel.pagination import PageView, page_of
+from governance.kernel.errors import Invalid
+from governance.kernel.pagination import PageView
 from governance.releases import cutting as releases
-from governance.releases import policies
-from governance.releases import repository as releases_repo
+from governance.releases import policies, reading
 from governance.releases.policies import PolicyUpdate, policy_snapshot
 from governance.review import decisions
 from governance.review.views import (
@@ -25,8 +23,7 @@ from governance.review.views import (
     release_view,
     run_summary,
 )
-from governance.runs import repository as runs_repo
-from governance.runs.models import Run
+from governance.runs import reading as runs
 from service.api.deps import CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["releases"])
@@ -86,16 +83,14 @@ def cut_release(slug: str, body: CutRequest, session: DbSession, actor: CurrentU
 @router.get("/products/{slug}/releases", summary="A product's releases, newest first.")
 def list_releases(slug: str, session: DbSession, actor: CurrentUser, page: Paging) -> PageView[ReleaseSummary]:
     """A product's releases, newest first."""
-    product = get_product(session, slug)
-    rows = releases_repo.list_for_product(session, product.id, before_number=page.after, limit=page.limit + 1)
-    result = page_of(rows, page.limit, key=lambda r: r.number)
+    product, result = reading.list_releases(session, slug, before=page.after, limit=page.limit)
     return PageView(items=[release_summary(r, product.slug) for r in result.items], next=result.next)
 
 
 @router.get("/releases/{release_id}", summary="A release: state and why, manifest, changes, runs and decisions.")
 def get_release(release_id: int, session: DbSession, actor: CurrentUser) -> ReleaseView:
     """A release: state and why, manifest, changes, runs and decisions."""
-    return release_view(session, releases.get_release(session, release_id))
+    return release_view(session, reading.get_release(session, release_id))
 
 
 @router.post("/releases/{release_id}/signoff", summary="The owner signs off (a failed release needs a waiver).")
@@ -125,11 +120,8 @@ def go_live(release_id: int, session: DbSession, actor: CurrentUser) -> ReleaseV
 @router.get("/runs/{run_id}", summary="A run with its summary and a page of case results.")
 def get_run(run_id: int, session: DbSession, actor: CurrentUser, page: Paging) -> RunView:
     """A run with its summary and a page of case results."""
-    run = session.get(Run, run_id)
-    if run is None:
-        raise NotFound(f"no run with id {run_id}", field="id")
-    rows = runs_repo.case_results_page(session, run_id, after_id=page.after, limit=page.limit + 1)
-    result = page_of(rows, page.limit, key=lambda row: row.id)
+    run = runs.get_run(session, run_id)
+    result = runs.list_case_results(session, run, after=page.after, limit=page.limit)
     counts = recorded_counts(session, [run.id])
     return RunView(
         **run_summary(run, counts.get(run.id, 0)).model_dump(),

@@ -8,9 +8,9 @@ import hmac
 import pytest
 
 from governance.accounts.roles import Role
-from service.notify import deliver_due
+from service.workers.webhook_delivery import deliver_due
 from tests.factories import auth, make_product, make_user
-from tests.service.test_notify import Receiver
+from tests.service.workers.test_webhook_delivery import Receiver
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from service.settings import Settings
-from service.workers.celery_dispatch import CeleryExecutor
+from service.workers.celery.dispatch import CeleryExecutor
 from tests.service.workers.conftest import (
     chunks_of,
     publish_product,

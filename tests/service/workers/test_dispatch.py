@@ -11,8 +11,8 @@ from governance.runs.execution import claim_chunk
 from service.database import unit_of_work
 from service.settings import Settings
 from service.workers import NoExecutor, make_executor
-from service.workers.celery_app import EXECUTE_CHUNK_TASK, BrokerNotConfigured
-from service.workers.celery_dispatch import CeleryExecutor, ChunkSweeper
+from service.workers.celery.app import EXECUTE_CHUNK_TASK, BrokerNotConfigured
+from service.workers.celery.dispatch import CeleryExecutor, ChunkSweeper
 from service.workers.embedded import EmbeddedExecutor
 from tests.service.workers.conftest import publish_product
 
@@ -40,7 +40,7 @@ def sweeper(shared_engine, monkeypatch):
     app = FakeCelery()
     sweeper = ChunkSweeper(shared_engine, app, Settings(lease_seconds=60))  # type: ignore[arg-type]
     sweeper.broker_length = 0
-    monkeypatch.setattr("service.workers.celery_dispatch.broker_queue_length", lambda _app: sweeper.broker_length)
+    monkeypatch.setattr("service.workers.celery.dispatch.broker_queue_length", lambda _app: sweeper.broker_length)
     return sweeper
 
 

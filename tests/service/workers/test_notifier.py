@@ -13,8 +13,8 @@ from governance.accounts.roles import Role
 from service.app import create_app
 from service.database import unit_of_work
 from tests.factories import auth, make_user, suite_spec
-from tests.service.test_notify import Receiver, verify
 from tests.service.workers.test_embedded import embedded_settings, wait_until_tested
+from tests.service.workers.test_webhook_delivery import Receiver, verify
 
 
 @pytest.fixture

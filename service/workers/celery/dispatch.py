@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from governance.runs.execution import queued_chunk_ids, requeue_expired
 from service.database import unit_of_work
 from service.settings import Settings
-from service.workers.celery_app import EXECUTE_CHUNK_TASK, RUNS_QUEUE, create_celery
+from service.workers.celery.app import EXECUTE_CHUNK_TASK, RUNS_QUEUE, create_celery
 
 log = logging.getLogger("steward.workers")
 
@@ -32,7 +32,8 @@ def broker_queue_length(app: Celery, name: str = RUNS_QUEUE) -> int | None:
     """Messages waiting in the broker's queue; None when the broker cannot say."""
     try:
         with app.connection_for_write() as connection:
-            return connection.default_channel.queue_declare(queue=name, passive=True).message_count
+            waiting: int = connection.default_channel.queue_declare(queue=name, passive=True).message_count
+            return waiting
     except Exception as exc:
         # Redis and RabbitMQ both report a queue that does not exist (yet, or any more: it is empty) as NOT_FOUND.
         if "NOT_FOUND" in str(exc) or type(exc).__name__ == "NotFound":

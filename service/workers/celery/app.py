@@ -1,4 +1,4 @@
-"""The Celery application: one task per chunk, and the worker process that `steward worker` starts.
+"""The Celery application: one task per chunk, executed by :func:`~service.workers.execute.execute_chunk`.
 
 Delivery is at least once and the database, not the broker, decides who executes a chunk: the task
 only asks :func:`~service.workers.execute.execute_chunk` to lease it, so a duplicate message finds
@@ -9,22 +9,16 @@ a lease that expires, and a sweep (in the server, and in every worker) queues th
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import logging
 import os
 import threading
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
 from sqlalchemy import Engine
 
 from service.database import make_engine
 from service.settings import Settings
 from service.workers.execute import execute_chunk, new_worker_id
-
-log = logging.getLogger("steward.workers")
 
 RUNS_QUEUE = "steward"
 EXECUTE_CHUNK_TASK = "steward.execute_chunk"
@@ -81,47 +75,3 @@ def worker_engine(url: str) -> Engine:
             engine = make_engine(url)
             _engines[url] = (os.getpid(), engine)
         return engine
-
-
-def run_worker(
-    settings: Settings,
-    *,
-    concurrency: int | None = None,
-    queues: str | None = None,
-    pool: str | None = None,
-    loglevel: str = "info",
-) -> None:
-    """Run a Celery worker in this process until it is stopped (SIGTERM waits for running chunks)."""
-    from service.workers.celery_dispatch import ChunkSweeper
-
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Pool processes fork from this one: import the model SDK once here, not in each process's first chunk.
-    with contextlib.suppress(ImportError):
-        importlib.import_module("openai")
-    app = create_celery(settings)
-    sweeper = ChunkSweeper(worker_engine(settings.database_url), app, settings)
-
-    def start_sweeping(**_: Any) -> None:
-        sweeper.start()
-
-    def stop_sweeping(**_: Any) -> None:
-        sweeper.stop()
-
-    # Signals are process-wide; these fire in the worker's main process, not in its pool processes.
-    worker_ready.connect(start_sweeping, weak=False)
-    worker_shutdown.connect(stop_sweeping, weak=False)
-    argv = [
-        "worker",
-        f"--loglevel={loglevel}",
-        f"--queues={queues or RUNS_QUEUE}",
-        # Unique per process, so several workers on one machine do not clash.
-        f"--hostname=steward-{os.getpid()}@%h",
-        # Workers coordinate through the database; gossip and mingle only slow the start down.
-        "--without-gossip",
-        "--without-mingle",
-    ]
-    if concurrency:
-        argv.append(f"--concurrency={concurrency}")
-    if pool:
-        argv.append(f"--pool={pool}")
-    app.worker_main(argv)

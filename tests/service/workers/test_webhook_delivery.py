@@ -11,7 +11,6 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import delete, select
 
 from governance.accounts.roles import Role
@@ -22,7 +21,8 @@ from governance.notifications import webhooks as notifications
 from governance.notifications.models import OutboxEvent, Webhook, WebhookDelivery
 from governance.notifications.schemas import WebhookCreate
 from service.database import unit_of_work
-from service.notify import deliver_due, server_secret_key
+from service.secret_key import server_secret_key
+from service.workers.webhook_delivery import deliver_due
 from tests.factories import make_product, make_user
 
 
@@ -163,14 +163,6 @@ def test_deliveries_of_a_disabled_webhook_are_not_sent(session, connection, sett
     assert deliver_due(connection, settings=settings, now=utcnow()) == 0
     assert receiver.requests == []
     assert the_delivery(session).state == "failed"
-
-
-def test_the_generated_server_key_is_stable_and_private(settings):
-    first = server_secret_key(settings)
-    assert first == server_secret_key(settings) and len(first) == 64
-    assert (settings.var_dir / "secret_key").stat().st_mode & 0o077 == 0
-    configured = settings.model_copy(update={"secret_key": SecretStr("from-the-environment")})
-    assert server_secret_key(configured) == b"from-the-environment"
 
 
 def test_concurrent_senders_send_each_delivery_once(engine, settings, receiver):
