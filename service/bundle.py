@@ -6,8 +6,10 @@ publish exactly the same thing. Every error names the file and the field.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,7 +31,7 @@ from governance.kernel.fields import ComponentName, Slug
 class BundleError(Exception):
     """A steward.yaml or a file it names is unusable; ``str()`` says which file and which field."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
 
@@ -117,77 +119,11 @@ def load_bundle(path: str | Path) -> Bundle:
         spec = BundleFile.model_validate(raw)
     except ValidationError as exc:
         raise BundleError([f"{source}: {field_path(e['loc'])}: {e['msg']}" for e in exc.errors()]) from exc
-    base = source.parent
-    problems: list[str] = []
-
-    def load(build, where: str):
-        try:
-            return build()
-        except BundleError as exc:
-            problems.extend(exc.problems)
-        except ValidationError as exc:
-            problems.extend(f"{where}: {field_path(e['loc'])}: {e['msg']}" for e in exc.errors())
-        except SuiteError as exc:
-            problems.append(str(exc))
-        return None
-
-    default_message = spec.message
-    documents, processes, prompts, suites = {}, {}, {}, {}
-    for index, ref in enumerate(spec.documents):
-        where = f"{source}: documents[{index}] ({ref.slug})"
-        payload = load(
-            lambda ref=ref, where=where: DocumentPublish(
-                title=ref.title,
-                content=_read_text(base / ref.file, where),
-                content_type=ref.content_type,
-                owner=ref.owner,
-                message=default_message,
-            ),
-            where,
-        )
-        if payload is not None:
-            documents[ref.slug] = payload
-    for index, ref in enumerate(spec.processes):
-        where = f"{base / ref.file}"
-
-        def build_process(ref=ref, where=where, index=index):
-            data = _read_yaml(base / ref.file, f"{source}: processes[{index}]")
-            if not isinstance(data, dict):
-                raise BundleError([f"{where}: must be a mapping with name, description, steps, documents"])
-            return ProcessPublish(**{"message": default_message, "owner": ref.owner, **data})
-
-        payload = load(build_process, where)
-        if payload is not None:
-            processes[ref.slug] = payload
-    for index, ref in enumerate(spec.prompts):
-        where = f"{source}: prompts[{index}] ({ref.name})"
-        payload = load(
-            lambda ref=ref, where=where: PromptPublish(
-                template=_read_text(base / ref.file, where), message=default_message
-            ),
-            where,
-        )
-        if payload is not None:
-            prompts[ref.name] = payload
-    for index, ref in enumerate(spec.suites):
-        where = f"{source}: suites[{index}]"
-
-        def build_suite(ref=ref, where=where):
-            suite_path = base / ref.file
-            if not suite_path.is_file():
-                raise BundleError([f"{where}: no such file {suite_path}"])
-            suite = load_suite(suite_path)  # checks it the way the server will, with line numbers
-            data = _read_yaml(suite_path, where)
-            name = ref.name or suite.name
-            if name != suite.name:
-                raise BundleError([f"{where}: name '{name}' differs from the suite's own name '{suite.name}'"])
-            return name, SuitePublish(spec=data, message=default_message)
-
-        loaded = load(build_suite, where)
-        if loaded is not None:
-            suites[loaded[0]] = loaded[1]
-    if problems:
-        raise BundleError(problems)
+    loader = _BundleLoader(source, spec)
+    documents, processes = loader.documents(), loader.processes()
+    prompts, suites = loader.prompts(), loader.suites()
+    if loader.problems:
+        raise BundleError(loader.problems)
     return Bundle(
         source=source,
         product=spec.product,
@@ -197,6 +133,95 @@ def load_bundle(path: str | Path) -> Bundle:
         suites=suites,
         links=spec.links,
     )
+
+
+T = TypeVar("T")
+
+
+class _BundleLoader:
+    """Builds every payload of a bundle, collecting all problems instead of stopping at the first."""
+
+    def __init__(self, source: Path, spec: BundleFile) -> None:
+        self.source = source
+        self.base = source.parent
+        self.spec = spec
+        self.problems: list[str] = []
+
+    def _load(self, build: Callable[[], T], where: str) -> T | None:
+        try:
+            return build()
+        except BundleError as exc:
+            self.problems.extend(exc.problems)
+        except ValidationError as exc:
+            self.problems.extend(f"{where}: {field_path(e['loc'])}: {e['msg']}" for e in exc.errors())
+        except SuiteError as exc:
+            self.problems.append(str(exc))
+        return None
+
+    def documents(self) -> dict[str, DocumentPublish]:
+        loaded: dict[str, DocumentPublish] = {}
+        for index, ref in enumerate(self.spec.documents):
+            where = f"{self.source}: documents[{index}] ({ref.slug})"
+            payload = self._load(functools.partial(self._document, ref, where), where)
+            if payload is not None:
+                loaded[ref.slug] = payload
+        return loaded
+
+    def _document(self, ref: DocumentRef, where: str) -> DocumentPublish:
+        return DocumentPublish(
+            title=ref.title,
+            content=_read_text(self.base / ref.file, where),
+            content_type=ref.content_type,
+            owner=ref.owner,
+            message=self.spec.message,
+        )
+
+    def processes(self) -> dict[str, ProcessPublish]:
+        loaded: dict[str, ProcessPublish] = {}
+        for index, ref in enumerate(self.spec.processes):
+            where = f"{self.base / ref.file}"
+            payload = self._load(functools.partial(self._process, ref, where, index), where)
+            if payload is not None:
+                loaded[ref.slug] = payload
+        return loaded
+
+    def _process(self, ref: ProcessRef, where: str, index: int) -> ProcessPublish:
+        data = _read_yaml(self.base / ref.file, f"{self.source}: processes[{index}]")
+        if not isinstance(data, dict):
+            raise BundleError([f"{where}: must be a mapping with name, description, steps, documents"])
+        return ProcessPublish(**{"message": self.spec.message, "owner": ref.owner, **data})
+
+    def prompts(self) -> dict[str, PromptPublish]:
+        loaded: dict[str, PromptPublish] = {}
+        for index, ref in enumerate(self.spec.prompts):
+            where = f"{self.source}: prompts[{index}] ({ref.name})"
+            payload = self._load(functools.partial(self._prompt, ref, where), where)
+            if payload is not None:
+                loaded[ref.name] = payload
+        return loaded
+
+    def _prompt(self, ref: PromptRef, where: str) -> PromptPublish:
+        return PromptPublish(template=_read_text(self.base / ref.file, where), message=self.spec.message)
+
+    def suites(self) -> dict[str, SuitePublish]:
+        loaded: dict[str, SuitePublish] = {}
+        for index, ref in enumerate(self.spec.suites):
+            where = f"{self.source}: suites[{index}]"
+            named = self._load(functools.partial(self._suite, ref, where), where)
+            if named is not None:
+                loaded[named[0]] = named[1]
+        return loaded
+
+    def _suite(self, ref: SuiteRef, where: str) -> tuple[str, SuitePublish]:
+        suite_path = self.base / ref.file
+        if not suite_path.is_file():
+            raise BundleError([f"{where}: no such file {suite_path}"])
+        suite = load_suite(suite_path)  # checks it the way the server will, with line numbers
+        data = _read_yaml(suite_path, where)
+        name = ref.name or suite.name
+        if name != suite.name:
+            raise BundleError([f"{where}: name '{name}' differs from the suite's own name '{suite.name}'"])
+        return name, SuitePublish(spec=data, message=self.spec.message)
 
 
 def bundle_context(bundle: Bundle) -> dict[str, Any]:

@@ -122,7 +122,9 @@ def seed_demo(session: UnitOfWork, steward_yaml: Path) -> SeedResult:
     tokens: dict[str, str] = {}
     users: dict[str, User] = {}
     for name, display_name, roles in DEMO_USERS:
-        user, token = accounts.create_user(session, None, UserCreate(name=name, display_name=display_name, roles=roles))
+        user, token = accounts.create_user(
+            session, None, UserCreate(name=name, display_name=display_name, email=None, roles=roles)
+        )
         users[name], tokens[name] = user, token
     bundle = load_bundle(steward_yaml)
     owner = users[bundle.product.owner or "olivia"]

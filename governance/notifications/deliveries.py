@@ -61,7 +61,7 @@ def claim_due(session: Session, now: datetime, policy: RetryPolicy) -> DeliveryW
             return None
         webhook = repo.get_webhook(session, delivery.webhook_id)
         if webhook is None or webhook.disabled_at is not None:
-            delivery.state = DeliveryState.failed.value
+            delivery.state = DeliveryState.failed
             delivery.last_error = "the webhook was disabled before delivery"
             session.flush()
             continue
@@ -99,13 +99,13 @@ def record_attempt(
         return None
     delivery.last_status_code = status_code
     if status_code is not None and 200 <= status_code < 300:
-        delivery.state = DeliveryState.delivered.value
+        delivery.state = DeliveryState.delivered
         delivery.delivered_at = now
         delivery.last_error = None
     else:
         delivery.last_error = (error or f"HTTP {status_code}")[:MAX_ERROR_CHARS]
         if delivery.attempts >= policy.max_attempts:
-            delivery.state = DeliveryState.failed.value
+            delivery.state = DeliveryState.failed
         else:
             delivery.next_attempt_at = now + policy.delay_after(delivery.attempts, rng=rng)
     session.flush()

@@ -57,7 +57,7 @@ def transition(
             + (f" ({action})" if action else ""),
             field="state",
         )
-    release.state = to.value
+    release.state = to
     release.state_changed_at = utcnow()
     if flush:
         session.flush()

@@ -60,15 +60,15 @@ def claim_chunk(
     if chunk.attempts > MAX_ATTEMPTS:
         # Finishing the run needs the audit chain's lock, which must come before row locks: leave that to
         # finish_stalled_runs, which the sweeps call.
-        chunk.state, chunk.lease_owner = ChunkState.error.value, None
+        chunk.state, chunk.lease_owner = ChunkState.error, None
         chunk.error = (chunk.error or "") + f" gave up after {MAX_ATTEMPTS} attempts (workers died or timed out)"
         session.flush()
         return None
-    chunk.state = ChunkState.running.value
+    chunk.state = ChunkState.running
     chunk.lease_owner = worker
     chunk.lease_expires_at = now + timedelta(seconds=lease_seconds)
     if run.state == RunState.queued.value:
-        run.state, run.started_at = RunState.running.value, now
+        run.state, run.started_at = RunState.running, now
     session.flush()
     return chunk
 
@@ -144,7 +144,7 @@ def complete_chunk(session: Session, chunk_id: int, worker: str, *, error: str |
     chunk = runs_repo.lock_chunk(session, chunk_id)
     if chunk.lease_owner != worker or chunk.state != ChunkState.running.value:
         return False
-    chunk.state = ChunkState.error.value if error else ChunkState.done.value
+    chunk.state = ChunkState.error if error else ChunkState.done
     chunk.error, chunk.lease_owner, chunk.lease_expires_at = error, None, None
     session.flush()
     finish_run_if_complete(session, chunk.run_id)
@@ -157,12 +157,12 @@ def requeue_expired(session: Session) -> list[int]:
     requeued = []
     for chunk in runs_repo.expired_chunks(session, utcnow()):
         if chunk.attempts >= MAX_ATTEMPTS:
-            chunk.state, chunk.lease_owner = ChunkState.error.value, None
+            chunk.state, chunk.lease_owner = ChunkState.error, None
             chunk.error = f"gave up after {MAX_ATTEMPTS} attempts: the worker stopped (killed or timed out)"
             session.flush()
             finish_run_if_complete(session, chunk.run_id)
         else:
-            chunk.state, chunk.lease_owner, chunk.lease_expires_at = ChunkState.queued.value, None, None
+            chunk.state, chunk.lease_owner, chunk.lease_expires_at = ChunkState.queued, None, None
             requeued.append(chunk.id)
     session.flush()
     finish_stalled_runs(session)
@@ -238,7 +238,7 @@ def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
         offline=run.offline,
         error=errors or None,
     )
-    run.state = summary.status
+    run.state = RunState(summary.status)
     run.summary = summary.model_dump(mode="json")
     run.error = summary.error or errors or None
     run.finished_at = utcnow()

@@ -51,7 +51,9 @@ class Applier:
             raise ApiError(response, what)
         return response
 
-    def _put_version(self, path: str, payload: dict[str, Any], what: str, current: dict | None = None) -> None:
+    def _put_version(
+        self, path: str, payload: dict[str, Any], what: str, current: dict[str, Any] | None = None
+    ) -> None:
         if current is not None and current == {k: payload[k] for k in current}:
             self.outcomes.append(Outcome(what, "unchanged", "content equals the head"))
             return
@@ -62,11 +64,12 @@ class Applier:
         state = "created" if body["created"] else "unchanged"
         self.outcomes.append(Outcome(what, state, f"version {body['version']['number']}"))
 
-    def _shared_head(self, kind: str, slug: str) -> dict | None:
+    def _shared_head(self, kind: str, slug: str) -> dict[str, Any] | None:
         response = self.client.get(f"/api/v1/{kind}/{slug}")
         if response.status_code == 404:
             return None
-        return self._check(response, f"{kind}/{slug}").json()["content"]
+        content: dict[str, Any] = self._check(response, f"{kind}/{slug}").json()["content"]
+        return content
 
     def documents(self) -> None:
         for slug, doc in self.bundle.documents.items():
@@ -147,7 +150,7 @@ class Applier:
 def apply(
     file: Path = typer.Option(..., "-f", "--file", help="The steward.yaml to apply."),
     server: str = typer.Option(None, help="Steward server URL (default: STEWARD_SERVER_URL)."),
-    token: str = typer.Option(None, help="API token (default: STEWARD_TOKEN).", show_default=False),
+    token: str | None = typer.Option(None, help="API token (default: STEWARD_TOKEN).", show_default=False),
     message: str = typer.Option("", "-m", "--message", help="Version message for everything this publishes."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; publish nothing."),
 ) -> None:

@@ -10,6 +10,7 @@ crash is resumed, or errored once it has used up its attempts.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -120,7 +121,7 @@ class EmbeddedExecutor:
             with self._lock:
                 future = self._pool.submit(self._execute, chunk_id)
                 self._running[chunk_id] = future
-            future.add_done_callback(lambda done, chunk_id=chunk_id: self._finished(chunk_id, done))
+            future.add_done_callback(functools.partial(self._finished, chunk_id))
 
     def _execute(self, chunk_id: int) -> bool:
         try:

@@ -228,4 +228,5 @@ class ChunkExecution:
             self.lost = True
         else:
             self.stopped = True
-        self._loop.call_soon_threadsafe(self.cancel.set)
+        if self._loop is not None and self.cancel is not None:  # both are set before the lease keeper starts
+            self._loop.call_soon_threadsafe(self.cancel.set)

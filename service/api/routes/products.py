@@ -5,7 +5,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from governance.catalog import history, links, products
 from governance.catalog.components import PublishResult, find_owned, get_version, publish_prompt, publish_suite
 from governance.catalog.history import diff_view
-from governance.catalog.models import ComponentKind, RiskTier
+from governance.catalog.models import Component, ComponentKind, RiskTier
 from governance.catalog.schemas import (
     DiffView,
     LinksUpdate,
@@ -23,6 +23,7 @@ from governance.catalog.schemas import (
     version_view,
 )
 from governance.kernel.pagination import PageView
+from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.status import product_summary, product_view
 from service.api.deps import CurrentUser, DbSession, Paging
 
@@ -135,7 +136,7 @@ def put_suite(
 def _add_owned_history(kind: ComponentKind, plural: str) -> None:
     base = f"/products/{{slug}}/{plural}/{{name}}"
 
-    def component(session, slug: str, name: str):
+    def component(session: UnitOfWork, slug: str, name: str) -> Component:
         return find_owned(session, products.get_product(session, slug), kind, name)
 
     @router.get(base, summary=f"The head version of a {kind.value}, with its content.", name=f"get_{kind.value}")

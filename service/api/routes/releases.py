@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
@@ -60,7 +62,8 @@ def get_impact(
     """Products a document or process change would touch, with the paths."""
     if (document is None) == (process is None):
         raise Invalid("give exactly one of document or process", field="document")
-    kind, slug = (ComponentKind.document, document) if document else (ComponentKind.process, process)
+    kind, slug = (ComponentKind.document, document) if document is not None else (ComponentKind.process, process)
+    assert slug is not None  # exactly one of the two was given
     component, found = impact.impacted_by_kind(session, kind, slug)
     return ImpactView(
         kind=kind.value,
@@ -150,13 +153,13 @@ def rerun_release(release_id: int, session: DbSession, actor: CurrentUser) -> li
     return [run_summary(run, 0) for run in decisions.rerun_release(session, actor, release_id)]
 
 
-@router.get("/policies", summary="The policy of every risk tier.")
-def list_policies(session: DbSession, actor: CurrentUser) -> list[dict]:
+@router.get("/policies", summary="The policy of every risk tier.", response_model=list[dict[str, Any]])
+def list_policies(session: DbSession, actor: CurrentUser) -> list[dict[str, Any]]:
     """The policy of every risk tier."""
     return [policy_snapshot(p) for p in policies.list_policies(session)]
 
 
-@router.patch("/policies/{risk_tier}", summary="Change a risk tier's policy (admins).")
-def update_policy(risk_tier: RiskTier, body: PolicyUpdate, session: DbSession, actor: CurrentUser) -> dict:
+@router.patch("/policies/{risk_tier}", summary="Change a risk tier's policy (admins).", response_model=dict[str, Any])
+def update_policy(risk_tier: RiskTier, body: PolicyUpdate, session: DbSession, actor: CurrentUser) -> dict[str, Any]:
     """Change a risk tier's policy (admins)."""
     return policy_snapshot(policies.update_policy(session, actor, risk_tier, body))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, status
 
 from governance.accounts import users as accounts
@@ -40,8 +42,9 @@ def my_tokens(session: DbSession, actor: CurrentUser) -> list[TokenView]:
     "/users/{name}/tokens",
     status_code=status.HTTP_201_CREATED,
     summary="Issue another token (self or admin).",
+    response_model=dict[str, Any],
 )
-def issue_token(name: str, session: DbSession, actor: CurrentUser, label: str = "") -> dict:
+def issue_token(name: str, session: DbSession, actor: CurrentUser, label: str = "") -> dict[str, Any]:
     """Issue another token (self or admin)."""
     row, token = accounts.create_token(session, actor, name, label=label)
     return {**token_view(row).model_dump(mode="json"), "token": token}

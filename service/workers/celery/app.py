@@ -50,7 +50,7 @@ def create_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
-    app.steward_settings = settings  # type: ignore[attr-defined]
+    app.steward_settings = settings
 
     @app.task(name=EXECUTE_CHUNK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
     def execute_chunk_task(task: Any, chunk_id: int) -> bool:
