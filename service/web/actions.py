@@ -113,7 +113,7 @@ def go_live(release_id: int, session: DbSession, user: WebUser, web: Web) -> Red
 
 @router.post("/releases/{release_id}/rerun", dependencies=[CsrfChecked])
 def rerun(release_id: int, session: DbSession, user: WebUser, web: Web) -> RedirectResponse:
-    """The owner, an admin or ci runs every suite of the release again."""
+    """Run every suite of the release again."""
     runs = decisions.rerun_release(session, user, release_id)
     release = releases.get_release(session, release_id)
     return _done(web, release, f"Re-running {len(runs)} suite(s) of release {release.number}.")

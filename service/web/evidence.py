@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from evals import CaseResult
-from governance.review.views import ReleaseView, RunSummaryView, recorded_counts, run_summary
+from governance.review.repository import recorded_counts
+from governance.review.views import ReleaseView, RunSummaryView, run_summary
 from governance.runs.execution import current_runs
 from governance.runs.repository import case_results_page
 

@@ -25,16 +25,9 @@ from governance.releases.cutting import get_release
 from governance.releases.policies import get_policy, policy_snapshot
 from governance.releases.repository import list_for_product
 from governance.releases.status import product_view
-from governance.review.capabilities import (
-    APPROVE,
-    GO_LIVE,
-    SIGN_OFF,
-    WAIVE,
-    action_refusals,
-    allowed_actions,
-    release_facts,
-)
-from governance.review.views import release_summary, release_view
+from governance.review.facts import facts_of, gather, gather_by_id
+from governance.review.rules import Action, allowed, refusals
+from governance.review.views import release_summary, release_view, release_view_of
 from service.api.deps import DbSession
 from service.web.changes import describe_changes
 from service.web.evidence import run_evidence
@@ -52,7 +45,11 @@ PRODUCTS_SHOWN = 500
 AUDIT_PAGE = 50
 TIMELINE_EVENTS = 30
 # What the owner is asked to do, in the order home lists them.
-OWNER_TASKS = {SIGN_OFF: "sign off", WAIVE: "runs failed: fix, re-run or waive", GO_LIVE: "take live"}
+OWNER_TASKS = {
+    Action.sign_off: "sign off",
+    Action.waive: "runs failed: fix, re-run or waive",
+    Action.go_live: "take live",
+}
 
 
 @router.get("/static/{name}")
@@ -71,6 +68,7 @@ def home(request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
     page = list_products(session, after=0, limit=PRODUCTS_SHOWN)
     products: list[Product] = page.items
     statuses = releases.product_statuses(session, [p.id for p in products])
+    pending = gather_by_id(session, [s.pending_release for s in statuses.values() if s.pending_release is not None])
     owner_tasks, reviews = [], []
     for product in products:
         status = statuses[product.id]
@@ -78,12 +76,13 @@ def home(request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
             owner_tasks.append({"product": product, "release": None, "task": "revalidation overdue", "status": status})
         if status.pending_release is None:
             continue
-        release = get_release(session, status.pending_release)
-        allowed = allowed_actions(session, user, release)
+        record = pending[status.pending_release]
+        release = record.release
+        offered = allowed(facts_of(record), user)
         for action, task in OWNER_TASKS.items():
-            if action in allowed:
+            if action in offered:
                 owner_tasks.append({"product": product, "release": release, "task": task, "status": status})
-        if APPROVE in allowed:
+        if Action.approve in offered:
             reviews.append({"product": product, "release": release})
     reviews.sort(key=lambda item: item["release"].state_changed_at)
     rows = [{"product": p, "status": statuses[p.id]} for p in products]
@@ -127,15 +126,13 @@ def product_page(slug: str, request: Request, session: DbSession, user: WebUser)
 
 
 def _release_context(session, user, release_id: int) -> dict:
-    release = get_release(session, release_id)
-    view = release_view(session, release)
-    product = get_product(session, view.product)
-    refusals = action_refusals(user, release_facts(session, release))
+    record = gather(session, get_release(session, release_id))
+    refused = refusals(facts_of(record), user)
     return {
-        "release": view,
-        "product": product,
-        "refusals": refusals,
-        "allowed": {a for a, r in refusals.items() if r is None},
+        "release": release_view_of(session, record),
+        "product": record.product,
+        "refusals": {action.value: r.reason if r else None for action, r in refused.items()},
+        "allowed": {action.value for action, r in refused.items() if r is None},
     }
 
 
