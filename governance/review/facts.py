@@ -44,17 +44,17 @@ class ReleaseRecord:
     superseded_by: int | None
     """The number of the release cut after this one, read only for a superseded release."""
 
-    def counts(self, row: SignOff | Decision) -> bool:
+    def is_current(self, row: SignOff | Decision) -> bool:
         """Whether a sign-off or decision was given on this release's current manifest and cycle."""
         return row.cycle == self.release.cycle and row.manifest_hash == self.release.manifest_hash
 
     @property
     def current_signoff(self) -> SignOff | None:
-        return next((s for s in reversed(self.signoffs) if self.counts(s)), None)
+        return next((s for s in reversed(self.signoffs) if self.is_current(s)), None)
 
     @property
     def current_decisions(self) -> list[Decision]:
-        return [d for d in self.decisions if self.counts(d)]
+        return [d for d in self.decisions if self.is_current(d)]
 
     @property
     def approvers(self) -> frozenset[str]:
