@@ -1,30 +1,25 @@
 """Decisions on a release: the owner's sign-off (or waiver), reviewers' approvals and rejections, go-live, re-runs.
 
 Every decision locks the release row first, so two decisions on one release, or a decision racing a
-publish that supersedes it, are serialised: the second sees the state the first left."""
+publish that supersedes it, are serialised: the second sees the state the first left. Then it gathers the
+release's facts and asks the table of rules (``governance.review.rules``) whether it may go ahead."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
-from governance.accounts.permissions import require_role
-from governance.accounts.roles import Role
 from governance.audit.trail import begin_write, record_event
-from governance.catalog.models import Product
-from governance.catalog.permissions import require_product_manager
-from governance.kernel.db import utcnow
-from governance.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from governance.kernel.errors import NotFound
 from governance.kernel.fields import Text
 from governance.releases.cutting import get_release
-from governance.releases.models import Decision, Policy, Release, ReleaseState, SignOff
+from governance.releases.models import Decision, Release, ReleaseState, SignOff
 from governance.releases.workflow import transition
-from governance.review.facts import changed_authors, current_decisions, current_signoff, live_release
-from governance.runs.execution import cancel_queued_work, current_runs, ensure_rerunnable
+from governance.review import repository
+from governance.review.facts import ReleaseRecord, facts_of, gather
+from governance.review.rules import Action, require
+from governance.runs.execution import cancel_queued_work
 from governance.runs.models import Run, RunChunk
 from governance.runs.queueing import note_queued
 
@@ -60,31 +55,38 @@ class RejectRequest(BaseModel):
     reason: Text = Field(min_length=3, max_length=5000, description="Why the release may not go live.")
 
 
-def _context(session: Session, release_id: int) -> tuple[Release, Product, Policy]:
+def _locked(session: Session, release_id: int, action: Action, actor: User) -> ReleaseRecord:
+    """Lock the release (after the audit chain, as every writer does), gather its facts, and apply the rules."""
     begin_write(session)
-    release = get_release(session, release_id, for_update=True)
-    product = session.get(Product, release.product_id)
-    return release, product, session.get(Policy, product.risk_tier)
+    record = gather(session, get_release(session, release_id, for_update=True))
+    require(action, facts_of(record), actor)
+    return record
 
 
 def sign_off(session: Session, actor: User, release_id: int, data: SignOffRequest) -> Release:
-    release, product, _policy = _context(session, release_id)
-    if product.owner_id != actor.id:
-        raise Forbidden(f"only the owner of '{product.slug}' ({product.owner.name}) signs off its releases")
-    if release.state == ReleaseState.failed.value and not data.waiver:
-        raise Conflict(
-            f"release {release.id} failed its runs ({release.error}); signing it off needs a written waiver",
-            field="waiver",
-        )
-    if release.state == ReleaseState.passed.value and data.waiver:
-        raise Invalid("a waiver is for a failed release; this one passed", field="waiver")
+    """The owner states that a release is fit: one whose runs passed, or one that failed, with a waiver.
+
+    Args:
+        session: The unit of work; this only flushes.
+        actor: The product's owner.
+        release_id: The release to sign off.
+        data: The owner's note, and the waiver a failed release needs.
+
+    Returns:
+        The release, now signed off on its current manifest and cycle.
+
+    Raises:
+        Forbidden, Conflict, Invalid: a rule of ``Action.sign_off`` (``Action.waive`` with a waiver) refused.
+    """
+    record = _locked(session, release_id, Action.waive if data.waiver else Action.sign_off, actor)
+    release = record.release
     transition(
         session,
         release,
         ReleaseState.signed_off,
         actor=actor,
         action="release.signed_off",
-        product_slug=product.slug,
+        product_slug=record.product.slug,
         reason=data.waiver or data.note,
         details={"waiver": data.waiver, "note": data.note},
     )
@@ -100,18 +102,6 @@ def sign_off(session: Session, actor: User, release_id: int, data: SignOffReques
     )
     session.flush()
     return release
-
-
-def _require_independent_reviewer(session: Session, actor: User, release: Release, product: Product, action: str):
-    require_role(actor, Role.reviewer, action=action)
-    if product.owner_id == actor.id:
-        raise Forbidden(f"{actor.name} owns '{product.slug}': an owner never reviews their own product")
-    authored = changed_authors(session, release, product).get(actor.name)
-    if authored:
-        raise Forbidden(
-            f"{actor.name} authored what this release changes ({', '.join(authored)}): "
-            "the approver must not be an author of the change"
-        )
 
 
 def _record_decision(session: Session, release: Release, reviewer: User, decision: str, note: str) -> None:
@@ -130,26 +120,24 @@ def _record_decision(session: Session, release: Release, reviewer: User, decisio
 
 
 def approve(session: Session, actor: User, release_id: int, data: ApproveRequest) -> Release:
-    release, product, policy = _context(session, release_id)
-    _require_independent_reviewer(session, actor, release, product, "approving a release")
-    if release.state != ReleaseState.signed_off.value:
-        raise Conflict(
-            f"release {release.id} is {release.state}; only a signed-off release can be approved", field="state"
-        )
-    runs = current_runs(session, release.id)
-    oldest = min((r.finished_at for r in runs if r.finished_at), default=None)
-    max_age = timedelta(days=policy.evidence_max_age_days)
-    if oldest is not None and utcnow() - oldest > max_age:
-        raise Conflict(
-            f"the evidence is from {oldest:%Y-%m-%d}, older than the {policy.risk_tier} policy's "
-            f"{policy.evidence_max_age_days} days: re-run the suites before approving",
-            field="evidence",
-        )
-    decisions = current_decisions(session, release)
-    if any(d.reviewer == actor.name for d in decisions):
-        raise Conflict(f"{actor.name} has already decided on release {release.id}", field="reviewer")
+    """An independent reviewer approves; the policy's number of approvals makes the release approved.
+
+    Args:
+        session: The unit of work; this only flushes.
+        actor: A reviewer who neither owns the product nor wrote what the release changes.
+        release_id: The signed-off release.
+        data: What the reviewer checked.
+
+    Returns:
+        The release: approved once enough reviewers approved, still signed off before that.
+
+    Raises:
+        Forbidden, Conflict: a rule of ``Action.approve`` refused.
+    """
+    record = _locked(session, release_id, Action.approve, actor)
+    release, product, policy = record.release, record.product, record.policy
     _record_decision(session, release, actor, "approved", data.note)
-    approvals = len({d.reviewer for d in decisions if d.decision == "approved"} | {actor.name})
+    approvals = len(record.approvers | {actor.name})
     details = {"approvals": approvals, "required": policy.required_approvals, "note": data.note}
     if approvals >= policy.required_approvals:
         transition(
@@ -177,8 +165,22 @@ def approve(session: Session, actor: User, release_id: int, data: ApproveRequest
 
 
 def reject(session: Session, actor: User, release_id: int, data: RejectRequest) -> Release:
-    release, product, _policy = _context(session, release_id)
-    _require_independent_reviewer(session, actor, release, product, "rejecting a release")
+    """An independent reviewer rejects a release on its way; its queued runs are cancelled.
+
+    Args:
+        session: The unit of work; this only flushes.
+        actor: A reviewer who neither owns the product nor wrote what the release changes.
+        release_id: A release not yet live.
+        data: Why it may not go live.
+
+    Returns:
+        The rejected release.
+
+    Raises:
+        Forbidden, Conflict: a rule of ``Action.reject`` refused.
+    """
+    record = _locked(session, release_id, Action.reject, actor)
+    release = record.release
     cancel_queued_work(session, [release.id])
     transition(
         session,
@@ -186,7 +188,7 @@ def reject(session: Session, actor: User, release_id: int, data: RejectRequest) 
         ReleaseState.rejected,
         actor=actor,
         action="release.rejected",
-        product_slug=product.slug,
+        product_slug=record.product.slug,
         reason=data.reason,
     )
     _record_decision(session, release, actor, "rejected", data.reason)
@@ -194,21 +196,25 @@ def reject(session: Session, actor: User, release_id: int, data: RejectRequest) 
 
 
 def go_live(session: Session, actor: User, release_id: int) -> Release:
-    release, product, policy = _context(session, release_id)
-    require_product_manager(actor, product, action="taking a release live")
-    if release.state != ReleaseState.approved.value:
-        raise Conflict(f"release {release.id} is {release.state}; only an approved release can go live", field="state")
-    # Re-check the four-eyes rule at the last gate, so no path around it can reach employees.
-    approvals = {d.reviewer for d in current_decisions(session, release) if d.decision == "approved"}
-    if current_signoff(session, release) is None or len(approvals) < policy.required_approvals:
-        raise Conflict(
-            f"release {release.id} lacks a current sign-off or {policy.required_approvals} approvals", field="state"
-        )
-    previous = live_release(session, product.id)
-    if previous is not None:
+    """Take an approved release live; the release live before it is retired.
+
+    Args:
+        session: The unit of work; this only flushes.
+        actor: The product's owner or an admin.
+        release_id: An approved release with a current sign-off and the policy's number of approvals.
+
+    Returns:
+        The release, now live.
+
+    Raises:
+        Forbidden, Conflict: a rule of ``Action.go_live`` refused.
+    """
+    record = _locked(session, release_id, Action.go_live, actor)
+    release, product = record.release, record.product
+    if record.live is not None:
         transition(
             session,
-            previous,
+            record.live,
             ReleaseState.retired,
             actor=actor,
             action="release.retired",
@@ -219,15 +225,9 @@ def go_live(session: Session, actor: User, release_id: int) -> Release:
     return release
 
 
-def rerun(session: Session, actor: User, run_id: int) -> Run:
-    """Run a run's suite again against the same manifest; the release goes back to testing in a new cycle."""
-    old = session.get(Run, run_id)
-    if old is None:
-        raise NotFound(f"no run with id {run_id}", field="id")
-    release, product, _policy = _context(session, old.release_id)
-    if not (product.owner_id == actor.id or actor.has_role(Role.admin) or actor.has_role(Role.ci)):
-        raise Forbidden(f"re-running is for the owner of '{product.slug}' ({product.owner.name}), an admin or ci")
-    ensure_rerunnable(release)
+def _repeat(session: Session, actor: User, record: ReleaseRecord, old: Run) -> Run:
+    """Queue ``old``'s suite again on the same manifest; a release past testing goes back to it in a new cycle."""
+    release, product = record.release, record.product
     run = Run(
         release_id=release.id,
         suite_name=old.suite_name,
@@ -242,8 +242,7 @@ def rerun(session: Session, actor: User, run_id: int) -> Run:
     session.add(run)
     session.flush()
     chunks = [
-        RunChunk(run_id=run.id, index=c.index, case_ids=c.case_ids)
-        for c in session.scalars(select(RunChunk).where(RunChunk.run_id == old.id).order_by(RunChunk.index))
+        RunChunk(run_id=run.id, index=c.index, case_ids=c.case_ids) for c in repository.chunks_of(session, old.id)
     ]
     session.add_all(chunks)
     session.flush()
@@ -273,12 +272,41 @@ def rerun(session: Session, actor: User, run_id: int) -> Run:
     return run
 
 
+def rerun(session: Session, actor: User, run_id: int) -> Run:
+    """Run a run's suite again against the same manifest; the release goes back to testing in a new cycle.
+
+    Args:
+        session: The unit of work; this only flushes.
+        actor: Who asks (the rules of ``Action.rerun`` say who may).
+        run_id: The run to repeat.
+
+    Returns:
+        The new, queued run.
+
+    Raises:
+        NotFound: there is no such run.
+        Forbidden, Conflict: a rule of ``Action.rerun`` refused.
+    """
+    old = repository.get_run(session, run_id)
+    if old is None:
+        raise NotFound(f"no run with id {run_id}", field="id")
+    record = _locked(session, old.release_id, Action.rerun, actor)
+    return _repeat(session, actor, record, old)
+
+
 def rerun_release(session: Session, actor: User, release_id: int) -> list[Run]:
-    """Run every suite of a release again (fresh evidence, e.g. after it aged past the policy's limit)."""
-    release, _product, _policy = _context(session, release_id)
-    runs = current_runs(session, release.id)
-    if not runs:
-        raise Conflict(
-            f"release {release.id} has no runs to repeat ({release.error or 'it has no suites'})", field="state"
-        )
-    return [rerun(session, actor, run.id) for run in runs]
+    """Run every suite of a release again (fresh evidence, e.g. after it aged past the policy's limit).
+
+    Args:
+        session: The unit of work; this only flushes.
+        actor: Who asks (the rules of ``Action.rerun`` say who may).
+        release_id: A release still on its way, with runs to repeat.
+
+    Returns:
+        The new, queued runs, one per suite.
+
+    Raises:
+        Forbidden, Conflict: a rule of ``Action.rerun`` refused.
+    """
+    record = _locked(session, release_id, Action.rerun, actor)
+    return [_repeat(session, actor, record, run) for run in record.runs]

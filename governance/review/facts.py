@@ -1,66 +1,187 @@
-"""What the rules of a release read: its current sign-off and decisions, the live release, changed authors."""
+"""What the rules of a release read, gathered once: the rows behind a release, and the facts drawn from them.
+
+:class:`ReleaseRecord` holds the rows (its product, policy, live release, current runs, sign-offs, decisions
+and the authors of what it changes); the decisions and views work on it. :class:`ReleaseFacts` holds plain
+values drawn from a record at one moment; the guards in ``governance.review.rules`` read only those, so each
+guard is a pure function that a test can call with made-up facts.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
-from governance.catalog.models import Component, ComponentVersion, Product
+from governance.catalog.models import ComponentKind, Product
+from governance.kernel.db import utcnow
 from governance.releases.manifests import manifest_changes
-from governance.releases.models import Decision, Release, SignOff
+from governance.releases.models import Decision, Policy, Release, ReleaseState, SignOff
+from governance.review import repository
+from governance.review.repository import VersionKey
+from governance.runs.models import Run
+
+COMPONENT_KINDS = frozenset(kind.value for kind in ComponentKind)
 
 
-def live_release(session: Session, product_id: int) -> Release | None:
-    return session.scalar(select(Release).where(Release.product_id == product_id, Release.state == "live"))
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """The rows one release's rules and views read, fetched together."""
+
+    release: Release
+    product: Product
+    policy: Policy
+    live: Release | None
+    runs: list[Run]
+    """The current run of each suite (re-runs replace earlier ones)."""
+    signoffs: list[SignOff]
+    """Every sign-off, oldest first, including those of earlier cycles and manifests."""
+    decisions: list[Decision]
+    """Every reviewer's decision, oldest first, including those of earlier cycles and manifests."""
+    authors: dict[str, list[str]]
+    """Who wrote the component versions this release changes against the live one: user -> versions."""
+    superseded_by: int | None
+    """The number of the release cut after this one, read only for a superseded release."""
+
+    def is_current(self, row: SignOff | Decision) -> bool:
+        """Whether a sign-off or decision was given on this release's current manifest and cycle."""
+        return row.cycle == self.release.cycle and row.manifest_hash == self.release.manifest_hash
+
+    @property
+    def current_signoff(self) -> SignOff | None:
+        return next((s for s in reversed(self.signoffs) if self.is_current(s)), None)
+
+    @property
+    def current_decisions(self) -> list[Decision]:
+        return [d for d in self.decisions if self.is_current(d)]
+
+    @property
+    def approvers(self) -> frozenset[str]:
+        """The distinct reviewers whose approval counts towards the policy's number."""
+        return frozenset(d.reviewer for d in self.current_decisions if d.decision == "approved")
 
 
-def changed_authors(session: Session, release: Release, product: Product) -> dict[str, list[str]]:
-    """Authors of the component versions this release changes against the live one: user -> components."""
-    live = live_release(session, product.id)
-    changes = manifest_changes(live.manifest if live else None, release.manifest)
-    authors: dict[str, list[str]] = {}
-    for change in changes:
-        if change["kind"] not in ("prompt", "suite", "document", "process") or change["to_version"] is None:
+@dataclass(frozen=True)
+class ReleaseFacts:
+    """What the guards look at, as plain values drawn from a record at one moment."""
+
+    release_id: int
+    state: ReleaseState
+    error: str | None
+    product_slug: str
+    owner_id: int
+    owner_name: str
+    risk_tier: str
+    required_approvals: int
+    evidence_max_age_days: int
+    authors: Mapping[str, tuple[str, ...]]
+    """Who wrote what this release changes against the live one: user -> component versions."""
+    deciders: frozenset[str]
+    """Reviewers who decided on the current manifest and cycle, either way."""
+    approvers: frozenset[str]
+    """Reviewers whose approval of the current manifest and cycle counts."""
+    signed_off: bool
+    """The current owner signed off the current manifest and cycle."""
+    runs: int
+    finished_runs: int
+    oldest_evidence: datetime | None
+    """When the oldest current run finished: the age of the evidence."""
+    superseded_by: int | None
+    rejection: tuple[str, str] | None
+    """The newest rejection: (reviewer, reason)."""
+    now: datetime
+
+
+def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts:
+    """The facts of a release at ``now`` (default: this moment)."""
+    release, product, policy = record.release, record.product, record.policy
+    rejection = next((d for d in reversed(record.decisions) if d.decision == "rejected"), None)
+    return ReleaseFacts(
+        release_id=release.id,
+        state=ReleaseState(release.state),
+        error=release.error,
+        product_slug=product.slug,
+        owner_id=product.owner_id,
+        owner_name=product.owner.name,
+        risk_tier=policy.risk_tier,
+        required_approvals=policy.required_approvals,
+        evidence_max_age_days=policy.evidence_max_age_days,
+        authors={name: tuple(versions) for name, versions in record.authors.items()},
+        deciders=frozenset(d.reviewer for d in record.current_decisions),
+        approvers=record.approvers,
+        signed_off=record.current_signoff is not None,
+        runs=len(record.runs),
+        finished_runs=sum(1 for r in record.runs if r.finished_at),
+        oldest_evidence=min((r.finished_at for r in record.runs if r.finished_at), default=None),
+        superseded_by=record.superseded_by,
+        rejection=(rejection.reviewer, rejection.note) if rejection else None,
+        now=now or utcnow(),
+    )
+
+
+def _changed_versions(release: Release, product: Product, live: Release | None) -> list[VersionKey]:
+    """The component versions this release brings in against the live one, in the order the changes list them."""
+    keys = []
+    for change in manifest_changes(live.manifest if live else None, release.manifest):
+        if change["kind"] not in COMPONENT_KINDS or change["to_version"] is None:
             continue
-        query = (
-            select(ComponentVersion)
-            .join(Component, Component.id == ComponentVersion.component_id)
-            .where(
-                Component.kind == change["kind"],
-                Component.name == change["name"],
-                ComponentVersion.number == change["to_version"],
-            )
+        owner = product.id if ComponentKind(change["kind"]).owned_by_product else None
+        keys.append(VersionKey(owner, change["kind"], change["name"], change["to_version"]))
+    return keys
+
+
+def gather_many(session: Session, releases: Iterable[Release]) -> dict[int, ReleaseRecord]:
+    """The records of many releases, each kind of row read in one query for all of them.
+
+    Args:
+        session: The unit of work to read in.
+        releases: The releases; a caller that decides locks its release before gathering.
+
+    Returns:
+        Each release's record by release id.
+    """
+    by_id = {release.id: release for release in releases}
+    ids = list(by_id)
+    products = repository.products_by_id(session, {r.product_id for r in by_id.values()})
+    policies = repository.policies_by_tier(session, {p.risk_tier for p in products.values()})
+    live = repository.live_releases(session, list(products))
+    runs = repository.current_runs_of(session, ids)
+    signoffs = repository.signoffs_of(session, ids)
+    decisions = repository.decisions_of(session, ids)
+    superseded = [r.id for r in by_id.values() if r.state == ReleaseState.superseded.value]
+    newer = repository.next_release_numbers(session, superseded)
+    changed = {
+        release.id: _changed_versions(release, products[release.product_id], live.get(release.product_id))
+        for release in by_id.values()
+    }
+    written_by = repository.version_authors(session, (key for keys in changed.values() for key in keys))
+    records = {}
+    for release in by_id.values():
+        product = products[release.product_id]
+        authors: dict[str, list[str]] = {}
+        for key in changed[release.id]:
+            if key in written_by:
+                authors.setdefault(written_by[key], []).append(f"{key.kind} {key.name} v{key.number}")
+        records[release.id] = ReleaseRecord(
+            release=release,
+            product=product,
+            policy=policies[product.risk_tier],
+            live=live.get(release.product_id),
+            runs=runs[release.id],
+            signoffs=signoffs[release.id],
+            decisions=decisions[release.id],
+            authors=authors,
+            superseded_by=newer.get(release.id),
         )
-        owned = change["kind"] in ("prompt", "suite")
-        query = query.where(Component.product_id == product.id if owned else Component.product_id.is_(None))
-        version = session.scalar(query)
-        if version is not None:
-            authors.setdefault(version.author.name, []).append(f"{change['kind']} {change['name']} v{version.number}")
-    return authors
+    return records
 
 
-def current_signoff(session: Session, release: Release) -> SignOff | None:
-    return session.scalar(
-        select(SignOff)
-        .where(
-            SignOff.release_id == release.id,
-            SignOff.cycle == release.cycle,
-            SignOff.manifest_hash == release.manifest_hash,
-        )
-        .order_by(SignOff.id.desc())
-        .limit(1)
-    )
+def gather(session: Session, release: Release) -> ReleaseRecord:
+    """The record of one release (see :func:`gather_many`)."""
+    return gather_many(session, [release])[release.id]
 
 
-def current_decisions(session: Session, release: Release) -> list[Decision]:
-    return list(
-        session.scalars(
-            select(Decision)
-            .where(
-                Decision.release_id == release.id,
-                Decision.cycle == release.cycle,
-                Decision.manifest_hash == release.manifest_hash,
-            )
-            .order_by(Decision.id)
-        )
-    )
+def gather_by_id(session: Session, release_ids: Collection[int]) -> dict[int, ReleaseRecord]:
+    """The records of the releases with these ids (see :func:`gather_many`); unknown ids are left out."""
+    return gather_many(session, repository.releases_by_id(session, release_ids).values())

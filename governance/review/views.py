@@ -6,16 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from governance.catalog.models import Product
 from governance.releases.manifests import manifest_changes
-from governance.releases.models import Decision, Policy, Release, SignOff
+from governance.releases.models import Release
 from governance.releases.policies import policy_snapshot
-from governance.review.facts import current_decisions, current_signoff, live_release
-from governance.runs.execution import current_runs
-from governance.runs.models import CaseResultRow, Run, RunChunk
+from governance.review import repository
+from governance.review.facts import ReleaseRecord, facts_of, gather
+from governance.review.rules import held_by
+from governance.runs.models import Run
 
 
 class RunSummaryView(BaseModel):
@@ -107,18 +106,6 @@ def run_summary(run: Run, recorded: int) -> RunSummaryView:
     )
 
 
-def recorded_counts(session: Session, run_ids: list[int]) -> dict[int, int]:
-    if not run_ids:
-        return {}
-    return dict(
-        session.execute(
-            select(CaseResultRow.run_id, func.count())
-            .where(CaseResultRow.run_id.in_(run_ids))
-            .group_by(CaseResultRow.run_id)
-        ).all()
-    )
-
-
 def release_summary(release: Release, product_slug: str) -> ReleaseSummary:
     return ReleaseSummary(
         id=release.id,
@@ -135,74 +122,44 @@ def release_summary(release: Release, product_slug: str) -> ReleaseSummary:
     )
 
 
-def _held_by(
-    release: Release, runs: list[Run], approvals: int, policy: Policy, decisions: list[Decision], newer: Release | None
-) -> str:
-    state = release.state
-    if state == "testing":
-        done = sum(1 for r in runs if r.finished_at)
-        return f"runs in progress: {done} of {len(runs)} suites finished"
-    if state == "passed":
-        return "every suite passed; waiting for the product owner's sign-off"
-    if state == "failed":
-        return (
-            f"runs did not pass ({release.error}); the owner fixes and publishes, re-runs, or signs off with a waiver"
-        )
-    if state == "signed_off":
-        return (
-            f"signed off; waiting for approvals from independent reviewers: {approvals} of "
-            f"{policy.required_approvals} ({policy.risk_tier} risk policy)"
-        )
-    if state == "approved":
-        return "approved; waiting for the owner or an admin to take it live"
-    if state == "live":
-        return "live: this is what employees get"
-    if state == "retired":
-        return "retired: a later release went live"
-    if state == "superseded":
-        return f"superseded by release {newer.number}" if newer else "superseded by a newer change"
-    rejection = next((d for d in reversed(decisions) if d.decision == "rejected"), None)
-    return f"rejected by {rejection.reviewer}: {rejection.note}" if rejection else "rejected"
-
-
 def release_view(session: Session, release: Release) -> ReleaseView:
-    product = session.get(Product, release.product_id)
-    policy = session.get(Policy, product.risk_tier)
-    live = live_release(session, product.id)
-    runs = current_runs(session, release.id)
-    counts = recorded_counts(session, [r.id for r in runs])
-    current_signoff_row = current_signoff(session, release)
-    signoffs = list(session.scalars(select(SignOff).where(SignOff.release_id == release.id).order_by(SignOff.id)))
-    all_decisions = list(
-        session.scalars(select(Decision).where(Decision.release_id == release.id).order_by(Decision.id))
-    )
-    current = {d.id for d in current_decisions(session, release)}
-    approvals = len({d.reviewer for d in all_decisions if d.id in current and d.decision == "approved"})
-    newer = session.scalar(
-        select(Release)
-        .where(Release.product_id == product.id, Release.number > release.number)
-        .order_by(Release.number)
-        .limit(1)
-    )
-    base = live.manifest if live is not None and live.id != release.id else None
+    """Everything about a release a caller reads: where it is and why, what changed, the evidence, the decisions.
+
+    Args:
+        session: The unit of work to read in.
+        release: The release.
+
+    Returns:
+        The release's view.
+    """
+    return release_view_of(session, gather(session, release))
+
+
+def release_view_of(session: Session, record: ReleaseRecord) -> ReleaseView:
+    """The view of a release whose record is already gathered (a page that also asks the rules reads it once)."""
+    release, product, policy, live = record.release, record.product, record.policy, record.live
+    counts = repository.recorded_counts(session, [r.id for r in record.runs])
+    signoff = record.current_signoff
+    current = {d.id for d in record.current_decisions}
+    is_live = live is not None and live.id == release.id
     return ReleaseView(
         **release_summary(release, product.slug).model_dump(),
-        held_by=_held_by(release, runs, approvals, policy, all_decisions, newer),
+        held_by=held_by(facts_of(record)),
         cycle=release.cycle,
         manifest=release.manifest,
         live_release=live.id if live else None,
-        changes=manifest_changes(base, release.manifest) if live is None or live.id != release.id else [],
-        runs=[run_summary(r, counts.get(r.id, 0)) for r in runs],
+        changes=[] if is_live else manifest_changes(live.manifest if live else None, release.manifest),
+        runs=[run_summary(r, counts.get(r.id, 0)) for r in record.runs],
         signoffs=[
             SignOffView(
                 actor=s.actor,
                 note=s.note,
                 waiver=s.waiver,
                 cycle=s.cycle,
-                current=current_signoff_row is not None and s.id == current_signoff_row.id,
+                current=s is signoff,
                 created_at=s.created_at,
             )
-            for s in signoffs
+            for s in record.signoffs
         ],
         decisions=[
             DecisionView(
@@ -213,17 +170,9 @@ def release_view(session: Session, release: Release) -> ReleaseView:
                 current=d.id in current,
                 created_at=d.created_at,
             )
-            for d in all_decisions
+            for d in record.decisions
         ],
-        approvals=approvals,
+        approvals=len(record.approvers),
         required_approvals=policy.required_approvals,
         policy=policy_snapshot(policy),
-    )
-
-
-def run_chunks_progress(session: Session, run_id: int) -> dict[str, int]:
-    return dict(
-        session.execute(
-            select(RunChunk.state, func.count()).where(RunChunk.run_id == run_id).group_by(RunChunk.state)
-        ).all()
     )

@@ -1,11 +1,16 @@
-"""The reviewers' and owners' web app, served at ``/``: server-rendered pages over the ``governance`` functions."""
+"""The reviewers' and owners' web app, served at ``/``: server-rendered pages over the ``governance`` functions.
+
+``pages/`` holds one module per page (its presenter and routes); ``routing`` the templates, dependencies and the
+route class that turns domain refusals into pages or flash messages; ``sessions`` the signed cookie.
+"""
 
 from fastapi import APIRouter
 
-from service.web import actions, pages
+from service.web import assets
+from service.web.pages import audit, home, impact, product, release, sign_in
 
 router = APIRouter()
-router.include_router(actions.router)
-router.include_router(pages.router)
+for page in (sign_in, release, assets, home, product, impact, audit):
+    router.include_router(page.router)
 
 __all__ = ["router"]

@@ -96,10 +96,10 @@ def describe_change(session: Session, product: Product, change: dict[str, Any]) 
         return view
     kind = ComponentKind(view.kind)
     component = _component(session, product, kind, view.name)
-    if view.change == "changed":
+    if view.change == "changed" and view.from_version is not None and view.to_version is not None:
         text = diff_versions(session, component, view.from_version, view.to_version)
         return _finish(view, parse_unified_diff(text))
-    if view.change == "added":
+    if view.change == "added" and view.to_version is not None:
         content = get_version(session, component, view.to_version).content
         lines = [DiffLine("meta", f"+++ {view.name}@v{view.to_version} (new)")]
         lines += [DiffLine("add", line) for line in content_as_text(kind, content).splitlines()]

@@ -8,14 +8,18 @@ the long tail of green cases.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from evals import CaseResult
-from governance.review.views import ReleaseView, RunSummaryView, recorded_counts, run_summary
+from governance.review.repository import recorded_counts
+from governance.review.views import ReleaseView, RunSummaryView, run_summary
 from governance.runs.execution import current_runs
 from governance.runs.repository import case_results_page
+
+if TYPE_CHECKING:
+    from governance.runs.models import Run
 
 # A run's page shows this many case executions; the API pages through the rest.
 CASE_LIMIT = 500
@@ -64,7 +68,7 @@ def _cases(session: Session, run_id: int) -> tuple[list[CaseResult], bool]:
     return [CaseResult.model_validate(row.result) for row in rows[:CASE_LIMIT]], len(rows) > CASE_LIMIT
 
 
-def _live_runs(session: Session, view: ReleaseView) -> dict[str, Any]:
+def _live_runs(session: Session, view: ReleaseView) -> dict[str, Run]:
     if view.live_release is None or view.live_release == view.id:
         return {}
     return {run.suite_name: run for run in current_runs(session, view.live_release)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from governance.catalog.schemas import ProductView
+from governance.catalog.schemas import ProductView, VersionSummary
 
 COLUMN_X = (16, 316, 616)
 BOX_WIDTH = 250
@@ -63,7 +63,7 @@ class Graph:
     )
 
 
-def _version(head) -> str:
+def _version(head: VersionSummary | None) -> str:
     return f"v{head.number}" if head else "no version"
 
 
@@ -77,13 +77,13 @@ def dependency_graph(view: ProductView) -> Graph:
         return node
 
     product = place(0, 0, f"product:{view.slug}", "product", view.slug, f"{view.risk_tier} risk")
-    processes = {}
+    processes: dict[str, Node] = {}
     for row, process in enumerate(view.processes):
         processes[process.name] = place(
             1, row, f"process:{process.name}", "process", process.name, _version(process.head)
         )
         graph.edges.append(Edge(product, processes[process.name]))
-    documents = {}
+    documents: dict[str, Node] = {}
     heads = {doc.name: doc.head for doc in view.documents}
 
     def document(name: str) -> Node:

@@ -9,10 +9,11 @@ ever committed, and the domain's own message (naming the rule) is what the user 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Form, Request, Response
@@ -26,6 +27,9 @@ from governance.accounts.models import User
 from governance.kernel.errors import DomainError, Unauthenticated
 from service.api.deps import DbSession
 from service.web.sessions import WebSession, load_session, save_session
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -122,6 +126,11 @@ def render(request: Request, template: str, context: dict[str, Any], *, status_c
     return templates.TemplateResponse(request, template, full, status_code=status_code)
 
 
+def render_page(request: Request, template: str, page: DataclassInstance) -> HTMLResponse:
+    """Render what a page's presenter returned: each field of its dataclass is a name the template reads."""
+    return render(request, template, {field.name: getattr(page, field.name) for field in fields(page)})
+
+
 def redirect(target: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
@@ -143,7 +152,7 @@ def _error_page(request: Request, status: int, title: str, detail: str) -> HTMLR
 class WebRoute(APIRoute):
     """An API route that answers in HTML: refusals become pages or flashes, and the session cookie is saved."""
 
-    def get_route_handler(self) -> Callable:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from governance.accounts import repository as users_repo
 from governance.accounts.models import User
 from governance.accounts.users import authenticate, hash_token
+from governance.kernel.errors import Unauthenticated
 from service.notify import server_secret_key
 
 COOKIE_NAME = "steward_session"
@@ -111,6 +112,8 @@ def sign_in(db: Session, web: WebSession, token: str) -> User:
     """Exchange an API token for a session; the CSRF token is rotated so a planted one dies here."""
     user = authenticate(db, token.strip())
     row = users_repo.token_by_hash(db, hash_token(token.strip()))
+    if row is None:  # authenticate has just read it: only a token deleted in between ends here
+        raise Unauthenticated("that token is unknown or revoked")
     web.user_id, web.token_id, web.user = user.id, row.id, user
     web.csrf = secrets.token_urlsafe(32)
     web.dirty = True

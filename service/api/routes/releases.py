@@ -16,11 +16,11 @@ from governance.releases import cutting as releases
 from governance.releases import policies, reading
 from governance.releases.policies import PolicyUpdate, policy_snapshot
 from governance.review import decisions
+from governance.review.repository import recorded_counts
 from governance.review.views import (
     ReleaseSummary,
     ReleaseView,
     RunSummaryView,
-    recorded_counts,
     release_summary,
     release_view,
     run_summary,

@@ -1,0 +1,142 @@
+"""Every query of review: what the rules and views of releases read, for one release or many at once.
+
+Review reads the tables of the packages below it (releases, runs, catalog, accounts); every function here takes
+many ids, so a page listing many releases reads each kind of row once instead of once per release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import NamedTuple
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from governance.accounts.models import User
+from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
+from governance.releases.models import Decision, Policy, Release, ReleaseState, SignOff
+from governance.runs.models import CaseResultRow, Run, RunChunk
+
+
+class VersionKey(NamedTuple):
+    """One component version as a manifest names it; ``product_id`` is None for shared components."""
+
+    product_id: int | None
+    kind: str
+    name: str
+    number: int
+
+
+def releases_by_id(session: Session, release_ids: Collection[int]) -> dict[int, Release]:
+    if not release_ids:
+        return {}
+    return {r.id: r for r in session.scalars(select(Release).where(Release.id.in_(release_ids)))}
+
+
+def products_by_id(session: Session, product_ids: Collection[int]) -> dict[int, Product]:
+    if not product_ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))}
+
+
+def policies_by_tier(session: Session, tiers: Collection[str]) -> dict[str, Policy]:
+    if not tiers:
+        return {}
+    return {p.risk_tier: p for p in session.scalars(select(Policy).where(Policy.risk_tier.in_(tiers)))}
+
+
+def live_releases(session: Session, product_ids: Collection[int]) -> dict[int, Release]:
+    """The live release of each product that has one."""
+    if not product_ids:
+        return {}
+    query = select(Release).where(Release.product_id.in_(product_ids), Release.state == ReleaseState.live.value)
+    return {r.product_id: r for r in session.scalars(query)}
+
+
+def current_runs_of(session: Session, release_ids: Collection[int]) -> dict[int, list[Run]]:
+    """The newest run of each suite of each release: re-runs replace earlier ones as evidence."""
+    latest: dict[int, dict[str, Run]] = {release_id: {} for release_id in release_ids}
+    if release_ids:
+        for run in session.scalars(select(Run).where(Run.release_id.in_(release_ids)).order_by(Run.id)):
+            latest[run.release_id][run.suite_name] = run
+    return {release_id: list(runs.values()) for release_id, runs in latest.items()}
+
+
+def signoffs_of(session: Session, release_ids: Collection[int]) -> dict[int, list[SignOff]]:
+    """Every sign-off of each release, oldest first, whichever cycle and manifest it was given on."""
+    found: dict[int, list[SignOff]] = {release_id: [] for release_id in release_ids}
+    if release_ids:
+        for row in session.scalars(select(SignOff).where(SignOff.release_id.in_(release_ids)).order_by(SignOff.id)):
+            found[row.release_id].append(row)
+    return found
+
+
+def decisions_of(session: Session, release_ids: Collection[int]) -> dict[int, list[Decision]]:
+    """Every reviewer's decision on each release, oldest first, whichever cycle and manifest it was given on."""
+    found: dict[int, list[Decision]] = {release_id: [] for release_id in release_ids}
+    if release_ids:
+        for row in session.scalars(select(Decision).where(Decision.release_id.in_(release_ids)).order_by(Decision.id)):
+            found[row.release_id].append(row)
+    return found
+
+
+def next_release_numbers(session: Session, release_ids: Collection[int]) -> dict[int, int]:
+    """The number of the release cut after each of these (of the same product), where there is one."""
+    if not release_ids:
+        return {}
+    later = aliased(Release)
+    query = (
+        select(Release.id, func.min(later.number))
+        .join(later, and_(later.product_id == Release.product_id, later.number > Release.number))
+        .where(Release.id.in_(release_ids))
+        .group_by(Release.id)
+    )
+    return {release_id: number for release_id, number in session.execute(query)}
+
+
+def version_authors(session: Session, keys: Iterable[VersionKey]) -> dict[VersionKey, str]:
+    """The name of the user who wrote each of these component versions."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    owners = {key.product_id for key in wanted if key.product_id is not None}
+    # One query for all: a superset by kind, name and number, narrowed to the exact versions below.
+    query = (
+        select(Component.product_id, Component.kind, Component.name, ComponentVersion.number, User.name)
+        .join(Component, Component.id == ComponentVersion.component_id)
+        .join(User, User.id == ComponentVersion.author_id)
+        .where(
+            Component.kind.in_({key.kind for key in wanted}),
+            Component.name.in_({key.name for key in wanted}),
+            ComponentVersion.number.in_({key.number for key in wanted}),
+            or_(Component.product_id.is_(None), Component.product_id.in_(owners)),
+        )
+    )
+    found: dict[VersionKey, str] = {}
+    for product_id, kind, name, number, author in session.execute(query):
+        owned = ComponentKind(kind).owned_by_product
+        key = VersionKey(product_id if owned else None, kind, name, number)
+        if key in wanted and (product_id is None) != owned:
+            found[key] = author
+    return found
+
+
+def recorded_counts(session: Session, run_ids: Collection[int]) -> dict[int, int]:
+    """How many case executions each run has recorded so far."""
+    if not run_ids:
+        return {}
+    query = (
+        select(CaseResultRow.run_id, func.count())
+        .where(CaseResultRow.run_id.in_(run_ids))
+        .group_by(CaseResultRow.run_id)
+    )
+    return {run_id: count for run_id, count in session.execute(query)}
+
+
+def get_run(session: Session, run_id: int) -> Run | None:
+    return session.get(Run, run_id)
+
+
+def chunks_of(session: Session, run_id: int) -> list[RunChunk]:
+    """A run's chunks in order: a re-run repeats exactly the same split of cases."""
+    return list(session.scalars(select(RunChunk).where(RunChunk.run_id == run_id).order_by(RunChunk.index)))

@@ -1,0 +1,76 @@
+"""A product: owner, purpose, policy, components, dependency graph, releases and its audit timeline."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from governance.accounts.models import User
+from governance.audit.reading import list_events
+from governance.catalog.products import get_product
+from governance.catalog.schemas import ProductView
+from governance.kernel.pagination import decode_cursor
+from governance.releases.policies import get_policy, policy_snapshot
+from governance.releases.repository import list_for_product
+from governance.releases.status import product_view
+from governance.review.views import ReleaseSummary, release_summary
+from service.api.deps import DbSession
+from service.web.graph import Graph, dependency_graph
+from service.web.routing import WebRoute, WebUser, render_page
+
+if TYPE_CHECKING:
+    from governance.audit.models import AuditEvent
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+RELEASES_SHOWN = 30
+TIMELINE_EVENTS = 30
+# The trail is read in chain order a page at a time; this many events per read.
+TIMELINE_READ = 200
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    product: ProductView
+    policy: dict[str, Any]
+    graph: Graph
+    releases: list[ReleaseSummary]
+    """Newest first."""
+    events: list[AuditEvent]
+    """The product's latest events, newest first."""
+
+
+def newest_events(session: Session, user: User, product: str, count: int) -> list[AuditEvent]:
+    """The product's latest events; the trail is read in chain order, so keep only the tail."""
+    tail: deque[AuditEvent] = deque(maxlen=count)
+    after = 0
+    while True:
+        page = list_events(session, user, after=after, limit=TIMELINE_READ, product=product)
+        tail.extend(page.items)
+        if page.next is None:
+            return list(reversed(tail))
+        after = decode_cursor(page.next)
+
+
+def present_product(session: Session, user: User, slug: str) -> ProductPage:
+    product = get_product(session, slug)
+    view = product_view(session, product)
+    releases = list_for_product(session, product.id, before_number=0, limit=RELEASES_SHOWN)
+    return ProductPage(
+        product=view,
+        policy=policy_snapshot(get_policy(session, product.risk_tier)),
+        graph=dependency_graph(view),
+        releases=[release_summary(release, slug) for release in releases],
+        events=newest_events(session, user, slug, TIMELINE_EVENTS),
+    )
+
+
+@router.get("/products/{slug}")
+def product_page(slug: str, request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
+    """A product: owner, purpose, policy, components, dependency graph, releases, audit timeline."""
+    return render_page(request, "product.html", present_product(session, user, slug))
