@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from governance.catalog.components import find_owned, find_shared, get_version
 from governance.catalog.content import content_as_text
 from governance.catalog.history import diff_versions
 from governance.catalog.models import Component, ComponentKind, Product
+from governance.kernel.unit_of_work import UnitOfWork
 
 MAX_DIFF_LINES = 2000
 COMPONENT_KINDS = {kind.value for kind in ComponentKind}
@@ -68,7 +67,7 @@ def parse_unified_diff(text: str) -> list[DiffLine]:
     return lines
 
 
-def _component(session: Session, product: Product, kind: ComponentKind, name: str) -> Component:
+def _component(session: UnitOfWork, product: Product, kind: ComponentKind, name: str) -> Component:
     if kind.owned_by_product:
         return find_owned(session, product, kind, name)
     return find_shared(session, kind, name)
@@ -82,7 +81,7 @@ def _finish(view: ChangeView, lines: list[DiffLine]) -> ChangeView:
     return view
 
 
-def describe_change(session: Session, product: Product, change: dict[str, Any]) -> ChangeView:
+def describe_change(session: UnitOfWork, product: Product, change: dict[str, Any]) -> ChangeView:
     view = ChangeView(
         kind=change["kind"],
         name=change["name"],
@@ -107,7 +106,7 @@ def describe_change(session: Session, product: Product, change: dict[str, Any]) 
     return view
 
 
-def describe_changes(session: Session, product: Product, changes: list[dict[str, Any]]) -> list[ChangeView]:
+def describe_changes(session: UnitOfWork, product: Product, changes: list[dict[str, Any]]) -> list[ChangeView]:
     """Changed components first (what a reviewer reads), then additions and removals, then settings."""
     views = [describe_change(session, product, change) for change in changes]
     order = {"changed": 0, "removed": 1, "added": 2}

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
 from evals import CaseResult
+from governance.kernel.unit_of_work import UnitOfWork
 from governance.review.repository import recorded_counts
 from governance.review.views import ReleaseView, RunSummaryView, run_summary
 from governance.runs.execution import current_runs
@@ -63,18 +62,18 @@ class RunEvidence:
         return f"{self.run.recorded} of {self.run.planned} case executions recorded"
 
 
-def _cases(session: Session, run_id: int) -> tuple[list[CaseResult], bool]:
+def _cases(session: UnitOfWork, run_id: int) -> tuple[list[CaseResult], bool]:
     rows = case_results_page(session, run_id, after_id=0, limit=CASE_LIMIT + 1)
     return [CaseResult.model_validate(row.result) for row in rows[:CASE_LIMIT]], len(rows) > CASE_LIMIT
 
 
-def _live_runs(session: Session, view: ReleaseView) -> dict[str, Run]:
+def _live_runs(session: UnitOfWork, view: ReleaseView) -> dict[str, Run]:
     if view.live_release is None or view.live_release == view.id:
         return {}
     return {run.suite_name: run for run in current_runs(session, view.live_release)}
 
 
-def run_evidence(session: Session, view: ReleaseView, *, with_cases: bool = True) -> list[RunEvidence]:
+def run_evidence(session: UnitOfWork, view: ReleaseView, *, with_cases: bool = True) -> list[RunEvidence]:
     """Each current run of the release with its cases and the live release's run of the same suite."""
     live_runs = _live_runs(session, view)
     live_counts = recorded_counts(session, [run.id for run in live_runs.values()])

@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from governance.accounts.models import User
-from governance.kernel.errors import DomainError, Unauthenticated
+from governance.kernel.errors import DomainError, Unauthenticated, field_path
 from service.api.deps import DbSession
 from service.web.sessions import WebSession, load_session, save_session
 
@@ -172,7 +172,7 @@ class WebRoute(APIRoute):
                     "Reload the page and submit it again.",
                 )
             except RequestValidationError as exc:
-                fields = ", ".join(".".join(str(part) for part in error.get("loc", ())[1:]) for error in exc.errors())
+                fields = ", ".join(field_path(error.get("loc", ())[1:]) for error in exc.errors())
                 response = _error_page(
                     request, 422, "Invalid request", f"These parts of the address are invalid: {fields}"
                 )

@@ -17,13 +17,13 @@ from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import Session
 
 from governance.accounts import repository as users_repo
 from governance.accounts.models import User
-from governance.accounts.users import authenticate, hash_token
+from governance.accounts.users import authenticate, hash_token, token_is_valid
 from governance.kernel.errors import Unauthenticated
-from service.notify import server_secret_key
+from governance.kernel.unit_of_work import UnitOfWork
+from service.secret_key import server_secret_key
 
 COOKIE_NAME = "steward_session"
 SESSION_MAX_AGE = 8 * 60 * 60
@@ -77,7 +77,7 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     return serializer
 
 
-def load_session(request: Request, db: Session) -> WebSession:
+def load_session(request: Request, db: UnitOfWork) -> WebSession:
     """The request's session, with its user when the token behind it is still good; a fresh one otherwise."""
     raw = request.cookies.get(COOKIE_NAME)
     if not raw:
@@ -94,12 +94,7 @@ def load_session(request: Request, db: Session) -> WebSession:
         return WebSession.fresh()
     if web.user_id is not None:
         token = users_repo.token_by_id(db, web.token_id) if web.token_id is not None else None
-        if (
-            token is None
-            or token.user_id != web.user_id
-            or token.revoked_at is not None
-            or token.user.disabled_at is not None
-        ):
+        if token is None or token.user_id != web.user_id or not token_is_valid(token):
             # The token was revoked or the user disabled since sign-in: the session ends here.
             fresh = WebSession.fresh()
             fresh.flash("error", "Your session ended: the token you signed in with is no longer valid.")
@@ -108,7 +103,7 @@ def load_session(request: Request, db: Session) -> WebSession:
     return web
 
 
-def sign_in(db: Session, web: WebSession, token: str) -> User:
+def sign_in(db: UnitOfWork, web: WebSession, token: str) -> User:
     """Exchange an API token for a session; the CSRF token is rotated so a planted one dies here."""
     user = authenticate(db, token.strip())
     row = users_repo.token_by_hash(db, hash_token(token.strip()))

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
 from governance.audit.reading import ChainVerification, list_events, verify_chain
 from governance.kernel.errors import Invalid
 from governance.kernel.pagination import decode_cursor
+from governance.kernel.unit_of_work import UnitOfWork
 from service.api.deps import DbSession
 from service.web.routing import WebRoute, WebUser, render_page
 
@@ -52,7 +52,7 @@ def _since(value: str) -> datetime | None:
     return since if since.tzinfo else since.replace(tzinfo=UTC)
 
 
-def present_audit(session: Session, user: User, filters: AuditFilters, cursor: str) -> AuditPage:
+def present_audit(session: UnitOfWork, user: User, filters: AuditFilters, cursor: str) -> AuditPage:
     page = list_events(
         session,
         user,

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
 from governance.catalog.products import list_products
+from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.status import StatusView, product_statuses
 from governance.review.facts import facts_of, gather_by_id
 from governance.review.rules import Action, allowed
@@ -63,7 +63,7 @@ class HomePage:
     """More products exist than the page lists."""
 
 
-def present_home(session: Session, user: User) -> HomePage:
+def present_home(session: UnitOfWork, user: User) -> HomePage:
     """The user's tasks come from the rules table: a release is theirs to act on when the table allows it."""
     page = list_products(session, after=0, limit=PRODUCTS_SHOWN)
     statuses = product_statuses(session, [p.id for p in page.items])

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from governance.catalog.components import list_shared
 from governance.catalog.impact import ImpactedProduct, impacted_by_kind
 from governance.catalog.models import ComponentKind
 from governance.kernel.errors import Invalid
+from governance.kernel.unit_of_work import UnitOfWork
 from service.api.deps import DbSession
 from service.web.routing import WebRoute, WebUser, render_page
 
@@ -40,7 +40,7 @@ class ImpactPage:
     result: Impact | None
 
 
-def present_impact(session: Session, component: str) -> ImpactPage:
+def present_impact(session: UnitOfWork, component: str) -> ImpactPage:
     result = None
     if component:
         kind_name, _, slug = component.partition(":")

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
 from governance.audit.reading import list_events
 from governance.catalog.products import get_product
 from governance.catalog.schemas import ProductView
 from governance.kernel.pagination import decode_cursor
+from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.policies import get_policy, policy_snapshot
 from governance.releases.repository import list_for_product
 from governance.releases.status import product_view
@@ -45,7 +45,7 @@ class ProductPage:
     """The product's latest events, newest first."""
 
 
-def newest_events(session: Session, user: User, product: str, count: int) -> list[AuditEvent]:
+def newest_events(session: UnitOfWork, user: User, product: str, count: int) -> list[AuditEvent]:
     """The product's latest events; the trail is read in chain order, so keep only the tail."""
     tail: deque[AuditEvent] = deque(maxlen=count)
     after = 0
@@ -57,7 +57,7 @@ def newest_events(session: Session, user: User, product: str, count: int) -> lis
         after = decode_cursor(page.next)
 
 
-def present_product(session: Session, user: User, slug: str) -> ProductPage:
+def present_product(session: UnitOfWork, user: User, slug: str) -> ProductPage:
     product = get_product(session, slug)
     view = product_view(session, product)
     releases = list_for_product(session, product.id, before_number=0, limit=RELEASES_SHOWN)

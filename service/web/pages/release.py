@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
-from governance.kernel.errors import FieldProblem, Invalid
+from governance.kernel.errors import FieldProblem, Invalid, field_path
+from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.cutting import get_release
 from governance.review import decisions
 from governance.review.facts import facts_of, gather
@@ -57,7 +57,7 @@ class ProgressFragment:
     evidence: list[RunEvidence]
 
 
-def present_release(session: Session, user: User, release_id: int) -> ReleasePage:
+def present_release(session: UnitOfWork, user: User, release_id: int) -> ReleasePage:
     """One gathering of the release serves both its view and the rules that decide its forms."""
     record = gather(session, get_release(session, release_id))
     view = release_view_of(session, record)
@@ -72,7 +72,7 @@ def present_release(session: Session, user: User, release_id: int) -> ReleasePag
     )
 
 
-def present_progress(session: Session, release_id: int) -> ProgressFragment:
+def present_progress(session: UnitOfWork, release_id: int) -> ProgressFragment:
     view = release_view(session, get_release(session, release_id))
     return ProgressFragment(release=view, evidence=run_evidence(session, view, with_cases=False))
 
@@ -102,8 +102,7 @@ def _parse(model: type[M], **fields: str | None) -> M:
         return model(**fields)
     except ValidationError as exc:
         problems = [
-            FieldProblem(field=".".join(str(p) for p in error["loc"]) or "form", reason=error["msg"])
-            for error in exc.errors()
+            FieldProblem(field=field_path(error["loc"]) or "form", reason=error["msg"]) for error in exc.errors()
         ]
         detail = "; ".join(f"{p.field}: {p.reason.removeprefix('Value error, ')}" for p in problems)
         raise Invalid(detail, problems=problems) from exc
