@@ -7,7 +7,8 @@ approvals stop counting."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,7 +30,6 @@ from governance.releases.events import ReleasesClosed, ReleasesCut
 from governance.releases.manifests import build_manifests, manifest_hash
 from governance.releases.models import Policy, Release, ReleaseState
 from governance.releases.policies import list_policies
-from governance.releases.reading import get_release as get_release  # governance/review and service/web import it here
 from governance.releases.workflow import transition
 
 
@@ -77,6 +77,15 @@ def _supersede(session: Session, release: Release, *, actor: User | str, product
     )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one product's cut does: supersede its open releases, and cut ``release`` unless it is None."""
+
+    product: Product
+    open_releases: list[Release]
+    release: Release | None
+
+
 def cut_releases(
     session: Session,
     actor: User | str,
@@ -93,7 +102,7 @@ def cut_releases(
     new releases in one batch, then write the audit events in the same order as one product at a time would
     (its superseded releases, its cut, its failure if it cannot be tested) and queue all runs together.
     """
-    products = [p for p in products if p.lifecycle != Lifecycle.retired.value]
+    products = [p for p in products if p.lifecycle != Lifecycle.retired]
     if not products:
         return []
     # The edge that opened the unit of work set the configured chunk size on it (STEWARD_CHUNK_SIZE).
@@ -108,54 +117,95 @@ def cut_releases(
     for held in releases_repo.lock_current_releases(session, ids):
         current.setdefault(held.product_id, []).append(held)
     numbers = releases_repo.newest_numbers(session, ids)
-    now = utcnow()
-    creator = actor.name if isinstance(actor, User) else actor
-    plans: list[tuple[Product, list[Release], Release | None]] = []
+    now, creator = utcnow(), actor if isinstance(actor, str) else actor.name
+    plans = []
     for product in products:
-        manifest = manifests[product.id]
-        digest = manifest_hash(manifest)
-        releases = current.get(product.id, [])
-        live = next((r for r in releases if r.state == ReleaseState.live.value), None)
-        open_releases = [r for r in releases if r.state != ReleaseState.live.value]
-        if not force:
-            if open_releases and open_releases[-1].manifest_hash == digest:
-                continue  # a release of exactly this manifest is already on its way
-            if live is not None and live.manifest_hash == digest and not open_releases:
-                continue
-        if live is not None and live.manifest_hash == digest and not force:
-            plans.append((product, open_releases, None))  # the change returned the product to exactly what is live
-            continue
-        policy = policies[product.risk_tier]
-        due = now + timedelta(days=policy.revalidation_days)
-        # Repeated changes do not push the deadline out: the earliest open due date stands.
-        earlier = [r.revalidation_due_at for r in open_releases if r.revalidation_due_at is not None]
-        if earlier and live is not None:
-            due = min([due, *earlier])
-        planned = Release(
-            product_id=product.id,
+        plan = _plan(
+            product,
+            manifests[product.id],
+            current.get(product.id, []),
+            policies[product.risk_tier],
             number=(numbers.get(product.id) or 0) + 1,
-            state=ReleaseState.testing.value,
-            manifest=manifest,
-            manifest_hash=digest,
             cause=cause,
-            created_by=creator,
-            revalidation_due_at=due if live is not None else None,
+            creator=creator,
+            now=now,
+            force=force,
         )
-        plans.append((product, open_releases, planned))
-    cut = [release for _, _, release in plans if release is not None]
+        if plan is not None:
+            plans.append(plan)
+    cut = [plan.release for plan in plans if plan.release is not None]
+    _insert(session, cut)
+    _record(session, actor, plans, policies, cause, chunk_size)
+    return cut
+
+
+def _plan(
+    product: Product,
+    manifest: dict[str, Any],
+    releases: list[Release],
+    policy: Policy,
+    *,
+    number: int,
+    cause: dict[str, Any],
+    creator: str,
+    now: datetime,
+    force: bool,
+) -> _Plan | None:
+    """What a change does to one product, given its live and open releases; None when it does nothing."""
+    digest = manifest_hash(manifest)
+    live = next((r for r in releases if r.state == ReleaseState.live), None)
+    open_releases = [r for r in releases if r.state != ReleaseState.live]
+    if not force:
+        if open_releases and open_releases[-1].manifest_hash == digest:
+            return None  # a release of exactly this manifest is already on its way
+        if live is not None and live.manifest_hash == digest:
+            # The change returned the product to exactly what is live: only the open releases go.
+            return _Plan(product, open_releases, None) if open_releases else None
+    due = now + timedelta(days=policy.revalidation_days)
+    # Repeated changes do not push the deadline out: the earliest open due date stands.
+    earlier = [r.revalidation_due_at for r in open_releases if r.revalidation_due_at is not None]
+    if earlier and live is not None:
+        due = min([due, *earlier])
+    release = Release(
+        product_id=product.id,
+        number=number,
+        state=ReleaseState.testing,
+        manifest=manifest,
+        manifest_hash=digest,
+        cause=cause,
+        created_by=creator,
+        revalidation_due_at=due if live is not None else None,
+    )
+    return _Plan(product, open_releases, release)
+
+
+def _insert(session: Session, cut: list[Release]) -> None:
+    """Insert the new releases in one batch; the audit events and runs that follow need their ids."""
     release_ids = allocate_ids(session, Release.__tablename__, len(cut))
     if release_ids is not None:  # known ids: a plain executemany instead of INSERT ... RETURNING (see allocate_ids)
         for new_release, release_id in zip(cut, release_ids, strict=True):
             new_release.id = release_id
     session.add_all(cut)
-    session.flush()  # one batched insert; the audit events and runs below need the new ids
+    session.flush()
+
+
+def _record(
+    session: Session,
+    actor: User | str,
+    plans: list[_Plan],
+    policies: dict[str, Policy],
+    cause: dict[str, Any],
+    chunk_size: int,
+) -> None:
+    """Supersede, cut and fail in the order one product at a time would, then queue the runs and cancel work."""
     testable: list[tuple[Release, Product]] = []
     superseded: list[int] = []
     with appending(session):
-        for product, open_releases, release in plans:
-            for older in open_releases:
-                _supersede(session, older, actor=actor, product_slug=product.slug)
+        for plan in plans:
+            for older in plan.open_releases:
+                _supersede(session, older, actor=actor, product_slug=plan.product.slug)
                 superseded.append(older.id)
+            release = plan.release
             if release is None:
                 continue
             record_event(
@@ -163,8 +213,8 @@ def cut_releases(
                 actor=actor,
                 action="release.cut",
                 subject_type="release",
-                subject=f"{product.slug}#{release.number}",
-                product_slug=product.slug,
+                subject=f"{plan.product.slug}#{release.number}",
+                product_slug=plan.product.slug,
                 before=None,
                 after={
                     "state": release.state,
@@ -173,14 +223,13 @@ def cut_releases(
                     "cause": cause,
                 },
             )
-            problem = untestable(release, policies[product.risk_tier])
+            problem = untestable(release, policies[plan.product.risk_tier])
             if problem:
-                fail_release(session, release, product, problem)
+                fail_release(session, release, plan.product, problem)
             else:
-                testable.append((release, product))
+                testable.append((release, plan.product))
         publish(session, ReleasesCut(actor=actor, testable=testable, chunk_size=chunk_size))
     publish(session, ReleasesClosed(superseded))
-    return cut
 
 
 def cut_release_by_hand(session: Session, actor: User, slug: str, reason: str) -> Release:

@@ -13,8 +13,8 @@ from governance.accounts.models import User
 from governance.audit.trail import begin_write, record_event
 from governance.kernel.errors import NotFound
 from governance.kernel.fields import Text
-from governance.releases.cutting import get_release
 from governance.releases.models import Decision, Release, ReleaseState, SignOff
+from governance.releases.reading import get_release
 from governance.releases.workflow import transition
 from governance.review import repository
 from governance.review.facts import ReleaseRecord, facts_of, gather

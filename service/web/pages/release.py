@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from governance.accounts.models import User
 from governance.kernel.errors import FieldProblem, Invalid, field_path
 from governance.kernel.unit_of_work import UnitOfWork
-from governance.releases.cutting import get_release
+from governance.releases.reading import get_release
 from governance.review import decisions
 from governance.review.facts import facts_of, gather
 from governance.review.rules import refusals

@@ -13,7 +13,7 @@ from governance.catalog import components
 from governance.catalog.products import get_product
 from governance.catalog.schemas import DocumentPublish, PromptPublish, SuitePublish
 from governance.kernel.errors import DomainError
-from governance.releases.cutting import get_release
+from governance.releases.reading import get_release
 from governance.releases.repository import list_for_product
 from governance.review import decisions
 from governance.review.facts import facts_of, gather
