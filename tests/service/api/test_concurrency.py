@@ -26,7 +26,10 @@ from tests.conftest import POSTGRES_URL
 from tests.factories import auth, make_product, make_user, suite_spec
 from tests.inline_worker import run_queued_chunks
 
-pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs STEWARD_TEST_POSTGRES_URL (PostgreSQL)")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not POSTGRES_URL, reason="needs STEWARD_TEST_POSTGRES_URL (PostgreSQL)"),
+]
 
 DATABASE = "steward_concurrency_test"
 
