@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from governance.accounts.models import ApiToken, User
 from governance.accounts.roles import Role
@@ -20,6 +20,8 @@ class UserCreate(Strict):
 
 
 class UserView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     name: str
     display_name: str
     email: str | None
@@ -28,6 +30,8 @@ class UserView(BaseModel):
 
 
 class TokenView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     prefix: str = Field(description="The first characters of the token, to recognise it.")
     label: str
@@ -40,20 +44,8 @@ class CreatedUserView(UserView):
 
 
 def user_view(user: User) -> UserView:
-    return UserView(
-        name=user.name,
-        display_name=user.display_name,
-        email=user.email,
-        roles=user.roles,
-        created_at=user.created_at,
-    )
+    return UserView.model_validate(user)
 
 
 def token_view(token: ApiToken) -> TokenView:
-    return TokenView(
-        id=token.id,
-        prefix=token.prefix,
-        label=token.label,
-        created_at=token.created_at,
-        revoked_at=token.revoked_at,
-    )
+    return TokenView.model_validate(token)
