@@ -1,4 +1,9 @@
-"""Executes queued run chunks inside the test's own transaction, through the same domain functions workers use."""
+"""Runs queued chunks through the workers' own code path, inside the test's transaction.
+
+``execute_chunk_with`` is what the embedded executor and Celery workers run; here its units of work are
+sessions bound to the test's connection (each commit releases a savepoint), so what a worker writes is
+rolled back with the test like everything else.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session
 
-from evals import ProviderConfig, RunOptions, parse_suite, run_suite_sync
-from governance.runs.execution import chunk_work, claim_chunk, complete_chunk, record_results
+from governance.kernel.unit_of_work import UnitOfWork
+from service.settings import Settings
+from service.workers.execute import execute_chunk_with
 
 
 def run_queued_chunks(session: Session, worker: str = "inline-test-worker", limit: int = 1000) -> int:
-    """Run every queued chunk with its real provider (the offline one in these tests); returns how many ran."""
+    """Lease and run every queued chunk with its real provider (the offline one in these tests); returns how many."""
+    session.flush()
+    connection = session.connection()
+
+    def unit() -> UnitOfWork:
+        return UnitOfWork(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+        )
+
+    settings = Settings()
     ran = 0
-    while ran < limit:
-        chunk = claim_chunk(session, worker)
-        if chunk is None:
-            return ran
-        work = chunk_work(session, chunk.id)
-        try:
-            # Async tests call this too: the engine's own event loop runs in a thread of its own.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                report = pool.submit(
-                    run_suite_sync,
-                    parse_suite(work.spec),
-                    templates=work.templates,
-                    extra_vars=work.extra_vars,
-                    options=RunOptions(provider=work.provider, use_cache=False),
-                    provider_config=ProviderConfig(),
-                    case_ids=work.case_ids,
-                ).result()
-        except Exception as exc:  # a template or configuration error fails the chunk, as in a worker
-            complete_chunk(session, chunk.id, worker, error=str(exc))
-        else:
-            record_results(session, work.run_id, report.results)
-            complete_chunk(session, chunk.id, worker, error=report.summary.error)
-        ran += 1
+    # A thread of its own: async tests call this from inside their event loop, and a worker runs its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        while ran < limit and pool.submit(execute_chunk_with, unit, None, worker, settings).result():
+            ran += 1
+    # The workers wrote through sessions of their own: what this session holds may be stale now.
+    session.expire_all()
     return ran

@@ -33,6 +33,17 @@ class IllegalTransition(Conflict):
     title = "Illegal release transition"
 
 
+def transition_refusal(
+    release_id: int, product_slug: str, current: ReleaseState, to: ReleaseState, action: str = ""
+) -> str | None:
+    """Why the table refuses moving a release from ``current`` to ``to``, or None when it allows it."""
+    if to in ALLOWED[current]:
+        return None
+    return f"release {release_id} of '{product_slug}' is {current.value}; it cannot become {to.value}" + (
+        f" ({action})" if action else ""
+    )
+
+
 def transition(
     session: Session,
     release: Release,
@@ -51,12 +62,9 @@ def transition(
     a thousand releases flushes them together).
     """
     current = ReleaseState(release.state)
-    if to not in ALLOWED[current]:
-        raise IllegalTransition(
-            f"release {release.id} of '{product_slug}' is {current.value}; it cannot become {to.value}"
-            + (f" ({action})" if action else ""),
-            field="state",
-        )
+    refusal = transition_refusal(release.id, product_slug, current, to, action)
+    if refusal is not None:
+        raise IllegalTransition(refusal, field="state")
     release.state = to
     release.state_changed_at = utcnow()
     if flush:

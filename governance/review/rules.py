@@ -22,7 +22,7 @@ from governance.accounts.permissions import require_role
 from governance.accounts.roles import Role
 from governance.kernel.errors import Conflict, DomainError, Forbidden, Invalid
 from governance.releases.models import ReleaseState
-from governance.releases.workflow import ALLOWED, IllegalTransition
+from governance.releases.workflow import ALLOWED, IllegalTransition, transition_refusal
 from governance.review.facts import ReleaseFacts
 
 S = ReleaseState
@@ -148,12 +148,7 @@ def may_become(to: ReleaseState, event: str) -> Guard:
     """The workflow's table allows the move; refused in the words ``workflow.transition`` refuses with."""
 
     def check(facts: ReleaseFacts, user: User) -> str | None:
-        if to in ALLOWED[facts.state]:
-            return None
-        return (
-            f"release {facts.release_id} of '{facts.product_slug}' is {facts.state.value}; "
-            f"it cannot become {to.value} ({event})"
-        )
+        return transition_refusal(facts.release_id, facts.product_slug, facts.state, to, event)
 
     return Guard(f"may_become_{to.value}", check, IllegalTransition, "state")
 

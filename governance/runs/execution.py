@@ -19,11 +19,10 @@ from governance.catalog import repository as components_repo
 from governance.catalog.content import VersionedContent, template_variables
 from governance.catalog.models import ComponentKind
 from governance.kernel.db import utcnow
-from governance.kernel.errors import Conflict
 from governance.kernel.events import subscribe
 from governance.releases.cutting import fail_release
 from governance.releases.events import ReleasesClosed
-from governance.releases.models import Release, ReleaseState
+from governance.releases.models import ReleaseState
 from governance.releases.policies import get_policy
 from governance.releases.reading import get_release
 from governance.releases.workflow import transition
@@ -286,16 +285,4 @@ def finish_release_if_complete(session: Session, release_id: int) -> None:
         release.error = None
         transition(
             session, release, ReleaseState.passed, actor="system", action="release.passed", product_slug=product.slug
-        )
-
-
-def ensure_rerunnable(release: Release) -> None:
-    if release.state not in (
-        ReleaseState.testing.value,
-        ReleaseState.passed.value,
-        ReleaseState.failed.value,
-        ReleaseState.signed_off.value,
-    ):
-        raise Conflict(
-            f"release {release.id} is {release.state}; only a release still on its way can be re-run", field="state"
         )

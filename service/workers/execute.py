@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -33,9 +34,10 @@ from evals import (
     parse_suite,
     run_suite,
 )
+from governance.kernel.unit_of_work import UnitOfWork
 from governance.runs.execution import ChunkWork, chunk_work, claim_chunk, complete_chunk, record_results, renew_lease
 from governance.runs.resumption import recorded_executions, release_chunk
-from service.database import unit_of_work
+from service.database import session_factory, transaction
 from service.settings import Settings
 
 log = logging.getLogger("steward.workers")
@@ -59,8 +61,24 @@ def provider_config(settings: Settings) -> ProviderConfig:
     )
 
 
+UnitFactory = Callable[[], UnitOfWork]
+"""Opens a unit of work: a session factory bound to the database (or, in tests, to the test's transaction)."""
+
+
 def execute_chunk(
     engine: Engine,
+    chunk_id: int | None,
+    worker: str,
+    settings: Settings,
+    *,
+    stop: threading.Event | None = None,
+) -> bool:
+    """Lease, run and finish one chunk in ``engine``'s database; see :func:`execute_chunk_with`."""
+    return execute_chunk_with(session_factory(engine), chunk_id, worker, settings, stop=stop)
+
+
+def execute_chunk_with(
+    units: UnitFactory,
     chunk_id: int | None,
     worker: str,
     settings: Settings,
@@ -75,7 +93,7 @@ def execute_chunk(
     chunk is tried again (up to the attempt limit).
 
     Args:
-        engine: The database.
+        units: Opens each short transaction (a session factory).
         chunk_id: The chunk to take; None takes the oldest claimable one.
         worker: The lease owner name (see :func:`new_worker_id`).
         settings: Lease length, model concurrency and provider settings.
@@ -84,13 +102,13 @@ def execute_chunk(
     Returns:
         True when a chunk was leased (whatever became of it); False when there was none to take.
     """
-    with unit_of_work(engine) as session:
+    with transaction(units) as session:
         chunk = claim_chunk(session, worker, chunk_id=chunk_id, lease_seconds=settings.lease_seconds)
         if chunk is None:
             return False
         claimed = chunk.id
     log.info("chunk %s leased by %s (attempt %s)", claimed, worker, chunk.attempts)
-    execution = ChunkExecution(engine, claimed, worker, settings, stop)
+    execution = ChunkExecution(units, claimed, worker, settings, stop)
     try:
         execution.run()
     except DBAPIError:
@@ -102,7 +120,7 @@ def execute_chunk(
 class ChunkExecution:
     """One attempt at one chunk, from reading its work to completing (or giving back) its lease."""
 
-    engine: Engine
+    units: UnitFactory
     chunk_id: int
     worker: str
     settings: Settings
@@ -117,7 +135,7 @@ class ChunkExecution:
 
     def run(self) -> None:
         try:
-            with unit_of_work(self.engine) as session:
+            with transaction(self.units) as session:
                 work = chunk_work(session, self.chunk_id)
                 recorded = recorded_executions(session, work.run_id, work.case_ids)
             self.run_id = work.run_id
@@ -136,7 +154,7 @@ class ChunkExecution:
             log.warning("chunk %s: lease lost to another worker; this execution stops", self.chunk_id)
             return
         if report is not None and self.stopped and report.summary.cancelled:
-            with unit_of_work(self.engine) as session:
+            with transaction(self.units) as session:
                 release_chunk(session, self.chunk_id, self.worker)
             log.info("chunk %s handed back unfinished (shutting down)", self.chunk_id)
             return
@@ -154,7 +172,7 @@ class ChunkExecution:
         return None
 
     def _complete(self, error: str | None) -> None:
-        with unit_of_work(self.engine) as session:
+        with transaction(self.units) as session:
             completed = complete_chunk(session, self.chunk_id, self.worker, error=error)
         if completed:
             log.info("chunk %s %s", self.chunk_id, f"errored: {error}" if error else "done")
@@ -194,7 +212,7 @@ class ChunkExecution:
             self._interrupt(lost=True)
 
     def _write_batch(self, batch: list[CaseResult]) -> bool:
-        with unit_of_work(self.engine) as session:
+        with transaction(self.units) as session:
             # Renew first: a worker that lost its lease must not write evidence for a chunk it no longer owns.
             if not renew_lease(session, self.chunk_id, self.worker, self.settings.lease_seconds):
                 return False
@@ -211,7 +229,7 @@ class ChunkExecution:
             if time.monotonic() < renew_at:
                 continue
             try:
-                with unit_of_work(self.engine) as session:
+                with transaction(self.units) as session:
                     held = renew_lease(session, self.chunk_id, self.worker, self.settings.lease_seconds)
             except DBAPIError:
                 # Keep going: if the database stays away past the lease, the next renewal reports it lost.

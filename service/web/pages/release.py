@@ -21,12 +21,12 @@ from governance.kernel.errors import FieldProblem, Invalid, field_path
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.reading import get_release
 from governance.review import decisions
+from governance.review.evidence import RunEvidence, run_evidence
 from governance.review.facts import facts_of, gather
 from governance.review.rules import refusals
 from governance.review.views import ReleaseView, release_view, release_view_of
 from service.api.deps import DbSession
 from service.web.changes import ChangeView, describe_changes
-from service.web.evidence import RunEvidence, run_evidence
 from service.web.routing import CsrfChecked, Web, WebRoute, WebUser, redirect, render_page
 from service.web.sessions import WebSession
 
