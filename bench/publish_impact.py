@@ -5,7 +5,7 @@ a prompt, a small eval suite and a live release; 2,000 documents; 500 processes 
 each; product links to documents and processes. One document reaches exactly 1,000 products, some directly,
 some through a process, some both. Then it times, through the real domain code:
 
-* ``governance.components.publish_document`` in one ``service.database.unit_of_work``: the version, the impact
+* ``governance.catalog.components.publish_document`` in one ``service.database.unit_of_work``: the version, the impact
   walk, 1,000 releases cut with manifests, 1,000 older releases superseded, runs and chunks queued, one audit
   event per state change, and the commit. Median of N publishes, each with new content, after one warm-up;
 * ``governance.impact.impacted_by_kind`` (what ``GET /api/v1/impact?document=...`` runs).
