@@ -104,6 +104,10 @@ def update_product(session: Session, actor: User, slug: str, data: ProductUpdate
     require_product_manager(actor, product, action="changing a product")
     before = snapshot(product)
     changes = data.model_dump(exclude_unset=True)
+    if data.model is not None:
+        # The model settings are replaced as a whole: fields the caller left out take their defaults, as at
+        # registration, so equal settings always make equal manifests.
+        changes["model"] = data.model.model_dump()
     if "owner" in changes:
         if changes["owner"] is None:
             raise Invalid("a product always has an owner", field="owner")
