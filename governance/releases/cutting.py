@@ -117,6 +117,7 @@ def cut_releases(
     for held in releases_repo.lock_current_releases(session, ids):
         current.setdefault(held.product_id, []).append(held)
     numbers = releases_repo.newest_numbers(session, ids)
+    due_since_live = releases_repo.earliest_due_since_live(session, ids)
     now, creator = utcnow(), actor if isinstance(actor, str) else actor.name
     plans = []
     for product in products:
@@ -126,6 +127,7 @@ def cut_releases(
             current.get(product.id, []),
             policies[product.risk_tier],
             number=(numbers.get(product.id) or 0) + 1,
+            earliest_due=due_since_live.get(product.id),
             cause=cause,
             creator=creator,
             now=now,
@@ -146,6 +148,7 @@ def _plan(
     policy: Policy,
     *,
     number: int,
+    earliest_due: datetime | None,
     cause: dict[str, Any],
     creator: str,
     now: datetime,
@@ -162,10 +165,10 @@ def _plan(
             # The change returned the product to exactly what is live: only the open releases go.
             return _Plan(product, open_releases, None) if open_releases else None
     due = now + timedelta(days=policy.revalidation_days)
-    # Repeated changes do not push the deadline out: the earliest open due date stands.
-    earlier = [r.revalidation_due_at for r in open_releases if r.revalidation_due_at is not None]
-    if earlier and live is not None:
-        due = min([due, *earlier])
+    # Repeated changes do not push the deadline out, nor does a rejection: the earliest due date set since the
+    # live release went live stands.
+    if earliest_due is not None and live is not None:
+        due = min(due, earliest_due)
     release = Release(
         product_id=product.id,
         number=number,

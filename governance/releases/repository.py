@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from governance.kernel.pagination import Page
 from governance.kernel.repository import keyset_page
@@ -47,6 +47,30 @@ def lock_current_releases(session: Session, product_ids: Sequence[int]) -> list[
         .with_for_update()
     )
     return list(session.scalars(query))
+
+
+def earliest_due_since_live(session: Session, product_ids: Sequence[int]) -> dict[int, datetime]:
+    """Per product with a live release: the earliest revalidation due date of any release cut after it.
+
+    Superseded and rejected releases count too: a change that was turned down still has to be revalidated by
+    the date the first change since going live set.
+    """
+    live = aliased(Release)
+    live_number = (
+        select(func.max(live.number))
+        .where(live.product_id == Release.product_id, live.state == ReleaseState.live.value)
+        .scalar_subquery()
+    )
+    query = (
+        select(Release.product_id, func.min(Release.revalidation_due_at))
+        .where(
+            Release.product_id.in_(product_ids),
+            Release.revalidation_due_at.is_not(None),
+            Release.number > live_number,
+        )
+        .group_by(Release.product_id)
+    )
+    return {product_id: due for product_id, due in session.execute(query).all() if due is not None}
 
 
 def newest_numbers(session: Session, product_ids: Sequence[int]) -> dict[int, int]:

@@ -147,6 +147,27 @@ def test_a_failed_release_still_holds_the_deadline(session, owner, product):
     assert change(session, owner, product, "two").revalidation_due_at == first.revalidation_due_at
 
 
+def test_a_rejection_does_not_reset_the_deadline(session, owner, product):
+    make_live(session, owner, product)
+    first = change(session, owner, product, "one")
+    move(session, first, ReleaseState.rejected)
+    admin, _ = make_user(session, Role.admin)
+    update_policy(session, admin, RiskTier.high, PolicyUpdate(revalidation_days=60))
+    assert change(session, owner, product, "two").revalidation_due_at == first.revalidation_due_at
+
+
+def test_going_live_again_starts_a_new_deadline(session, owner, product):
+    live = make_live(session, owner, product)
+    first = change(session, owner, product, "one")
+    move(session, first, ReleaseState.rejected)
+    move(session, live, ReleaseState.retired)
+    make_live(session, owner, product)
+    admin, _ = make_user(session, Role.admin)
+    update_policy(session, admin, RiskTier.high, PolicyUpdate(revalidation_days=60))
+    later = change(session, owner, product, "two").revalidation_due_at
+    assert later is not None and later > first.revalidation_due_at
+
+
 def test_superseding_writes_one_event_per_release_before_the_new_cut(session, owner, product):
     first = change(session, owner, product, "one")
     move(session, first, ReleaseState.signed_off)
