@@ -33,7 +33,7 @@ def decode_cursor(cursor: str | None) -> int:
         after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
     except (ValueError, KeyError, TypeError) as exc:
         raise Invalid("is not a cursor this API returned", field="cursor") from exc
-    if not isinstance(after, int) or after < 0:
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
         raise Invalid("is not a cursor this API returned", field="cursor")
     return after
 
