@@ -69,9 +69,10 @@ def issue_token(session: Session, user: User, *, label: str = "") -> str:
 
 def create_token(session: Session, actor: User, user_name: str, *, label: str = "") -> tuple[ApiToken, str]:
     """Issue another token for a user: admins for anyone, users for themselves."""
-    user = get_user(session, user_name)
-    if user.id != actor.id:
+    # The role is checked before the name is looked up: a refusal must not tell who exists.
+    if user_name != actor.name:
         require_admin(actor, action="issuing tokens for another user")
+    user = get_user(session, user_name)
     row, token = _issue(session, user, label)
     record_event(
         session,

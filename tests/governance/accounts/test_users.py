@@ -171,3 +171,10 @@ def test_only_admins_list_users_and_the_pages_cover_everyone_once(session):
     assert listed[-4:] == names
     assert len(listed) == len(set(listed))
     assert {admin.name, reviewer.name} <= set(listed)
+
+
+def test_a_non_admin_asking_for_another_users_token_learns_nothing_of_who_exists(session):
+    user, _ = make_user(session, Role.reviewer)
+    for name in ("nobody-by-this-name", make_user(session, Role.reviewer)[0].name):
+        with pytest.raises(Forbidden):
+            accounts.create_token(session, user, name)
