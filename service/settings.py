@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         default=1024 * 1024, description="Largest request body (and component content) accepted; 413 above."
     )
     page_limit_max: int = Field(default=200, description="Largest `limit` a list endpoint accepts.")
+    web_session_idle_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="A browser session left unused this long ends; sign in again."
+    )
 
     server_url: str = Field(
         default="http://127.0.0.1:8000",

@@ -1,4 +1,4 @@
-"""Tables of accounts: users and their API tokens."""
+"""Tables of accounts: users, their API tokens, and the browser sessions made with those tokens."""
 
 from __future__ import annotations
 
@@ -40,3 +40,25 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class BrowserSession(Base):
+    """A signed-in browser. The cookie carries a random key; only its SHA-256 is kept, as for tokens.
+
+    Signing out revokes the row, so a copied cookie stops working at once; so does revoking the token the
+    session was made with, disabling the user, or leaving the browser idle past the idle limit.
+    """
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+    token: Mapped[ApiToken] = relationship(lazy="joined")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.accounts.models import ApiToken, User
+from governance.accounts.models import ApiToken, BrowserSession, User
 from governance.kernel.pagination import Page
 from governance.kernel.repository import keyset_page
 
@@ -28,3 +28,21 @@ def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
 
 def token_by_id(session: Session, token_id: int) -> ApiToken | None:
     return session.get(ApiToken, token_id)
+
+
+def browser_session_by_key_hash(session: Session, key_hash: str) -> BrowserSession | None:
+    return session.scalar(select(BrowserSession).where(BrowserSession.key_hash == key_hash))
+
+
+def browser_sessions_of(session: Session, user_id: int) -> list[BrowserSession]:
+    """The user's sessions that are not revoked, newest first."""
+    query = (
+        select(BrowserSession)
+        .where(BrowserSession.user_id == user_id, BrowserSession.revoked_at.is_(None))
+        .order_by(BrowserSession.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def browser_session_by_id(session: Session, session_id: int) -> BrowserSession | None:
+    return session.get(BrowserSession, session_id)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from governance.accounts.models import ApiToken, User
+from governance.accounts.models import ApiToken, BrowserSession, User
 from governance.accounts.roles import Role
 from governance.kernel.fields import Strict, Text, UserName
 
@@ -39,6 +39,18 @@ class TokenView(BaseModel):
     revoked_at: datetime | None
 
 
+class SessionView(BaseModel):
+    """A signed-in browser of the caller's."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_agent: str = Field(description="The browser that signed in, as it named itself.")
+    created_at: datetime
+    last_seen_at: datetime = Field(description="When it was last used (kept to the minute).")
+    revoked_at: datetime | None
+
+
 class CreatedUserView(UserView):
     token: str = Field(description="The API token. Shown once: Steward keeps only its hash.")
 
@@ -49,3 +61,7 @@ def user_view(user: User) -> UserView:
 
 def token_view(token: ApiToken) -> TokenView:
     return TokenView.model_validate(token)
+
+
+def session_view(row: BrowserSession) -> SessionView:
+    return SessionView.model_validate(row)

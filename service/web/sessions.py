@@ -1,10 +1,12 @@
-"""Browser sessions: a signed cookie that names the user and the API token they signed in with.
+"""Browser sessions: a signed cookie that carries the key of a session kept on the server.
 
-The cookie never holds the token itself, only the id of its row, so revoking the token (or disabling
-the user) ends every browser session made with it on the next request. The cookie also carries the
-session's CSRF token and one-shot flash messages; it is signed (itsdangerous, with a key derived from
-the server secret) and expires after ``SESSION_MAX_AGE`` seconds. HttpOnly keeps scripts away from it,
-SameSite=Lax keeps other sites' forms from sending it, Secure is set whenever the request came over HTTPS.
+The session itself is a row (``governance.accounts.browser_sessions``): signing out revokes it, so the old
+cookie opens nothing afterwards; it also ends when the token it was made with is revoked, the user is
+disabled, or it goes unused for ``STEWARD_WEB_SESSION_IDLE_MINUTES``. The cookie carries the session's key
+(the server keeps only its hash), the CSRF token and one-shot flash messages; it is signed (itsdangerous,
+with a key derived from the server secret) and expires after ``SESSION_MAX_AGE`` seconds whatever happens.
+HttpOnly keeps scripts away from it, SameSite=Lax keeps other sites' forms from sending it, Secure is set
+whenever the request came over HTTPS.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from governance.accounts import repository as users_repo
+from governance.accounts.browser_sessions import current_session, end_session, start_session
 from governance.accounts.models import User
-from governance.accounts.users import authenticate, hash_token, token_is_valid
-from governance.kernel.errors import Unauthenticated
+from governance.accounts.users import authenticated_token
 from governance.kernel.unit_of_work import UnitOfWork
 from service.secret_key import server_secret_key
 
@@ -36,8 +38,8 @@ class WebSession:
     """The decoded cookie. ``dirty`` says the response must send it back."""
 
     csrf: str
-    user_id: int | None = None
-    token_id: int | None = None
+    key: str | None = None
+    """The server-side session's key, once signed in."""
     flashes: list[dict[str, str]] = field(default_factory=list)
     dirty: bool = False
     user: User | None = None
@@ -63,7 +65,7 @@ class WebSession:
         return bool(submitted) and hmac.compare_digest(submitted.encode(), self.csrf.encode())
 
     def payload(self) -> dict[str, Any]:
-        return {"c": self.csrf, "u": self.user_id, "t": self.token_id, "f": self.flashes}
+        return {"c": self.csrf, "k": self.key, "f": self.flashes}
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
@@ -78,44 +80,46 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
 
 
 def load_session(request: Request, db: UnitOfWork) -> WebSession:
-    """The request's session, with its user when the token behind it is still good; a fresh one otherwise."""
+    """The request's session, with its user while the server-side session is good; a fresh one otherwise."""
     raw = request.cookies.get(COOKIE_NAME)
     if not raw:
         return WebSession.fresh()
     try:
         data = _serializer(request).loads(raw, max_age=SESSION_MAX_AGE)
+        key = data.get("k")
         web = WebSession(
             csrf=str(data["c"]),
-            user_id=data.get("u"),
-            token_id=data.get("t"),
+            key=str(key) if key else None,
             flashes=list(data.get("f") or []),
         )
-    except (BadSignature, KeyError, TypeError, ValueError):
+    except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
         return WebSession.fresh()
-    if web.user_id is not None:
-        token = users_repo.token_by_id(db, web.token_id) if web.token_id is not None else None
-        if token is None or token.user_id != web.user_id or not token_is_valid(token):
-            # The token was revoked or the user disabled since sign-in: the session ends here.
+    if web.key is not None:
+        idle = timedelta(minutes=request.app.state.settings.web_session_idle_minutes)
+        current = current_session(db, web.key, idle=idle)
+        if current is None:
+            # Signed out elsewhere, revoked, idle too long, or the token behind it is no longer valid.
             fresh = WebSession.fresh()
-            fresh.flash("error", "Your session ended: the token you signed in with is no longer valid.")
+            fresh.flash("error", "Your session ended: sign in again.")
             return fresh
-        web.user = token.user
+        web.user = current.user
     return web
 
 
-def sign_in(db: UnitOfWork, web: WebSession, token: str) -> User:
-    """Exchange an API token for a session; the CSRF token is rotated so a planted one dies here."""
-    user = authenticate(db, token.strip())
-    row = users_repo.token_by_hash(db, hash_token(token.strip()))
-    if row is None:  # authenticate has just read it: only a token deleted in between ends here
-        raise Unauthenticated("that token is unknown or revoked")
-    web.user_id, web.token_id, web.user = user.id, row.id, user
+def sign_in(db: UnitOfWork, web: WebSession, token: str, *, user_agent: str = "") -> User:
+    """Exchange an API token for a server-side session; the CSRF token is rotated so a planted one dies here."""
+    row = authenticated_token(db, token.strip())
+    _, web.key = start_session(db, row, user_agent=user_agent)
+    web.user = row.user
     web.csrf = secrets.token_urlsafe(32)
     web.dirty = True
-    return user
+    return row.user
 
 
-def sign_out(web: WebSession) -> WebSession:
+def sign_out(db: UnitOfWork, web: WebSession) -> WebSession:
+    """End the server-side session, so this cookie (and any copy of it) opens nothing any more."""
+    if web.key is not None:
+        end_session(db, web.key)
     fresh = WebSession.fresh()
     fresh.flash("ok", "You are signed out.")
     return fresh

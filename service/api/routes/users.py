@@ -4,8 +4,18 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
+from governance.accounts import browser_sessions
 from governance.accounts import users as accounts
-from governance.accounts.schemas import CreatedUserView, TokenView, UserCreate, UserView, token_view, user_view
+from governance.accounts.schemas import (
+    CreatedUserView,
+    SessionView,
+    TokenView,
+    UserCreate,
+    UserView,
+    session_view,
+    token_view,
+    user_view,
+)
 from governance.kernel.pagination import PageView
 from service.api.deps import CurrentUser, DbSession, Paging
 
@@ -36,6 +46,18 @@ def me(actor: CurrentUser) -> UserView:
 def my_tokens(session: DbSession, actor: CurrentUser) -> list[TokenView]:
     """The caller's tokens (prefixes only)."""
     return [token_view(t) for t in accounts.list_tokens(session, actor)]
+
+
+@router.get("/me/sessions", summary="The caller's signed-in browsers.")
+def my_sessions(session: DbSession, actor: CurrentUser) -> list[SessionView]:
+    """The caller's signed-in browsers."""
+    return [session_view(row) for row in browser_sessions.list_sessions(session, actor)]
+
+
+@router.delete("/me/sessions/{session_id}", summary="Sign one of the caller's browsers out.")
+def revoke_my_session(session_id: int, session: DbSession, actor: CurrentUser) -> SessionView:
+    """Sign one of the caller's browsers out."""
+    return session_view(browser_sessions.revoke_session(session, actor, session_id))
 
 
 @router.post(

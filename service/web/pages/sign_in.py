@@ -34,10 +34,12 @@ def sign_in_page(request: Request, web: Web, next: str = "/") -> HTMLResponse | 
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked])
-def sign_in_submit(session: DbSession, web: Web, token: FormText = "", next: FormText = "/") -> RedirectResponse:
+def sign_in_submit(
+    request: Request, session: DbSession, web: Web, token: FormText = "", next: FormText = "/"
+) -> RedirectResponse:
     """Exchange a token for a session cookie."""
     try:
-        user = sign_in(session, web, token)
+        user = sign_in(session, web, token, user_agent=request.headers.get("user-agent", ""))
     except Unauthenticated:
         web.flash("error", "That token is unknown or revoked. Paste the whole token, starting with stw_.")
         return redirect(f"/sign-in?next={quote(safe_next(next))}")
@@ -46,7 +48,7 @@ def sign_in_submit(session: DbSession, web: Web, token: FormText = "", next: For
 
 
 @router.post("/sign-out", dependencies=[CsrfChecked])
-def sign_out_submit(request: Request, web: Web) -> RedirectResponse:
+def sign_out_submit(request: Request, session: DbSession, web: Web) -> RedirectResponse:
     """End the session."""
-    request.state.web = sign_out(web)
+    request.state.web = sign_out(session, web)
     return redirect("/sign-in")

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from governance.accounts import browser_sessions
 from governance.accounts.models import ApiToken
 from governance.accounts.roles import Role
+from governance.accounts.users import authenticated_token
 from tests.factories import auth, make_user
 
 
@@ -69,3 +71,18 @@ async def test_user_list_is_paginated_for_admins(client, session):
     names = [u["name"] for u in first.json()["items"] + second.json()["items"]]
     assert len(names) == len(set(names)) == 4
     assert second.json()["next"] is None
+
+
+async def test_users_see_and_sign_out_their_own_browser_sessions(client, session):
+    _, token = make_user(session, Role.reviewer)
+    _, other_token = make_user(session, Role.admin)
+    row, _ = browser_sessions.start_session(session, authenticated_token(session, token), user_agent="Firefox")
+    session.flush()
+    listed = await client.get("/me/sessions", headers=auth(token))
+    assert listed.status_code == 200
+    assert [(item["id"], item["user_agent"]) for item in listed.json()] == [(row.id, "Firefox")]
+    refused = await client.delete(f"/me/sessions/{row.id}", headers=auth(other_token))
+    assert refused.status_code == 404
+    revoked = await client.delete(f"/me/sessions/{row.id}", headers=auth(token))
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert (await client.get("/me/sessions", headers=auth(token))).json() == []

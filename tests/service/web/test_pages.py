@@ -310,3 +310,14 @@ async def test_the_owner_re_runs_the_suites_from_the_release_page(web, world, se
     assert "Re-running 1 suite(s)" in after and "testing" in after
     run_queued_chunks(session)
     assert "passed" in (await web.get(f"/releases/{rid}")).text
+
+
+async def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(web, world):
+    await sign_in(web, world["tokens"]["olivia"])
+    stolen = web.cookies.get(COOKIE_NAME)
+    assert (await web.get("/")).status_code == 200
+    csrf = await csrf_of(web, "/")
+    await web.post("/sign-out", data={"csrf_token": csrf})
+    web.cookies.set(COOKIE_NAME, stolen, domain="steward.test")
+    response = await web.get("/")
+    assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
