@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
+from service.api.deps import ids_in_range
 from service.api.limits import BodySizeLimit
 from service.api.problems import install_problem_handlers
 from service.api.routes import audit, health, notifications, products, releases, shared, users
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         docs_url="/docs",
         openapi_url="/openapi.json",
         lifespan=executor_lifespan,
+        dependencies=[Depends(ids_in_range)],
     )
     app.state.settings = settings
     app.state.engine = engine or engine_for(settings.database_url)

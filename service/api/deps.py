@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from governance.accounts.models import User
 from governance.accounts.users import authenticate
-from governance.kernel.errors import Invalid
+from governance.kernel.errors import Invalid, NotFound
 from governance.kernel.pagination import decode_cursor
 from governance.kernel.unit_of_work import UnitOfWork
 from service.database import transaction
@@ -56,3 +56,21 @@ class PageParams:
 
 
 Paging = Annotated[PageParams, Depends()]
+
+
+# The largest id either database can hold: SQLite's INTEGER and PostgreSQL's BIGINT are both signed 64-bit.
+LARGEST_ID = 2**63 - 1
+
+
+def ids_in_range(request: Request) -> None:
+    """An id or version number in the path beyond what a database can hold names nothing: 404, not a 500.
+
+    Runs for every route (API and web) before its handler, so no lookup ever binds an out-of-range integer.
+    """
+    for name, value in request.path_params.items():
+        if not (name.endswith("_id") or name == "number") or not isinstance(value, str):
+            continue
+        digits = value.removeprefix("-")
+        if digits.isdecimal() and int(digits) > LARGEST_ID:
+            what = name.removesuffix("_id") if name != "number" else "version"
+            raise NotFound(f"no {what} with id {value}" if name != "number" else f"no version {value}", field=name)

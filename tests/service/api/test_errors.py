@@ -63,3 +63,18 @@ async def test_wrong_json_shapes_are_422(client, session, payload):
     response = await client.put(f"/products/{slug}/prompts/system", json=payload, headers=auth(token))
     assert response.status_code == 422
     assert response.json()["errors"], response.json()
+
+
+async def test_ids_beyond_what_a_database_holds_are_not_found(client, session):
+    _, token = make_user(session, Role.admin)
+    huge = 2**63
+    for path in (
+        f"/releases/{huge}",
+        f"/runs/{huge}",
+        f"/webhooks/{huge}/deliveries",
+        f"/products/x/prompts/y/versions/{huge}",
+    ):
+        response = await client.get(path, headers=auth(token))
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert (await client.delete(f"/tokens/{huge}", headers=auth(token))).status_code == 404

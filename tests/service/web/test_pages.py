@@ -321,3 +321,9 @@ async def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(web, wo
     web.cookies.set(COOKIE_NAME, stolen, domain="steward.test")
     response = await web.get("/")
     assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+
+
+async def test_a_release_id_beyond_what_a_database_holds_is_a_404_page(web, world):
+    await sign_in(web, world["tokens"]["olivia"])
+    response = await web.get(f"/releases/{2**63}")
+    assert response.status_code == 404 and "text/html" in response.headers["content-type"]
