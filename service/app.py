@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
-from service.api.deps import ids_in_range
+from service.api.deps import ids_in_range, text_is_unicode
 from service.api.limits import BodySizeLimit
 from service.api.problems import install_problem_handlers
 from service.api.routes import audit, health, notifications, products, releases, shared, users
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         docs_url="/docs",
         openapi_url="/openapi.json",
         lifespan=executor_lifespan,
-        dependencies=[Depends(ids_in_range)],
+        dependencies=[Depends(ids_in_range), Depends(text_is_unicode)],
     )
     app.state.settings = settings
     app.state.engine = engine or engine_for(settings.database_url)

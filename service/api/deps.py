@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -74,3 +76,44 @@ def ids_in_range(request: Request) -> None:
         if digits.isdecimal() and int(digits) > LARGEST_ID:
             what = name.removesuffix("_id") if name != "number" else "version"
             raise NotFound(f"no {what} with id {value}" if name != "number" else f"no version {value}", field=name)
+
+
+# A JSON escape of a UTF-16 surrogate; only a body holding one needs the slower check below.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _unpaired_surrogate_at(value: Any, path: str) -> str | None:
+    """Where in a decoded JSON document a string holds an unpaired surrogate, as a field path; None if nowhere."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "body"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unpaired_surrogate_at(key, path) or _unpaired_surrogate_at(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unpaired_surrogate_at(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+async def text_is_unicode(request: Request) -> None:
+    """JSON may escape half of a UTF-16 pair (``"\\ud800"``), which no database can store: a 422 naming the field."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    body = await request.body()
+    if not _SURROGATE_ESCAPE.search(body):
+        return
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return  # not JSON: the body's own validation says so
+    where = _unpaired_surrogate_at(document, "")
+    if where is not None:
+        raise Invalid("holds an unpaired UTF-16 surrogate, which is not text", field=where)

@@ -78,3 +78,22 @@ async def test_ids_beyond_what_a_database_holds_are_not_found(client, session):
         assert response.status_code == 404, path
         assert response.headers["content-type"].startswith("application/problem+json")
     assert (await client.delete(f"/tokens/{huge}", headers=auth(token))).status_code == 404
+
+
+async def test_an_unpaired_surrogate_in_any_string_is_a_422_naming_the_field(client, session):
+    user, token = make_user(session, Role.product_owner)
+    headers = {**auth(token), "Content-Type": "application/json"}
+    product = '{"slug": "p-1", "name": "\\ud800", "risk_tier": "high", "model": {"provider": "offline", "name": "m"}}'
+    response = await client.post("/products", content=product, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "name"
+    slug = make_product(session, user)
+    suite = '{"spec": {"version": 1, "name": "q", "cases": [{"id": "a", "vars": {"x": "\\udfff"}}]}}'
+    response = await client.put(f"/products/{slug}/suites/q", content=suite, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "spec.cases[0].vars.x"
+    paired = '{"template": "Hello \\ud83d\\ude00 {{ employee_message }}"}'
+    assert (await client.put(f"/products/{slug}/prompts/system", content=paired, headers=headers)).status_code in (
+        200,
+        201,
+    )
