@@ -7,5 +7,6 @@ always cuts its releases, a cut always queues its runs, an audit event always re
 
 from governance.notifications import outbox as _outbox  # noqa: F401  (subscribes to AuditRecorded)
 from governance.releases import cutting as _cutting  # noqa: F401  (subscribes to ComponentPublished, ProductChanged)
+from governance.review import decisions as _decisions  # noqa: F401  (subscribes to ProductOwnerChanged)
 from governance.runs import execution as _execution  # noqa: F401  (subscribes to ReleasesClosed)
 from governance.runs import queueing as _queueing  # noqa: F401  (subscribes to ReleasesCut)

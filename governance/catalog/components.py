@@ -20,7 +20,12 @@ from governance.catalog import content as canonical
 from governance.catalog import repository as components_repo
 from governance.catalog.events import ComponentPublished
 from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
-from governance.catalog.permissions import require_product_publisher, require_shared_creator, require_shared_owner
+from governance.catalog.permissions import (
+    require_may_own_shared,
+    require_product_publisher,
+    require_shared_creator,
+    require_shared_owner,
+)
 from governance.catalog.products import get_product
 from governance.catalog.schemas import DocumentPublish, ProcessPublish, PromptPublish, SuitePublish
 from governance.catalog.suites import validate_suite_spec
@@ -170,10 +175,12 @@ def _shared_for_publish(
         if owner_name not in (None, actor.name) and not actor.has_role(Role.admin):
             raise Invalid(f"only an admin may create a {kind.value} owned by someone else", field="owner")
         owner = _named_user(session, owner_name) if owner_name else actor
+        require_may_own_shared(owner, kind.value)
         return _get_or_create(session, kind=kind, product_id=None, name=slug, owner_id=owner.id)
     require_shared_owner(actor, existing, action=action)
     if owner_name is not None and (existing.owner is None or owner_name != existing.owner.name):
         new_owner = _named_user(session, owner_name)
+        require_may_own_shared(new_owner, kind.value)
         before = existing.owner.name if existing.owner else None
         existing.owner_id, existing.owner = new_owner.id, new_owner
         session.flush()

@@ -1,6 +1,7 @@
-"""What the catalog announces: a component has a new head, or a product's links or model changed.
+"""What the catalog announces: a component has a new head, a product's links or model changed, or its owner.
 
-The releases package reacts by cutting releases, in the same transaction (see ``governance.kernel.events``).
+The releases package reacts by cutting releases, review by voiding sign-offs, in the same transaction
+(see ``governance.kernel.events``).
 """
 
 from __future__ import annotations
@@ -29,3 +30,12 @@ class ProductChanged:
     actor: User
     product: Product
     cause: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProductOwnerChanged:
+    """``product`` was handed from ``before`` to its new owner (``product.owner``): open sign-offs are void."""
+
+    actor: User
+    product: Product
+    before: User

@@ -13,7 +13,7 @@ from governance.accounts.roles import Role
 from governance.accounts.users import get_user
 from governance.audit.trail import begin_write, record_event
 from governance.catalog import repository as products_repo
-from governance.catalog.events import ProductChanged
+from governance.catalog.events import ProductChanged, ProductOwnerChanged
 from governance.catalog.models import Product
 from governance.catalog.permissions import require_product_manager
 from governance.catalog.schemas import ProductCreate, ProductUpdate
@@ -103,6 +103,7 @@ def update_product(session: Session, actor: User, slug: str, data: ProductUpdate
     product = get_product(session, slug, for_update=True)
     require_product_manager(actor, product, action="changing a product")
     before = snapshot(product)
+    previous_owner = product.owner
     changes = data.model_dump(exclude_unset=True)
     if data.model is not None:
         # The model settings are replaced as a whole: fields the caller left out take their defaults, as at
@@ -132,6 +133,8 @@ def update_product(session: Session, actor: User, slug: str, data: ProductUpdate
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
+        if "owner" in changed:
+            publish(session, ProductOwnerChanged(actor, product, previous_owner))
         if "model" in changed:
             publish(
                 session,

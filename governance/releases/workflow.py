@@ -20,8 +20,10 @@ ALLOWED: dict[ReleaseState, frozenset[ReleaseState]] = {
     # A re-run sends a release back to testing; its earlier sign-off and approvals belong to the old cycle.
     S.passed: frozenset({S.signed_off, S.testing, S.superseded, S.rejected}),
     S.failed: frozenset({S.signed_off, S.testing, S.superseded, S.rejected}),
-    S.signed_off: frozenset({S.approved, S.testing, S.superseded, S.rejected}),
-    S.approved: frozenset({S.live, S.superseded, S.rejected}),
+    # A hand-over of the product voids the sign-off: the release waits for the new owner's (passed, or failed
+    # when it was signed off with a waiver).
+    S.signed_off: frozenset({S.approved, S.testing, S.superseded, S.rejected, S.passed, S.failed}),
+    S.approved: frozenset({S.live, S.superseded, S.rejected, S.passed, S.failed}),
     S.live: frozenset({S.retired}),
     S.retired: frozenset(),
     S.superseded: frozenset(),

@@ -11,13 +11,15 @@ from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
 from governance.audit.trail import begin_write, record_event
+from governance.catalog.events import ProductOwnerChanged
 from governance.kernel.errors import NotFound
+from governance.kernel.events import subscribe
 from governance.kernel.fields import Text
 from governance.releases.models import Decision, Release, ReleaseState, SignOff
 from governance.releases.reading import get_release
 from governance.releases.workflow import transition
 from governance.review import repository
-from governance.review.facts import ReleaseRecord, facts_of, gather
+from governance.review.facts import ReleaseRecord, facts_of, gather, gather_many
 from governance.review.rules import Action, require
 from governance.runs.execution import cancel_queued_work
 from governance.runs.models import Run, RunChunk
@@ -310,3 +312,41 @@ def rerun_release(session: Session, actor: User, release_id: int) -> list[Run]:
     """
     record = _locked(session, release_id, Action.rerun, actor)
     return [_repeat(session, actor, record, run) for run in record.runs]
+
+
+@subscribe(ProductOwnerChanged)
+def void_signoffs_of_handed_over_product(session: Session, event: ProductOwnerChanged) -> None:
+    """A new owner answers for the product: sign-offs (and the approvals resting on them) of its open releases
+    are void, and each release waits for the new owner's sign-off again, in a new cycle.
+
+    A release signed off with a waiver goes back to failed, any other back to passed. Each voided sign-off gets
+    its own audit event (``release.signoff_voided``) and each move its own (``release.signoff_required``).
+    """
+    product = event.product
+    held = repository.open_releases_in(session, product.id, (ReleaseState.signed_off, ReleaseState.approved))
+    for release, record in gather_many(session, held).items():
+        signoff = record.current_signoff
+        back = ReleaseState.failed if signoff is not None and signoff.waiver else ReleaseState.passed
+        subject = f"{product.slug}#{record.release.number}"
+        record_event(
+            session,
+            actor=event.actor,
+            action="release.signoff_voided",
+            subject_type="release",
+            subject=subject,
+            product_slug=product.slug,
+            before={"signed_off_by": signoff.actor if signoff else None, "owner": event.before.name},
+            after={"release_id": release, "owner": product.owner.name},
+            reason=f"'{product.slug}' was handed from {event.before.name} to {product.owner.name}",
+        )
+        record.release.cycle += 1
+        transition(
+            session,
+            record.release,
+            back,
+            actor=event.actor,
+            action="release.signoff_required",
+            product_slug=product.slug,
+            reason=f"the new owner {product.owner.name} must sign off",
+            details={"cycle": record.release.cycle, "owner": product.owner.name},
+        )

@@ -40,7 +40,10 @@ class ReleaseRecord:
     decisions: list[Decision]
     """Every reviewer's decision, oldest first, including those of earlier cycles and manifests."""
     authors: dict[str, list[str]]
-    """Who wrote the component versions this release changes against the live one: user -> versions."""
+    """Who wrote the component versions this release changes against the live one, every version between the
+    live manifest's and the release's (not just the heads): user -> versions."""
+    owners: frozenset[str]
+    """Everyone who owned the product at any time during the release's life, the current owner included."""
     superseded_by: int | None
     """The number of the release cut after this one, read only for a superseded release."""
 
@@ -76,13 +79,17 @@ class ReleaseFacts:
     required_approvals: int
     evidence_max_age_days: int
     authors: Mapping[str, tuple[str, ...]]
-    """Who wrote what this release changes against the live one: user -> component versions."""
+    """Who wrote what this release changes against the live one, every version in between: user -> versions."""
+    signers: frozenset[str]
+    """Everyone who ever signed off this release, in any cycle or on any manifest."""
+    owners: frozenset[str]
+    """Everyone who owned the product at any time during the release's life, the current owner included."""
     deciders: frozenset[str]
     """Reviewers who decided on the current manifest and cycle, either way."""
     approvers: frozenset[str]
     """Reviewers whose approval of the current manifest and cycle counts."""
     signed_off: bool
-    """The current owner signed off the current manifest and cycle."""
+    """The current owner signed off the current manifest and cycle (a sign-off by a former owner does not count)."""
     runs: int
     finished_runs: int
     oldest_evidence: datetime | None
@@ -97,6 +104,7 @@ def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts
     """The facts of a release at ``now`` (default: this moment)."""
     release, product, policy = record.release, record.product, record.policy
     rejection = next((d for d in reversed(record.decisions) if d.decision == "rejected"), None)
+    current_signoff = record.current_signoff
     return ReleaseFacts(
         release_id=release.id,
         state=ReleaseState(release.state),
@@ -108,9 +116,11 @@ def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts
         required_approvals=policy.required_approvals,
         evidence_max_age_days=policy.evidence_max_age_days,
         authors={name: tuple(versions) for name, versions in record.authors.items()},
+        signers=frozenset(s.actor for s in record.signoffs),
+        owners=record.owners,
         deciders=frozenset(d.reviewer for d in record.current_decisions),
         approvers=record.approvers,
-        signed_off=record.current_signoff is not None,
+        signed_off=current_signoff is not None and current_signoff.actor == product.owner.name,
         runs=len(record.runs),
         finished_runs=sum(1 for r in record.runs if r.finished_at),
         oldest_evidence=min((r.finished_at for r in record.runs if r.finished_at), default=None),
@@ -121,14 +131,31 @@ def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts
 
 
 def _changed_versions(release: Release, product: Product, live: Release | None) -> list[VersionKey]:
-    """The component versions this release brings in against the live one, in the order the changes list them."""
-    keys = []
+    """The component versions this release brings in against the live one, in the order the changes list them.
+
+    Every version between the live manifest's and the release's counts, not just the head: a clause written in
+    v2 is still in a v3 that only changed whitespace. A component new to the product brings in its head.
+    """
+    keys: list[VersionKey] = []
     for change in manifest_changes(live.manifest if live else None, release.manifest):
-        if change["kind"] not in COMPONENT_KINDS or change["to_version"] is None:
+        to, was = change.get("to_version"), change.get("from_version")
+        if change["kind"] not in COMPONENT_KINDS or to is None:
             continue
         owner = product.id if ComponentKind(change["kind"]).owned_by_product else None
-        keys.append(VersionKey(owner, change["kind"], change["name"], change["to_version"]))
+        numbers = range(was + 1, to + 1) if was is not None and was < to else range(to, to + 1)
+        if was is not None and was > to:  # back to an older version: what lies between is what changes
+            numbers = range(to, was)
+        keys.extend(VersionKey(owner, change["kind"], change["name"], number) for number in numbers)
     return keys
+
+
+def _owners_during(release: Release, product: Product, changes: list[tuple[datetime, set[str]]]) -> frozenset[str]:
+    """Who owned the product while the release existed: the current owner and both sides of every later hand-over."""
+    owners = {product.owner.name}
+    for when, names in changes:
+        if when >= release.created_at:
+            owners |= names
+    return frozenset(owners)
 
 
 def gather_many(session: Session, releases: Iterable[Release]) -> dict[int, ReleaseRecord]:
@@ -155,6 +182,7 @@ def gather_many(session: Session, releases: Iterable[Release]) -> dict[int, Rele
         release.id: _changed_versions(release, products[release.product_id], live.get(release.product_id))
         for release in by_id.values()
     }
+    handovers = repository.owner_changes(session, {p.slug for p in products.values()})
     written_by = repository.version_authors(session, (key for keys in changed.values() for key in keys))
     records = {}
     for release in by_id.values():
@@ -172,6 +200,7 @@ def gather_many(session: Session, releases: Iterable[Release]) -> dict[int, Rele
             signoffs=signoffs[release.id],
             decisions=decisions[release.id],
             authors=authors,
+            owners=_owners_during(release, product, handovers[product.slug]),
             superseded_by=newer.get(release.id),
         )
     return records

@@ -7,12 +7,14 @@ many ids, so a page listing many releases reads each kind of row once instead of
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from governance.accounts.models import User
+from governance.audit.models import AuditEvent
 from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
 from governance.releases.models import Decision, Policy, Release, ReleaseState, SignOff
 from governance.runs.models import CaseResultRow, Run, RunChunk
@@ -119,6 +121,35 @@ def version_authors(session: Session, keys: Iterable[VersionKey]) -> dict[Versio
         if key in wanted and (product_id is None) != owned:
             found[key] = author
     return found
+
+
+def owner_changes(session: Session, product_slugs: Collection[str]) -> dict[str, list[tuple[datetime, set[str]]]]:
+    """Every hand-over of each product, oldest first, from the audit trail: (when, {owner before, owner after})."""
+    found: dict[str, list[tuple[datetime, set[str]]]] = {slug: [] for slug in product_slugs}
+    if not product_slugs:
+        return found
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.action == "product.updated", AuditEvent.product_slug.in_(product_slugs))
+        .order_by(AuditEvent.seq)
+    )
+    for event in session.scalars(query):
+        before, after = event.before or {}, event.after or {}
+        owners = {str(o) for o in (before.get("owner"), after.get("owner")) if o}
+        if owners and event.product_slug is not None:
+            found[event.product_slug].append((event.occurred_at, owners))
+    return found
+
+
+def open_releases_in(session: Session, product_id: int, states: Collection[ReleaseState]) -> list[Release]:
+    """The product's releases in these states, locked, oldest first."""
+    query = (
+        select(Release)
+        .where(Release.product_id == product_id, Release.state.in_([s.value for s in states]))
+        .order_by(Release.id)
+        .with_for_update()
+    )
+    return list(session.scalars(query))
 
 
 def recorded_counts(session: Session, run_ids: Collection[int]) -> dict[int, int]:

@@ -127,6 +127,25 @@ def not_an_author(facts: ReleaseFacts, user: User) -> str | None:
 
 
 @guard(Forbidden)
+def not_a_signer(facts: ReleaseFacts, user: User) -> str | None:
+    """Four eyes: whoever signed off a release, in any cycle, never approves it."""
+    if user.name not in facts.signers:
+        return None
+    return f"{user.name} signed off release {facts.release_id}: whoever signs off a release never approves it"
+
+
+@guard(Forbidden)
+def not_a_past_owner(facts: ReleaseFacts, user: User) -> str | None:
+    """Four eyes: handing the product over does not make its former owner independent of the release."""
+    if user.name not in facts.owners:
+        return None
+    return (
+        f"{user.name} owned '{facts.product_slug}' during release {facts.release_id}'s life: "
+        "nobody who owned the product while the release existed approves it"
+    )
+
+
+@guard(Forbidden)
 def owner_or_admin_goes_live(facts: ReleaseFacts, user: User) -> str | None:
     if user.id == facts.owner_id or user.has_role(Role.admin):
         return None
@@ -240,6 +259,8 @@ RULES: dict[Action, tuple[Guard, ...]] = {
     Action.approve: (
         reviewer("approving a release"),
         not_the_owner,
+        not_a_past_owner,
+        not_a_signer,
         not_an_author,
         signed_off_to_approve,
         fresh_evidence,

@@ -22,7 +22,7 @@ from governance.accounts.users import create_user
 from governance.audit.models import AuditEvent
 from governance.audit.reading import verify_chain
 from governance.catalog import components, links, products
-from governance.catalog.models import ComponentVersion, Product
+from governance.catalog.models import Component, ComponentVersion, Product
 from governance.catalog.schemas import (
     DocumentPublish,
     LinksUpdate,
@@ -30,12 +30,13 @@ from governance.catalog.schemas import (
     ProcessPublish,
     ProcessStep,
     ProductCreate,
+    ProductUpdate,
     PromptPublish,
     SuitePublish,
 )
 from governance.kernel.errors import DomainError
 from governance.kernel.unit_of_work import UnitOfWork
-from governance.releases.manifests import build_manifests, manifest_hash
+from governance.releases.manifests import build_manifests, manifest_changes, manifest_hash
 from governance.releases.models import Decision, Policy, Release, SignOff
 from governance.review import decisions
 from governance.runs.execution import claim_chunk, complete_chunk, current_runs, record_results
@@ -49,6 +50,7 @@ USERS = {
     "ravi": [Role.reviewer],
     "riley": [Role.reviewer, Role.product_owner],  # a reviewer who sometimes authors the policy
     "ada": [Role.admin],
+    "cid": [Role.ci],  # ci-only: never owns a document or process
 }
 PRODUCTS = {"coach-high": "high", "coach-limited": "limited"}
 STATE_ACTIONS = {
@@ -62,6 +64,7 @@ STATE_ACTIONS = {
     "release.superseded",
     "release.rejected",
     "release.retesting",
+    "release.signoff_required",
 }
 
 
@@ -97,6 +100,8 @@ class GovernanceLoop(RuleBasedStateMachine):
         links.set_product_links(self.session, owner, "coach-limited", LinksUpdate(processes=["flow"]))
         self.session.flush()
         self.versions: dict[int, str] = {}
+        # Every owner each release saw during its life, kept by the machine from the hand-overs it made.
+        self.owners_seen: dict[int, set[str]] = defaultdict(set)
 
     def teardown(self):
         self.session.close()
@@ -109,6 +114,9 @@ class GovernanceLoop(RuleBasedStateMachine):
         return self.session.scalar(
             select(Release).where(Release.product_id == product.id).order_by(Release.number.desc()).limit(1)
         )
+
+    def owner_of(self, slug: str):
+        return self.session.scalar(select(Product).where(Product.slug == slug)).owner
 
     def attempt(self, action, *args):
         try:
@@ -140,6 +148,30 @@ class GovernanceLoop(RuleBasedStateMachine):
     def relink(self, slug, documents, processes):
         self.attempt(
             links.set_product_links, self.users["owner"], slug, LinksUpdate(documents=documents, processes=processes)
+        )
+
+    @rule(
+        slug=st.sampled_from(list(PRODUCTS)),
+        actor=st.sampled_from(["owner", "ada", "riley"]),
+        to=st.sampled_from(["owner", "paula", "riley", "ada", "rita"]),
+    )
+    def hand_over_product(self, slug, actor, to):
+        product = self.session.scalar(select(Product).where(Product.slug == slug))
+        before = product.owner.name
+        self.attempt(products.update_product, self.users[actor], slug, ProductUpdate(owner=to))
+        for release in self.session.scalars(select(Release).where(Release.product_id == product.id)):
+            self.owners_seen[release.id] |= {before, product.owner.name}
+
+    @rule(
+        actor=st.sampled_from(["paula", "riley", "ada"]),
+        to=st.sampled_from(["paula", "riley", "rita", "cid", "ada"]),
+    )
+    def hand_over_policy(self, actor, to):
+        self.attempt(
+            components.publish_document,
+            self.users[actor],
+            "policy",
+            DocumentPublish(title="Policy", content="v1", owner=to),
         )
 
     @rule(outcome=st.sampled_from(["passed", "failed", "error"]))
@@ -193,7 +225,7 @@ class GovernanceLoop(RuleBasedStateMachine):
         release = self.newest_release(slug)
         if release is None:
             return
-        owner = self.users["owner"]
+        owner = self.session.get(Product, release.product_id).owner
         if release.state == "testing":
             self.finish_queued_runs("passed")
         elif release.state in ("passed", "failed"):
@@ -248,7 +280,11 @@ class GovernanceLoop(RuleBasedStateMachine):
                     SignOff.manifest_hash == release.manifest_hash,
                 )
             )
-            assert signoff is not None and signoff.actor == product.owner.name
+            # Signed off by whoever owned the product then (a live release keeps its sign-off across hand-overs).
+            owners = self.owners_seen[release.id] | {product.owner.name}
+            assert signoff is not None and signoff.actor in owners
+            if release.state == "approved":
+                assert signoff.actor == product.owner.name
             for run in current_runs(self.session, release.id):
                 assert run.manifest_hash == release.manifest_hash
                 assert run.state == "passed" or signoff.waiver, (run.state, signoff.waiver)
@@ -265,6 +301,58 @@ class GovernanceLoop(RuleBasedStateMachine):
             assert len(approvers) >= policy.required_approvals
             assert product.owner.name not in approvers
             assert all(self.users[name].has_role(Role.reviewer) for name in approvers)
+
+    @invariant()
+    def approvers_are_neither_authors_signers_nor_owners_of_the_release(self):
+        names = {user.id: name for name, user in self.users.items()}
+        for release in self.session.scalars(select(Release).where(Release.state == "approved")):
+            live = self.session.scalar(
+                select(Release).where(Release.product_id == release.product_id, Release.state == "live")
+            )
+            authors = set()
+            for change in manifest_changes(live.manifest if live else None, release.manifest):
+                if change["kind"] not in ("document", "process", "prompt", "suite") or not change["to_version"]:
+                    continue
+                low = change["from_version"] or change["to_version"] - 1
+                numbers = range(min(low, change["to_version"]) + 1, max(low, change["to_version"]) + 1)
+                query = (
+                    select(ComponentVersion)
+                    .join(Component, Component.id == ComponentVersion.component_id)
+                    .where(Component.kind == change["kind"], Component.name == change["name"])
+                    .where(ComponentVersion.number.in_(list(numbers)))
+                )
+                if change["kind"] in ("prompt", "suite"):
+                    query = query.where(Component.product_id == release.product_id)
+                authors |= {names[v.author_id] for v in self.session.scalars(query)}
+            approvers = set(
+                self.session.scalars(
+                    select(Decision.reviewer).where(
+                        Decision.release_id == release.id,
+                        Decision.cycle == release.cycle,
+                        Decision.decision == "approved",
+                    )
+                )
+            )
+            assert not approvers & authors, (approvers, authors)
+            # Checked while approved: a hand-over after go-live does not undo an independent approval.
+            signers = set(self.session.scalars(select(SignOff.actor).where(SignOff.release_id == release.id)))
+            assert not approvers & signers, "whoever signed off a release never approves it"
+            owners = self.owners_seen[release.id] | {self.session.get(Product, release.product_id).owner.name}
+            assert not approvers & owners, "nobody who owned the product during the release's life approves it"
+
+    @invariant()
+    def a_pending_signoff_is_the_current_owners(self):
+        for release in self.session.scalars(select(Release).where(Release.state.in_(["signed_off", "approved"]))):
+            product = self.session.get(Product, release.product_id)
+            signoff = self.session.scalar(
+                select(SignOff).where(SignOff.release_id == release.id, SignOff.cycle == release.cycle)
+            )
+            assert signoff is not None and signoff.actor == product.owner.name, "a hand-over voids open sign-offs"
+
+    @invariant()
+    def documents_and_processes_are_owned_by_admins_and_product_owners(self):
+        for component in self.session.scalars(select(Component).where(Component.kind.in_(["document", "process"]))):
+            assert component.owner.has_role(Role.admin) or component.owner.has_role(Role.product_owner)
 
     @invariant()
     def no_decision_survives_a_manifest_change(self):

@@ -50,6 +50,8 @@ def facts(state: S = S.passed, **overrides: Any) -> ReleaseFacts:
         required_approvals=2,
         evidence_max_age_days=30,
         authors={"ari": ("document performance-management-policy v2",)},
+        signers=frozenset({"olivia"}) if state in (S.signed_off, S.approved) else frozenset(),
+        owners=frozenset({"olivia"}),
         deciders=frozenset(),
         approvers=frozenset(),
         signed_off=state in (S.signed_off, S.approved),
@@ -75,6 +77,16 @@ GUARD_CASES: list[tuple[Guard, tuple[ReleaseFacts, User], tuple[ReleaseFacts, Us
     (RULES[Action.reject][0], (facts(S.signed_off), ADMIN), (facts(S.signed_off), AUTHOR)),
     (rules.not_the_owner, (facts(S.signed_off), person(1, Role.reviewer)), (facts(S.signed_off), REVIEWER)),
     (rules.not_an_author, (facts(S.signed_off), AUTHOR), (facts(S.signed_off), REVIEWER)),
+    (
+        rules.not_a_signer,
+        (facts(S.signed_off, signers=frozenset({"rita"})), REVIEWER),
+        (facts(S.signed_off), REVIEWER),
+    ),
+    (
+        rules.not_a_past_owner,
+        (facts(S.signed_off, owners=frozenset({"olivia", "rita"})), REVIEWER),
+        (facts(S.signed_off), REVIEWER),
+    ),
     (rules.owner_or_admin_goes_live, (APPROVED_TWICE, REVIEWER), (APPROVED_TWICE, ADMIN)),
     (rules.owner_or_admin_goes_live, (APPROVED_TWICE, CI), (APPROVED_TWICE, OWNER)),
     (rules.owner_admin_or_ci_reruns, (facts(S.failed), REVIEWER), (facts(S.failed), CI)),
@@ -121,7 +133,7 @@ def test_every_guard_of_the_table_has_cases() -> None:
 
 def test_who_is_forbidden_state_is_a_conflict_and_the_payload_is_invalid() -> None:
     statuses = {check.rule: check.error.status for guards in RULES.values() for check in guards}
-    who = {"owner_signs_off", "reviewer_role", "not_the_owner", "not_an_author"}
+    who = {"owner_signs_off", "reviewer_role", "not_the_owner", "not_an_author", "not_a_signer", "not_a_past_owner"}
     who |= {"owner_or_admin_goes_live", "owner_admin_or_ci_reruns"}
     assert {rule for rule, status in statuses.items() if status == 403} == who
     assert {rule for rule, status in statuses.items() if status == 422} == {"waiver_only_when_failed"}
