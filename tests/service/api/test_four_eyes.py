@@ -108,7 +108,8 @@ async def test_a_new_owner_never_takes_live_what_they_did_not_sign_off(client, s
     assert refused.status_code == 409, refused.text
     release = await latest_release(client, tokens["paula"])
     assert release["state"] == "passed"
-    actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.product_slug == "goal-coach")))
+    query = select(AuditEvent.action).where(AuditEvent.product_slug == "goal-coach").order_by(AuditEvent.seq)
+    actions = list(session.scalars(query))
     assert actions[-2:] == ["release.signoff_voided", "release.signoff_required"]
     # The new owner signs off; the earlier approvals belonged to the voided sign-off.
     assert (await post(client, f"/releases/{rid}/signoff", tokens["paula"])).status_code == 200
