@@ -31,7 +31,8 @@ pytestmark = [
     pytest.mark.skipif(not POSTGRES_URL, reason="needs STEWARD_TEST_POSTGRES_URL (PostgreSQL)"),
 ]
 
-DATABASE = "steward_concurrency_test"
+# Named after the test database, so test runs against different databases of one server never collide.
+DATABASE = f"{make_url(POSTGRES_URL).database}_concurrency" if POSTGRES_URL else "steward_concurrency_test"
 
 
 @pytest.fixture(scope="module")
