@@ -199,11 +199,11 @@ class RenderError(Exception):
 
 
 def check_syntax(source: str) -> str | None:
-    """Why ``source`` does not compile (``"line N: ..."``), or None when it does."""
+    """Why ``source`` does not compile (``"syntax error on line N: ..."``), or None when it does."""
     try:
         sandbox().parse(source)
     except TemplateSyntaxError as exc:
-        return f"line {exc.lineno}: {exc.message}"
+        return f"syntax error on line {exc.lineno}: {exc.message}"
     return None
 
 

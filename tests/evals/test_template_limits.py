@@ -61,7 +61,7 @@ def test_ordinary_templates_render_under_the_caps() -> None:
 def test_check_syntax_names_the_line() -> None:
     assert check_syntax("Hello {{ name }}") is None
     reason = check_syntax("line one\n{{ oops")
-    assert reason is not None and reason.startswith("line 2:")
+    assert reason is not None and reason.startswith("syntax error on line 2:")
 
 
 async def test_a_big_int_prompt_is_the_case_error_never_a_pass() -> None:
