@@ -20,10 +20,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError
 from jinja2.nodes import EvalContext
-from jinja2.runtime import Context
+from jinja2.runtime import Context, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 
 from evals.messages import Message, Role
@@ -69,16 +70,34 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class _BoundedCodeGenerator(CodeGenerator):
+    """Compiles ``~`` to :meth:`BoundedSandbox.bounded_concat`, so joining strings is capped like ``+``."""
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        """Write ``environment.bounded_concat((a, b, ...), markup)``."""
+        if frame.eval_ctx.volatile:
+            markup = "context.eval_ctx.volatile"
+        else:
+            markup = "True" if frame.eval_ctx.autoescape else "False"
+        self.write("environment.bounded_concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(f"), {markup})")
+
+
 class BoundedSandbox(SandboxedEnvironment):
     """A sandbox whose operators, ``range()``, string methods and filters refuse results over the caps."""
 
     intercepted_binops = frozenset({"**", "*", "+", "%"})
+    code_generator_class = _BoundedCodeGenerator
 
     def __init__(self, limits: TemplateLimits) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
         self.limits = limits
         self.globals["range"] = self._range
-        for name in ("center", "indent", "wordwrap", "replace", "format"):
+        for name in ("center", "indent", "wordwrap", "replace", "format", "join", "batch", "slice"):
             self.filters[name] = self._bounded_filter(self.filters[name])
 
     # -- the checks ---------------------------------------------------------------------------------
@@ -106,6 +125,16 @@ class BoundedSandbox(SandboxedEnvironment):
                 if len(number) > 12 or int(number) > self.limits.max_sequence_length:
                     raise self.refuse(f"{what} width", int(number), self.limits.max_sequence_length, "items")
 
+    def _check_total(self, what: str, values: Any) -> None:
+        self._check_length(what, sum(len(v) if isinstance(v, (str, list, tuple)) else 0 for v in values))
+
+    def bounded_concat(self, parts: tuple[Any, ...], markup: bool) -> str:
+        """``~``: refuse a result longer than the cap before joining."""
+        self.check_deadline()
+        texts = [p if isinstance(p, str) else str(p) for p in parts]
+        self._check_total("the result of ~", texts)
+        return markup_join(texts) if markup else str_join(texts)
+
     def _check_replace(self, what: str, text: object, old: object, new: object) -> None:
         if isinstance(text, str) and isinstance(old, str) and isinstance(new, str) and len(new) > len(old):
             count = text.count(old) if old else len(text) + 1
@@ -132,6 +161,10 @@ class BoundedSandbox(SandboxedEnvironment):
                 self._check_length("the result of +", left_size + right_size)
         elif operator == "%":
             self._check_format("a % format", left)
+            if isinstance(left, str):
+                self._check_total(
+                    "the result of a % format", (left, *(right if isinstance(right, tuple) else (right,)))
+                )
         return self.binop_table[operator](left, right)
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -149,6 +182,10 @@ class BoundedSandbox(SandboxedEnvironment):
                 __self._check_replace("the result of str.replace", owner, args[0], args[1])
             elif name in ("format", "format_map"):
                 __self._check_format(f"a str.{name} format", owner)
+                __self._check_total(f"the result of str.{name}", (owner, *args, *kwargs.values()))
+            elif name == "join" and args and isinstance(args[0], (list, tuple)):
+                items = args[0]
+                __self._check_total("the result of str.join", (owner * max(len(items) - 1, 0), *items))
         return super().call(__context, __obj, *args, **kwargs)
 
     def _range(self, *args: int) -> Iterator[int]:
@@ -173,7 +210,7 @@ class BoundedSandbox(SandboxedEnvironment):
             # the value is the first argument that is not the context or environment the filter asks for
             values = [a for a in args if not isinstance(a, (Context, EvalContext, SandboxedEnvironment))]
             value, rest = (values[0], values[1:]) if values else (None, [])
-            if name in ("center", "indent", "wordwrap"):
+            if name in ("center", "indent", "wordwrap", "batch", "slice"):
                 for arg in (*rest, *kwargs.values()):
                     if _is_int(arg):
                         self._check_length(f"the result of the {name} filter", arg)
@@ -183,6 +220,10 @@ class BoundedSandbox(SandboxedEnvironment):
                 self._check_replace("the result of the replace filter", value, rest[0], rest[1])
             elif name == "format":
                 self._check_format("a format filter", value)
+                self._check_total("the result of the format filter", (value, *rest, *kwargs.values()))
+            elif name == "join" and isinstance(value, (list, tuple)):
+                separator = rest[0] if rest and isinstance(rest[0], str) else ""
+                self._check_total("the result of the join filter", (separator * max(len(value) - 1, 0), *value))
             return func(*args, **kwargs)
 
         return bounded

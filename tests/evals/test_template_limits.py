@@ -8,6 +8,9 @@ from evals import ProviderConfig, RunOptions, run_suite
 from evals.templates import PromptRenderer, RenderError, TemplateLimits, check_syntax, render_text
 from tests.evals.conftest import make_suite
 
+# doubles a string forty times unless an operator refuses
+DOUBLING = "{% set ns = namespace(s='ab') %}{% for i in range(40) %}"
+
 
 @pytest.mark.parametrize(
     ("template", "reason"),
@@ -22,9 +25,30 @@ from tests.evals.conftest import make_suite
         ("{{ '{:>999999999}'.format(1) }}", "format width of 999,999,999 items exceeds"),
         ("{{ ('a' * 1000000)|replace('a', 'bb') }}", "replace filter of 2,000,000 items exceeds"),
         (
-            "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+            DOUBLING + "{% set ns.s = ns.s + ns.s %}{% endfor %}",
             "the result of \\+ of [\\d,]+ items exceeds",
         ),
+        (
+            DOUBLING + "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+            "the result of ~ of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = [ns.s, ns.s]|join %}{% endfor %}",
+            "the result of the join filter of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = ''.join([ns.s, ns.s]) %}{% endfor %}",
+            "the result of str.join of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = '{}{}'.format(ns.s, ns.s) %}{% endfor %}",
+            "the result of str.format of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = '%s%s' % (ns.s, ns.s) %}{% endfor %}",
+            "the result of a % format of [\\d,]+ items exceeds",
+        ),
+        ("{{ [1]|batch(10**9, 'x')|list|length }}", "batch filter of 1,000,000,000 items exceeds"),
     ],
 )
 def test_a_template_over_a_cap_is_refused_with_its_reason(template: str, reason: str) -> None:
@@ -56,6 +80,9 @@ def test_a_render_past_its_deadline_stops() -> None:
 def test_ordinary_templates_render_under_the_caps() -> None:
     template = "{{ 2**10 }} {{ 'ab' * 3 }} {{ [1] + [2] }} {{ '%05d' % 3 }} {{ 'a'|center(5) }}|{{ x * 2 }}"
     assert render_text(template, {"x": 21}, "t") == "1024 ababab [1, 2] 00003   a  |42"
+    template = "{{ 'a' ~ x ~ 'b' }} {{ [1, 2]|join(',') }} {{ '%s-%s' % (1, 2) }} {{ '{}!'.format(x) }}"
+    assert render_text(template, {"x": 1}, "t") == "a1b 1,2 1-2 1!"
+    assert render_text("{% autoescape true %}{{ '<' ~ x }}{% endautoescape %}", {"x": 1}, "t") == "&lt;1"
 
 
 def test_check_syntax_names_the_line() -> None:
