@@ -58,7 +58,10 @@ class TemplateLimitError(SecurityError):
 _deadline: ContextVar[float | None] = ContextVar("template_deadline", default=None)
 
 _PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
-_FORMAT_NUMBER = re.compile(r"\d+")
+# a printf spec's width and precision; a format spec (after the colon of a replacement field), nested fields included
+_PERCENT_SPEC = re.compile(r"%[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_BRACE_SPEC = re.compile(r"\{[^{}]*:([^{}]*)(\{?)")
+_DIGITS = re.compile(r"\d+")
 
 
 def _size(value: object) -> int | None:
@@ -119,11 +122,27 @@ class BoundedSandbox(SandboxedEnvironment):
         if bits > self.limits.max_int_bits:
             raise self.refuse(what, bits, self.limits.max_int_bits, "bits")
 
-    def _check_format(self, what: str, fmt: object) -> None:
-        if isinstance(fmt, str):
-            for number in _FORMAT_NUMBER.findall(fmt):
-                if len(number) > 12 or int(number) > self.limits.max_sequence_length:
-                    raise self.refuse(f"{what} width", int(number), self.limits.max_sequence_length, "items")
+    def _check_format(self, what: str, fmt: object, args: Any, *, printf: bool) -> None:
+        """Refuse widths or precisions over the cap, written in the format or taken from its arguments."""
+        if not isinstance(fmt, str):
+            return
+        numbers: list[str] = []
+        dynamic = False
+        if printf:
+            for width, precision in _PERCENT_SPEC.findall(fmt):
+                numbers += [n for n in (width, precision) if n and n != "*"]
+                dynamic = dynamic or "*" in (width, precision)
+        else:
+            for spec, nested in _BRACE_SPEC.findall(fmt):
+                numbers += _DIGITS.findall(spec)
+                dynamic = dynamic or bool(nested)
+        cap = self.limits.max_sequence_length
+        widths = [int(n) if len(n) <= 12 else cap * 10 for n in numbers]
+        if dynamic:
+            widths += [a for a in args if _is_int(a)]
+        for width in widths:
+            if width > cap:
+                raise self.refuse(f"{what} width", width, cap, "items")
 
     def _check_total(self, what: str, values: Any) -> None:
         self._check_length(what, sum(len(v) if isinstance(v, (str, list, tuple)) else 0 for v in values))
@@ -160,7 +179,7 @@ class BoundedSandbox(SandboxedEnvironment):
             if left_size is not None and right_size is not None:
                 self._check_length("the result of +", left_size + right_size)
         elif operator == "%":
-            self._check_format("a % format", left)
+            self._check_format("a % format", left, right if isinstance(right, tuple) else (right,), printf=True)
             if isinstance(left, str):
                 self._check_total(
                     "the result of a % format", (left, *(right if isinstance(right, tuple) else (right,)))
@@ -181,7 +200,7 @@ class BoundedSandbox(SandboxedEnvironment):
             elif name == "replace" and len(args) >= 2:
                 __self._check_replace("the result of str.replace", owner, args[0], args[1])
             elif name in ("format", "format_map"):
-                __self._check_format(f"a str.{name} format", owner)
+                __self._check_format(f"a str.{name} format", owner, (*args, *kwargs.values()), printf=False)
                 __self._check_total(f"the result of str.{name}", (owner, *args, *kwargs.values()))
             elif name == "join" and args and isinstance(args[0], (list, tuple)):
                 items = args[0]
@@ -219,7 +238,7 @@ class BoundedSandbox(SandboxedEnvironment):
             elif name == "replace" and len(rest) >= 2:
                 self._check_replace("the result of the replace filter", value, rest[0], rest[1])
             elif name == "format":
-                self._check_format("a format filter", value)
+                self._check_format("a format filter", value, (*rest, *kwargs.values()), printf=True)
                 self._check_total("the result of the format filter", (value, *rest, *kwargs.values()))
             elif name == "join" and isinstance(value, (list, tuple)):
                 separator = rest[0] if rest and isinstance(rest[0], str) else ""

@@ -49,6 +49,9 @@ DOUBLING = "{% set ns = namespace(s='ab') %}{% for i in range(40) %}"
             "the result of a % format of [\\d,]+ items exceeds",
         ),
         ("{{ [1]|batch(10**9, 'x')|list|length }}", "batch filter of 1,000,000,000 items exceeds"),
+        ("{{ '%*d' % (10**9, 1) }}", "a % format width of 1,000,000,000 items exceeds"),
+        ("{{ '{:{w}}'.format('a', w=10**9) }}", "format width of 1,000,000,000 items exceeds"),
+        ("{{ '%.999999999f'|format(1) }}", "a format filter width of 999,999,999 items exceeds"),
     ],
 )
 def test_a_template_over_a_cap_is_refused_with_its_reason(template: str, reason: str) -> None:
@@ -82,6 +85,8 @@ def test_ordinary_templates_render_under_the_caps() -> None:
     assert render_text(template, {"x": 21}, "t") == "1024 ababab [1, 2] 00003   a  |42"
     template = "{{ 'a' ~ x ~ 'b' }} {{ [1, 2]|join(',') }} {{ '%s-%s' % (1, 2) }} {{ '{}!'.format(x) }}"
     assert render_text(template, {"x": 1}, "t") == "a1b 1,2 1-2 1!"
+    template = "{{ 'Order 123456789: %s' % x }} {{ 'Order 123456789: {:>3}'.format(x) }}"
+    assert render_text(template, {"x": 1}, "t") == "Order 123456789: 1 Order 123456789:   1"
     assert render_text("{% autoescape true %}{{ '<' ~ x }}{% endautoescape %}", {"x": 1}, "t") == "&lt;1"
 
 
