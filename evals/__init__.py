@@ -23,6 +23,7 @@ from evals.scoring import summarize
 from evals.suite import AssertSpec, Case, Suite
 from evals.suite_errors import SuiteError, SuiteErrorDetail
 from evals.suite_loader import load_suite, parse_suite, suite_json_schema
+from evals.templates import TemplateLimits, check_syntax
 
 __all__ = [
     "AssertSpec",
@@ -45,9 +46,11 @@ __all__ = [
     "SuiteError",
     "SuiteErrorDetail",
     "Summary",
+    "TemplateLimits",
     "Verdict",
     "assertion",
     "cache_key",
+    "check_syntax",
     "load_suite",
     "parse_suite",
     "provider",

@@ -32,7 +32,7 @@ from evals.retry import RetryPolicy
 from evals.run_errors import EvalConfigError
 from evals.scoring import case_outcome, summarize
 from evals.suite import UNPREPARED, AssertSpec, Case, ModelSpec, Suite
-from evals.templates import PromptRenderer, RenderError
+from evals.templates import DEFAULT_LIMITS, PromptRenderer, RenderError, TemplateLimits
 
 ResultsCallback = Callable[[list[CaseResult]], Awaitable[None] | None]
 """Receives finished results in batches; may be plain or ``async``."""
@@ -54,6 +54,9 @@ class RunOptions(BaseModel):
     batch_size: int = Field(default=100, ge=1, description="Results per on_results call.")
     batch_interval_s: float = Field(
         default=0.5, gt=0, description="Longest a finished result waits before on_results sees it."
+    )
+    template_limits: TemplateLimits = Field(
+        default=DEFAULT_LIMITS, description="What one render of a template may cost (integers, lengths, output, time)."
     )
 
 
@@ -525,7 +528,9 @@ async def run_suite(
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     cases = _select(suite, case_ids)
-    run = _Run(suite, options, provider_config, cache, on_results, PromptRenderer(suite, templates))
+    run = _Run(
+        suite, options, provider_config, cache, on_results, PromptRenderer(suite, templates, options.template_limits)
+    )
     provider_spec = options.provider or suite.model.provider
     main_provider = _main_provider(suite, provider_spec, provider_config)
     main = run.caller(main_provider, run.parameters)

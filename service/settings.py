@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         default=None, description="SQLite response cache for local eval runs; default var/eval-cache.sqlite."
     )
     eval_concurrency: int = Field(default=20, description="Default number of concurrent model calls per run.")
+    template_max_output_bytes: int = Field(
+        default=1024 * 1024, ge=1, description="Largest rendered prompt (UTF-8 bytes); a case over it is an error."
+    )
 
     secret_key: SecretStr | None = Field(
         default=None,

@@ -28,7 +28,7 @@ from governance.catalog.permissions import (
 )
 from governance.catalog.products import get_product
 from governance.catalog.schemas import DocumentPublish, ProcessPublish, PromptPublish, SuitePublish
-from governance.catalog.suites import validate_suite_spec
+from governance.catalog.suites import validate_prompt_template, validate_suite_spec
 from governance.kernel.canonical import content_sha256
 from governance.kernel.errors import FieldProblem, Invalid, NotFound
 from governance.kernel.events import publish
@@ -148,6 +148,7 @@ def _released(session: Session, actor: User, result: PublishResult, product: Pro
 def publish_prompt(session: Session, actor: User, product_slug: str, name: str, data: PromptPublish) -> PublishResult:
     product = get_product(session, product_slug)
     require_product_publisher(actor, product, action="publishing a prompt")
+    validate_prompt_template(data.template, name)
     component = _get_or_create(session, kind=ComponentKind.prompt, product_id=product.id, name=name)
     result = _publish(
         session, actor, component, canonical.prompt_content(data), data.message, product_slug=product.slug

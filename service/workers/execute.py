@@ -31,6 +31,7 @@ from evals import (
     RunOptions,
     Suite,
     SuiteError,
+    TemplateLimits,
     parse_suite,
     run_suite,
 )
@@ -192,7 +193,10 @@ class ChunkExecution:
                 templates=work.templates,
                 extra_vars=work.extra_vars,
                 options=RunOptions(
-                    provider=work.provider, concurrency=self.settings.resolved_worker_concurrency, use_cache=False
+                    provider=work.provider,
+                    concurrency=self.settings.resolved_worker_concurrency,
+                    use_cache=False,
+                    template_limits=TemplateLimits(max_output_bytes=self.settings.template_max_output_bytes),
                 ),
                 provider_config=provider_config(self.settings),
                 on_results=self._write,

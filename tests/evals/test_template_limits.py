@@ -1,0 +1,108 @@
+"""The sandbox bounds what one render may cost: a published template must not stall or exhaust the server."""
+
+from __future__ import annotations
+
+import pytest
+
+from evals import ProviderConfig, RunOptions, run_suite
+from evals.templates import PromptRenderer, RenderError, TemplateLimits, check_syntax, render_text
+from tests.evals.conftest import make_suite
+
+# doubles a string forty times unless an operator refuses
+DOUBLING = "{% set ns = namespace(s='ab') %}{% for i in range(40) %}"
+
+
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("{{ (7**(7**9)) % 10 }}", "the result of \\*\\* of [\\d,]+ bits exceeds the limit of 100,000 bits"),
+        ("{{ ('a' * 10**8)|length }}", "the result of \\* of 100,000,000 items exceeds the limit of 1,000,000 items"),
+        ("{% for i in range(10**9) %}x{% endfor %}", "range\\(\\) of 1,000,000,000 items exceeds the limit of 100,000"),
+        ("{% for i in range(20000) %}{{ 'x' * 100 }}{% endfor %}", "rendered output of [\\d,]+ bytes exceeds"),
+        ("{{ 'a'|center(10**9) }}", "center filter of 1,000,000,000 items exceeds"),
+        ("{{ 'a'.ljust(10**9) }}", "str.ljust of 1,000,000,000 items exceeds"),
+        ("{{ '%0999999999d' % 1 }}", "format width of 999,999,999 items exceeds"),
+        ("{{ '{:>999999999}'.format(1) }}", "format width of 999,999,999 items exceeds"),
+        ("{{ ('a' * 1000000)|replace('a', 'bb') }}", "replace filter of 2,000,000 items exceeds"),
+        (
+            DOUBLING + "{% set ns.s = ns.s + ns.s %}{% endfor %}",
+            "the result of \\+ of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+            "the result of ~ of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = [ns.s, ns.s]|join %}{% endfor %}",
+            "the result of the join filter of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = ''.join([ns.s, ns.s]) %}{% endfor %}",
+            "the result of str.join of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = '{}{}'.format(ns.s, ns.s) %}{% endfor %}",
+            "the result of str.format of [\\d,]+ items exceeds",
+        ),
+        (
+            DOUBLING + "{% set ns.s = '%s%s' % (ns.s, ns.s) %}{% endfor %}",
+            "the result of a % format of [\\d,]+ items exceeds",
+        ),
+        ("{{ [1]|batch(10**9, 'x')|list|length }}", "batch filter of 1,000,000,000 items exceeds"),
+        ("{{ '%*d' % (10**9, 1) }}", "a % format width of 1,000,000,000 items exceeds"),
+        ("{{ '{:{w}}'.format('a', w=10**9) }}", "format width of 1,000,000,000 items exceeds"),
+        ("{{ '%.999999999f'|format(1) }}", "a format filter width of 999,999,999 items exceeds"),
+    ],
+)
+def test_a_template_over_a_cap_is_refused_with_its_reason(template: str, reason: str) -> None:
+    renderer = PromptRenderer(make_suite(), {"main": template})
+    with pytest.raises(RenderError, match=f"^prompt: template: .*{reason}"):
+        renderer.render({})
+
+
+def test_caps_are_parameters_of_the_renderer() -> None:
+    limits = TemplateLimits(max_output_bytes=10, max_int_bits=16, max_sequence_length=5, max_range_length=3)
+    with pytest.raises(RenderError, match="rendered output of 11 bytes exceeds the limit of 10 bytes"):
+        PromptRenderer(make_suite(), {"main": "{{ x }}"}, limits).render({"x": "é" * 5 + "a"})
+    for template, reason in [
+        ("{{ 2**17 }}", "\\*\\* of [0-9]+ bits exceeds the limit of 16 bits"),
+        ("{{ 'ab' * 3 }}", "6 items exceeds the limit of 5 items"),
+        ("{% for i in range(4) %}{% endfor %}", "range\\(\\) of 4 items exceeds the limit of 3 items"),
+    ]:
+        with pytest.raises(RenderError, match=reason):
+            render_text(template, {}, "t", limits)
+
+
+def test_a_render_past_its_deadline_stops() -> None:
+    limits = TemplateLimits(max_render_seconds=0.2)
+    template = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    with pytest.raises(RenderError, match=r"render time exceeds the limit of 0\.2 seconds"):
+        render_text(template, {}, "t", limits)
+
+
+def test_ordinary_templates_render_under_the_caps() -> None:
+    template = "{{ 2**10 }} {{ 'ab' * 3 }} {{ [1] + [2] }} {{ '%05d' % 3 }} {{ 'a'|center(5) }}|{{ x * 2 }}"
+    assert render_text(template, {"x": 21}, "t") == "1024 ababab [1, 2] 00003   a  |42"
+    template = "{{ 'a' ~ x ~ 'b' }} {{ [1, 2]|join(',') }} {{ '%s-%s' % (1, 2) }} {{ '{}!'.format(x) }}"
+    assert render_text(template, {"x": 1}, "t") == "a1b 1,2 1-2 1!"
+    template = "{{ 'Order 123456789: %s' % x }} {{ 'Order 123456789: {:>3}'.format(x) }}"
+    assert render_text(template, {"x": 1}, "t") == "Order 123456789: 1 Order 123456789:   1"
+    assert render_text("{% autoescape true %}{{ '<' ~ x }}{% endautoescape %}", {"x": 1}, "t") == "&lt;1"
+
+
+def test_check_syntax_names_the_line() -> None:
+    assert check_syntax("Hello {{ name }}") is None
+    reason = check_syntax("line one\n{{ oops")
+    assert reason is not None and reason.startswith("syntax error on line 2:")
+
+
+async def test_a_big_int_prompt_is_the_case_error_never_a_pass() -> None:
+    report = await run_suite(
+        make_suite(),
+        templates={"main": "{{ (7**(7**9)) % 10 }}"},
+        options=RunOptions(),
+        provider_config=ProviderConfig(),
+    )
+    assert report.summary.status == "error"
+    errors = [r.error for r in report.results]
+    assert errors and all(e is not None and "exceeds the limit of 100,000 bits" in e for e in errors)
