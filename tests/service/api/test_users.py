@@ -69,3 +69,11 @@ async def test_user_list_is_paginated_for_admins(client, session):
     names = [u["name"] for u in first.json()["items"] + second.json()["items"]]
     assert len(names) == len(set(names)) == 4
     assert second.json()["next"] is None
+
+
+async def test_an_admin_revoking_their_own_last_token_is_409_with_the_reason(client, session):
+    _, admin = make_user(session, Role.admin)
+    token_id = (await client.get("/me/tokens", headers=auth(admin))).json()[0]["id"]
+    response = await client.delete(f"/tokens/{token_id}", headers=auth(admin))
+    assert response.status_code == 409 and "last valid token" in response.json()["detail"]
+    assert (await client.get("/me", headers=auth(admin))).status_code == 200
