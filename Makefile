@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 venv: $(STAMP)
 
 run: $(STAMP)
-	mkdir -p var
+	mkdir -p -m 700 var
 	$(BIN)/steward db upgrade
 	$(BIN)/steward demo
 	$(BIN)/steward serve

@@ -6,15 +6,18 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from service.api.deps import ids_in_range, text_is_unicode
+from service.api.headers import SecurityHeaders
 from service.api.limits import BodySizeLimit
 from service.api.problems import install_problem_handlers
 from service.api.routes import audit, health, notifications, products, releases, shared, users
 from service.database import engine_for, session_factory
+from service.docs import install_docs
 from service.settings import Settings, get_settings
 from service.web import router as web_router
 from service.workers import executor_lifespan, make_executor
 
 API_PREFIX = "/api/v1"
+OPENAPI_URL = "/openapi.json"
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -23,8 +26,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         title="Steward",
         summary="Lifecycle governance for AI HR products.",
         version="0.1.0",
-        docs_url="/docs",
-        openapi_url="/openapi.json",
+        docs_url=None,  # served by install_docs from installed assets, not a CDN
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
         lifespan=executor_lifespan,
         dependencies=[Depends(ids_in_range), Depends(text_is_unicode)],
     )
@@ -33,10 +37,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.session_factory = session_factory(app.state.engine)
     app.state.executor = make_executor(settings, app.state.engine)
     install_problem_handlers(app)
+    install_docs(app, OPENAPI_URL)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX)
     for module in (users, products, shared, releases, notifications, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so responses from the body limit and unhandled errors carry the headers too.
+    app.add_middleware(SecurityHeaders)
     return app

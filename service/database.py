@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from governance.kernel.unit_of_work import DEFAULT_CHUNK_SIZE, UnitOfWork
+from service.settings import PRIVATE_FILE_MODE, make_private_dir
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -22,8 +24,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        # Created private (0700 directory, 0600 file) before SQLite opens it; its -wal and -shm files
+        # take the database file's mode. An existing file keeps whatever mode its owner gave it.
+        database = Path(parsed.database)
+        make_private_dir(database.parent)
+        if not database.exists():
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from service.settings import Settings
+from service.settings import Settings, make_private_dir
 
 
 def server_secret_key(settings: Settings) -> bytes:
@@ -21,7 +21,7 @@ def server_secret_key(settings: Settings) -> bytes:
         return settings.secret_key.get_secret_value().encode("utf-8")
     path = Path(settings.var_dir) / "secret_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         scratch = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
         descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

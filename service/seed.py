@@ -20,7 +20,7 @@ from governance.releases.reading import latest_release
 from governance.review import decisions
 from service.bundle import Bundle, load_bundle
 from service.database import unit_of_work
-from service.settings import Settings
+from service.settings import Settings, make_private_dir
 
 DEMO_USERS: list[tuple[str, str, list[Role]]] = [
     ("ada", "Ada Admin (platform admin)", [Role.admin]),
@@ -50,7 +50,7 @@ def read_tokens(var_dir: Path) -> dict[str, str]:
 
 def write_tokens(var_dir: Path, tokens: dict[str, str]) -> None:
     """Keep the demo tokens (and only those) in a file only this user can read, so a later run can print them."""
-    var_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(var_dir)
     path = tokens_file(var_dir)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,19 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Local state (the SQLite database, the generated secret key, demo tokens) is for this user's eyes only.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and its parents) if missing; a directory created here is 0700. An existing one is left as is."""
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            path.mkdir(mode=PRIVATE_DIR_MODE)
+    return path
 
 
 class Settings(BaseSettings):

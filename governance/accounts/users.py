@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from governance.accounts import repository as users_repo
 from governance.accounts.models import ApiToken, User
 from governance.accounts.permissions import require_admin
+from governance.accounts.roles import Role
 from governance.accounts.schemas import UserCreate
 from governance.audit.trail import record_event
 from governance.kernel.db import utcnow
@@ -86,12 +87,24 @@ def create_token(session: Session, actor: User, user_name: str, *, label: str = 
 
 
 def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
-    """Revoke a token: its own user may, an admin may revoke anyone's. Revoking twice changes nothing."""
+    """Revoke a token: its own user may, an admin may revoke anyone's. Revoking twice changes nothing.
+
+    An admin may not revoke their own last valid token (``Conflict``): that would lock the only people who
+    can issue tokens out by accident; they issue a new token first. Other users may revoke their last token,
+    since revoking a leaked token must never wait, and an admin can issue them a new one.
+    """
     row = users_repo.token_by_id(session, token_id)
     if row is None:
         raise NotFound(f"no token with id {token_id}")
     if row.user_id != actor.id:
         require_admin(actor, action="revoking another user's token")
+    elif row.revoked_at is None and actor.has_role(Role.admin):
+        others = [t for t in users_repo.tokens_of(session, actor.id) if t.id != row.id and t.revoked_at is None]
+        if not others:
+            raise Conflict(
+                f"token {row.id} is {actor.name}'s last valid token and {actor.name} is an admin: revoking it "
+                "would lock them out; issue a new token first, then revoke this one"
+            )
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         record_event(

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from governance.kernel.fields import Slug
+from governance.notifications.addresses import embedded_ipv4, ip_literal
 from governance.notifications.models import Webhook, WebhookDelivery
 from governance.notifications.outbox import EVENT_TYPES
 
@@ -28,6 +29,12 @@ def check_webhook_url(url: str) -> str:
         parts.port  # noqa: B018 - parsing the port is the check
     except ValueError as exc:
         raise ValueError("has an invalid port") from exc
+    literal = ip_literal(parts.hostname)
+    if literal is not None and embedded_ipv4(literal):
+        # Such a literal reaches the IPv4 address it embeds; naming that address keeps what is reached visible.
+        raise ValueError(
+            f"names the IPv4 address {embedded_ipv4(literal)[-1]} inside an IPv6 address; write the IPv4 address itself"
+        )
     return url
 
 

@@ -16,13 +16,16 @@ import ipaddress
 import logging
 import socket
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import Connection, Engine
 
 from governance.kernel.db import utcnow
+from governance.notifications.addresses import embedded_ipv4, ip_literal, is_public
 from governance.notifications.deliveries import DeliveryWork, RetryPolicy, claim_due, record_attempt
 from governance.notifications.signing import signature, signing_secret
 from service.database import unit_of_work
@@ -56,11 +59,35 @@ def signed_headers(work: DeliveryWork, secret: str, timestamp: int) -> dict[str,
     }
 
 
-def _post(client: httpx.Client, work: DeliveryWork, headers: dict[str, str]) -> tuple[int | None, str | None]:
-    """One POST: the status code, and a short error text for anything but a 2xx."""
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt goes: the address checked, connected to as is (DNS is not asked again)."""
+
+    url: str
+    address: str
+
+    def pinned(self) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """The URL with the address as its host, the Host header and the TLS server name of the original URL."""
+        parts = urlsplit(self.url)
+        host = f"[{self.address.replace('%', '%25')}]" if ":" in self.address else self.address
+        netloc = host + (f":{parts.port}" if parts.port is not None else "")
+        original = parts.netloc.rsplit("@", 1)[-1]
+        extensions: dict[str, Any] = {}
+        if parts.scheme.lower() == "https" and parts.hostname and ip_literal(parts.hostname) is None:
+            extensions["sni_hostname"] = parts.hostname
+        return urlunsplit(parts._replace(netloc=netloc)), {"Host": original}, extensions
+
+
+def _post(
+    client: httpx.Client, target: Target, work: DeliveryWork, headers: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """One POST to the checked address: the status code, and a short error text for anything but a 2xx."""
+    url, host_header, extensions = target.pinned()
     try:
         # Streamed so a receiver that answers with a huge body costs us a few hundred bytes, not memory.
-        with client.stream("POST", work.url, content=work.body, headers=headers) as response:
+        with client.stream(
+            "POST", url, content=work.body, headers={**headers, **host_header}, extensions=extensions
+        ) as response:
             if 200 <= response.status_code < 300:
                 return response.status_code, None
             snippet = b""
@@ -74,27 +101,33 @@ def _post(client: httpx.Client, work: DeliveryWork, headers: dict[str, str]) -> 
         return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def address_refusal(url: str, settings: Settings) -> str | None:
-    """Why Steward will not POST to ``url``: its host resolves to an address inside a private network.
+def resolve_target(url: str, settings: Settings) -> Target | str:
+    """The address to POST ``url`` to, or why Steward will not: its host resolves to a non-public address.
 
     Anyone who may register a webhook could otherwise make the server call internal services (cloud metadata
-    endpoints, admin consoles on loopback). Checked before every attempt, since DNS answers change.
+    endpoints, admin consoles on loopback). Resolved and checked before every attempt, since DNS answers
+    change, and the attempt connects to the address checked, so DNS cannot answer differently in between.
+    IPv6 forms that embed an IPv4 address (mapped, NAT64, 6to4, Teredo, ...) are judged by that address.
     """
-    if settings.webhook_allow_private_addresses:
-        return None
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
         return f"cannot resolve {host}: {exc}"
-    for address in sorted(addresses):
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            return (
-                f"refused: {host} resolves to {ip}, which is not a public address "
-                "(set STEWARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true to deliver inside your network)"
-            )
-    return None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        return f"cannot resolve {host}: no address"
+    if not settings.webhook_allow_private_addresses:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not is_public(ip):
+                inner = embedded_ipv4(ip)
+                shown = f"{ip} (that is {', '.join(map(str, inner))})" if inner else str(ip)
+                return (
+                    f"refused: {host} resolves to {shown}, which is not a public address "
+                    "(set STEWARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true to deliver inside your network)"
+                )
+    return Target(url=url, address=addresses[0])
 
 
 def deliver_due(
@@ -133,8 +166,8 @@ def deliver_due(
                 break
             timestamp = int(now.timestamp()) if now else int(time.time())
             headers = signed_headers(work, signing_secret(key, work.webhook_id), timestamp)
-            refusal = address_refusal(work.url, settings)
-            status_code, error = (None, refusal) if refusal else _post(client, work, headers)
+            target = resolve_target(work.url, settings)
+            status_code, error = (None, target) if isinstance(target, str) else _post(client, target, work, headers)
             with unit_of_work(engine) as session:
                 state = record_attempt(
                     session, work, now=now or utcnow(), policy=policy, status_code=status_code, error=error

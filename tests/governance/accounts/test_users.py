@@ -178,3 +178,25 @@ def test_a_non_admin_asking_for_another_users_token_learns_nothing_of_who_exists
     for name in ("nobody-by-this-name", make_user(session, Role.reviewer)[0].name):
         with pytest.raises(Forbidden):
             accounts.create_token(session, user, name)
+
+
+def test_an_admin_cannot_revoke_their_own_last_valid_token(session):
+    admin, token = make_user(session, Role.admin)
+    [only] = stored_tokens(session, admin)
+    with pytest.raises(Conflict) as refused:
+        accounts.revoke_token(session, admin, only.id)
+    assert refused.value.status == 409 and "last valid token" in str(refused.value)
+    assert only.revoked_at is None and accounts.authenticate(session, token) is admin
+    # With a second token issued first, the first one may go; then the second is the last again.
+    second, _ = accounts.create_token(session, admin, admin.name, label="rotated")
+    assert accounts.revoke_token(session, admin, only.id).revoked_at is not None
+    with pytest.raises(Conflict):
+        accounts.revoke_token(session, admin, second.id)
+
+
+def test_a_user_who_is_not_an_admin_may_revoke_their_last_token(session):
+    user, token = make_user(session, Role.product_owner)
+    [only] = stored_tokens(session, user)
+    assert accounts.revoke_token(session, user, only.id).revoked_at is not None
+    with pytest.raises(Unauthenticated):
+        accounts.authenticate(session, token)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import random
 from datetime import timedelta
+from ipaddress import ip_address
 
 import pytest
 from pydantic import ValidationError
@@ -18,7 +19,7 @@ from governance.catalog.models import Product
 from governance.catalog.schemas import PromptPublish
 from governance.kernel.db import utcnow
 from governance.kernel.errors import Conflict, Forbidden, Invalid
-from governance.notifications import signing
+from governance.notifications import addresses, signing
 from governance.notifications import webhooks as notifications
 from governance.notifications.deliveries import RetryPolicy, claim_due, record_attempt
 from governance.notifications.models import OutboxEvent, WebhookDelivery
@@ -213,12 +214,45 @@ def test_who_may_manage_webhooks(session):
         "http://hooks.example.test:99999/x",
         "http://hooks.example.test/a b",
         "http://hooks.example.test\\@evil.test/",
+        "http://[::127.0.0.1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://[::ffff:7f00:1]:8080/x",
+        "http://[64:ff9b::7f00:1]/x",
+        "http://[64:ff9b:1::a9fe:a9fe]/x",
+        "https://[2002:7f00:1::]/x",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x",
     ],
 )
 def test_webhook_urls_that_are_refused(url):
     with pytest.raises(ValidationError) as refused:
         WebhookCreate(url=url)
     assert refused.value.errors()[0]["loc"] == ("url",)
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded", "public"),
+    [
+        ("::127.0.0.1", ["127.0.0.1"], False),
+        ("::ffff:127.0.0.1", ["127.0.0.1"], False),
+        ("::ffff:8.8.8.8", ["8.8.8.8"], True),
+        ("64:ff9b::7f00:1", ["127.0.0.1"], False),
+        ("64:ff9b::808:808", ["8.8.8.8"], True),
+        ("64:ff9b:1::a9fe:a9fe", ["169.254.169.254"], False),
+        ("2002:7f00:1::", ["127.0.0.1"], False),
+        ("2002:a00:1::1", ["10.0.0.1"], False),
+        ("2002:808:808::", ["8.8.8.8"], True),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", ["65.54.227.120", "127.0.0.1"], False),
+        ("::1", [], False),
+        ("::", [], False),
+        ("2606:4700::1111", [], True),
+        ("127.0.0.1", [], False),
+        ("8.8.8.8", [], True),
+    ],
+)
+def test_ipv6_forms_that_embed_ipv4_are_judged_by_that_address(address, embedded, public):
+    ip = ip_address(address)
+    assert [str(inner) for inner in addresses.embedded_ipv4(ip)] == embedded
+    assert addresses.is_public(ip) is public
 
 
 def test_unknown_event_types_are_refused():

@@ -97,3 +97,20 @@ async def test_an_unpaired_surrogate_in_any_string_is_a_422_naming_the_field(cli
         200,
         201,
     )
+
+
+async def test_every_response_says_nosniff(client, session, settings):
+    _, token = make_user(session, Role.reviewer)
+    too_big = "x" * (settings.max_body_bytes + 1)
+    responses = [
+        await client.get("/healthz"),
+        await client.get("/me", headers=auth(token)),
+        await client.get("/me"),  # 401
+        await client.get("/products/nope", headers=auth(token)),  # 404
+        await client.post("/products", content=too_big, headers={**auth(token), "content-type": "application/json"}),
+        await client.get("http://steward.test/openapi.json"),
+        await client.get("http://steward.test/docs"),
+        await client.get("http://steward.test/"),
+    ]
+    assert [r.headers.get("x-content-type-options") for r in responses] == ["nosniff"] * len(responses)
+    assert [r.headers.get_list("x-content-type-options") for r in responses][-1] == ["nosniff"]

@@ -86,3 +86,11 @@ async def test_users_see_and_sign_out_their_own_browser_sessions(client, session
     revoked = await client.delete(f"/me/sessions/{row.id}", headers=auth(token))
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
     assert (await client.get("/me/sessions", headers=auth(token))).json() == []
+
+
+async def test_an_admin_revoking_their_own_last_token_is_409_with_the_reason(client, session):
+    _, admin = make_user(session, Role.admin)
+    token_id = (await client.get("/me/tokens", headers=auth(admin))).json()[0]["id"]
+    response = await client.delete(f"/tokens/{token_id}", headers=auth(admin))
+    assert response.status_code == 409 and "last valid token" in response.json()["detail"]
+    assert (await client.get("/me", headers=auth(admin))).status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -22,7 +23,7 @@ from governance.notifications.models import OutboxEvent, Webhook, WebhookDeliver
 from governance.notifications.schemas import WebhookCreate
 from service.database import unit_of_work
 from service.secret_key import server_secret_key
-from service.workers.webhook_delivery import deliver_due
+from service.workers.webhook_delivery import Target, deliver_due
 from tests.factories import make_product, make_user
 
 
@@ -210,3 +211,60 @@ def test_webhooks_into_private_networks_are_refused_unless_allowed(session, conn
     assert receiver.requests == []
     assert refused.state == "pending" and "127.0.0.1, which is not a public address" in refused.last_error
     assert "STEWARD_WEBHOOK_ALLOW_PRIVATE_ADDRESSES" in refused.last_error
+
+
+def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> list[str]:
+    """Resolve the named hosts to scripted addresses, one answer per lookup (the last one repeats); log lookups."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, str) and host in answers:
+            asked.append(host)
+            address = answers[host].pop(0) if len(answers[host]) > 1 else answers[host][0]
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port or 0))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+@pytest.mark.parametrize("address", ["::ffff:127.0.0.1", "::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::"])
+def test_ipv6_answers_that_embed_a_private_ipv4_address_are_refused(
+    session, connection, settings, receiver, monkeypatch, address
+):
+    strict = settings.model_copy(update={"webhook_allow_private_addresses": False})
+    fake_dns(monkeypatch, {"hooks.example.test": [address]})
+    setup_cut(session, strict, "http://hooks.example.test/hook")
+    assert deliver_due(connection, settings=strict) == 1
+    refused = the_delivery(session)
+    assert refused.state == "pending" and "(that is 127.0.0.1), which is not a public address" in refused.last_error
+
+
+def test_the_post_connects_to_the_address_checked_with_the_original_host_header(
+    session, connection, settings, receiver, monkeypatch
+):
+    # The first answer is the one checked; a rebinding DNS answers differently afterwards.
+    port = receiver.server.server_address[1]
+    asked = fake_dns(monkeypatch, {"rebind.example.test": ["127.0.0.1", "192.0.2.1"]})
+    setup_cut(session, settings, f"http://rebind.example.test:{port}/hook")
+    assert deliver_due(connection, settings=settings) == 1
+    assert asked == ["rebind.example.test"]
+    [(headers, _body)] = receiver.requests
+    assert headers["Host"] == f"rebind.example.test:{port}"
+    assert the_delivery(session).state == "delivered"
+
+
+def test_a_pinned_https_request_keeps_its_host_header_and_tls_server_name():
+    target = Target(url="https://hooks.example.test:8443/in?x=1", address="2606:4700::1111")
+    assert target.pinned() == (
+        "https://[2606:4700::1111]:8443/in?x=1",
+        {"Host": "hooks.example.test:8443"},
+        {"sni_hostname": "hooks.example.test"},
+    )
+    assert Target(url="http://hooks.example.test/in", address="203.0.113.9").pinned() == (
+        "http://203.0.113.9/in",
+        {"Host": "hooks.example.test"},
+        {},
+    )
