@@ -107,6 +107,10 @@ async def text_is_unicode(request: Request) -> None:
     """JSON may escape half of a UTF-16 pair (``"\\ud800"``), which no database can store: a 422 naming the field."""
     if request.method not in ("POST", "PUT", "PATCH"):
         return
+    # JSON only: FastAPI has read a JSON body whole (and Starlette keeps it), while a form's stream is consumed.
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not (media_type == "application/json" or media_type.endswith("+json")):
+        return
     body = await request.body()
     if not _SURROGATE_ESCAPE.search(body):
         return
