@@ -7,7 +7,7 @@ publish exactly the same thing. Every error names the file and the field.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -136,6 +136,8 @@ def load_bundle(path: str | Path) -> Bundle:
 
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = TypeVar("P")
 
 
 class _BundleLoader:
@@ -158,17 +160,28 @@ class _BundleLoader:
             self.problems.append(str(exc))
         return None
 
-    def documents(self) -> dict[str, DocumentPublish]:
-        loaded: dict[str, DocumentPublish] = {}
-        for index, ref in enumerate(self.spec.documents):
-            where = f"{self.source}: documents[{index}] ({ref.slug})"
-            payload = self._load(functools.partial(self._document, ref, where), where)
-            if payload is not None:
-                loaded[ref.slug] = payload
+    def _collect(
+        self,
+        refs: Sequence[R],
+        where_of: Callable[[int, R], str],
+        build: Callable[[R, int, str], tuple[str, P]],
+    ) -> dict[str, P]:
+        """Build every entry of one list in steward.yaml, keyed by name; problems are collected, not raised."""
+        loaded: dict[str, P] = {}
+        for index, ref in enumerate(refs):
+            where = where_of(index, ref)
+            named = self._load(functools.partial(build, ref, index, where), where)
+            if named is not None:
+                loaded[named[0]] = named[1]
         return loaded
 
-    def _document(self, ref: DocumentRef, where: str) -> DocumentPublish:
-        return DocumentPublish(
+    def documents(self) -> dict[str, DocumentPublish]:
+        return self._collect(
+            self.spec.documents, lambda index, ref: f"{self.source}: documents[{index}] ({ref.slug})", self._document
+        )
+
+    def _document(self, ref: DocumentRef, index: int, where: str) -> tuple[str, DocumentPublish]:
+        return ref.slug, DocumentPublish(
             title=ref.title,
             content=_read_text(self.base / ref.file, where),
             content_type=ref.content_type,
@@ -177,42 +190,26 @@ class _BundleLoader:
         )
 
     def processes(self) -> dict[str, ProcessPublish]:
-        loaded: dict[str, ProcessPublish] = {}
-        for index, ref in enumerate(self.spec.processes):
-            where = f"{self.base / ref.file}"
-            payload = self._load(functools.partial(self._process, ref, where, index), where)
-            if payload is not None:
-                loaded[ref.slug] = payload
-        return loaded
+        return self._collect(self.spec.processes, lambda index, ref: f"{self.base / ref.file}", self._process)
 
-    def _process(self, ref: ProcessRef, where: str, index: int) -> ProcessPublish:
+    def _process(self, ref: ProcessRef, index: int, where: str) -> tuple[str, ProcessPublish]:
         data = _read_yaml(self.base / ref.file, f"{self.source}: processes[{index}]")
         if not isinstance(data, dict):
             raise BundleError([f"{where}: must be a mapping with name, description, steps, documents"])
-        return ProcessPublish(**{"message": self.spec.message, "owner": ref.owner, **data})
+        return ref.slug, ProcessPublish(**{"message": self.spec.message, "owner": ref.owner, **data})
 
     def prompts(self) -> dict[str, PromptPublish]:
-        loaded: dict[str, PromptPublish] = {}
-        for index, ref in enumerate(self.spec.prompts):
-            where = f"{self.source}: prompts[{index}] ({ref.name})"
-            payload = self._load(functools.partial(self._prompt, ref, where), where)
-            if payload is not None:
-                loaded[ref.name] = payload
-        return loaded
+        return self._collect(
+            self.spec.prompts, lambda index, ref: f"{self.source}: prompts[{index}] ({ref.name})", self._prompt
+        )
 
-    def _prompt(self, ref: PromptRef, where: str) -> PromptPublish:
-        return PromptPublish(template=_read_text(self.base / ref.file, where), message=self.spec.message)
+    def _prompt(self, ref: PromptRef, index: int, where: str) -> tuple[str, PromptPublish]:
+        return ref.name, PromptPublish(template=_read_text(self.base / ref.file, where), message=self.spec.message)
 
     def suites(self) -> dict[str, SuitePublish]:
-        loaded: dict[str, SuitePublish] = {}
-        for index, ref in enumerate(self.spec.suites):
-            where = f"{self.source}: suites[{index}]"
-            named = self._load(functools.partial(self._suite, ref, where), where)
-            if named is not None:
-                loaded[named[0]] = named[1]
-        return loaded
+        return self._collect(self.spec.suites, lambda index, ref: f"{self.source}: suites[{index}]", self._suite)
 
-    def _suite(self, ref: SuiteRef, where: str) -> tuple[str, SuitePublish]:
+    def _suite(self, ref: SuiteRef, index: int, where: str) -> tuple[str, SuitePublish]:
         suite_path = self.base / ref.file
         if not suite_path.is_file():
             raise BundleError([f"{where}: no such file {suite_path}"])
