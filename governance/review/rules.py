@@ -128,10 +128,10 @@ def not_an_author(facts: ReleaseFacts, user: User) -> str | None:
 
 @guard(Forbidden)
 def not_a_signer(facts: ReleaseFacts, user: User) -> str | None:
-    """Four eyes: whoever signed off a release, in any cycle, never approves it."""
+    """Four eyes: whoever signed off a release, in any cycle, never decides on it."""
     if user.name not in facts.signers:
         return None
-    return f"{user.name} signed off release {facts.release_id}: whoever signs off a release never approves it"
+    return f"{user.name} signed off release {facts.release_id}: whoever signs off a release never decides on it"
 
 
 @guard(Forbidden)
@@ -141,7 +141,7 @@ def not_a_past_owner(facts: ReleaseFacts, user: User) -> str | None:
         return None
     return (
         f"{user.name} owned '{facts.product_slug}' during release {facts.release_id}'s life: "
-        "nobody who owned the product while the release existed approves it"
+        "nobody who owned the product while the release existed decides on it"
     )
 
 
@@ -266,9 +266,12 @@ RULES: dict[Action, tuple[Guard, ...]] = {
         fresh_evidence,
         first_decision,
     ),
+    # Rejecting is a decision too: the same independence holds, so a past owner or a signer cannot veto either.
     Action.reject: (
         reviewer("rejecting a release"),
         not_the_owner,
+        not_a_past_owner,
+        not_a_signer,
         not_an_author,
         may_become(S.rejected, "release.rejected"),
     ),

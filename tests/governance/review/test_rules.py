@@ -270,6 +270,8 @@ def test_four_eyes_whatever_the_facts(release_facts: ReleaseFacts, user: User) -
         assert user.has_role(Role.reviewer)
         assert user.id != release_facts.owner_id
         assert user.name not in release_facts.authors
+        assert user.name not in release_facts.signers
+        assert user.name not in release_facts.owners
     if offered & {Action.sign_off, Action.waive}:
         assert user.id == release_facts.owner_id
     if Action.approve in offered:

@@ -73,6 +73,22 @@ async def test_a_signer_who_hands_the_product_over_never_approves_it(client, ses
     assert "riley owned 'goal-coach'" in refused.json()["detail"]
 
 
+async def test_a_past_owner_who_signed_off_cannot_veto_either(client, session, people):
+    tokens = seed(session, people, "olivia")
+    await hand_over(client, tokens["ada"], "riley")
+    rid = await passed_release(client, session, tokens["riley"])
+    assert (await post(client, f"/releases/{rid}/signoff", tokens["riley"])).status_code == 200
+    await hand_over(client, tokens["riley"], "olivia")
+    assert (await post(client, f"/releases/{rid}/signoff", tokens["olivia"])).status_code == 200
+    refused = await post(client, f"/releases/{rid}/reject", tokens["riley"], {"reason": "I changed my mind"})
+    assert refused.status_code == 403, refused.text
+    assert "riley owned 'goal-coach'" in refused.json()["detail"]
+    assert (await latest_release(client, tokens["olivia"]))["state"] == "signed_off"
+    # An independent reviewer still can.
+    rejected = await post(client, f"/releases/{rid}/reject", tokens["ravi"], {"reason": "the clause is wrong"})
+    assert rejected.status_code == 200, rejected.text
+
+
 async def test_an_author_of_an_intermediate_version_never_approves(client, session, people):
     tokens = seed(session, people, "olivia")
     rid = await passed_release(client, session, tokens["olivia"])
