@@ -7,7 +7,8 @@ Templates are untrusted (any owner, admin or CI token publishes them) and render
 server process, so the sandbox bounds what one render may cost (:class:`TemplateLimits`): big-integer
 ``**`` and ``*``, sequence ``*`` and ``+``, ``range()``, string padding, replacing and formatting are
 refused *before* they compute a result over the caps, the rendered output is capped, and a render
-that runs past its deadline stops at its next operator, call, loop step or output chunk.
+that runs past its deadline stops at its next operator, call, loop step (every ``{% for %}`` is paced) or
+output chunk.
 """
 
 from __future__ import annotations
@@ -102,6 +103,18 @@ class BoundedSandbox(SandboxedEnvironment):
         self.globals["range"] = self._range
         for name in ("center", "indent", "wordwrap", "replace", "format", "join", "batch", "slice"):
             self.filters[name] = self._bounded_filter(self.filters[name])
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """Parse, then make every ``{% for %}`` iterate through :meth:`paced`.
+
+        Without it, nested loops over a long string or list with an empty body spin without calling an
+        operator, a filter or writing output, so nothing would notice the render running past its deadline.
+        """
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            paced = nodes.EnvironmentAttribute("paced", lineno=loop.iter.lineno)
+            loop.iter = nodes.Call(paced, [loop.iter], [], None, None, lineno=loop.iter.lineno)
+        return tree
 
     # -- the checks ---------------------------------------------------------------------------------
     def refuse(self, what: str, size: int, cap: int, unit: str) -> TemplateLimitError:
@@ -215,10 +228,14 @@ class BoundedSandbox(SandboxedEnvironment):
         return self._paced(numbers)
 
     def _paced(self, numbers: range) -> Iterator[int]:
-        for i, n in enumerate(numbers):
+        return self.paced(numbers)
+
+    def paced(self, iterable: Any) -> Iterator[Any]:
+        """Iterate ``iterable``, checking the render's deadline every 1,024 items."""
+        for i, item in enumerate(iterable):
             if i % 1024 == 0:
                 self.check_deadline()
-            yield n
+            yield item
 
     def _bounded_filter(self, func: Callable[..., Any]) -> Callable[..., Any]:
         name = func.__name__.removeprefix("do_")

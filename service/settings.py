@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from evals.templates import TemplateLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +79,9 @@ class Settings(BaseSettings):
     template_max_output_bytes: int = Field(
         default=1024 * 1024, ge=1, description="Largest rendered prompt (UTF-8 bytes); a case over it is an error."
     )
+    template_max_render_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Longest one render of a prompt may run; a case over it is an error."
+    )
 
     secret_key: SecretStr | None = Field(
         default=None,
@@ -125,6 +131,15 @@ class Settings(BaseSettings):
     @property
     def resolved_worker_concurrency(self) -> int:
         return self.worker_concurrency or self.eval_concurrency
+
+    @property
+    def template_limits(self) -> TemplateLimits:
+        """What one render of a prompt may cost, with the caps the settings name and the sandbox's own for the rest."""
+        from evals.templates import TemplateLimits  # imported here: the eval engine is heavy for the CLI's start
+
+        return TemplateLimits(
+            max_output_bytes=self.template_max_output_bytes, max_render_seconds=self.template_max_render_seconds
+        )
 
     @property
     def resolved_eval_cache_path(self) -> Path:

@@ -221,7 +221,7 @@ def _execute(
     no_cache: bool,
 ) -> Report:
     """Run the suite with the settings' provider configuration and cache, showing progress."""
-    from evals import EvalConfigError, ProviderConfig, RunOptions, SQLiteResponseCache, TemplateLimits, run_suite
+    from evals import EvalConfigError, ProviderConfig, RunOptions, SQLiteResponseCache, run_suite
     from service.settings import get_settings
 
     settings = get_settings()
@@ -237,7 +237,7 @@ def _execute(
         repeat=repeat,
         use_cache=not no_cache,
         batch_size=50,
-        template_limits=TemplateLimits(max_output_bytes=settings.template_max_output_bytes),
+        template_limits=settings.template_limits,
     )
     cache = None if no_cache else SQLiteResponseCache(settings.resolved_eval_cache_path)
     runs = sum(repeat or case.repeat for case in loaded.cases)

@@ -31,7 +31,6 @@ from evals import (
     RunOptions,
     Suite,
     SuiteError,
-    TemplateLimits,
     parse_suite,
     run_suite,
 )
@@ -196,7 +195,7 @@ class ChunkExecution:
                     provider=work.provider,
                     concurrency=self.settings.resolved_worker_concurrency,
                     use_cache=False,
-                    template_limits=TemplateLimits(max_output_bytes=self.settings.template_max_output_bytes),
+                    template_limits=self.settings.template_limits,
                 ),
                 provider_config=provider_config(self.settings),
                 on_results=self._write,

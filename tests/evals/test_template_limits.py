@@ -80,6 +80,32 @@ def test_a_render_past_its_deadline_stops() -> None:
         render_text(template, {}, "t", limits)
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for x in text %}{% for y in text %}{% endfor %}{% endfor %}",
+        "{% for x in items %}{% for y in items if y %}{% endfor %}{% endfor %}",
+        "{% for x in text %}{% for y in items %}{{ loop.index0 and '' }}{% endfor %}{% endfor %}",
+    ],
+)
+def test_loops_over_a_long_input_stop_at_the_deadline(template: str) -> None:
+    # Empty loop bodies call no operator or filter and write nothing: only the paced iterable sees the time.
+    limits = TemplateLimits(max_render_seconds=0.2)
+    variables = {"text": "a" * 1_000_000, "items": list(range(1_000_000))}
+    with pytest.raises(RenderError, match=r"render time exceeds the limit of 0\.2 seconds"):
+        render_text(template, variables, "t", limits)
+
+
+def test_paced_loops_keep_what_jinja_loops_do() -> None:
+    template = "{% for x in items if x > 1 %}{{ loop.index }}/{{ loop.length }}:{{ x }} {% else %}none{% endfor %}"
+    assert render_text(template, {"items": [1, 2, 3]}, "t") == "1/2:2 2/2:3 "
+    assert render_text("{% for x in [] %}a{% else %}empty{% endfor %}", {}, "t") == "empty"
+    tree = [{"n": 1, "c": [{"n": 2, "c": []}]}]
+    recursive = "{% for item in tree recursive %}{{ item.n }}[{{ loop(item.c) }}]{% endfor %}"
+    assert render_text(recursive, {"tree": tree}, "t") == "1[2[]]"
+    assert render_text("{% for k, v in d.items() %}{{ k }}={{ v }}{% endfor %}", {"d": {"a": 1}}, "t") == "a=1"
+
+
 def test_ordinary_templates_render_under_the_caps() -> None:
     template = "{{ 2**10 }} {{ 'ab' * 3 }} {{ [1] + [2] }} {{ '%05d' % 3 }} {{ 'a'|center(5) }}|{{ x * 2 }}"
     assert render_text(template, {"x": 21}, "t") == "1024 ababab [1, 2] 00003   a  |42"

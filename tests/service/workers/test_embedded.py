@@ -15,11 +15,12 @@ from governance.accounts.roles import Role
 from governance.kernel.db import utcnow
 from governance.runs.execution import claim_chunk, record_results
 from service.app import create_app
-from service.database import unit_of_work
+from service.database import make_engine, unit_of_work
+from service.migrate import upgrade
 from service.settings import Settings
 from service.workers.embedded import EmbeddedExecutor
 from tests.factories import auth, make_user, product_payload, suite_spec
-from tests.service.workers.conftest import chunks_of, publish_product, recorded, run_of, wait_for_release
+from tests.service.workers.conftest import chunks_of, publish_product, recorded, run_of, wait_for, wait_for_release
 
 
 def embedded_settings(url: str, tmp_path, **overrides) -> Settings:
@@ -177,3 +178,97 @@ async def test_requests_hand_committed_chunks_to_the_executor_and_nothing_else(a
     release = (await client.get("/products/goal-coach/releases", headers=auth(token))).json()["items"][0]
     [run] = (await client.get(f"/releases/{release['id']}", headers=auth(token))).json()["runs"]
     assert len(chunk_ids) == 1 and run["state"] == "queued"
+
+
+class HealthPoller:
+    """Asks a server's /healthz every 50 ms from a thread, remembering how long each answer took."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.answers: list[tuple[float, int | str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        with httpx.Client(base_url=self.base_url, timeout=5) as client:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    status: int | str = client.get("/healthz").status_code
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                self.answers.append((time.monotonic() - started, status))
+                self._stop.wait(0.05)
+
+    def __enter__(self) -> HealthPoller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+TEMPLATE_BOMBS = [
+    ("{{ (7**(7**9)) % 10 }}", "the result of ** of"),
+    ("{{ ('a' * 10**8)|length }}", "the result of * of 100,000,000 items exceeds the limit"),
+    (
+        "{% set s = 'a' * 1000000 %}{% for x in s %}{% for y in s %}{% endfor %}{% endfor %}",
+        "render time exceeds the limit of 1 seconds",
+    ),
+    ("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}", "rendered output of"),
+]
+
+
+@pytest.mark.slow
+def test_templates_that_would_stall_the_server_fail_their_cases_while_it_keeps_answering(tmp_path):
+    import socket
+
+    import uvicorn
+
+    url = f"sqlite:///{tmp_path / 'steward.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        token = make_user(session, Role.product_owner, name="olivia")[1]
+    settings = embedded_settings(url, tmp_path, template_max_render_seconds=1.0)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine=engine), log_level="warning", lifespan="on"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, 15, "uvicorn to start")
+    api = httpx.Client(base_url=f"{base}/api/v1", headers=auth(token), timeout=30)
+    try:
+        with HealthPoller(base) as health:
+            assert api.post("/products", json=product_payload("goal-coach")).status_code == 201
+            assert api.put("/products/goal-coach/suites/quality", json={"spec": suite_spec(cases=2)}).is_success
+            for template, reason in TEMPLATE_BOMBS:
+                published = api.put("/products/goal-coach/prompts/system", json={"template": template})
+                assert published.status_code == 201, published.text
+                release_id = api.get("/products/goal-coach/releases").json()["items"][0]["id"]
+                release = wait_for(
+                    lambda release_id=release_id: (
+                        (r := api.get(f"/releases/{release_id}").json())["state"] != "testing" and r
+                    ),
+                    60,
+                    f"release {release_id} to be tested",
+                )
+                assert release["state"] == "failed", (template, release)
+                run = api.get(f"/runs/{release['runs'][0]['id']}").json()
+                assert run["state"] == "error", (template, run)
+                errors = [case["error"] or "" for case in run["cases"]]
+                assert len(errors) == 2 and all(reason in error for error in errors), (template, errors)
+    finally:
+        api.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        engine.dispose()
+
+    # Every poll was answered (a stalled server would time out after 5 s); the slowest is in the message.
+    slowest = max(seconds for seconds, _ in health.answers)
+    assert len(health.answers) > 20, health.answers
+    assert all(status == 200 for _, status in health.answers), [a for a in health.answers if a[1] != 200]
+    print(f"/healthz answered {len(health.answers)} polls during the renders; the slowest took {slowest:.3f} s")
