@@ -25,6 +25,7 @@ from governance.audit.trail import record_event
 from governance.bundles import repository as bundles_repo
 from governance.bundles.models import AppliedComponent
 from governance.bundles.schemas import (
+    Action,
     BundlePlan,
     BundleProblem,
     BundleRequest,
@@ -374,8 +375,9 @@ class _Application:
             )
             for name in sorted(names)
         )
+        action: Action = "update" if before["documents"] or before["processes"] else "create"
         return ItemPlan(
-            field="links", kind="links", name=self.slug, action="update", summary=_diff_summary(diff), diff=diff
+            field="links", kind="links", name=self.slug, action=action, summary=_diff_summary(diff), diff=diff
         )
 
     # -- after the items -------------------------------------------------------------------------------------
