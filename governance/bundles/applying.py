@@ -266,7 +266,8 @@ class _Application:
                 update={"action": "unchanged", "version": head.number, "summary": f"version {head.number}"}
             )
         if head is not None:
-            item.diff = content.unified_diff(kind, name, (head.number, head.content), (head.number + 1, wanted))
+            diff = content.unified_diff(kind, name, (head.number, head.content), (head.number + 1, wanted))
+            item.diff = diff.replace(f"+++ {name}@v{head.number + 1}", f"+++ {name}@bundle", 1)
             item.summary = _diff_summary(item.diff)
         conflict = self._conflict(existing, head, pin)
         if conflict is not None and not self.request.force:

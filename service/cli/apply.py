@@ -119,7 +119,11 @@ def apply(
             plan = planned.json()
             print_plan(plan, verb="Plan" if dry_run else "Applying")
             if plan["problems"]:
-                fail(f"{file}: not applied: {len(plan['problems'])} problem(s), nothing was written")
+                count = len(plan["problems"])
+                fail(
+                    f"{file}: {count} problem(s): "
+                    + ("applying would write nothing" if dry_run else "nothing was written")
+                )
             changes = [i for i in plan["items"] if i["action"] in CHANGES]
             if dry_run:
                 console.print(f"{len(changes)} change(s) pending." if changes else "Nothing to do.")
