@@ -188,7 +188,11 @@ def _from_bundle(
     try:
         loaded = load_bundle(path)
         fetch = _ServerCatalog(server.url, server.token, loaded.product.slug, live=server.live) if server else None
-        context = bundle_context(loaded, fetch)
+        try:
+            context = bundle_context(loaded, fetch)
+        finally:
+            if fetch is not None:
+                fetch.client.close()
     except BundleError as exc:
         raise _fail(f"--bundle {path}:\n" + "\n".join(f"  {p}" for p in exc.problems)) from None
     templates = {name: prompt.template for name, prompt in loaded.prompts.items()}
