@@ -293,3 +293,25 @@ def test_eval_run_with_server_takes_another_teams_process_from_it(live_server, t
 def test_help_shows_flags_without_a_type():
     result = runner.invoke(cli, ["apply", "--help"])
     assert result.exit_code == 0 and "--dry-run" in result.output and "<bool>" not in result.output
+
+
+def test_eval_server_catalog_reads_heads_or_the_live_releases_versions():
+    from service.cli.eval import _ServerCatalog
+
+    process = {"name": "Goal setting", "description": "", "steps": [], "documents": []}
+    answers = {
+        "/api/v1/processes/goal-setting": {"number": 5, "content": process},
+        "/api/v1/products/goal-coach": {"live_release": 11},
+        "/api/v1/releases/11": {"manifest": {"processes": {"goal-setting": {"version": 3}}, "documents": {}}},
+        "/api/v1/processes/goal-setting/versions/3": {"number": 3, "content": process},
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        found = answers.get(request.url.path)
+        return httpx.Response(200, json=found) if found else httpx.Response(404, json={})
+
+    for live, version in ((False, 5), (True, 3)):
+        catalog = _ServerCatalog("http://steward.test", "stw_x", "goal-coach", live=live)
+        catalog.client = httpx.Client(base_url="http://steward.test", transport=httpx.MockTransport(answer))
+        assert catalog("process", "goal-setting") == (process, version)
+        assert catalog("document", "nowhere") is None
