@@ -1,13 +1,14 @@
 """The declarative ``steward.yaml``: a product and the files that shape it, as an owner keeps them in git.
 
-Loading is pure (files in, payloads out) so ``steward apply`` (over HTTP) and ``steward demo`` (in process)
-publish exactly the same thing. Every error names the file and the field.
+Loading is pure (files in, payloads out): ``steward apply`` sends the loaded bundle to the server's plan and
+apply endpoints (``bundle_request``), ``steward demo`` applies it in process, and ``steward eval run --bundle``
+renders prompts with it (``bundle_context``). Every error names the file and the field.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evals import SuiteError, load_suite
-from governance.catalog.content import document_content, process_content, template_variables
+from governance.catalog.content import VersionedContent, document_content, process_content, template_variables
 from governance.catalog.schemas import (
     DocumentPublish,
     LinksUpdate,
@@ -221,12 +222,76 @@ class _BundleLoader:
         return name, SuitePublish(spec=data, message=self.spec.message)
 
 
-def bundle_context(bundle: Bundle) -> dict[str, Any]:
+def bundle_request(
+    bundle: Bundle, *, force: bool = False, expect_heads: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The body of ``POST /api/v1/bundles/plan`` and ``/bundles/apply``: the bundle with its files' contents.
+
+    ``expect_heads`` maps ``KIND/NAME`` (``document/performance-management-policy``, ``prompt/system``) to the
+    sha256 (or a prefix) the caller reviewed; a name the bundle does not hold is an error naming it.
+    """
+    pins = dict(expect_heads or {})
+    sections: dict[str, tuple[str, str, dict[str, Any]]] = {
+        "documents": ("document", "slug", dict(bundle.documents)),
+        "processes": ("process", "slug", dict(bundle.processes)),
+        "prompts": ("prompt", "name", dict(bundle.prompts)),
+        "suites": ("suite", "name", dict(bundle.suites)),
+    }
+    body: dict[str, Any] = {"product": bundle.product.model_dump(mode="json", exclude_none=True), "force": force}
+    for section, (kind, key, payloads) in sections.items():
+        items = []
+        for name, payload in payloads.items():
+            item = {key: name, **payload.model_dump(mode="json", exclude_none=True)}
+            pin = pins.pop(f"{kind}/{name}", None)
+            if pin is not None:
+                item["expect_head"] = pin
+            items.append(item)
+        body[section] = items
+    if bundle.links is not None:
+        body["links"] = bundle.links.model_dump(mode="json")
+    if pins:
+        raise BundleError([f"--expect-head {name}: {bundle.source} has no such item" for name in pins])
+    return body
+
+
+SharedFetch = Callable[[str, str], VersionedContent | None]
+"""Fetches a document's or process's content and version from elsewhere (a server): ``(kind, slug)``."""
+
+
+def bundle_context(bundle: Bundle, fetch: SharedFetch | None = None) -> dict[str, Any]:
     """The ``documents`` and ``processes`` template variables, as the server passes them to a run.
 
-    Local files have no version number yet; they are labelled ``local``.
+    With links, exactly what the server gives a release: the linked processes, and the linked documents plus
+    every document those processes reference. A document or process the bundle does not hold comes from
+    ``fetch`` (another team's, on the server); without it, or when the server has none either, every missing
+    slug is reported at once. Without links, everything the bundle holds. Local files are version ``local``.
     """
+    documents: dict[str, VersionedContent] = {
+        slug: (document_content(d), "local") for slug, d in bundle.documents.items()
+    }
+    processes: dict[str, VersionedContent] = {
+        slug: (process_content(p), "local") for slug, p in bundle.processes.items()
+    }
+    if bundle.links is None:
+        return template_variables(documents, processes)
+    missing: list[str] = []
+
+    def take(kind: str, slug: str, local: dict[str, VersionedContent]) -> VersionedContent | None:
+        found = local.get(slug) or (fetch(kind, slug) if fetch is not None else None)
+        if found is None:
+            missing.append(f"{kind} '{slug}'")
+        return found
+
+    linked_processes = {slug: take("process", slug, processes) for slug in bundle.links.processes}
+    wanted_documents = list(bundle.links.documents)
+    for process in linked_processes.values():
+        if process is not None:
+            wanted_documents += [slug for slug in process[0]["documents"] if slug not in wanted_documents]
+    linked_documents = {slug: take("document", slug, documents) for slug in wanted_documents}
+    if missing:
+        where = "the server has none" if fetch is not None else "pass --server URL to take them from the server"
+        raise BundleError([f"{bundle.source}: links: {', '.join(missing)} not in the bundle ({where})"])
     return template_variables(
-        {slug: (document_content(d), "local") for slug, d in bundle.documents.items()},
-        {slug: (process_content(p), "local") for slug, p in bundle.processes.items()},
+        {slug: found for slug, found in linked_documents.items() if found is not None},
+        {slug: found for slug, found in linked_processes.items() if found is not None},
     )

@@ -13,12 +13,14 @@ from governance.accounts import users as accounts
 from governance.accounts.models import User
 from governance.accounts.roles import Role
 from governance.accounts.schemas import UserCreate
-from governance.catalog import components, links, products
+from governance.bundles.applying import apply_bundle
+from governance.bundles.schemas import BundleRequest
+from governance.catalog import components, products
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.models import ReleaseState
 from governance.releases.reading import latest_release
 from governance.review import decisions
-from service.bundle import Bundle, load_bundle
+from service.bundle import Bundle, bundle_request, load_bundle
 from service.database import unit_of_work
 from service.settings import Settings, make_private_dir
 
@@ -58,19 +60,13 @@ def write_tokens(var_dir: Path, tokens: dict[str, str]) -> None:
 
 
 def publish_bundle(session: UnitOfWork, bundle: Bundle, *, product_actor: User, shared_actor: User) -> None:
-    """Publish a loaded bundle in dependency order: documents, processes, product, prompts, suites, links."""
+    """Publish a loaded bundle as its people would: the shared documents and processes by their owner, then
+    the whole bundle applied by the product's owner in one go (one release, with its suites)."""
     for slug, document in bundle.documents.items():
         components.publish_document(session, shared_actor, slug, document)
     for slug, process in bundle.processes.items():
         components.publish_process(session, shared_actor, slug, process)
-    if products.product_or_none(session, bundle.product.slug) is None:
-        products.create_product(session, product_actor, bundle.product)
-    for name, prompt in bundle.prompts.items():
-        components.publish_prompt(session, product_actor, bundle.product.slug, name, prompt)
-    for name, suite in bundle.suites.items():
-        components.publish_suite(session, product_actor, bundle.product.slug, name, suite)
-    if bundle.links is not None:
-        links.set_product_links(session, product_actor, bundle.product.slug, bundle.links)
+    apply_bundle(session, product_actor, BundleRequest.model_validate(bundle_request(bundle)))
 
 
 def launch_first_release(engine: Engine, settings: Settings) -> str | None:

@@ -9,7 +9,8 @@ in typed attributes here instead of in ``Session.info`` under string keys. Hooks
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,17 @@ class AuditBatch:
 WebhookRoute = tuple[int, int | None, frozenset[str]]
 
 
+@dataclass
+class DeferredCuts:
+    """Products whose release waits for the end of a batch of changes (one bundle), and what changed them.
+
+    The values are the releases package's products and causes; the kernel only keeps them for it.
+    """
+
+    products: dict[int, Any] = field(default_factory=dict)
+    causes: list[dict[str, Any]] = field(default_factory=list)
+
+
 class UnitOfWork(Session):
     """A session that is one unit of work. Create it with ``sessionmaker(class_=UnitOfWork)``."""
 
@@ -45,11 +57,29 @@ class UnitOfWork(Session):
         """Set while an ``appending`` block writes many audit events."""
         self.active_webhooks: tuple[SessionTransaction, list[WebhookRoute]] | None = None
         """Enabled webhooks (id, product id, event types), read once per transaction."""
+        self.deferred_cuts: DeferredCuts | None = None
+        """Set while a batch of changes waits to cut one release per affected product at its end."""
         self._after_commit: list[Callable[[], None]] = []
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once the current transaction has committed; dropped if it rolls back."""
         self._after_commit.append(hook)
+
+    @contextmanager
+    def rehearsal(self) -> Iterator[None]:
+        """Run a block exactly as it would run, then undo it: its rows, queued chunks and after-commit hooks.
+
+        A plan is the change itself, rehearsed: it cannot drift from what the real change would do.
+        """
+        queued, hooks, deferred = len(self.queued_chunks), len(self._after_commit), self.deferred_cuts
+        savepoint = self.begin_nested()
+        try:
+            yield
+        finally:
+            savepoint.rollback()
+            del self.queued_chunks[queued:]
+            del self._after_commit[hooks:]
+            self.deferred_cuts = deferred
 
     def take_queued_chunks(self) -> list[int]:
         """The chunk ids queued so far, handed over once: the list is emptied."""
@@ -81,3 +111,4 @@ def _drop_after_commit_hooks(session: Session, previous_transaction: SessionTran
     work = unit_of(session)
     work._after_commit = []
     work.queued_chunks = []
+    work.deferred_cuts = None

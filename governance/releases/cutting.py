@@ -24,7 +24,7 @@ from governance.kernel.db import utcnow
 from governance.kernel.errors import NotFound
 from governance.kernel.events import publish, subscribe
 from governance.kernel.repository import allocate_ids
-from governance.kernel.unit_of_work import unit_of
+from governance.kernel.unit_of_work import DeferredCuts, unit_of
 from governance.releases import repository as releases_repo
 from governance.releases.events import ReleasesClosed, ReleasesCut
 from governance.releases.manifests import build_manifests, manifest_hash
@@ -53,13 +53,52 @@ def on_component_published(session: Session, event: ComponentPublished) -> None:
         ids = [item.product_id for item in impacted_products(session, component)]
         affected = products_repo.products_by_ids(session, ids)
     cause = cause_of_version(component, event.version, product.slug if product else None)
-    cut_releases(session, event.actor, affected, cause)
+    if not _defer(session, affected, cause):
+        cut_releases(session, event.actor, affected, cause)
 
 
 @subscribe(ProductChanged)
 def on_product_changed(session: Session, event: ProductChanged) -> None:
     """The product's links or model settings changed."""
-    cut_releases(session, event.actor, [event.product], event.cause)
+    if not _defer(session, [event.product], event.cause):
+        cut_releases(session, event.actor, [event.product], event.cause)
+
+
+def _defer(session: Session, products: list[Product], cause: dict[str, Any]) -> bool:
+    """Inside ``defer_cuts``, note the products and the cause for the one cut at the end; False outside it."""
+    deferred = unit_of(session).deferred_cuts
+    if deferred is None:
+        return False
+    deferred.products.update((product.id, product) for product in products)
+    deferred.causes.append(cause)
+    return True
+
+
+def defer_cuts(session: Session) -> None:
+    """From now on, changes in this unit of work note what they affect instead of cutting; see ``cut_deferred``.
+
+    A bundle publishes many components, a product and its links: each would cut (and at once supersede) a
+    release of every product it affects, and a new product's first release would be cut before its suites.
+    """
+    work = unit_of(session)
+    if work.deferred_cuts is not None:
+        raise RuntimeError("cuts are already deferred in this unit of work")
+    work.deferred_cuts = DeferredCuts()
+
+
+def cut_deferred(session: Session, actor: User | str, cause: dict[str, Any]) -> list[Release]:
+    """Stop deferring and cut one release per product affected since ``defer_cuts``, with every change as cause."""
+    work = unit_of(session)
+    deferred, work.deferred_cuts = work.deferred_cuts, None
+    if deferred is None or not deferred.products:
+        return []
+    products = sorted(deferred.products.values(), key=lambda product: product.id)
+    return cut_releases(session, actor, products, {**cause, "changes": deferred.causes})
+
+
+def stop_deferring(session: Session) -> None:
+    """Forget what was deferred without cutting (the batch failed and is being undone)."""
+    unit_of(session).deferred_cuts = None
 
 
 def _supersede(session: Session, release: Release, *, actor: User | str, product_slug: str) -> None:

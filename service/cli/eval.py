@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,19 +128,78 @@ async def _run_with_interrupt(run_suite: Callable[..., Awaitable[Report]], **kwa
             loop.remove_signal_handler(signal.SIGINT)
 
 
-def _from_bundle(path: Path, prompt_name: str, prompt_file: Path | None) -> tuple[dict[str, str], dict[str, Any], str]:
+@dataclass(frozen=True)
+class _ServerOptions:
+    url: str
+    token: str | None
+    live: bool
+
+
+class _ServerCatalog:
+    """Documents and processes a bundle does not hold, from a Steward server: the heads, or the live release's."""
+
+    def __init__(self, server: str, token: str | None, product: str, *, live: bool) -> None:
+        import httpx
+
+        headers = {"User-Agent": "steward-eval"} | ({"Authorization": f"Bearer {token}"} if token else {})
+        self.client = httpx.Client(base_url=server, headers=headers, timeout=30)
+        self.server, self.product, self.live = server, product, live
+        self._manifest: dict[str, Any] | None = None
+
+    def _get(self, path: str) -> Any:
+        import httpx
+
+        try:
+            response = self.client.get(path)
+        except httpx.HTTPError as exc:
+            raise _fail(f"--server {self.server}: cannot reach it: {exc}") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise _fail(f"--server {self.server}: GET {path}: {response.status_code} {response.text[:300]}")
+        return response.json()
+
+    def _live_manifest(self) -> dict[str, Any]:
+        if self._manifest is None:
+            product = self._get(f"/api/v1/products/{self.product}")
+            if product is None or product.get("live_release") is None:
+                raise _fail(f"--live: product '{self.product}' has no live release on {self.server}")
+            self._manifest = self._get(f"/api/v1/releases/{product['live_release']}")["manifest"]
+        return self._manifest
+
+    def __call__(self, kind: str, slug: str) -> tuple[dict[str, Any], int | str] | None:
+        section = "documents" if kind == "document" else "processes"
+        path = f"/api/v1/{section}/{slug}"
+        if self.live:
+            entry = self._live_manifest()[section].get(slug)
+            if entry is None:
+                return None
+            path += f"/versions/{entry['version']}"
+        found = self._get(path)
+        return (found["content"], found["number"]) if found is not None else None
+
+
+def _from_bundle(
+    path: Path, prompt_name: str, prompt_file: Path | None, server: _ServerOptions | None
+) -> tuple[dict[str, str], dict[str, Any], str]:
     """Templates, context variables and provider from a steward.yaml, the way the server runs a release."""
     from service.bundle import BundleError, bundle_context, load_bundle
 
     try:
         loaded = load_bundle(path)
+        fetch = _ServerCatalog(server.url, server.token, loaded.product.slug, live=server.live) if server else None
+        try:
+            context = bundle_context(loaded, fetch)
+        finally:
+            if fetch is not None:
+                fetch.client.close()
     except BundleError as exc:
         raise _fail(f"--bundle {path}:\n" + "\n".join(f"  {p}" for p in exc.problems)) from None
     templates = {name: prompt.template for name, prompt in loaded.prompts.items()}
     if prompt_file is not None:
         templates[prompt_name] = prompt_file.read_text(encoding="utf-8")
     model = loaded.product.model
-    return templates, bundle_context(loaded), f"{model.provider}:{model.name}"
+    return templates, context, f"{model.provider}:{model.name}"
 
 
 @eval_app.command("run")
@@ -164,6 +224,17 @@ def run(
         "--bundle",
         help="A steward.yaml: run with its prompts, documents, processes and model, as the server would.",
     ),
+    server: str | None = typer.Option(
+        None,
+        "--server",
+        help="With --bundle: take linked documents and processes the bundle lacks from this Steward server.",
+    ),
+    token: str | None = typer.Option(
+        None, "--token", help="API token for --server (default: STEWARD_TOKEN).", show_default=False
+    ),
+    live: bool = typer.Option(
+        False, "--live", help="With --server: the versions in the product's live release, not the heads."
+    ),
 ) -> None:
     """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
     from evals import SuiteError, load_suite
@@ -173,8 +244,13 @@ def run(
         loaded = load_suite(suite)
     except SuiteError as exc:
         raise _fail(str(exc)) from None
+    if (server is not None or live) and bundle is None:
+        raise _fail("--server and --live take what the bundle lacks: pass --bundle steward.yaml too")
+    if live and server is None:
+        raise _fail("--live reads the product's live release: pass --server URL too")
     if bundle is not None:
-        templates, bundle_vars, bundle_provider = _from_bundle(bundle, loaded.prompt, prompt_file)
+        options = _server_options(server, token, live) if server is not None else None
+        templates, bundle_vars, bundle_provider = _from_bundle(bundle, loaded.prompt, prompt_file, options)
         extra_vars = {**bundle_vars, **_parse_vars(var, vars_file)}
         provider = provider or bundle_provider
     else:
@@ -196,6 +272,13 @@ def run(
     _write_reports(report, json_out=json_out, junit_out=junit_out, md_out=md_out, html_out=html_out)
     _print_summary(report)
     raise typer.Exit(exit_code(report))
+
+
+def _server_options(server: str, token: str | None, live: bool) -> _ServerOptions:
+    from service.settings import get_settings
+
+    configured = get_settings().token
+    return _ServerOptions(server, token or (configured.get_secret_value() if configured else None), live)
 
 
 def _read_baseline(baseline: Path | None) -> Report | None:

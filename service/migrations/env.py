@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 # Importing the table modules registers every table on the metadata that migrations are compared with.
 from governance.accounts import models as _accounts_models  # noqa: F401
 from governance.audit import models as _audit_models  # noqa: F401
+from governance.bundles import models as _bundles_models  # noqa: F401
 from governance.catalog import models as _catalog_models  # noqa: F401
 from governance.kernel.db import Base
 from governance.notifications import models as _notifications_models  # noqa: F401

@@ -8,13 +8,16 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
+import yaml
 from typer.testing import CliRunner
 
 from governance.accounts import users as accounts
 from governance.accounts.roles import Role
 from governance.accounts.schemas import UserCreate
+from governance.catalog import components, products
 from service.app import create_app
 from service.cli import app as cli
 from service.database import make_engine, unit_of_work
@@ -105,8 +108,8 @@ def test_apply_publishes_once_then_reports_nothing_to_do(live_server, tmp_path):
     policy.write_text(policy.read_text() + "\nA new clause.\n")
     third = runner.invoke(cli, [*args, "-m", "Add a clause"])
     assert third.exit_code == 0, third.output
-    assert "created" in third.output and "document performance-management-policy" in third.output
-    assert "1 change(s) applied" in third.output
+    assert "updated document performance-management-policy (version 2)" in third.output
+    assert "1 change(s) applied in one transaction" in third.output and "goal-coach release 2 (testing)" in third.output
 
 
 def test_apply_explains_refusals_and_bad_files(live_server, tmp_path):
@@ -115,6 +118,11 @@ def test_apply_explains_refusals_and_bad_files(live_server, tmp_path):
     bad.write_text("version: 1\nproduct:\n  slug: Bad Slug\n")
     result = runner.invoke(cli, ["apply", "-f", str(bad), "--server", server, "--token", token])
     assert result.exit_code == 2 and "product.slug" in result.output
+    # Messages print as they are: a pattern is not rich markup, and a CI log is not wrapped at 80 columns.
+    assert "^[a-z0-9](?:[a-z0-9-]{1,62})[a-z0-9]$" in result.output
+    assert any(len(line) > 100 and "product.slug" in line for line in result.output.splitlines())
+    missing = runner.invoke(cli, ["apply", "-f", "nope.yaml", "--server", server, "--token", token])
+    assert missing.exit_code == 2 and "no such file nope.yaml" in missing.output
     refused = runner.invoke(
         cli,
         [
@@ -177,8 +185,133 @@ def test_ci_applies_merged_prompt_changes_of_a_product_it_does_not_own(live_serv
     prompt.write_text(prompt.read_text() + "\nKeep answers under 150 words.\n")
     merged = runner.invoke(cli, [*args, "--token", ci, "-m", "Shorter answers (PR 42)"])
     assert merged.exit_code == 0, merged.output
-    assert "created" in merged.output and "prompt system" in merged.output
+    assert "updated prompt system (version 2)" in merged.output
     policy = bundle / "documents" / "performance-management-policy.md"
     policy.write_text(policy.read_text() + "\nA clause only People Operations may add.\n")
+    prompt.write_text(prompt.read_text() + "\nNever more than five goals.\n")
     refused = runner.invoke(cli, [*args, "--token", ci])
-    assert refused.exit_code == 1 and "403" in refused.output and "olivia" in refused.output  # names the owner
+    assert refused.exit_code == 1 and "(403)" in refused.output and "olivia" in refused.output  # names the owner
+    assert "nothing was written" in refused.output
+    with unit_of_work(make_engine(f"sqlite:///{tmp_path / 'server.db'}")) as session:
+        system = components.find_owned(
+            session, products.get_product(session, "goal-coach"), components.ComponentKind.prompt, "system"
+        )
+        assert system.head_number == 2  # the prompt change waits with the refused policy change
+
+
+def test_apply_after_an_api_edit_shows_the_conflict_and_force_overwrites_it(live_server, tmp_path):
+    server, olivia = live_server
+    args = ["apply", "-f", str(PROJECT_ROOT / "prompts/goal_coach/steward.yaml"), "--server", server]
+    assert runner.invoke(cli, [*args, "--token", olivia]).exit_code == 0
+    headers = {"Authorization": f"Bearer {olivia}"}
+    url = f"{server}/api/v1/documents/performance-management-policy"
+    policy = httpx.get(url, headers=headers).json()["content"]
+    policy["content"] += "\n14. Goals may be revised at the mid-year check-in.\n"
+    assert httpx.put(url, json=policy, headers=headers).status_code == 201
+    planned = runner.invoke(cli, [*args, "--token", olivia, "--dry-run"])
+    assert planned.exit_code == 1, planned.output
+    assert "! document performance-management-policy: conflict" in planned.output
+    assert "-14. Goals may be revised at the mid-year check-in." in planned.output  # the diff, head to file
+    refused = runner.invoke(cli, [*args, "--token", olivia])
+    assert refused.exit_code == 1 and "nothing was written" in refused.output
+    assert httpx.get(url, headers=headers).json()["number"] == 2
+    forced = runner.invoke(cli, [*args, "--token", olivia, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "overwrote document performance-management-policy (version 3)" in forced.output
+    audit = httpx.get(f"{server}/api/v1/audit", headers=headers).json()["items"]
+    overwrite = next(e for e in audit if e["action"] == "document.overwritten")
+    assert overwrite["actor"] == "olivia" and overwrite["before"]["version"] == 2
+
+
+def test_eval_run_with_server_takes_another_teams_process_from_it(live_server, tmp_path, env):
+    server, olivia = live_server
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "apply",
+                "-f",
+                str(PROJECT_ROOT / "prompts/goal_coach/steward.yaml"),
+                "--server",
+                server,
+                "--token",
+                olivia,
+            ],
+        ).exit_code
+        == 0
+    )
+    bundle = tmp_path / "coach"
+    shutil.copytree(PROJECT_ROOT / "prompts" / "goal_coach", bundle)
+    shutil.rmtree(bundle / "processes")
+    shutil.rmtree(bundle / "documents")
+    spec = yaml.safe_load((bundle / "steward.yaml").read_text())
+    del spec["documents"], spec["processes"]  # another team keeps those; the bundle only links them
+    (bundle / "steward.yaml").write_text(yaml.safe_dump(spec))
+    suite = str(bundle / "suites/goal-coach-quality.yaml")
+    local = runner.invoke(cli, ["eval", "run", suite, "--bundle", str(bundle / "steward.yaml"), "--no-cache"])
+    assert local.exit_code == 2
+    assert local.output.count("process 'goal-setting'") == 1 and "--server" in local.output
+    junit = tmp_path / "report.xml"
+    remote = runner.invoke(
+        cli,
+        [
+            "eval",
+            "run",
+            suite,
+            "--bundle",
+            str(bundle / "steward.yaml"),
+            "--server",
+            server,
+            "--token",
+            olivia,
+            "--no-cache",
+            "--junit",
+            str(junit),
+        ],
+    )
+    assert remote.exit_code == 0, remote.output
+    assert 'tests="22"' in junit.read_text() and "PASSED" in remote.output
+    live = runner.invoke(
+        cli,
+        [
+            "eval",
+            "run",
+            suite,
+            "--bundle",
+            str(bundle / "steward.yaml"),
+            "--server",
+            server,
+            "--token",
+            olivia,
+            "--live",
+            "--no-cache",
+        ],
+    )
+    assert live.exit_code == 2 and "no live release" in live.output
+
+
+def test_help_shows_flags_without_a_type():
+    result = runner.invoke(cli, ["apply", "--help"])
+    assert result.exit_code == 0 and "--dry-run" in result.output and "<bool>" not in result.output
+
+
+def test_eval_server_catalog_reads_heads_or_the_live_releases_versions():
+    from service.cli.eval import _ServerCatalog
+
+    process = {"name": "Goal setting", "description": "", "steps": [], "documents": []}
+    answers = {
+        "/api/v1/processes/goal-setting": {"number": 5, "content": process},
+        "/api/v1/products/goal-coach": {"live_release": 11},
+        "/api/v1/releases/11": {"manifest": {"processes": {"goal-setting": {"version": 3}}, "documents": {}}},
+        "/api/v1/processes/goal-setting/versions/3": {"number": 3, "content": process},
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        found = answers.get(request.url.path)
+        return httpx.Response(200, json=found) if found else httpx.Response(404, json={})
+
+    for live, version in ((False, 5), (True, 3)):
+        catalog = _ServerCatalog("http://steward.test", "stw_x", "goal-coach", live=live)
+        catalog.client = httpx.Client(base_url="http://steward.test", transport=httpx.MockTransport(answer))
+        assert catalog("process", "goal-setting") == (process, version)
+        assert catalog("document", "nowhere") is None

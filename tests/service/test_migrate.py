@@ -5,6 +5,7 @@ from alembic.runtime.migration import MigrationContext
 
 from governance.accounts import models as _accounts_models  # noqa: F401
 from governance.audit import models as _audit_models  # noqa: F401
+from governance.bundles import models as _bundles_models  # noqa: F401
 from governance.catalog import models as _catalog_models  # noqa: F401
 from governance.kernel.db import Base
 from governance.notifications import models as _notifications_models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Bundles: a product and everything that shapes it, planned and applied as one change (``steward apply``)."""
