@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from governance.audit import repository as audit_repo
 from governance.audit.events import Named
 from governance.audit.models import AuditEvent
+from governance.audit.sealing import ChainKey, installed_chain_key
 from governance.audit.trail import GENESIS_HASH, event_hash, sealed_fields
 from governance.kernel.db import utcnow
 from governance.kernel.pagination import Page
@@ -19,29 +21,86 @@ from governance.kernel.pagination import Page
 
 @dataclass(frozen=True)
 class ChainVerification:
+    """The outcome of a walk over the chain, and how much it could check.
+
+    ``key_id`` is the chain key the seals were checked with; ``None`` means the walk had no key and checked the
+    links only (every seq present, every event naming its predecessor's hash, unkeyed events' SHA-256), which an
+    intruder who recomputes every later hash would pass. ``keyed_from`` is the first event sealed with a key.
+    """
+
     ok: bool
     events: int
     first_bad_seq: int | None = None
     problem: str | None = None
     head_hash: str | None = None
     checked_at: datetime | None = None
+    key_id: str | None = None
+    keyed_from: int | None = None
+
+    @property
+    def checked(self) -> str:
+        """What the walk checked, in words for the CLI and the web page."""
+        if self.key_id is None:
+            return "links only (no chain key: the seals were not checked)"
+        unkeyed = "" if self.keyed_from in (None, 1) else f"; events 1-{self.keyed_from - 1} predate keying (SHA-256)"
+        return f"seals checked with chain key {self.key_id}{unkeyed}"
 
 
-def verify_chain(session: Session) -> ChainVerification:
-    """Walk the chain from the first event and name the first event that was edited, removed or moved."""
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+def _problem(
+    event: AuditEvent, *, seq: int, prev_hash: str, keyed_from: int | None, key: ChainKey | None
+) -> str | None:
+    if event.seq != seq:
+        return f"event {seq} is missing: the chain jumps to {event.seq}"
+    if event.prev_hash != prev_hash:
+        return f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs"
+    if event.key_id is None:
+        if keyed_from is not None:
+            # Only the chain's oldest events may be unkeyed: an unkeyed one later was written without the key.
+            return f"event {event.seq} is not sealed with a key, but events are keyed from event {keyed_from} on"
+        if event_hash(event) != event.hash:
+            return f"event {event.seq} was altered after it was written: its hash does not match"
+        return None
+    if key is None:
+        return None
+    if event.key_id != key.key_id:
+        return f"event {event.seq} is sealed with key {event.key_id}, not with this server's chain key {key.key_id}"
+    if not hmac.compare_digest(event_hash(event, key), event.hash):
+        return f"event {event.seq} was altered after it was written: its seal does not match"
+    return None
+
+
+def verify_chain(session: Session, key: ChainKey | None = None, *, links_only: bool = False) -> ChainVerification:
+    """Walk the chain from the first event and name the first event that was edited, removed or moved.
+
+    With a key (``key``, else the process's installed one) every keyed event's seal is checked; with none, or
+    ``links_only``, the links are.
+    """
+    key = None if links_only else key or installed_chain_key()
+    key_id = key.key_id if key is not None else None
+    expected_seq, prev_hash, count, keyed_from = 1, GENESIS_HASH, 0, None
     for event in audit_repo.iterate_all(session):
-        if event.seq != expected_seq:
-            problem = f"event {expected_seq} is missing: the chain jumps to {event.seq}"
-        elif event.prev_hash != prev_hash:
-            problem = f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs"
-        elif event_hash(event) != event.hash:
-            problem = f"event {event.seq} was altered after it was written: its hash does not match"
-        else:
-            prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
-            continue
-        return ChainVerification(ok=False, events=count, first_bad_seq=event.seq, problem=problem, checked_at=utcnow())
-    return ChainVerification(ok=True, events=count, head_hash=prev_hash if count else None, checked_at=utcnow())
+        problem = _problem(event, seq=expected_seq, prev_hash=prev_hash, keyed_from=keyed_from, key=key)
+        if problem is not None:
+            return ChainVerification(
+                ok=False,
+                events=count,
+                first_bad_seq=event.seq,
+                problem=problem,
+                checked_at=utcnow(),
+                key_id=key_id,
+                keyed_from=keyed_from,
+            )
+        if event.key_id is not None and keyed_from is None:
+            keyed_from = event.seq
+        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    return ChainVerification(
+        ok=True,
+        events=count,
+        head_hash=prev_hash if count else None,
+        checked_at=utcnow(),
+        key_id=key_id,
+        keyed_from=keyed_from,
+    )
 
 
 def list_events(
@@ -66,7 +125,29 @@ def event_record(event: AuditEvent) -> dict[str, Any]:
 
 
 def export_events(session: Session, *, product: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every event (of one product, if given) in chain order, as plain dicts, streamed in batches."""
+    """Every event (of one product, if given) in chain order, as plain dicts, streamed in batches.
+
+    A product's export also holds the events that caused its releases: the publish of a shared document or
+    process that cut a release of the product is tagged with no product, yet it is why the release exists.
+    """
+    causes = _release_causes(session, product) if product is not None else set()
     for event in audit_repo.iterate_all(session):
-        if product is None or event.product_slug == product:
+        if product is None or event.product_slug == product or _publish_key(event) in causes:
             yield event_record(event)
+
+
+def _release_causes(session: Session, product: str) -> set[tuple[str, str, int]]:
+    """(publish action, subject, version) of every publish named as the cause of one of the product's releases."""
+    causes = set()
+    for after in audit_repo.release_cut_details(session, product):
+        cause = (after or {}).get("cause") or {}
+        if {"kind", "name", "version"} <= cause.keys():
+            causes.add((f"{cause['kind']}.published", str(cause["name"]), cause["version"]))
+    return causes
+
+
+def _publish_key(event: AuditEvent) -> tuple[str, str, int] | None:
+    version = (event.after or {}).get("version")
+    if not event.action.endswith(".published") or not isinstance(version, int):
+        return None
+    return (event.action, event.subject, version)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 from datetime import UTC, timedelta
 
@@ -35,14 +35,15 @@ def test_export_filters_by_product_in_chain_order(session):
     assert list(export_events(session, product="nobody")) == []
 
 
-def test_an_exported_record_can_be_checked_without_steward(session):
+def test_an_exported_record_can_be_checked_without_steward(session, chain_key):
     interleaved(session)
     records = list(export_events(session))
     previous = "0" * 64
     for record in records:
+        assert record["key_id"] == chain_key.key_id
         sealed = {key: value for key, value in record.items() if key != "hash"}
         canonical = json.dumps(sealed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        assert hashlib.sha256(canonical.encode()).hexdigest() == record["hash"]
+        assert hmac.new(chain_key.secret, canonical.encode(), "sha256").hexdigest() == record["hash"]
         assert record["prev_hash"] == previous
         previous = record["hash"]
 
