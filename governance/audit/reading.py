@@ -23,9 +23,9 @@ from governance.kernel.pagination import Page
 class ChainVerification:
     """The outcome of a walk over the chain, and how much it could check.
 
-    ``key_id`` is the chain key the seals were checked with; ``None`` means the walk had no key and checked the
-    links only (every seq present, every event naming its predecessor's hash, unkeyed events' SHA-256), which an
-    intruder who recomputes every later hash would pass. ``keyed_from`` is the first event sealed with a key.
+    ``key_id`` is the chain key the seals were checked with. ``None`` means the walk had no key and checked the
+    links only (every seq present, every event naming its predecessor's hash, unkeyed events' SHA-256): an
+    intruder who edits an event and recomputes every later hash passes that walk, but not one with the key.
     """
 
     ok: bool
@@ -35,28 +35,31 @@ class ChainVerification:
     head_hash: str | None = None
     checked_at: datetime | None = None
     key_id: str | None = None
-    keyed_from: int | None = None
+    unkeyed: int = 0
 
     @property
     def checked(self) -> str:
         """What the walk checked, in words for the CLI and the web page."""
         if self.key_id is None:
-            return "links only (no chain key: the seals were not checked)"
-        unkeyed = "" if self.keyed_from in (None, 1) else f"; events 1-{self.keyed_from - 1} predate keying (SHA-256)"
-        return f"seals checked with chain key {self.key_id}{unkeyed}"
+            return "links only (without the chain key the seals cannot be checked)"
+        return f"seals checked with chain key {self.key_id}"
 
 
-def _problem(
-    event: AuditEvent, *, seq: int, prev_hash: str, keyed_from: int | None, key: ChainKey | None
-) -> str | None:
+UNKEYED_PROBLEM = (
+    "event {seq} is not sealed with the chain key: it was written without the key, or before events were "
+    "keyed (an admin reseals those once: `steward audit reseal`)"
+)
+
+
+def _problem(event: AuditEvent, *, seq: int, prev_hash: str, key: ChainKey | None, unkeyed_allowed: bool) -> str | None:
     if event.seq != seq:
         return f"event {seq} is missing: the chain jumps to {event.seq}"
     if event.prev_hash != prev_hash:
         return f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs"
     if event.key_id is None:
-        if keyed_from is not None:
-            # Only the chain's oldest events may be unkeyed: an unkeyed one later was written without the key.
-            return f"event {event.seq} is not sealed with a key, but events are keyed from event {keyed_from} on"
+        # Anyone can compute a plain SHA-256: with the key at hand, only keyed seals count.
+        if not unkeyed_allowed:
+            return UNKEYED_PROBLEM.format(seq=event.seq)
         if event_hash(event) != event.hash:
             return f"event {event.seq} was altered after it was written: its hash does not match"
         return None
@@ -69,17 +72,12 @@ def _problem(
     return None
 
 
-def verify_chain(session: Session, key: ChainKey | None = None, *, links_only: bool = False) -> ChainVerification:
-    """Walk the chain from the first event and name the first event that was edited, removed or moved.
-
-    With a key (``key``, else the process's installed one) every keyed event's seal is checked; with none, or
-    ``links_only``, the links are.
-    """
-    key = None if links_only else key or installed_chain_key()
+def walk_chain(session: Session, key: ChainKey | None, *, unkeyed_allowed: bool) -> ChainVerification:
+    """Walk the chain from the first event; stop at the first event that was edited, removed or moved."""
     key_id = key.key_id if key is not None else None
-    expected_seq, prev_hash, count, keyed_from = 1, GENESIS_HASH, 0, None
+    expected_seq, prev_hash, count, unkeyed = 1, GENESIS_HASH, 0, 0
     for event in audit_repo.iterate_all(session):
-        problem = _problem(event, seq=expected_seq, prev_hash=prev_hash, keyed_from=keyed_from, key=key)
+        problem = _problem(event, seq=expected_seq, prev_hash=prev_hash, key=key, unkeyed_allowed=unkeyed_allowed)
         if problem is not None:
             return ChainVerification(
                 ok=False,
@@ -88,10 +86,9 @@ def verify_chain(session: Session, key: ChainKey | None = None, *, links_only: b
                 problem=problem,
                 checked_at=utcnow(),
                 key_id=key_id,
-                keyed_from=keyed_from,
+                unkeyed=unkeyed,
             )
-        if event.key_id is not None and keyed_from is None:
-            keyed_from = event.seq
+        unkeyed += event.key_id is None
         prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
     return ChainVerification(
         ok=True,
@@ -99,8 +96,18 @@ def verify_chain(session: Session, key: ChainKey | None = None, *, links_only: b
         head_hash=prev_hash if count else None,
         checked_at=utcnow(),
         key_id=key_id,
-        keyed_from=keyed_from,
+        unkeyed=unkeyed,
     )
+
+
+def verify_chain(session: Session, key: ChainKey | None = None, *, links_only: bool = False) -> ChainVerification:
+    """Name the first event that was edited, removed or moved.
+
+    With a key (``key``, else the process's installed one) every event must carry a seal under it; with none,
+    or ``links_only``, the links are checked.
+    """
+    key = None if links_only else key or installed_chain_key()
+    return walk_chain(session, key, unkeyed_allowed=key is None)
 
 
 def list_events(
