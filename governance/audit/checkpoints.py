@@ -113,8 +113,9 @@ def compare_with_chain(session: Session, checkpoint: Checkpoint, *, key: ChainKe
     problems: list[str] = []
     present = audit_repo.count_up_to(session, checkpoint.seq)
     newest = audit_repo.chain_head(session)
-    if newest is None or newest[0] < checkpoint.seq:
-        first_missing = newest[0] + 1 if newest is not None else 1
+    newest_seq = newest[0] if newest is not None else 0
+    if newest_seq < checkpoint.seq:
+        first_missing = newest_seq + 1
         problems.append(
             f"events {first_missing}-{checkpoint.seq} recorded in the checkpoint of {when} are missing: "
             "the newest events were deleted"
@@ -124,7 +125,7 @@ def compare_with_chain(session: Session, checkpoint: Checkpoint, *, key: ChainKe
             f"the checkpoint of {when} recorded {checkpoint.events} events up to event {checkpoint.seq}; "
             f"the chain holds {present}"
         )
-    if checkpoint.head_hash is not None and newest is not None and newest[0] >= checkpoint.seq:
+    if checkpoint.head_hash is not None and newest_seq >= checkpoint.seq:
         head = audit_repo.hash_at(session, checkpoint.seq)
         if head != checkpoint.head_hash:
             problems.append(

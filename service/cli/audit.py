@@ -165,3 +165,31 @@ def export(
             handle.close()
     if output:
         console.print(f"wrote {count} events to {output}")
+
+
+@audit_app.command("reseal")
+def reseal(
+    actor: str = typer.Option(..., "--as", help="The admin who reseals: recorded in the audit.resealed event."),
+) -> None:
+    """Seal events written before the chain was keyed (once, after upgrading); refuses a chain that is broken."""
+    from governance.accounts.permissions import require_admin
+    from governance.accounts.users import get_user
+    from governance.audit.resealing import reseal_unkeyed
+    from governance.audit.sealing import require_chain_key
+    from governance.kernel.errors import DomainError
+    from service.database import engine_for, unit_of_work
+
+    try:
+        with unit_of_work(engine_for(get_settings().database_url)) as session:
+            admin = get_user(session, actor)
+            require_admin(admin, action="resealing the audit chain")
+            result = reseal_unkeyed(session, admin, require_chain_key())
+    except DomainError as exc:
+        fail(f"--as {actor}: {exc.detail}" if exc.status in (403, 404) else f"nothing resealed: {exc.detail}")
+    if result.unkeyed == 0:
+        console.print(f"nothing to reseal: all {result.events} events are sealed with the chain key")
+        return
+    console.print(
+        f"resealed {result.events} events ({result.unkeyed} were unkeyed); head {result.old_head_hash} is now "
+        f"{result.new_head_hash}; recorded as audit.resealed"
+    )

@@ -4,9 +4,10 @@ Revision ID: 0006
 Revises: 0004
 Create Date: 2026-12-02 00:45:00.000000
 
-Events already written keep ``key_id`` NULL: they stay sealed with plain SHA-256 and verify as before. Every
-event appended after this migration is sealed with the chain key, and verification refuses an unkeyed event
-after the first keyed one, so the old scheme cannot be used to append to the chain or to rewrite its keyed part.
+Events already written keep ``key_id`` NULL: sealed with plain SHA-256, they still verify without the chain
+key (links only), but a verification with the key accepts no unkeyed event, since anyone can recompute a
+SHA-256. After upgrading, an admin runs `steward audit reseal` once: it verifies the old chain, seals every
+event with the chain key and records an ``audit.resealed`` event naming the head hash it replaced.
 """
 
 from __future__ import annotations
