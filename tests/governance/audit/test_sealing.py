@@ -133,7 +133,7 @@ def test_the_subkey_is_not_the_server_secret_and_its_id_reveals_neither():
 def write_events_unkeyed(session, count: int) -> list[AuditEvent]:
     """Events as a Steward before keyed seals wrote them: the same fields, plain SHA-256, no key id."""
     events = write_events(session, count)
-    previous = "0" * 64
+    previous = events[0].prev_hash
     for event in events:
         event.key_id, event.prev_hash = None, previous
         event.hash = event_hash(event)
