@@ -20,10 +20,10 @@ def test_the_generated_signing_key_is_stable_private_and_named_by_its_public_key
 
 def test_a_configured_key_file_that_is_missing_or_not_ed25519_is_named(settings, tmp_path):
     missing = settings.model_copy(update={"signing_key_file": tmp_path / "missing.pem"})
-    with pytest.raises(ValueError, match="missing.pem: no such signing key file"):
+    with pytest.raises(ValueError, match=r"missing\.pem: no such signing key file"):
         signing_key(missing)
     assert not (tmp_path / "missing.pem").exists()
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a key")
-    with pytest.raises(ValueError, match="garbage.pem: not an unencrypted PEM private key"):
+    with pytest.raises(ValueError, match=r"garbage\.pem: not an unencrypted PEM private key"):
         signing_key(settings.model_copy(update={"signing_key_file": garbage}))
