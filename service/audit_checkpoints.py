@@ -10,8 +10,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from governance.audit.checkpoints import (
     CheckpointComparison,
     SignedCheckpoint,
@@ -20,10 +18,11 @@ from governance.audit.checkpoints import (
     read_document,
 )
 from governance.audit.sealing import ChainKey
+from governance.kernel.unit_of_work import UnitOfWork
 from service.signing_keys import PublicKey, SigningKey
 
 
-def sign_head(session: Session, *, chain_key: ChainKey | None, signer: SigningKey) -> SignedCheckpoint:
+def sign_head(session: UnitOfWork, *, chain_key: ChainKey | None, signer: SigningKey) -> SignedCheckpoint:
     checkpoint = checkpoint_of_head(session, key=chain_key, signing_key_id=signer.key_id)
     return SignedCheckpoint(checkpoint, signer.sign(checkpoint.signed_bytes()))
 
@@ -51,7 +50,7 @@ class CheckedCheckpoint:
 
 
 def check_document(
-    session: Session, data: object, *, trusted: list[PublicKey], chain_key: ChainKey | None
+    session: UnitOfWork, data: object, *, trusted: list[PublicKey], chain_key: ChainKey | None
 ) -> CheckedCheckpoint:
     """Check the signature first (a forged checkpoint proves nothing), then the chain against it.
 
