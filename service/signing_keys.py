@@ -70,13 +70,14 @@ def signing_key_path(settings: Settings) -> Path:
     return settings.signing_key_file or Path(settings.var_dir) / "signing_key"
 
 
-def signing_key(settings: Settings) -> SigningKey:
+def signing_key(settings: Settings, *, create: bool = True) -> SigningKey:
     """This server's signing key; generated on first use when the default file does not exist yet.
 
-    A configured ``STEWARD_SIGNING_KEY_FILE`` is never generated: a missing file there is a mistake to report.
+    A configured ``STEWARD_SIGNING_KEY_FILE`` is never generated: a missing file there is a mistake to report;
+    neither is a key only read to verify (``create=False``).
     """
     path = signing_key_path(settings)
-    if settings.signing_key_file is None:
+    if settings.signing_key_file is None and create:
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )

@@ -68,7 +68,7 @@ def _verify_against_checkpoint(
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         fail(f"{path}: cannot read the checkpoint: {exc}")
     try:
-        trusted = [read_public_key(key) for key in public_keys] or [signing_key(get_settings()).public]
+        trusted = [read_public_key(key) for key in public_keys] or [signing_key(get_settings(), create=False).public]
     except (OSError, ValueError) as exc:
         fail(str(exc))
     try:
@@ -80,11 +80,10 @@ def _verify_against_checkpoint(
         fail(f"{path}: {exc.detail}" + (f" ({where})" if where else ""))
     head = checked.signed.checkpoint
     comparison = checked.comparison
-    for problem in comparison.problems:
-        fail(f"{path}: {problem}")
-    if not comparison.chain.ok:
-        chain = comparison.chain
-        fail(f"audit chain broken at event {chain.first_bad_seq}: {chain.problem} ({chain.checked})")
+    chain = comparison.chain
+    broken = [] if chain.ok else [f"audit chain broken at event {chain.first_bad_seq}: {chain.problem}"]
+    if comparison.problems or broken:
+        fail("; ".join([*(f"{path}: {problem}" for problem in comparison.problems), *broken]) + f" ({chain.checked})")
     console.print(
         f"checkpoint of {head.created_at.isoformat()} verified (signed by {head.signing_key_id}): the chain still "
         f"holds event {head.seq} with hash {head.head_hash or '(empty)'}; audit chain verified: "

@@ -126,16 +126,24 @@ def test_a_checkpoint_from_another_key_is_refused_naming_its_key_id(env, tmp_pat
     assert read_public_key(public).key_id == other_id
     monkeypatch.delenv("STEWARD_SIGNING_KEY_FILE")
     get_settings.cache_clear()
+    own_id = signing_key(get_settings()).key_id
     refused = audit("verify", "--checkpoint", str(checkpoint))
     assert refused.exit_code == 1
     assert f"signed by key {other_id}, which is not trusted here" in refused.output
-    assert signing_key(get_settings()).key_id in refused.output
+    assert own_id in refused.output
     trusted = audit("verify", "--checkpoint", str(checkpoint), "--public-key", str(public))
     assert trusted.exit_code == 0, trusted.output
 
 
 def test_a_missing_signing_key_file_and_a_malformed_checkpoint_are_named(env, tmp_path, monkeypatch):
     events(env, 1)
+    nothing = tmp_path / "nothing.json"
+    nothing.write_text("{}")
+    no_key = audit("verify", "--checkpoint", str(nothing))
+    # Verifying never creates a key to trust: that would trust nothing anyone signed.
+    assert no_key.exit_code == 1 and "no such signing key file" in no_key.output
+    assert not (env.var_dir / "signing_key").exists()
+    signing_key(env)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"checkpoint": {"seq": "many"}, "signature": "AAAA"}))
     result = audit("verify", "--checkpoint", str(bad))
