@@ -41,6 +41,7 @@ from governance.accounts.models import User
 from governance.accounts.users import get_user
 from governance.audit.models import AuditEvent
 from governance.audit.reading import verify_chain
+from governance.audit.sealing import ChainKey, install_chain_key
 from governance.audit.trail import GENESIS_HASH, event_hash
 from governance.catalog.components import publish_document
 from governance.catalog.impact import impacted_by_kind
@@ -68,6 +69,8 @@ OWNERS = 50
 TIERS = ("minimal", "limited", "high")
 MODEL = {"provider": "offline", "name": "coach", "temperature": 0.2, "max_tokens": 600}
 BATCH = 2_000
+# The seeded chain and the publishes seal with one key, as a server's processes do with theirs.
+CHAIN_KEY = ChainKey.derive(b"publish_impact bench")
 
 
 # --- catalogue -----------------------------------------------------------------------------------
@@ -336,8 +339,9 @@ def _seed_audit_chain(engine: Engine, products, components, now: datetime) -> in
             after=after,
             reason="",
             prev_hash=previous,
+            key_id=CHAIN_KEY.key_id,
         )
-        event.hash = event_hash(event)
+        event.hash = event_hash(event, CHAIN_KEY)
         events.append({"id": event.seq, **vars(event)})
 
     for p in products:
@@ -487,6 +491,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    install_chain_key(CHAIN_KEY)
     repeats = 1 if args.quick else 3
     sizes = [int(s) for s in args.sizes.split(",")]
     targets = [("sqlite", lambda n: f"sqlite:///{WORK / f'publish_impact_{n}.sqlite'}")]
