@@ -1,4 +1,4 @@
-"""PostgreSQL and Redis servers of a test's own, on their own ports in temporary directories, that it may stop.
+"""Servers of a test's own: PostgreSQL and Redis on their own ports in temporary directories, and `steward serve`.
 
 The shared services other tests use must never be stopped; a test that takes a service away starts one of
 these instead. Each is a context manager that stops its server and removes its directory whatever happens.
@@ -10,8 +10,10 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 POSTGRES_OS_USER = "postgres"
@@ -174,3 +177,46 @@ def private_redis(port: int) -> Iterator[PrivateRedis]:
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def steward_server(env: dict[str, str], directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`steward serve` on a free loopback port with ``env``; yields its base URL and process, stopped at the end."""
+    port = free_port()
+    log_path = directory / "serve.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("steward")), "serve", "--port", str(port)],
+        env=env,
+        cwd=directory,  # no stray .env file
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, f"steward serve exited: {log_path.read_text()}"
+            with suppress(httpx.TransportError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "steward serve did not answer within 30 s"
+            time.sleep(0.1)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        log.close()

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,10 +25,9 @@ from governance.accounts.roles import Role
 from service.database import make_engine, unit_of_work
 from service.migrate import upgrade
 from tests.factories import auth, make_user, product_payload
-from tests.private_services import PrivatePostgres, private_postgres
+from tests.private_services import PrivatePostgres, private_postgres, steward_server
 
 PRIVATE_POSTGRES_PORT = 55433
-STEWARD = Path(sys.executable).with_name("steward")
 # Far longer than any answer takes; a request that reaches it has hung.
 REQUEST_TIMEOUT = 20.0
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -56,50 +53,13 @@ def owner_token(cluster: PrivatePostgres) -> str:
     return token
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(cluster: PrivatePostgres, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`steward serve` on the private cluster, with the embedded executor polling it; killed at the end."""
-    port = free_port()
+    """`steward serve` on the private cluster, with the embedded executor polling it meanwhile."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
     env.update(STEWARD_DATABASE_URL=cluster.url, STEWARD_EXECUTOR="embedded", STEWARD_VAR_DIR=str(tmp_path / "var"))
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [str(STEWARD), "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,  # no stray .env file
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"steward serve exited: {(tmp_path / 'serve.log').read_text()}"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "steward serve did not answer within 30 s"
-            time.sleep(0.1)
-        yield base, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait(timeout=10)
-        log.close()
+    with steward_server(env, tmp_path) as served:
+        yield served
 
 
 @dataclass
