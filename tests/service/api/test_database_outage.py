@@ -24,7 +24,7 @@ import pytest
 from governance.accounts.roles import Role
 from service.database import make_engine, unit_of_work
 from service.migrate import upgrade
-from tests.factories import auth, make_user, product_payload
+from tests.factories import auth, make_user, product_payload, suite_spec
 from tests.private_services import PrivatePostgres, private_postgres, steward_server
 
 PRIVATE_POSTGRES_PORT = 55433
@@ -235,3 +235,13 @@ def test_the_api_answers_503_while_postgres_is_down_and_recovers_without_a_resta
     verified = client.get("/audit/verify").json()
     assert verified["ok"] is True and verified["first_bad_seq"] is None, verified
     assert browser.get("/products/goal-coach").status_code == 200
+
+    # The server's executor outlived the outage: a suite published now is run, and its release passes.
+    prompt = {"template": "Coach the employee: {{ employee_message }}", "message": "first prompt"}
+    assert client.put("/products/goal-coach/prompts/system", json=prompt).status_code == 201
+    suite = {"spec": suite_spec(cases=3), "message": "first suite"}
+    assert client.put("/products/goal-coach/suites/quality", json=suite).status_code == 201
+    release_id = client.get("/products/goal-coach").json()["pending_release"]
+    wait_for(lambda: client.get(f"/releases/{release_id}").json()["state"] != "testing", 30, "the suite to run")
+    release = client.get(f"/releases/{release_id}").json()
+    assert release["state"] == "passed" and [r["recorded"] for r in release["runs"]] == [3], release
