@@ -22,7 +22,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
-from sqlalchemy.exc import DBAPIError
 
 from governance.accounts.models import User
 from governance.kernel.errors import DomainError, Unauthenticated, field_path
@@ -188,9 +187,9 @@ class WebRoute(APIRoute):
                     response = redirect("/sign-in")
                 else:
                     response = _error_page(request, exc.status, exc.title, exc.detail)
-            except DBAPIError as exc:
+            except Exception as exc:
                 if not database_unavailable(exc):
-                    raise
+                    raise  # a fault of ours: the app's 500 handler answers
                 response = _error_page(
                     request,
                     503,
