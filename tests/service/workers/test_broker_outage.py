@@ -26,7 +26,7 @@ from service.database import unit_of_work
 from service.workers.celery.app import RUNS_QUEUE
 from tests.factories import auth, make_user, product_payload, suite_spec
 from tests.private_services import PrivateRedis, private_redis, steward_server
-from tests.service.workers.conftest import chunks_of, recorded, wait_for, wait_for_release
+from tests.service.workers.conftest import FakeModelServer, chunks_of, recorded, wait_for, wait_for_release
 
 PRIVATE_REDIS_PORT = 56380
 STEWARD = Path(sys.executable).with_name("steward")
@@ -96,9 +96,11 @@ def owner(shared_engine: Engine) -> httpx.Client:
     return httpx.Client(headers=auth(token), timeout=REQUEST_TIMEOUT)
 
 
-def publish(client: httpx.Client, api: str, slug: str, *, cases: int, expect: str) -> int:
+def publish(
+    client: httpx.Client, api: str, slug: str, *, cases: int, expect: str, model: tuple[str, str] = ("offline", "coach")
+) -> int:
     """Register a product and publish its prompt and suite through the API; returns the release that queued runs."""
-    payload = product_payload(slug, risk_tier="minimal")
+    payload = product_payload(slug, risk_tier="minimal", model={"provider": model[0], "name": model[1]})
     steps: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", "/products", payload),
         ("PUT", f"/products/{slug}/prompts/system", {"template": "Coach: {{ employee_message }}", "message": "p"}),
@@ -177,3 +179,36 @@ def test_runs_whose_messages_the_broker_lost_are_sent_again(
 
     assert_finished_with_real_outcome(shared_engine, owner, api, passing, cases=4, passes=True)
     assert_finished_with_real_outcome(shared_engine, owner, api, failing, cases=2, passes=False)
+
+
+def test_chunks_running_when_the_broker_dies_finish_and_the_rest_are_sent_again(
+    shared_engine: Engine,
+    broker: PrivateRedis,
+    steward_env: dict[str, str],
+    fake_model: FakeModelServer,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+    owner: httpx.Client,
+    tmp_path: Path,
+) -> None:
+    fake_model.latency = 1.0
+    steward_env.update(STEWARD_OPENAI_BASE_URL=fake_model.base_url, STEWARD_OPENAI_API_KEY="test-key")
+    with steward_server(steward_env, tmp_path) as (base, _):
+        api = f"{base}/api/v1"
+        worker = start_worker()
+        release_id = publish(owner, api, "coach-passes", cases=8, expect="goal", model=("openai", "fake-model"))
+        [run] = release_view(owner, api, release_id)["runs"]
+        wait_for(lambda: any(c.state == "running" for c in chunks_of(shared_engine, run["id"])), 30, "a chunk to run")
+
+        broker.stop()
+        running = [c.id for c in chunks_of(shared_engine, run["id"]) if c.state == "running"]
+        wait_for(
+            lambda: all(c.state != "running" for c in chunks_of(shared_engine, run["id"]) if c.id in running),
+            30,
+            "the running chunks to finish without the broker",
+        )
+        assert {c.state for c in chunks_of(shared_engine, run["id"])} >= {"queued"}, "nothing was left to resend"
+        broker.start()
+
+        assert_finished_with_real_outcome(shared_engine, owner, api, release_id, cases=8, passes=True)
+        assert worker.poll() is None, "the worker exited during the outage instead of reconnecting"
+        assert all(c.attempts == 1 for c in chunks_of(shared_engine, run["id"]))
