@@ -165,12 +165,18 @@ def signed_in_browser(base: str, token: str) -> httpx.Client:
 
 @pytest.mark.parametrize("shutdown", ["fast", "immediate"])
 def test_the_api_answers_503_while_postgres_is_down_and_recovers_without_a_restart(
-    cluster: PrivatePostgres, server: tuple[str, subprocess.Popen[bytes]], owner_token: str, shutdown: str
+    cluster: PrivatePostgres,
+    server: tuple[str, subprocess.Popen[bytes]],
+    owner_token: str,
+    shutdown: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     base, process = server
     api = f"{base}/api/v1"
     client = httpx.Client(base_url=api, headers=auth(owner_token), timeout=REQUEST_TIMEOUT)
+    request.addfinalizer(client.close)
     browser = signed_in_browser(base, owner_token)
+    request.addfinalizer(browser.close)
     created = client.post("/products", json=product_payload())
     assert created.status_code == 201, created.text
     product_before = client.get("/products/goal-coach").json()

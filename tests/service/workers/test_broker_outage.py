@@ -90,10 +90,11 @@ def start_worker(steward_env: dict[str, str], tmp_path: Path) -> Iterator[Callab
 
 
 @pytest.fixture
-def owner(shared_engine: Engine) -> httpx.Client:
+def owner(shared_engine: Engine) -> Iterator[httpx.Client]:
     with unit_of_work(shared_engine) as session:
         _, token = make_user(session, Role.product_owner, name="olivia")
-    return httpx.Client(headers=auth(token), timeout=REQUEST_TIMEOUT)
+    with httpx.Client(headers=auth(token), timeout=REQUEST_TIMEOUT) as client:
+        yield client
 
 
 def publish(
