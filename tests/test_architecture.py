@@ -47,6 +47,8 @@ SERVICE_SQLALCHEMY_IMPORTS = frozenset(
         "DBAPIConnection",
         "ConnectionPoolEntry",
         "DBAPIError",
+        "InterfaceError",
+        "OperationalError",
     }
 )
 

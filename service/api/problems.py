@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from governance.kernel.errors import DomainError, FieldProblem, field_path
@@ -16,6 +17,10 @@ from governance.kernel.errors import DomainError, FieldProblem, field_path
 log = logging.getLogger("steward.api")
 
 PROBLEM_JSON = "application/problem+json"
+
+# How long a client should wait before retrying a request the database could not serve; a restarted
+# PostgreSQL accepts connections again within seconds, and the pool reconnects on the next checkout.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def problem_response(
@@ -62,7 +67,45 @@ def validation_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
     return problems
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error is the database being away or busy (worth retrying), not a fault of the request.
+
+    Connection refused or dropped, the server shutting down, lock and statement timeouts, deadlocks and
+    serialization failures are all OperationalErrors (SQLite's "database is locked" too); a connection the
+    driver had lost mid-statement is an InterfaceError or is flagged ``connection_invalidated``.
+    """
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def database_unavailable_response(request: Request) -> JSONResponse:
+    return problem_response(
+        503,
+        "the database is unavailable or busy, so the request was not completed; retry in a few seconds",
+        instance=request.url.path,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+def install_database_unavailable_handler(app: FastAPI) -> None:
+    """A database outage is a 503 with Retry-After, not a 500: the request was fine and may simply be sent again.
+
+    The unit of work rolls the transaction back before this runs, so nothing of the request is kept half-written.
+    Any other database error is a fault of ours and still reaches the 500 handler.
+    """
+
+    @app.exception_handler(DBAPIError)
+    async def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return database_unavailable_response(request)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    install_database_unavailable_handler(app)
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader
 from governance.accounts.models import User
 from governance.kernel.errors import DomainError, Unauthenticated, field_path
 from service.api.deps import DbSession
+from service.api.problems import DATABASE_RETRY_AFTER_SECONDS, database_unavailable
 from service.web.sessions import WebSession, load_session, save_session
 
 if TYPE_CHECKING:
@@ -186,6 +187,16 @@ class WebRoute(APIRoute):
                     response = redirect("/sign-in")
                 else:
                     response = _error_page(request, exc.status, exc.title, exc.detail)
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise  # a fault of ours: the app's 500 handler answers
+                response = _error_page(
+                    request,
+                    503,
+                    "Temporarily unavailable",
+                    "Steward cannot reach its database just now, so nothing was done. Try again in a few seconds.",
+                )
+                response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
             web = getattr(request.state, "web", None)
             if web is not None:
                 save_session(request, response, web)

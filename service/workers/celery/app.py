@@ -48,6 +48,9 @@ def create_celery(settings: Settings) -> Celery:
         # A broker blip must not kill running chunks: a redelivered duplicate finds the chunk leased and does nothing.
         worker_cancel_long_running_tasks_on_connection_loss=False,
         broker_connection_retry_on_startup=True,
+        # A worker outlives any broker outage: it keeps reconnecting instead of exiting after Celery's default
+        # 100 attempts. Nothing waits on it meanwhile: queued chunks stay in the database.
+        broker_connection_max_retries=None,
         worker_hijack_root_logger=False,
     )
     app.steward_settings = settings

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from celery import Celery
+from celery.exceptions import OperationalError as BrokerUnreachable
 from sqlalchemy import Engine
 
 from governance.runs.execution import queued_chunk_ids, requeue_expired
@@ -113,6 +114,8 @@ class ChunkSweeper:
     def safe_sweep(self) -> None:
         try:
             self.sweep()
+        except BrokerUnreachable as exc:
+            log.warning("the broker is unreachable (%s); queued chunks wait in the database until it returns", exc)
         except Exception:
             log.exception("sweeping for lost chunks failed; retrying")
 
@@ -155,5 +158,7 @@ class CeleryExecutor:
                 return
             try:
                 self.sweeper.send(batch)
+            except BrokerUnreachable as exc:
+                log.warning("cannot send chunks %s to the broker (%s); the sweep will send them later", batch, exc)
             except Exception:
                 log.exception("cannot send chunks %s to the broker; the sweep will send them later", batch)
