@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300, description="Longest one render of a prompt may run; a case over it is an error."
     )
 
+    live_cache_control: str = Field(
+        default="private, max-age=60, stale-while-revalidate=300",
+        max_length=200,
+        description="Cache-Control of GET /products/{slug}/live: how long a running product may reuse what it fetched.",
+    )
+
     secret_key: SecretStr | None = Field(
         default=None,
         description="Server secret webhook signing secrets derive from; if unset, generated once into var/secret_key.",
