@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
+from governance.audit.sealing import install_chain_key
 from service.api.deps import ids_in_range, text_is_unicode
 from service.api.headers import SecurityHeaders
 from service.api.limits import BodySizeLimit
@@ -12,6 +13,7 @@ from service.api.problems import install_problem_handlers
 from service.api.routes import audit, health, keys, live, notifications, products, releases, shared, users
 from service.database import engine_for, session_factory
 from service.docs import install_docs
+from service.secret_key import audit_chain_key
 from service.settings import Settings, get_settings
 from service.web import router as web_router
 from service.workers import executor_lifespan, make_executor
@@ -33,6 +35,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         dependencies=[Depends(ids_in_range), Depends(text_is_unicode)],
     )
     app.state.settings = settings
+    # Read on first use: creating an app must not write the secret key file yet.
+    install_chain_key(lambda: audit_chain_key(settings))
     app.state.engine = engine or engine_for(settings.database_url)
     app.state.session_factory = session_factory(app.state.engine)
     app.state.executor = make_executor(settings, app.state.engine)

@@ -93,6 +93,23 @@ class Settings(BaseSettings):
         default=None,
         description="Server secret webhook signing secrets derive from; if unset, generated once into var/secret_key.",
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints and live-release attestations; "
+        "if unset, generated once "
+        "into var/signing_key.",
+    )
+    audit_checkpoint_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=7 * 24 * 60,
+        description="The notification pump writes a signed audit checkpoint this often; 0 turns it off.",
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where periodic audit checkpoints are written; default var/checkpoints. Point it at storage "
+        "the database's admins cannot write.",
+    )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, description="Time limit of one webhook POST.")
     webhook_max_attempts: int = Field(default=8, ge=1, description="Attempts before a webhook delivery is failed.")
     webhook_retry_base_seconds: float = Field(
@@ -146,6 +163,10 @@ class Settings(BaseSettings):
         return TemplateLimits(
             max_output_bytes=self.template_max_output_bytes, max_render_seconds=self.template_max_render_seconds
         )
+
+    @property
+    def resolved_audit_checkpoint_dir(self) -> Path:
+        return self.audit_checkpoint_dir or self.var_dir / "checkpoints"
 
     @property
     def resolved_eval_cache_path(self) -> Path:

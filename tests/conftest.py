@@ -10,11 +10,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from governance.audit.sealing import ChainKey, install_chain_key
 from governance.kernel.unit_of_work import UnitOfWork
 from service.database import make_engine
 from service.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL")
+# The server secret of the `settings` fixture, so the app a test creates seals with the test's chain key.
+TEST_SERVER_SECRET = "a server secret for tests only"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
@@ -71,8 +74,19 @@ def session(connection) -> Iterator[UnitOfWork]:
     s.close()
 
 
+@pytest.fixture(autouse=True)
+def chain_key() -> Iterator[ChainKey]:
+    """Every test seals audit events with the key the app of the `settings` fixture derives, as processes do."""
+    key = ChainKey.derive(TEST_SERVER_SECRET.encode("utf-8"))
+    install_chain_key(key)
+    yield key
+    install_chain_key(None)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str):
+    from pydantic import SecretStr
+
     from service.settings import Settings
 
     # Webhook receivers in tests listen on 127.0.0.1, which production refuses by default.
@@ -81,6 +95,7 @@ def settings(tmp_path: Path, database_url: str):
         var_dir=tmp_path / "var",
         max_body_bytes=64 * 1024,
         webhook_allow_private_addresses=True,
+        secret_key=SecretStr(TEST_SERVER_SECRET),
     )
 
 

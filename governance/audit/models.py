@@ -12,7 +12,11 @@ from governance.kernel.db import Base, UTCDateTime, utcnow
 
 
 class AuditEvent(Base):
-    """One append-only record of a change or decision. ``hash`` chains it to the event before it."""
+    """One append-only record of a change or decision. ``hash`` chains it to the event before it.
+
+    ``key_id`` names the chain key whose HMAC-SHA256 seal ``hash`` is; ``None`` marks an event written before
+    the chain was keyed, sealed with plain SHA-256, which may only come before the first keyed event.
+    """
 
     __tablename__ = "audit_events"
 
@@ -29,3 +33,4 @@ class AuditEvent(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from governance.audit import repository as audit_repo
 from governance.audit.events import Named
 from governance.audit.models import AuditEvent
+from governance.audit.sealing import ChainKey, installed_chain_key
 from governance.audit.trail import GENESIS_HASH, event_hash, sealed_fields
 from governance.kernel.db import utcnow
 from governance.kernel.pagination import Page
@@ -19,29 +21,93 @@ from governance.kernel.pagination import Page
 
 @dataclass(frozen=True)
 class ChainVerification:
+    """The outcome of a walk over the chain, and how much it could check.
+
+    ``key_id`` is the chain key the seals were checked with. ``None`` means the walk had no key and checked the
+    links only (every seq present, every event naming its predecessor's hash, unkeyed events' SHA-256): an
+    intruder who edits an event and recomputes every later hash passes that walk, but not one with the key.
+    """
+
     ok: bool
     events: int
     first_bad_seq: int | None = None
     problem: str | None = None
     head_hash: str | None = None
     checked_at: datetime | None = None
+    key_id: str | None = None
+    unkeyed: int = 0
+
+    @property
+    def checked(self) -> str:
+        """What the walk checked, in words for the CLI and the web page."""
+        if self.key_id is None:
+            return "links only (without the chain key the seals cannot be checked)"
+        return f"seals checked with chain key {self.key_id}"
 
 
-def verify_chain(session: Session) -> ChainVerification:
-    """Walk the chain from the first event and name the first event that was edited, removed or moved."""
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+UNKEYED_PROBLEM = (
+    "event {seq} is not sealed with the chain key: it was written without the key, or before events were "
+    "keyed (an admin reseals those once: `steward audit reseal`)"
+)
+
+
+def _problem(event: AuditEvent, *, seq: int, prev_hash: str, key: ChainKey | None, unkeyed_allowed: bool) -> str | None:
+    if event.seq != seq:
+        return f"event {seq} is missing: the chain jumps to {event.seq}"
+    if event.prev_hash != prev_hash:
+        return f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs"
+    if event.key_id is None:
+        # Anyone can compute a plain SHA-256: with the key at hand, only keyed seals count.
+        if not unkeyed_allowed:
+            return UNKEYED_PROBLEM.format(seq=event.seq)
+        if event_hash(event) != event.hash:
+            return f"event {event.seq} was altered after it was written: its hash does not match"
+        return None
+    if key is None:
+        return None
+    if event.key_id != key.key_id:
+        return f"event {event.seq} is sealed with key {event.key_id}, not with this server's chain key {key.key_id}"
+    if not hmac.compare_digest(event_hash(event, key), event.hash):
+        return f"event {event.seq} was altered after it was written: its seal does not match"
+    return None
+
+
+def walk_chain(session: Session, key: ChainKey | None, *, unkeyed_allowed: bool) -> ChainVerification:
+    """Walk the chain from the first event; stop at the first event that was edited, removed or moved."""
+    key_id = key.key_id if key is not None else None
+    expected_seq, prev_hash, count, unkeyed = 1, GENESIS_HASH, 0, 0
     for event in audit_repo.iterate_all(session):
-        if event.seq != expected_seq:
-            problem = f"event {expected_seq} is missing: the chain jumps to {event.seq}"
-        elif event.prev_hash != prev_hash:
-            problem = f"event {event.seq} does not follow event {event.seq - 1}: its previous hash differs"
-        elif event_hash(event) != event.hash:
-            problem = f"event {event.seq} was altered after it was written: its hash does not match"
-        else:
-            prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
-            continue
-        return ChainVerification(ok=False, events=count, first_bad_seq=event.seq, problem=problem, checked_at=utcnow())
-    return ChainVerification(ok=True, events=count, head_hash=prev_hash if count else None, checked_at=utcnow())
+        problem = _problem(event, seq=expected_seq, prev_hash=prev_hash, key=key, unkeyed_allowed=unkeyed_allowed)
+        if problem is not None:
+            return ChainVerification(
+                ok=False,
+                events=count,
+                first_bad_seq=event.seq,
+                problem=problem,
+                checked_at=utcnow(),
+                key_id=key_id,
+                unkeyed=unkeyed,
+            )
+        unkeyed += event.key_id is None
+        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    return ChainVerification(
+        ok=True,
+        events=count,
+        head_hash=prev_hash if count else None,
+        checked_at=utcnow(),
+        key_id=key_id,
+        unkeyed=unkeyed,
+    )
+
+
+def verify_chain(session: Session, key: ChainKey | None = None, *, links_only: bool = False) -> ChainVerification:
+    """Name the first event that was edited, removed or moved.
+
+    With a key (``key``, else the process's installed one) every event must carry a seal under it; with none,
+    or ``links_only``, the links are checked.
+    """
+    key = None if links_only else key or installed_chain_key()
+    return walk_chain(session, key, unkeyed_allowed=key is None)
 
 
 def list_events(
@@ -66,7 +132,29 @@ def event_record(event: AuditEvent) -> dict[str, Any]:
 
 
 def export_events(session: Session, *, product: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every event (of one product, if given) in chain order, as plain dicts, streamed in batches."""
+    """Every event (of one product, if given) in chain order, as plain dicts, streamed in batches.
+
+    A product's export also holds the events that caused its releases: the publish of a shared document or
+    process that cut a release of the product is tagged with no product, yet it is why the release exists.
+    """
+    causes = _release_causes(session, product) if product is not None else set()
     for event in audit_repo.iterate_all(session):
-        if product is None or event.product_slug == product:
+        if product is None or event.product_slug == product or _publish_key(event) in causes:
             yield event_record(event)
+
+
+def _release_causes(session: Session, product: str) -> set[tuple[str, str, int]]:
+    """(publish action, subject, version) of every publish named as the cause of one of the product's releases."""
+    causes = set()
+    for after in audit_repo.release_cut_details(session, product):
+        cause = (after or {}).get("cause") or {}
+        if {"kind", "name", "version"} <= cause.keys():
+            causes.add((f"{cause['kind']}.published", str(cause["name"]), cause["version"]))
+    return causes
+
+
+def _publish_key(event: AuditEvent) -> tuple[str, str, int] | None:
+    version = (event.after or {}).get("version")
+    if not event.action.endswith(".published") or not isinstance(version, int):
+        return None
+    return (event.action, event.subject, version)

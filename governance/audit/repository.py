@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from governance.audit.models import AuditEvent
@@ -32,6 +33,15 @@ def chain_head(session: Session) -> tuple[int, str] | None:
     return (row[0], row[1]) if row is not None else None
 
 
+def hash_at(session: Session, seq: int) -> str | None:
+    return session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
+
+
+def count_up_to(session: Session, seq: int) -> int:
+    """How many events have a seq from 1 to ``seq``: all of them, unless some were deleted."""
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.between(1, seq))) or 0
+
+
 def events_page(
     session: Session,
     *,
@@ -50,6 +60,12 @@ def events_page(
     if since is not None:
         query = query.where(AuditEvent.occurred_at >= since)
     return keyset_page(session, query, AuditEvent.seq, after=after, limit=limit)
+
+
+def release_cut_details(session: Session, product: str) -> list[dict[str, Any] | None]:
+    """The ``after`` of every ``release.cut`` event of a product: each names the change that caused the cut."""
+    query = select(AuditEvent.after).where(AuditEvent.product_slug == product, AuditEvent.action == "release.cut")
+    return list(session.scalars(query.order_by(AuditEvent.seq)))
 
 
 def iterate_all(session: Session, *, batch: int = 1000) -> Iterator[AuditEvent]:

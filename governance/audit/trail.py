@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from governance.audit import repository as audit_repo
 from governance.audit.events import Actor, AuditRecorded, actor_name
 from governance.audit.models import AuditEvent
+from governance.audit.sealing import ChainKey, require_chain_key
 from governance.kernel.canonical import canonical_json
 from governance.kernel.db import utcnow
 from governance.kernel.events import publish
@@ -27,8 +28,11 @@ _ID_BLOCK = 500
 
 
 def sealed_fields(event: AuditEvent) -> dict[str, Any]:
-    """Everything an event says, plus the hash of the event before it: what its own hash seals."""
-    return {
+    """Everything an event says, plus the hash of the event before it: what its own hash seals.
+
+    A keyed event seals its key id too; an unkeyed (older) one has none, so its hash reads as it was written.
+    """
+    fields: dict[str, Any] = {
         "seq": event.seq,
         "occurred_at": event.occurred_at.isoformat(),
         "actor": event.actor,
@@ -41,11 +45,23 @@ def sealed_fields(event: AuditEvent) -> dict[str, Any]:
         "reason": event.reason,
         "prev_hash": event.prev_hash,
     }
+    if event.key_id is not None:
+        fields["key_id"] = event.key_id
+    return fields
 
 
-def event_hash(event: AuditEvent) -> str:
-    """The hash that seals an event."""
-    return hashlib.sha256(canonical_json(sealed_fields(event)).encode("utf-8")).hexdigest()
+def event_hash(event: AuditEvent, key: ChainKey | None = None) -> str:
+    """The hash that seals an event: HMAC-SHA256 under ``key`` for a keyed event, plain SHA-256 for an unkeyed one.
+
+    Raises:
+        ValueError: a keyed event and no key, or a key other than the one that sealed it.
+    """
+    message = canonical_json(sealed_fields(event)).encode("utf-8")
+    if event.key_id is None:
+        return hashlib.sha256(message).hexdigest()
+    if key is None or key.key_id != event.key_id:
+        raise ValueError(f"event {event.seq} is sealed with key {event.key_id}; its seal needs that key")
+    return key.seal(message)
 
 
 def begin_write(session: Session) -> None:
@@ -124,6 +140,7 @@ def record_event(
 
     Outside an ``appending`` block the event is flushed at once; inside one, when the block ends.
     """
+    key = require_chain_key()
     batch = unit_of(session).audit_batch
     previous_seq, previous_hash = _chain_head(session, batch)
     event = AuditEvent(
@@ -139,8 +156,9 @@ def record_event(
         after=after,
         reason=reason,
         prev_hash=previous_hash,
+        key_id=key.key_id,
     )
-    event.hash = event_hash(event)
+    event.hash = event_hash(event, key)
     if batch is not None and (event_id := _next_id(session, batch)) is not None:
         event.id = event_id
     session.add(event)

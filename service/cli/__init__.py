@@ -19,6 +19,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _startup() -> None:
+    """Every command that appends to the audit trail seals with the server's chain key, read on first use."""
+    from governance.audit.sealing import install_chain_key
+    from service.secret_key import audit_chain_key
+    from service.settings import get_settings
+
+    install_chain_key(lambda: audit_chain_key(get_settings()))
+
+
 app.command()(serve)
 app.command()(demo)
 app.command()(apply)

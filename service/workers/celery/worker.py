@@ -15,6 +15,8 @@ from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 
+from governance.audit.sealing import install_chain_key
+from service.secret_key import audit_chain_key
 from service.settings import Settings
 from service.workers.celery.app import RUNS_QUEUE, create_celery, worker_engine
 from service.workers.celery.dispatch import ChunkSweeper
@@ -33,6 +35,7 @@ def run_worker(
     # Pool processes fork from this one: import the model SDK once here, not in each process's first chunk.
     with contextlib.suppress(ImportError):
         importlib.import_module("openai")
+    install_chain_key(audit_chain_key(settings))  # before the pool forks: every process seals with it
     app = create_celery(settings)
     sweeper = ChunkSweeper(worker_engine(settings.database_url), app, settings)
 

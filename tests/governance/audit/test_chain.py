@@ -56,10 +56,10 @@ def test_editing_the_timestamp_is_detected(session, chain):
     assert verify_chain(session).first_bad_seq == 2
 
 
-def test_an_edited_event_resealed_with_a_new_hash_is_caught_at_the_next_one(session, chain):
+def test_an_edited_event_resealed_with_a_new_hash_is_caught_at_the_next_one(session, chain, chain_key):
     event = chain[2]
     event.reason = "nothing to see"
-    resealed = event_hash(event)
+    resealed = event_hash(event, chain_key)
     session.expire_all()
     tamper(session, 3, reason="nothing to see", hash=resealed)
     result = verify_chain(session)

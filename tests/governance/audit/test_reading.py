@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 from datetime import UTC, timedelta
 
@@ -35,14 +35,15 @@ def test_export_filters_by_product_in_chain_order(session):
     assert list(export_events(session, product="nobody")) == []
 
 
-def test_an_exported_record_can_be_checked_without_steward(session):
+def test_an_exported_record_can_be_checked_without_steward(session, chain_key):
     interleaved(session)
     records = list(export_events(session))
     previous = "0" * 64
     for record in records:
+        assert record["key_id"] == chain_key.key_id
         sealed = {key: value for key, value in record.items() if key != "hash"}
         canonical = json.dumps(sealed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        assert hashlib.sha256(canonical.encode()).hexdigest() == record["hash"]
+        assert hmac.new(chain_key.secret, canonical.encode(), "sha256").hexdigest() == record["hash"]
         assert record["prev_hash"] == previous
         previous = record["hash"]
 
@@ -73,3 +74,26 @@ def test_listing_pages_through_the_trail_by_seq(session):
             break
         after = decode_cursor(page.next)
     assert seen == [1, 2, 7]
+
+
+def test_a_products_export_holds_the_shared_publishes_that_cut_its_releases(session):
+    from governance.accounts.roles import Role
+    from tests.factories import make_product, make_user
+    from tests.governance.catalog.conftest import link, publish_document, publish_process
+
+    owner = make_user(session, Role.product_owner)[0]
+    publish_document(session, owner, "policy", "v1")
+    publish_document(session, owner, "unrelated", "v1")
+    publish_process(session, owner, "goal-setting", ["policy"])
+    slug = make_product(session, owner)
+    link(session, owner, slug, processes=["goal-setting"])
+    publish_document(session, owner, "policy", "v2")
+    publish_document(session, owner, "unrelated", "v2")
+    exported = [
+        (r["action"], r["subject"], (r["after"] or {}).get("version")) for r in export_events(session, product=slug)
+    ]
+    # The document reaches the product through the process: its v2 publish cut a release, so it belongs here.
+    assert ("document.published", "policy", 2) in exported
+    assert ("release.cut", f"{slug}#2", None) in exported
+    assert not [entry for entry in exported if entry[1] == "unrelated"]
+    assert ("document.published", "policy", 1) not in exported  # it cut no release of this product
