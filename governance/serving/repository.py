@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from governance.catalog.models import Component, ComponentVersion, Product
@@ -45,7 +45,7 @@ def contents_of(session: Session, keys: Collection[VersionKey]) -> dict[VersionK
         return {}
     owned = [(p, k, n, v) for p, k, n, v in keys if p is not None]
     shared = [(k, n, v) for p, k, n, v in keys if p is None]
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if owned:
         conditions.append(
             tuple_(Component.product_id, Component.kind, Component.name, ComponentVersion.number).in_(owned)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from governance.accounts.models import User
 from governance.accounts.permissions import require_role
 from governance.accounts.roles import Role
+from governance.audit.events import Actor, actor_name
 from governance.audit.trail import begin_write, record_event
 from governance.catalog import repository as catalog_repo
 from governance.catalog.models import Product
@@ -84,9 +85,9 @@ def resume(session: Session, actor: User, slug: str, data: ResumeRequest) -> Sus
     return current
 
 
-def _lift(session: Session, product: Product, stop: Suspension, actor: User | str, reason: str) -> None:
+def _lift(session: Session, product: Product, stop: Suspension, actor: Actor, reason: str) -> None:
     stop.lifted_at = utcnow()
-    stop.lifted_by = actor if isinstance(actor, str) else actor.name
+    stop.lifted_by = actor_name(actor)
     stop.lift_reason = reason
     session.flush()
     record_event(

@@ -25,6 +25,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 @router.get(
     "/products/{slug}/live",
+    response_model=LiveReleaseView,
     summary="The product's live release, attested: what a running product serves.",
     responses={
         status.HTTP_304_NOT_MODIFIED: {"description": "The release named by If-None-Match is still the live one."},
@@ -38,7 +39,7 @@ def get_live(
     actor: CurrentUserOrRuntime,
     if_none_match: Annotated[str | None, Header()] = None,
     slug: str = ProductSlug,
-) -> LiveReleaseView | Response:
+) -> Response | LiveReleaseView:
     """The product's live release, attested: what a running product serves."""
     pointer = live.live_pointer(session, actor, slug)
     etag = live.entity_tag(pointer)
@@ -69,5 +70,3 @@ def resume(body: ResumeRequest, session: DbSession, actor: CurrentUser, slug: st
     """Start a suspended product again (a second reviewer)."""
     suspension.resume(session, actor, slug, body)
     return suspension.suspension_view(session, actor, slug)
-
-
