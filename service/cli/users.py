@@ -25,8 +25,8 @@ def create(
     from pydantic import ValidationError
 
     from governance.accounts.schemas import UserCreate
-    from governance.serving import accounts
     from governance.kernel.errors import DomainError, field_path
+    from governance.serving import accounts
     from service.database import engine_for, unit_of_work
 
     try:

@@ -69,7 +69,9 @@ async def test_the_live_release_is_exactly_what_was_approved_and_its_attestation
     manifest = live["manifest"]
     assert content_sha256(manifest) == live["manifest_hash"]
     for name, prompt in live["prompts"].items():
-        assert content_sha256({"template": prompt["template"]}) == prompt["sha256"] == manifest["prompts"][name]["sha256"]
+        assert (
+            content_sha256({"template": prompt["template"]}) == prompt["sha256"] == manifest["prompts"][name]["sha256"]
+        )
     for slug, document in live["documents"].items():
         content = {k: document[k] for k in ("title", "content", "content_type")}
         assert content_sha256(content) == document["sha256"] == manifest["documents"][slug]["sha256"]
@@ -213,8 +215,8 @@ async def test_a_new_release_going_live_lifts_a_suspension(client, session, peop
 
 async def test_who_may_press_the_stop_button(client, session, people):
     await take_live(client, session, people)
-    ci, ci_token = make_user(session, Role.ci, name="cid")
-    other, other_token = make_user(session, Role.product_owner, name="peter")
+    _, ci_token = make_user(session, Role.ci, name="cid")
+    _, other_token = make_user(session, Role.product_owner, name="peter")
     reason = {"reason": "I would like to stop this product now please."}
     for token in (ci_token, other_token):
         refused = await client.post("/products/goal-coach/suspend", json=reason, headers=auth(token))
@@ -222,3 +224,23 @@ async def test_who_may_press_the_stop_button(client, session, people):
     short = await client.post("/products/goal-coach/suspend", json={"reason": "stop"}, headers=auth(people["ada"]))
     assert short.status_code == 422 and short.json()["errors"][0]["field"] == "reason"
     assert (await client.post("/products/goal-coach/suspend", json=reason, headers=auth(people["ada"]))).is_success
+
+
+async def test_a_suspension_and_its_lifting_are_sent_to_webhooks(client, session, people):
+    from sqlalchemy import select
+
+    from governance.notifications.models import OutboxEvent
+
+    await take_live(client, session, people)
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["product.suspended", "product.resumed"]}
+    assert (await client.post("/webhooks", json=hook, headers=auth(people["ada"]))).status_code == 201
+    reason = {"reason": "Stopping: a works council complaint about the coach."}
+    assert (await client.post("/products/goal-coach/suspend", json=reason, headers=auth(people["olivia"]))).is_success
+    note = {"note": "The complaint was resolved with the works council."}
+    assert (await client.post("/products/goal-coach/resume", json=note, headers=auth(people["ravi"]))).is_success
+    sent = session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
+    assert [(e.type, e.product_slug, e.payload["reason"]) for e in sent] == [
+        ("product.suspended", "goal-coach", reason["reason"]),
+        ("product.resumed", "goal-coach", note["note"]),
+    ]
+    assert sent[0].payload["release"] is None and sent[0].payload["actor"] == "olivia"
