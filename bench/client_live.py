@@ -42,12 +42,12 @@ def main() -> int:
     live = [t / calls * 1e6 for t in timeit.repeat(lambda: client.live("goal-coach"), number=calls, repeat=rounds)]
     plain = [t / calls * 1e6 for t in timeit.repeat(lambda: lookup["goal-coach"], number=calls, repeat=rounds)]
     median = statistics.median(live)
-    print("| call | median per call | min | rounds × calls |")
+    print("| call | median per call | min | rounds x calls |")
     print("| --- | --- | --- | --- |")
-    print(f"| `client.live('goal-coach')`, cached | {median:.2f} µs | {min(live):.2f} µs | {rounds} × {calls:,} |")
+    print(f"| `client.live('goal-coach')`, cached | {median:.2f} µs | {min(live):.2f} µs | {rounds} x {calls:,} |")
     print(
         f"| a dictionary lookup in a lambda, for scale | {statistics.median(plain):.2f} µs | {min(plain):.2f} µs | "
-        f"{rounds} × {calls:,} |"
+        f"{rounds} x {calls:,} |"
     )
     print(f"\ntarget: under 10 µs per cached call: {'met' if median < 10 else 'NOT met'}")
     client.close()
