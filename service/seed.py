@@ -135,6 +135,8 @@ def seed_demo(session: UnitOfWork, steward_yaml: Path) -> SeedResult:
     _, tokens[name] = accounts.create_user(
         session,
         None,
-        UserCreate(name=name, display_name=display_name, roles=[Role.runtime], products=[bundle.product.slug]),
+        UserCreate(
+            name=name, display_name=display_name, email=None, roles=[Role.runtime], products=[bundle.product.slug]
+        ),
     )
     return SeedResult(seeded=True, tokens=tokens)

@@ -244,4 +244,3 @@ async def test_a_suspension_and_its_lifting_are_sent_to_webhooks(client, session
         ("product.resumed", "goal-coach", note["note"]),
     ]
     assert sent[0].payload["release"] is None and sent[0].payload["actor"] == "olivia"
-
