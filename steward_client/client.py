@@ -18,6 +18,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from steward_client.errors import NoLiveRelease, ProductSuspended, StewardError, StewardUnavailable
+from steward_client.feedback import FeedbackSender
 from steward_client.release import LiveRelease
 from steward_client.verify import public_key, verify_live
 
@@ -43,6 +44,8 @@ class StewardClient:
             omitted they are fetched once from ``GET /api/v1/keys`` (trust on first use).
         verify: Check hashes and the attestation of every release (turn off only in tests of your own).
         fallback: Called with the product's slug when nothing was ever fetched and the server is unreachable.
+        feedback_interval: Seconds between background sends of queued feedback.
+        feedback_limit: Most feedback items kept while Steward cannot be reached; the oldest are dropped.
         transport: An httpx transport (tests).
     """
 
@@ -56,6 +59,8 @@ class StewardClient:
         trusted_keys: Mapping[str, str] | None = None,
         verify: bool = True,
         fallback: Fallback | None = None,
+        feedback_interval: float = 5.0,
+        feedback_limit: int = 10_000,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._http = httpx.Client(
@@ -75,6 +80,9 @@ class StewardClient:
         self._suspended: dict[str, str] = {}
         self._refreshing: set[str] = set()
         self._lock = threading.Lock()
+        self.feedback_queue = FeedbackSender(
+            lambda path, body: self._http.post(path, json=body), interval=feedback_interval, limit=feedback_limit
+        )
 
     # -- the hot path ---------------------------------------------------------------------------------------
     def live(self, product: str) -> LiveRelease:
@@ -169,8 +177,53 @@ class StewardClient:
             self._keys = {k["key_id"]: public_key(k["public_key_pem"]) for k in published}
         return self._keys
 
+    # -- feedback ---------------------------------------------------------------------------------------------
+    def feedback(
+        self,
+        product: str,
+        *,
+        release: int | None = None,
+        thumbs: str | None = None,
+        stars: int | None = None,
+        human_action: str | None = None,
+        comment: str | None = None,
+        tags: list[str] | None = None,
+        conversation_id: str | None = None,
+        input: str | None = None,
+        output: str | None = None,
+    ) -> None:
+        """Queue feedback on one answer; it is sent in the background, in batches, and never blocks the caller.
+
+        Args:
+            release: The release that produced the answer; default the one this client serves.
+            thumbs: ``"up"`` or ``"down"``; or ``stars`` from 1 to 5.
+            human_action: What the person in the loop did with the output: ``accepted``, ``edited``,
+                ``overrode`` (the override rate is the human-oversight evidence Steward keeps per release).
+            input, output: The exchange, if the owner should be able to turn it into a test case. Steward
+                redacts personal data (e-mail addresses, phone numbers, IBANs, national ids) before storing.
+        """
+        if release is None:
+            cached = self._cache.get(product)
+            if cached is None:
+                raise StewardError(f"no release of '{product}' was fetched: pass release= explicitly")
+            release = cached.release.number
+        fields = {
+            "release": release,
+            "thumbs": thumbs,
+            "stars": stars,
+            "human_action": human_action,
+            "comment": comment,
+            "tags": tags,
+            "conversation_id": conversation_id,
+            "input": input,
+            "output": output,
+        }
+        self.feedback_queue.add(product, {k: v for k, v in fields.items() if v is not None})
+
     # -- lifecycle --------------------------------------------------------------------------------------------
     def close(self) -> None:
+        """Send queued feedback (best effort) and close the connection pool."""
+        self.feedback_queue.close()
         self._http.close()
 
     def __enter__(self) -> StewardClient:
