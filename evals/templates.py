@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError
 from jinja2.nodes import EvalContext
@@ -282,6 +282,11 @@ def check_syntax(source: str) -> str | None:
     except TemplateSyntaxError as exc:
         return f"syntax error on line {exc.lineno}: {exc.message}"
     return None
+
+
+def variables_used(source: str) -> set[str]:
+    """The names a template reads from its context (``{{ name }}``, ``{% for x in name %}``), not those it sets."""
+    return meta.find_undeclared_variables(sandbox().parse(source)) - set(sandbox().globals)
 
 
 def compile_template(source: str, name: str, limits: TemplateLimits = DEFAULT_LIMITS) -> Template:

@@ -10,3 +10,4 @@ from governance.releases import cutting as _cutting  # noqa: F401  (subscribes t
 from governance.review import decisions as _decisions  # noqa: F401  (subscribes to ProductOwnerChanged)
 from governance.runs import execution as _execution  # noqa: F401  (subscribes to ReleasesClosed)
 from governance.runs import queueing as _queueing  # noqa: F401  (subscribes to ReleasesCut)
+from governance.serving import suspension as _suspension  # noqa: F401  (subscribes to ReleaseWentLive)

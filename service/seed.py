@@ -33,6 +33,8 @@ DEMO_USERS: list[tuple[str, str, list[Role]]] = [
     ("ci-bot", "CI pipeline", [Role.ci]),
 ]
 DOCUMENT_OWNER = "paula"
+# The reference product's running application: a runtime token that reads its live release and nothing else.
+DEMO_RUNTIME_USER = ("coach-app", "The goal coach as employees use it (runtime token)")
 
 
 @dataclass(frozen=True)
@@ -125,4 +127,12 @@ def seed_demo(session: UnitOfWork, steward_yaml: Path) -> SeedResult:
     bundle = load_bundle(steward_yaml)
     owner = users[bundle.product.owner or "olivia"]
     publish_bundle(session, bundle, product_actor=owner, shared_actor=users[DOCUMENT_OWNER])
+    name, display_name = DEMO_RUNTIME_USER
+    _, tokens[name] = accounts.create_user(
+        session,
+        None,
+        UserCreate(
+            name=name, display_name=display_name, email=None, roles=[Role.runtime], products=[bundle.product.slug]
+        ),
+    )
     return SeedResult(seeded=True, tokens=tokens)

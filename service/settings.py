@@ -83,13 +83,20 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300, description="Longest one render of a prompt may run; a case over it is an error."
     )
 
+    live_cache_control: str = Field(
+        default="private, max-age=60, stale-while-revalidate=300",
+        max_length=200,
+        description="Cache-Control of GET /products/{slug}/live: how long a running product may reuse what it fetched.",
+    )
+
     secret_key: SecretStr | None = Field(
         default=None,
         description="Server secret webhook signing secrets derive from; if unset, generated once into var/secret_key.",
     )
     signing_key_file: Path | None = Field(
         default=None,
-        description="Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints; if unset, generated once "
+        description="Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints and live-release attestations; "
+        "if unset, generated once "
         "into var/signing_key.",
     )
     audit_checkpoint_minutes: int = Field(

@@ -19,11 +19,18 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The product slugs a runtime user serves; empty for everyone else.
+    products: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def has_role(self, role: Role) -> bool:
         return role.value in self.roles
+
+    @property
+    def is_runtime(self) -> bool:
+        """A running product's account: it may only fetch its products' live release and send feedback."""
+        return self.has_role(Role.runtime)
 
 
 class ApiToken(Base):

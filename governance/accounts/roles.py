@@ -10,3 +10,5 @@ class Role(enum.StrEnum):
     product_owner = "product_owner"
     reviewer = "reviewer"
     ci = "ci"
+    # A running product's token: reads its products' live release and sends feedback, nothing else.
+    runtime = "runtime"

@@ -9,14 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from governance.accounts.models import ApiToken, BrowserSession, User
 from governance.accounts.roles import Role
-from governance.kernel.fields import Strict, Text, UserName
+from governance.kernel.fields import Slug, Strict, Text, UserName
 
 
 class UserCreate(Strict):
     name: UserName
     display_name: Annotated[Text, Field(default="", max_length=200)]
     email: Annotated[Text | None, Field(default=None, max_length=320)]
-    roles: list[Role] = Field(min_length=1, description="One or more of admin, product_owner, reviewer, ci.")
+    roles: list[Role] = Field(
+        min_length=1, description="One or more of admin, product_owner, reviewer, ci; or runtime alone."
+    )
+    products: list[Slug] = Field(
+        default_factory=list,
+        max_length=100,
+        description="For a runtime user: the products whose live release it reads and sends feedback on.",
+    )
 
 
 class UserView(BaseModel):
@@ -26,6 +33,7 @@ class UserView(BaseModel):
     display_name: str
     email: str | None
     roles: list[str]
+    products: list[str] = Field(description="For a runtime user, the products it serves; else empty.")
     created_at: datetime
 
 

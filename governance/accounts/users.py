@@ -14,7 +14,7 @@ from governance.accounts.roles import Role
 from governance.accounts.schemas import UserCreate
 from governance.audit.trail import record_event
 from governance.kernel.db import utcnow
-from governance.kernel.errors import Conflict, NotFound, Unauthenticated
+from governance.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from governance.kernel.pagination import Page
 
 TOKEN_PREFIX = "stw_"
@@ -33,6 +33,7 @@ def create_user(session: Session, actor: User | None, data: UserCreate) -> tuple
     """Create a user and their first token. ``actor`` None is the bootstrap path (CLI, demo seed)."""
     if actor is not None:
         require_admin(actor, action="creating users")
+    _check_scope(data)
     if users_repo.get_by_name(session, data.name) is not None:
         raise Conflict(f"a user named '{data.name}' already exists", field="name")
     user = User(
@@ -40,6 +41,7 @@ def create_user(session: Session, actor: User | None, data: UserCreate) -> tuple
         display_name=data.display_name or data.name,
         email=data.email,
         roles=sorted({role.value for role in data.roles}),
+        products=sorted(set(data.products)),
     )
     session.add(user)
     session.flush()
@@ -50,9 +52,20 @@ def create_user(session: Session, actor: User | None, data: UserCreate) -> tuple
         action="user.created",
         subject_type="user",
         subject=user.name,
-        after={"name": user.name, "roles": user.roles},
+        after={"name": user.name, "roles": user.roles, **({"products": user.products} if user.products else {})},
     )
     return user, token
+
+
+def _check_scope(data: UserCreate) -> None:
+    """A runtime user holds no other role and names the products it serves; nobody else is scoped to products."""
+    if Role.runtime in data.roles:
+        if set(data.roles) != {Role.runtime}:
+            raise Invalid("a runtime user holds no other role: a running product decides nothing", field="roles")
+        if not data.products:
+            raise Invalid("a runtime user names the products it serves", field="products")
+    elif data.products:
+        raise Invalid("only a runtime user is scoped to products", field="products")
 
 
 def _issue(session: Session, user: User, label: str) -> tuple[ApiToken, str]:
@@ -124,19 +137,34 @@ def token_is_valid(token: ApiToken) -> bool:
     return token.revoked_at is None and token.user.disabled_at is None
 
 
-def authenticated_token(session: Session, token: str | None) -> ApiToken:
-    """The stored row of a valid bearer token, or ``Unauthenticated``. Revoked tokens and disabled users fail."""
+RUNTIME_SCOPE = "a runtime token may only read its products' live release and send feedback on them"
+
+
+def authenticated_token(session: Session, token: str | None, *, runtime: bool = False) -> ApiToken:
+    """The stored row of a valid bearer token, or ``Unauthenticated``. Revoked tokens and disabled users fail.
+
+    A runtime user's token is refused (``Forbidden``) unless the caller is one of the few places it may go
+    (``runtime=True``): everything is closed to a running product unless opened on purpose.
+    """
     if not token:
         raise Unauthenticated("send an API token as 'Authorization: Bearer <token>'")
     row = users_repo.token_by_hash(session, hash_token(token))
     if row is None or not token_is_valid(row):
         raise Unauthenticated("the API token is unknown or revoked")
+    if row.user.is_runtime and not runtime:
+        raise Forbidden(RUNTIME_SCOPE)
     return row
 
 
-def authenticate(session: Session, token: str | None) -> User:
-    """The user a bearer token belongs to, or ``Unauthenticated``. Revoked tokens and disabled users fail."""
-    return authenticated_token(session, token).user
+def authenticate(session: Session, token: str | None, *, runtime: bool = False) -> User:
+    """The user a bearer token belongs to, or ``Unauthenticated``; runtime users only where ``runtime``."""
+    return authenticated_token(session, token, runtime=runtime).user
+
+
+def require_serves(user: User, product_slug: str) -> None:
+    """A runtime user acts only for the products it was created for; other users are not scoped."""
+    if user.is_runtime and product_slug not in user.products:
+        raise Forbidden(f"{user.name} is a runtime user for {', '.join(user.products)}, not for '{product_slug}'")
 
 
 def user_or_none(session: Session, name: str) -> User | None:

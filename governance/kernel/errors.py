@@ -70,6 +70,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class Locked(DomainError):
+    """The subject is stopped on purpose (a suspended product): nothing is served until a human lifts it."""
+
+    status = 423
+    title = "Locked"
+
+
 class Invalid(DomainError):
     """The payload is well-formed but its content breaks a rule (unknown slug, bad suite spec)."""
 

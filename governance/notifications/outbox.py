@@ -52,6 +52,12 @@ RELEASE_LIVE = "release.live"
 REVALIDATION_OVERDUE = repo.OVERDUE
 
 
+PRODUCT_SUSPENDED = "product.suspended"
+
+
+PRODUCT_RESUMED = "product.resumed"
+
+
 PING = "ping"
 
 
@@ -65,6 +71,8 @@ EVENT_TYPES = (
     RELEASE_REJECTED,
     RELEASE_LIVE,
     REVALIDATION_OVERDUE,
+    PRODUCT_SUSPENDED,
+    PRODUCT_RESUMED,
 )
 
 
@@ -77,6 +85,8 @@ EVENTS_OF_ACTION: dict[str, tuple[str, ...]] = {
     "release.approved": (RELEASE_APPROVED,),
     "release.rejected": (RELEASE_REJECTED,),
     "release.live": (RELEASE_LIVE,),
+    "product.suspended": (PRODUCT_SUSPENDED,),
+    "product.resumed": (PRODUCT_RESUMED,),
 }
 
 
@@ -178,15 +188,21 @@ def enqueue_for_audit_event(session: Session, event: AuditEvent) -> list[OutboxE
         The outbox events written (none when the action announces nothing or nobody subscribed).
     """
     types = EVENTS_OF_ACTION.get(event.action)
+    if not types:
+        return []
     release_id = (event.after or {}).get("release_id")
-    if not types or release_id is None:
-        return []
-    release = releases_repo.release_by_id(session, release_id)
-    if release is None:
-        return []
+    release = releases_repo.release_by_id(session, release_id) if release_id is not None else None
+    if release is not None:
+        product_id: int | None = release.product_id
+    else:
+        # Events about a product itself (suspended, resumed) carry no release.
+        product = products_repo.get_by_slug(session, event.product_slug) if event.product_slug else None
+        if product is None or release_id is not None:
+            return []
+        product_id = product.id
     written = []
     for event_type in types:
-        hooks = _subscribers(session, release.product_id, event_type)
+        hooks = _subscribers(session, product_id, event_type)
         if not hooks:
             continue
         outbox = _outbox_event(

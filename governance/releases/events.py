@@ -26,3 +26,12 @@ class ReleasesClosed:
     """Releases were superseded or rejected before their runs finished."""
 
     release_ids: list[int]
+
+
+@dataclass(frozen=True)
+class ReleaseWentLive:
+    """A release is now what employees get; a suspension of its product is lifted by it."""
+
+    actor: Actor
+    release: Release
+    product: Product

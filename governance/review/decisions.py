@@ -13,8 +13,9 @@ from governance.accounts.models import User
 from governance.audit.trail import begin_write, record_event
 from governance.catalog.events import ProductOwnerChanged
 from governance.kernel.errors import NotFound
-from governance.kernel.events import subscribe
+from governance.kernel.events import publish, subscribe
 from governance.kernel.fields import Text
+from governance.releases.events import ReleaseWentLive
 from governance.releases.models import Decision, Release, ReleaseState, SignOff
 from governance.releases.reading import get_release
 from governance.releases.workflow import transition
@@ -224,6 +225,7 @@ def go_live(session: Session, actor: User, release_id: int) -> Release:
             reason=f"release {release.number} went live",
         )
     transition(session, release, ReleaseState.live, actor=actor, action="release.live", product_slug=product.slug)
+    publish(session, ReleaseWentLive(actor, release, product))
     return release
 
 

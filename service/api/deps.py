@@ -43,6 +43,16 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+def get_current_user_or_runtime(
+    session: DbSession, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> User:
+    return authenticate(session, credentials.credentials if credentials else None, runtime=True)
+
+
+# The few operations a running product's runtime token may call: every other one refuses it.
+CurrentUserOrRuntime = Annotated[User, Depends(get_current_user_or_runtime)]
+
+
 class PageParams:
     def __init__(
         self,

@@ -19,7 +19,7 @@ def demo(
     from governance.kernel.errors import DomainError
     from service.bundle import BundleError
     from service.database import engine_for, unit_of_work
-    from service.seed import DEMO_USERS, launch_first_release, read_tokens, seed_demo, write_tokens
+    from service.seed import DEMO_RUNTIME_USER, DEMO_USERS, launch_first_release, read_tokens, seed_demo, write_tokens
 
     settings = get_settings()
     steward_yaml = bundle or settings.prompts_dir / "goal_coach" / "steward.yaml"
@@ -45,3 +45,5 @@ def demo(
         print(
             f"  {name:<8} {', '.join(r.value for r in roles):<14} {tokens.get(name, '(not on file)')}  {display_name}"
         )
+    name, display_name = DEMO_RUNTIME_USER
+    print(f"  {name:<8} {'runtime':<14} {tokens.get(name, '(not on file)')}  {display_name}")

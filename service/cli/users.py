@@ -17,17 +17,20 @@ def create(
     role: list[Role] = typer.Option(..., "--role", "-r", help="Role; repeat for several."),
     display_name: str = typer.Option("", help="Name shown in the web app."),
     email: str | None = typer.Option(None, help="E-mail address for notifications."),
+    product: list[str] = typer.Option(
+        [], "--product", "-p", help="For a runtime user: a product it serves; repeat for several."
+    ),
 ) -> None:
     """Create a user and print their API token (shown once)."""
     from pydantic import ValidationError
 
-    from governance.accounts import users as accounts
     from governance.accounts.schemas import UserCreate
     from governance.kernel.errors import DomainError, field_path
+    from governance.serving import accounts
     from service.database import engine_for, unit_of_work
 
     try:
-        data = UserCreate(name=name, display_name=display_name, email=email, roles=role)
+        data = UserCreate(name=name, display_name=display_name, email=email, roles=role, products=product)
     except ValidationError as exc:
         fail("; ".join(f"{field_path(e['loc'])}: {e['msg']}" for e in exc.errors()), code=2)
     try:
@@ -35,7 +38,8 @@ def create(
             user, token = accounts.create_user(session, None, data)
     except DomainError as exc:
         fail(exc.detail)
-    console.print(f"created user {user.name} with roles {', '.join(user.roles)}")
+    scope = f" for {', '.join(user.products)}" if user.products else ""
+    console.print(f"created user {user.name} with roles {', '.join(user.roles)}{scope}")
     console.print("API token (shown once; Steward keeps only its hash):")
     print(token)
 

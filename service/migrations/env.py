@@ -14,6 +14,7 @@ from governance.kernel.db import Base
 from governance.notifications import models as _notifications_models  # noqa: F401
 from governance.releases import models as _releases_models  # noqa: F401
 from governance.runs import models as _runs_models  # noqa: F401
+from governance.serving import models as _serving_models  # noqa: F401
 from service.database import make_engine
 from service.settings import get_settings
 

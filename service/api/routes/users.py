@@ -17,6 +17,7 @@ from governance.accounts.schemas import (
     user_view,
 )
 from governance.kernel.pagination import PageView
+from governance.serving import accounts as serving_accounts
 from service.api.deps import CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["users"])
@@ -25,7 +26,7 @@ router = APIRouter(tags=["users"])
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user and show their token once.")
 def create_user(body: UserCreate, session: DbSession, actor: CurrentUser) -> CreatedUserView:
     """Create a user and show their token once."""
-    user, token = accounts.create_user(session, actor, body)
+    user, token = serving_accounts.create_user(session, actor, body)
     return CreatedUserView(**user_view(user).model_dump(), token=token)
 
 

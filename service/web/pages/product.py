@@ -19,6 +19,8 @@ from governance.releases.policies import get_policy, policy_snapshot
 from governance.releases.repository import list_for_product
 from governance.releases.status import product_view
 from governance.review.views import ReleaseSummary, release_summary
+from governance.serving.schemas import SuspensionView
+from governance.serving.suspension import suspension_view
 from service.api.deps import DbSession
 from service.web.graph import Graph, dependency_graph
 from service.web.routing import WebRoute, WebUser, render_page
@@ -43,6 +45,8 @@ class ProductPage:
     """Newest first."""
     events: list[AuditEvent]
     """The product's latest events, newest first."""
+    suspension: SuspensionView
+    """The suspension in force (the stop button was pressed), or the last one lifted."""
 
 
 def newest_events(session: UnitOfWork, user: User, product: str, count: int) -> list[AuditEvent]:
@@ -67,6 +71,7 @@ def present_product(session: UnitOfWork, user: User, slug: str) -> ProductPage:
         graph=dependency_graph(view),
         releases=[release_summary(release, slug) for release in releases],
         events=newest_events(session, user, slug, TIMELINE_EVENTS),
+        suspension=suspension_view(session, user, slug),
     )
 
 

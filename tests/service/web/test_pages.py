@@ -111,6 +111,33 @@ async def test_a_wrong_token_is_refused_with_a_message(web, world):
     assert (await web.get("/")).status_code == 303
 
 
+async def test_a_runtime_token_cannot_sign_in_to_the_web_app(web, world, session):
+    from governance.accounts.schemas import UserCreate
+
+    _, token = accounts.create_user(
+        session, None, UserCreate(name="coach-app", roles=[Role.runtime], products=["goal-coach"])
+    )
+    session.flush()
+    response = await sign_in(web, token)
+    assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+    page = await web.get(response.headers["location"])
+    assert "runtime token may only" in page.text
+    assert (await web.get("/")).status_code == 303
+
+
+async def test_the_product_page_says_a_suspended_product_is_stopped_and_why(web, world, session):
+    from governance.serving.schemas import SuspendRequest
+    from governance.serving.suspension import suspend
+
+    reason = "Stopping: the coach promised a pay rise to an employee."
+    suspend(session, world["users"]["rita"], "goal-coach", SuspendRequest(reason=reason))
+    session.flush()
+    await sign_in(web, world["tokens"]["olivia"])
+    page = await web.get("/products/goal-coach")
+    assert page.status_code == 200
+    assert "Suspended</strong>" in page.text and "promised a pay rise" in page.text and "by rita" in page.text
+
+
 async def test_sign_in_never_redirects_off_site(web, world):
     response = await sign_in(web, world["tokens"]["olivia"], "//evil.example/steal")
     assert response.headers["location"] == "/"

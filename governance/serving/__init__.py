@@ -1,0 +1,1 @@
+"""After go-live: what a running product fetches (its live release, attested), and the stop button."""

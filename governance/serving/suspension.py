@@ -1,0 +1,130 @@
+"""The stop button: a human overseer suspends a product, and only a second person (or a new release) restarts it.
+
+While suspended, the live endpoint refuses to serve (423) and the client raises, so the application falls back
+to its non-AI path. Lifting needs a reviewer who neither imposed the suspension nor owns the product, or a new
+release going live: that release passed every gate again, which is the fresh approval the stop asked for.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from governance.accounts.models import User
+from governance.accounts.permissions import require_role
+from governance.accounts.roles import Role
+from governance.audit.events import Actor, actor_name
+from governance.audit.trail import begin_write, record_event
+from governance.catalog import repository as catalog_repo
+from governance.catalog.models import Product
+from governance.catalog.products import get_product
+from governance.kernel.db import utcnow
+from governance.kernel.errors import Conflict, Forbidden
+from governance.kernel.events import subscribe
+from governance.releases.events import ReleaseWentLive
+from governance.serving import repository
+from governance.serving.models import Suspension
+from governance.serving.schemas import ResumeRequest, SuspendRequest, SuspensionView
+
+
+def _locked_product(session: Session, slug: str) -> Product:
+    begin_write(session)
+    product = get_product(session, slug)
+    catalog_repo.lock_products(session, [product.id])
+    return product
+
+
+def suspend(session: Session, actor: User, slug: str, data: SuspendRequest) -> Suspension:
+    """Stop a product now: its owner, any reviewer or an admin may (the AI Act's human oversight).
+
+    Raises:
+        Forbidden: the actor is not the owner, a reviewer or an admin.
+        Conflict: the product is already suspended.
+    """
+    product = _locked_product(session, slug)
+    if actor.id != product.owner_id and not (actor.has_role(Role.reviewer) or actor.has_role(Role.admin)):
+        raise Forbidden(f"suspending '{slug}' is for its owner ({product.owner.name}), a reviewer or an admin")
+    current = repository.active_suspension(session, product.id)
+    if current is not None:
+        raise Conflict(
+            f"'{slug}' is already suspended since {current.suspended_at:%Y-%m-%d %H:%M} by {current.suspended_by}",
+            field="state",
+        )
+    stop = Suspension(product_id=product.id, reason=data.reason, suspended_by=actor.name, suspended_at=utcnow())
+    session.add(stop)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="product.suspended",
+        subject_type="product",
+        subject=slug,
+        product_slug=slug,
+        after={"suspended": True, "reason": data.reason},
+        reason=data.reason,
+    )
+    return stop
+
+
+def resume(session: Session, actor: User, slug: str, data: ResumeRequest) -> Suspension:
+    """Start a suspended product again, on a fresh approval by a second person.
+
+    Raises:
+        Forbidden: the actor is not a reviewer, imposed the suspension, or owns the product.
+        Conflict: the product is not suspended.
+    """
+    product = _locked_product(session, slug)
+    require_role(actor, Role.reviewer, action="resuming a suspended product")
+    current = repository.active_suspension(session, product.id)
+    if current is None:
+        raise Conflict(f"'{slug}' is not suspended", field="state")
+    if actor.name == current.suspended_by:
+        raise Forbidden(f"{actor.name} suspended '{slug}': another reviewer approves starting it again (four eyes)")
+    if actor.id == product.owner_id:
+        raise Forbidden(f"{actor.name} owns '{slug}': an owner never approves restarting their own product")
+    _lift(session, product, current, actor, data.note)
+    return current
+
+
+def _lift(session: Session, product: Product, stop: Suspension, actor: Actor, reason: str) -> None:
+    stop.lifted_at = utcnow()
+    stop.lifted_by = actor_name(actor)
+    stop.lift_reason = reason
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="product.resumed",
+        subject_type="product",
+        subject=product.slug,
+        product_slug=product.slug,
+        before={"suspended": True, "reason": stop.reason, "suspended_by": stop.suspended_by},
+        after={"suspended": False},
+        reason=reason,
+    )
+
+
+@subscribe(ReleaseWentLive)
+def lift_on_go_live(session: Session, event: ReleaseWentLive) -> None:
+    """A new release that went through every gate again lifts the product's suspension."""
+    current = repository.active_suspension(session, event.product.id)
+    if current is not None:
+        _lift(session, event.product, current, event.actor, f"release {event.release.number} went live")
+
+
+def suspension_view(session: Session, actor: User, slug: str) -> SuspensionView:
+    """The product's suspension in force, or its last one lifted; any user may read it."""
+    product = get_product(session, slug)
+    latest = repository.suspensions_of(session, product.id, limit=1)
+    if not latest:
+        return SuspensionView(product=slug, suspended=False)
+    stop = latest[0]
+    return SuspensionView(
+        product=slug,
+        suspended=stop.lifted_at is None,
+        reason=stop.reason,
+        suspended_by=stop.suspended_by,
+        suspended_at=stop.suspended_at,
+        lifted_by=stop.lifted_by,
+        lifted_at=stop.lifted_at,
+        lift_reason=stop.lift_reason,
+    )
