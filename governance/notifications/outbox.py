@@ -52,6 +52,15 @@ RELEASE_LIVE = "release.live"
 REVALIDATION_OVERDUE = repo.OVERDUE
 
 
+KPI_THRESHOLD_CROSSED = "kpi.threshold_crossed"
+
+
+INCIDENT_RECORDED = "incident.recorded"
+
+
+RECERTIFICATION_REGRESSED = "recertification.regressed"
+
+
 PING = "ping"
 
 
@@ -65,6 +74,9 @@ EVENT_TYPES = (
     RELEASE_REJECTED,
     RELEASE_LIVE,
     REVALIDATION_OVERDUE,
+    KPI_THRESHOLD_CROSSED,
+    INCIDENT_RECORDED,
+    RECERTIFICATION_REGRESSED,
 )
 
 
@@ -77,6 +89,9 @@ EVENTS_OF_ACTION: dict[str, tuple[str, ...]] = {
     "release.approved": (RELEASE_APPROVED,),
     "release.rejected": (RELEASE_REJECTED,),
     "release.live": (RELEASE_LIVE,),
+    "kpi.threshold_crossed": (KPI_THRESHOLD_CROSSED,),
+    "incident.recorded": (INCIDENT_RECORDED,),
+    "recertification.regressed": (RECERTIFICATION_REGRESSED,),
 }
 
 
