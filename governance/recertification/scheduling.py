@@ -89,11 +89,14 @@ def recertify_now(session: Session, actor: User, slug: str) -> Recertification:
     """Re-certify a product's live release now, whatever the schedule (its owner or an admin)."""
     product = get_product(session, slug)
     require_product_manager(actor, product, action="re-certifying a product")
-    release = next((r for r, p, _ in repo.live_releases_with_recertification(session) if p.id == product.id), None)
-    if release is None:
-        release = repo.live_release(session, product.id)
+    release = repo.live_release(session, product.id)
     if release is None:
         raise Conflict(f"'{slug}' has no live release to re-certify", field="slug")
     if any(item.release_id == release.id for item in repo.running(session)):
         raise Conflict(f"a re-certification of '{slug}' release {release.number} is already running", field="slug")
     return start(session, actor, release, product)
+
+
+def list_recertifications(session: Session, slug: str, *, limit: int = 50) -> list[Recertification]:
+    """A product's re-certifications, newest first."""
+    return repo.of_product(session, get_product(session, slug).id, limit)
