@@ -23,7 +23,7 @@ def live_releases_with_recertification(session: Session) -> list[tuple[Release, 
         .where(Release.state == ReleaseState.live.value, Policy.recertify_days.is_not(None))
         .order_by(Release.id)
     )
-    return [(release, product, policy) for release, product, policy in session.execute(query).tuples()]
+    return [(release, product, policy) for release, product, policy in session.execute(query)]
 
 
 def last_started(session: Session, release_ids: Sequence[int]) -> dict[int, datetime]:
@@ -32,7 +32,7 @@ def last_started(session: Session, release_ids: Sequence[int]) -> dict[int, date
         .where(Recertification.release_id.in_(release_ids))
         .group_by(Recertification.release_id)
     )
-    return dict(session.execute(query).tuples().all())
+    return {release_id: started for release_id, started in session.execute(query)}
 
 
 def running(session: Session) -> list[Recertification]:
