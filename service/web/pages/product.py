@@ -21,6 +21,7 @@ from governance.releases.status import product_view
 from governance.review.views import ReleaseSummary, release_summary
 from service.api.deps import DbSession
 from service.web.graph import Graph, dependency_graph
+from service.web.pages.production import Production, present_production
 from service.web.routing import WebRoute, WebUser, render_page
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ class ProductPage:
     """Newest first."""
     events: list[AuditEvent]
     """The product's latest events, newest first."""
+    production: Production
+    """KPIs from feedback, alerts, incidents and re-certifications."""
 
 
 def newest_events(session: UnitOfWork, user: User, product: str, count: int) -> list[AuditEvent]:
@@ -67,6 +70,7 @@ def present_product(session: UnitOfWork, user: User, slug: str) -> ProductPage:
         graph=dependency_graph(view),
         releases=[release_summary(release, slug) for release in releases],
         events=newest_events(session, user, slug, TIMELINE_EVENTS),
+        production=present_production(session, product),
     )
 
 
