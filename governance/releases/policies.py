@@ -101,7 +101,11 @@ def update_policy(session: Session, actor: User, tier: RiskTier, data: PolicyUpd
     require_admin(actor, action="changing a policy")
     policy = get_policy(session, tier.value)
     before = policy_snapshot(policy)
-    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+    values = data.model_dump(exclude_unset=True, exclude_none=True)
+    if data.kpi_thresholds is not None:
+        # Stored whole, defaults included: what a limit means must not change when a default does.
+        values["kpi_thresholds"] = [limit.model_dump(exclude_none=True) for limit in data.kpi_thresholds]
+    for field, value in values.items():
         setattr(policy, field, value)
     if policy.recertify_days == 0:
         policy.recertify_days = None
