@@ -55,6 +55,17 @@ def latest_comments(session: Session, release_id: int, limit: int) -> list[Feedb
     return list(session.scalars(query))
 
 
+def latest_with_input(session: Session, product_id: int, limit: int) -> list[Feedback]:
+    """The newest feedback that still has an input: what could become a test case."""
+    query = (
+        select(Feedback)
+        .where(Feedback.product_id == product_id, Feedback.input.is_not(None), Feedback.input != "")
+        .order_by(Feedback.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 def _aggregates() -> tuple[Any, ...]:
     overrode = case((Feedback.human_action == HumanAction.overrode.value, 1), else_=0)
     judged = case((Feedback.human_action.is_not(None), 1), else_=0)

@@ -70,7 +70,7 @@ def present_product(session: UnitOfWork, user: User, slug: str) -> ProductPage:
         graph=dependency_graph(view),
         releases=[release_summary(release, slug) for release in releases],
         events=newest_events(session, user, slug, TIMELINE_EVENTS),
-        production=present_production(session, product),
+        production=present_production(session, user, product, [suite.name for suite in view.suites]),
     )
 
 

@@ -5,19 +5,37 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 
 from governance.accounts.models import User
 from governance.catalog.models import Product
+from governance.catalog.permissions import can_manage_product
+from governance.catalog.products import get_product
 from governance.feedback import repository as feedback_repo
 from governance.feedback.kpis import ProductKpis, product_kpis
-from governance.feedback.models import KpiAlert
+from governance.feedback.models import Feedback, KpiAlert
+from governance.feedback.promotion import promote_feedback
+from governance.feedback.schemas import Promotion
+from governance.feedback.thresholds import acknowledge_alert
 from governance.incidents import repository as incidents_repo
 from governance.incidents.models import Incident
+from governance.incidents.recording import mark_reported
 from governance.kernel.db import utcnow
+from governance.kernel.errors import Invalid
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.recertification import repository as recertification_repo
 from governance.recertification.models import Recertification
+from service.api.deps import DbSession
 from service.web.charts import as_image_source, line_chart
+from service.web.routing import CsrfChecked, Web, WebRoute, WebUser, redirect
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+FormText = Annotated[str, Form()]
+PROMOTABLE_SHOWN = 10
 
 RECERTIFICATIONS_SHOWN = 5
 
@@ -48,6 +66,11 @@ class Production:
     recertifications: list[Recertification]
     now: datetime
     incidents_by_release: dict[int, int] = field(default_factory=dict)
+    can_manage: bool = False
+    """The signed-in user may acknowledge alerts and turn feedback into test cases."""
+    promotable: list[Feedback] = field(default_factory=list)
+    """The newest feedback with an input, which the owner can turn into a test case."""
+    suites: list[str] = field(default_factory=list)
 
 
 def _charts(kpis: ProductKpis) -> list[Chart]:
@@ -66,7 +89,7 @@ def _charts(kpis: ProductKpis) -> list[Chart]:
     return charts
 
 
-def present_production(session: UnitOfWork, product: Product) -> Production:
+def present_production(session: UnitOfWork, user: User, product: Product, suites: list[str]) -> Production:
     kpis = product_kpis(session, product)
     incidents = incidents_repo.incidents_of_product(session, product.id)
     by_release: dict[int, int] = defaultdict(int)
@@ -80,6 +103,9 @@ def present_production(session: UnitOfWork, product: Product) -> Production:
         recertifications=recertification_repo.of_product(session, product.id, RECERTIFICATIONS_SHOWN),
         now=utcnow(),
         incidents_by_release=dict(by_release),
+        can_manage=can_manage_product(user, product),
+        promotable=feedback_repo.latest_with_input(session, product.id, PROMOTABLE_SHOWN),
+        suites=suites,
     )
 
 
@@ -121,3 +147,42 @@ def production_tasks(session: UnitOfWork, user: User, products: list[Product]) -
             )
         )
     return tasks
+
+
+def _back(web: Web, slug: str, anchor: str, text: str) -> RedirectResponse:
+    web.flash("ok", text)
+    return redirect(f"/products/{slug}#{anchor}")
+
+
+@router.post("/products/{slug}/feedback/{feedback_id}/promote", dependencies=[CsrfChecked])
+def promote(
+    slug: str, feedback_id: int, session: DbSession, user: WebUser, web: Web, suite: FormText = ""
+) -> RedirectResponse:
+    """Turn a feedback item into a negative example in one of the product's suites."""
+    try:
+        request = Promotion(suite=suite, message="")
+    except ValidationError as exc:
+        raise Invalid(f"choose one of the product's suites, not '{suite}'", field="suite") from exc
+    _feedback, result = promote_feedback(session, user, slug, feedback_id, request)
+    text = f"Added feedback {feedback_id} to suite {result.component.name} (version {result.version.number})."
+    return _back(web, slug, "production", text + " A release was cut to test it.")
+
+
+@router.post("/products/{slug}/alerts/{alert_id}/acknowledge", dependencies=[CsrfChecked])
+def acknowledge(
+    slug: str, alert_id: int, session: DbSession, user: WebUser, web: Web, note: FormText = ""
+) -> RedirectResponse:
+    """The owner has read a KPI alert."""
+    acknowledge_alert(session, user, get_product(session, slug).slug, alert_id, note[:2000])
+    return _back(web, slug, "alerts", f"Acknowledged KPI alert {alert_id}.")
+
+
+@router.post("/products/{slug}/incidents/{incident_id}/reported", dependencies=[CsrfChecked])
+def reported(
+    slug: str, incident_id: int, session: DbSession, user: WebUser, web: Web, authority_reference: FormText = ""
+) -> RedirectResponse:
+    """The incident was reported to the authority."""
+    if not authority_reference.strip():
+        raise Invalid("give the authority's reference", field="authority_reference")
+    mark_reported(session, user, slug, incident_id, authority_reference.strip()[:200])
+    return _back(web, slug, "incidents", f"Incident {incident_id} marked reported.")

@@ -19,7 +19,7 @@ from governance.incidents.schemas import IncidentCreate
 from governance.kernel.db import utcnow
 from tests.factories import make_user
 from tests.live_products import live_product
-from tests.service.web.test_pages import sign_in
+from tests.service.web.test_pages import csrf_of, sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,15 @@ def production(session):
     owner, slug, release = live_product(session)
     overridden = [FeedbackItem(release=release.number, thumbs="down", human_action=HumanAction.overrode)] * 4
     accepted = [FeedbackItem(release=release.number, thumbs="up", human_action=HumanAction.accepted)] * 6
-    comment = [FeedbackItem(release=release.number, stars=2, comment="Too vague <b>really</b>")]
+    comment = [
+        FeedbackItem(
+            release=release.number,
+            stars=2,
+            comment="Too vague <b>really</b>",
+            input="Help me set a goal about mentoring",
+            output="Mentor people more.",
+        )
+    ]
     record_feedback(session, owner, slug, overridden + accepted + comment)
     incident = record_incident(
         session,
@@ -81,3 +89,33 @@ async def test_the_owners_home_lists_the_alert_and_the_overdue_incident(web, pro
     tasks = tasks[: tasks.index("</ul>")]
     assert "KPI limit crossed" in tasks and "override rate 40%" in tasks
     assert "report the incident" in tasks and "overdue" in tasks
+
+
+async def test_the_owner_acts_from_the_product_page(web, session, production):
+    slug = production["slug"]
+    await sign_in(web, production["token"])
+    page = (await web.get(f"/products/{slug}")).text
+    [feedback_id] = re.findall(rf'action="/products/{slug}/feedback/(\d+)/promote"', page)
+    [alert_id] = re.findall(rf'action="/products/{slug}/alerts/(\d+)/acknowledge"', page)
+    csrf = await csrf_of(web, f"/products/{slug}")
+    promoted = await web.post(
+        f"/products/{slug}/feedback/{feedback_id}/promote", data={"csrf_token": csrf, "suite": "quality"}
+    )
+    assert promoted.status_code == 303
+    page = (await web.get(promoted.headers["location"])).text
+    assert f"Added feedback {feedback_id} to suite quality (version 2)" in page
+    assert f"release {production['release'].number + 1}</a>" in page
+    await web.post(f"/products/{slug}/alerts/{alert_id}/acknowledge", data={"csrf_token": csrf, "note": "On it."})
+    await web.post(
+        f"/products/{slug}/incidents/{production['incident'].id}/reported",
+        data={"csrf_token": csrf, "authority_reference": "REF-9"},
+    )
+    page = (await web.get(f"/products/{slug}")).text
+    assert "acknowledged by" in page and "On it." in page and "as REF-9" in page
+    home = (await web.get("/")).text
+    assert 'id="production-tasks"' not in home
+    refused = await web.post(
+        f"/products/{slug}/feedback/{feedback_id}/promote", data={"csrf_token": csrf, "suite": "NOPE"}
+    )
+    assert refused.status_code == 303
+    assert "choose one of the product" in (await web.get(refused.headers["location"])).text
