@@ -20,6 +20,7 @@ from governance.kernel.events import subscribe
 from governance.recertification import repository as repo
 from governance.recertification.models import Recertification, RecertificationState
 from governance.releases.cutting import cut_releases
+from governance.releases.models import ReleaseState
 from governance.releases.reading import get_release
 from governance.runs.execution import current_runs
 from governance.runs.models import FINISHED_RUN_STATES, RunState
@@ -92,8 +93,9 @@ def settle(session: Session, recertification_id: int) -> Recertification | None:
         )
         return recertification
     recertification.state = RecertificationState.regressed
-    if not repo.has_open_release(session, product.id):
+    if release.state == ReleaseState.live.value and not repo.has_open_release(session, product.id):
         # Nothing is on its way already: a release of the same manifest makes the product revalidation_required.
+        # (A release retired meanwhile, or a change already on its way, is revalidated by that change instead.)
         cause = {"kind": "recertification", "recertification_id": recertification.id, "failing_cases": named}
         cut = cut_releases(session, "system", [product], cause, force=True)
         recertification.cut_release_id = cut[0].id if cut else None

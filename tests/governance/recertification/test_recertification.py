@@ -85,3 +85,20 @@ def test_one_recertification_at_a_time(session):
     recertify_now(session, owner, slug)
     with pytest.raises(Conflict, match="already running"):
         recertify_now(session, owner, slug)
+
+
+def test_a_regression_of_a_release_retired_meanwhile_cuts_nothing(session, monkeypatch):
+    owner, slug, release = live_product(session)
+    recertification = recertify_now(session, owner, slug)
+
+    async def drifted(self, request):
+        return Completion(text="Something else entirely.", prompt_tokens=1, completion_tokens=3, cost_usd=0.0)
+
+    monkeypatch.setattr(OfflineProvider, "complete", drifted)
+    # A new release goes live before the re-certification runs: that change is what gets revalidated now.
+    release.state = "retired"
+    session.flush()
+    run_queued_chunks(session)
+    session.refresh(recertification)
+    assert recertification.state == RecertificationState.regressed and recertification.cut_release_id is None
+    assert latest_release(session, get_product(session, slug)).id == release.id
