@@ -89,7 +89,8 @@ class EmbeddedExecutor:
 
     def _dispatch_loop(self) -> None:
         next_sweep = 0.0
-        next_schedule = time.monotonic() + self.settings.schedule_seconds
+        # Scheduled work runs at start too: a server restarted more often than the period must not postpone it.
+        next_schedule = 0.0
         while not self._stopping.is_set():
             try:
                 if time.monotonic() >= next_sweep:
