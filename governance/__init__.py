@@ -5,7 +5,10 @@ subscribe are imported here, so that importing any part of the domain wires ever
 always cuts its releases, a cut always queues its runs, an audit event always reaches the outbox.
 """
 
+from governance.feedback import models as _feedback_models  # noqa: F401  (tables only)
+from governance.incidents import models as _incidents_models  # noqa: F401  (tables only)
 from governance.notifications import outbox as _outbox  # noqa: F401  (subscribes to AuditRecorded)
+from governance.recertification import settling as _settling  # noqa: F401  (subscribes to AuditRecorded)
 from governance.releases import cutting as _cutting  # noqa: F401  (subscribes to ComponentPublished, ProductChanged)
 from governance.review import decisions as _decisions  # noqa: F401  (subscribes to ProductOwnerChanged)
 from governance.runs import execution as _execution  # noqa: F401  (subscribes to ReleasesClosed)

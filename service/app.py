@@ -10,7 +10,21 @@ from service.api.deps import ids_in_range, text_is_unicode
 from service.api.headers import SecurityHeaders
 from service.api.limits import BodySizeLimit
 from service.api.problems import install_problem_handlers
-from service.api.routes import audit, bundles, health, keys, live, notifications, products, releases, shared, users
+from service.api.routes import (
+    audit,
+    bundles,
+    feedback,
+    health,
+    incidents,
+    keys,
+    live,
+    notifications,
+    products,
+    recertification,
+    releases,
+    shared,
+    users,
+)
 from service.database import engine_for, session_factory
 from service.docs import install_docs
 from service.secret_key import audit_chain_key
@@ -44,7 +58,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_docs(app, OPENAPI_URL)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX)
-    for module in (users, products, shared, releases, notifications, audit, bundles, live, keys):
+    for module in (
+        users,
+        products,
+        shared,
+        releases,
+        notifications,
+        audit,
+        bundles,
+        live,
+        keys,
+        feedback,
+        incidents,
+        recertification,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

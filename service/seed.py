@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -16,6 +17,10 @@ from governance.accounts.schemas import UserCreate
 from governance.bundles.applying import apply_bundle
 from governance.bundles.schemas import BundleRequest
 from governance.catalog import components, products
+from governance.feedback.models import HumanAction
+from governance.feedback.recording import record_feedback
+from governance.feedback.schemas import FeedbackItem
+from governance.kernel.db import utcnow
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.models import ReleaseState
 from governance.releases.reading import latest_release
@@ -110,7 +115,54 @@ def launch_first_release(engine: Engine, settings: Settings) -> str | None:
             ),
         )
         decisions.go_live(session, people["olivia"], release.id)
+        seed_feedback(session, people["olivia"], release.number)
     return None
+
+
+# The pilot's first two weeks: (days ago, rating, what the person in the loop did, comment, input, output).
+PILOT_FEEDBACK: list[tuple[int, str | int, HumanAction | None, str | None, str | None, str | None]] = [
+    (13, "up", HumanAction.accepted, None, None, None),
+    (12, 5, HumanAction.accepted, "Turned my vague idea into a goal with a date. Great.", None, None),
+    (11, "up", HumanAction.edited, None, None, None),
+    (10, 4, HumanAction.accepted, None, None, None),
+    (
+        9,
+        "down",
+        HumanAction.overrode,
+        "It suggested I ask for a raise in my goal; send questions to hr@acme.example.",
+        "Can my goal include getting a raise?",
+        "Sure: add 'receive a 10% raise by Q4' as a goal.",
+    ),
+    (8, "up", HumanAction.accepted, None, None, None),
+    (6, 5, HumanAction.edited, "Good structure, I shortened the wording.", None, None),
+    (5, "up", HumanAction.accepted, None, None, None),
+    (4, 3, HumanAction.edited, "The measure was a bit generic.", None, None),
+    (3, "up", HumanAction.accepted, None, None, None),
+    (2, 4, HumanAction.accepted, None, None, None),
+    (1, "up", HumanAction.accepted, "Linked my goal to the team objective without being asked.", None, None),
+]
+
+
+def seed_feedback(session: UnitOfWork, actor: User, release_number: int) -> None:
+    """A little production feedback on the live release, spread over two weeks, so the product page shows KPIs."""
+    items = [
+        FeedbackItem(
+            release=release_number,
+            thumbs="up" if rating == "up" else "down" if rating == "down" else None,
+            stars=rating if isinstance(rating, int) else None,
+            human_action=action,
+            comment=comment,
+            input=text_in,
+            output=text_out,
+            tags=["pilot"],
+        )
+        for _days, rating, action, comment, text_in, text_out in PILOT_FEEDBACK
+    ]
+    rows = record_feedback(session, actor, "goal-coach", items)
+    now = utcnow()
+    for row, (days, *_rest) in zip(rows, PILOT_FEEDBACK, strict=True):
+        row.created_at = now - timedelta(days=days)
+    session.flush()
 
 
 def seed_demo(session: UnitOfWork, steward_yaml: Path) -> SeedResult:

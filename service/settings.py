@@ -151,6 +151,20 @@ class Settings(BaseSettings):
         description="How often the embedded executor looks for queued chunks it was not told about.",
     )
 
+    feedback_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Days production feedback keeps its comment, input and output; then only the counts remain.",
+    )
+    schedule_seconds: float = Field(
+        default=600.0,
+        ge=1,
+        le=86_400,
+        description="How often scheduled work runs (due re-certifications, feedback retention): "
+        "in the embedded executor, or Celery beat with `steward worker --beat`.",
+    )
+
     @property
     def resolved_worker_concurrency(self) -> int:
         return self.worker_concurrency or self.eval_concurrency

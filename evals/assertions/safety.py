@@ -71,15 +71,25 @@ def _mask(text: str) -> str:
     return text[:2] + "…" + text[-2:] if len(text) > 6 else "…"
 
 
+def find_pii(text: str, kinds: list[str] | None = None) -> list[tuple[str, re.Match[str]]]:
+    """Every piece of personal data of the given kinds (all by default) in ``text``, as (kind, match).
+
+    The one definition of what counts as personal data: the ``no-pii`` assertion fails on it, and Steward
+    redacts it from production feedback before storing it.
+    """
+    found = []
+    for kind in kinds or list(PII_PATTERNS):
+        for match in PII_PATTERNS[kind].finditer(text):
+            if kind == "iban" and not _iban_checksum_ok(match.group(0)):
+                continue
+            found.append((kind, match))
+    return found
+
+
 @assertion("no-pii", prepare=_pii_kinds)
 def no_pii(output: str, kinds: list[str], ctx: AssertionContext) -> Verdict:
     """The output holds no emails, phone numbers, national IDs or IBANs (value: kinds to check)."""
-    found = []
-    for kind in kinds:
-        for match in PII_PATTERNS[kind].finditer(output):
-            if kind == "iban" and not _iban_checksum_ok(match.group(0)):
-                continue
-            found.append(f"{kind} {_mask(match.group(0))}")
+    found = [f"{kind} {_mask(match.group(0))}" for kind, match in find_pii(output, kinds)]
     if found:
         return Verdict(False, 0.0, f"output contains personal data: {', '.join(found[:5])}")
     return Verdict(True, 1.0, f"no {', '.join(kinds)} found")

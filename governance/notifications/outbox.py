@@ -58,6 +58,15 @@ PRODUCT_SUSPENDED = "product.suspended"
 PRODUCT_RESUMED = "product.resumed"
 
 
+KPI_THRESHOLD_CROSSED = "kpi.threshold_crossed"
+
+
+INCIDENT_RECORDED = "incident.recorded"
+
+
+RECERTIFICATION_REGRESSED = "recertification.regressed"
+
+
 PING = "ping"
 
 
@@ -73,6 +82,9 @@ EVENT_TYPES = (
     REVALIDATION_OVERDUE,
     PRODUCT_SUSPENDED,
     PRODUCT_RESUMED,
+    KPI_THRESHOLD_CROSSED,
+    INCIDENT_RECORDED,
+    RECERTIFICATION_REGRESSED,
 )
 
 
@@ -87,6 +99,9 @@ EVENTS_OF_ACTION: dict[str, tuple[str, ...]] = {
     "release.live": (RELEASE_LIVE,),
     "product.suspended": (PRODUCT_SUSPENDED,),
     "product.resumed": (PRODUCT_RESUMED,),
+    "kpi.threshold_crossed": (KPI_THRESHOLD_CROSSED,),
+    "incident.recorded": (INCIDENT_RECORDED,),
+    "recertification.regressed": (RECERTIFICATION_REGRESSED,),
 }
 
 

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from governance.kernel.db import Base, EnumText, UTCDateTime, utcnow
@@ -40,6 +40,11 @@ class Policy(Base):
     required_suites: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence_max_age_days: Mapped[int] = mapped_column(Integer)
     revalidation_days: Mapped[int] = mapped_column(Integer)
+    # After go-live: limits on production feedback (see governance.feedback.thresholds), whether crossing one
+    # suspends a high-risk product, and how often the live release's suites are re-run while nothing changes.
+    kpi_thresholds: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    suspend_on_threshold: Mapped[bool] = mapped_column(Boolean, default=False)
+    recertify_days: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
@@ -15,6 +15,26 @@ from governance.kernel.db import utcnow
 from governance.kernel.errors import NotFound
 from governance.releases import repository as releases_repo
 from governance.releases.models import Policy
+
+
+class KpiThreshold(BaseModel):
+    """A limit on a production KPI over a window: crossing it opens a task for the owner and sends a webhook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kpi: Literal["override_rate", "satisfaction"] = Field(
+        description="override_rate: share of answers a human overrode; satisfaction: mean rating from 0 to 1."
+    )
+    max: float | None = Field(default=None, ge=0, le=1, description="Crossed when the KPI is above this.")
+    min: float | None = Field(default=None, ge=0, le=1, description="Crossed when the KPI is below this.")
+    window_days: int = Field(default=7, ge=1, le=365, description="Days of feedback the KPI is computed over.")
+    min_volume: int = Field(default=10, ge=1, le=1_000_000, description="Fewer pieces of feedback decide nothing.")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> KpiThreshold:
+        if (self.max is None) == (self.min is None):
+            raise ValueError("give exactly one of max and min")
+        return self
 
 
 class PolicyUpdate(BaseModel):
@@ -36,6 +56,18 @@ class PolicyUpdate(BaseModel):
     )
     revalidation_days: int | None = Field(
         default=None, ge=1, le=3650, description="Days from a change to when revalidation is due."
+    )
+    kpi_thresholds: list[KpiThreshold] | None = Field(
+        default=None, max_length=20, description="Limits on production KPIs; [] removes them."
+    )
+    suspend_on_threshold: bool | None = Field(
+        default=None, description="Crossing a KPI limit suspends a high-risk product, not just opens a task."
+    )
+    recertify_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=3650,
+        description="Re-run the live release's suites this many days after going live or the last re-run; 0: never.",
     )
 
 
@@ -59,6 +91,9 @@ def policy_snapshot(policy: Policy) -> dict[str, Any]:
         "required_suites": list(policy.required_suites),
         "evidence_max_age_days": policy.evidence_max_age_days,
         "revalidation_days": policy.revalidation_days,
+        "kpi_thresholds": [dict(item) for item in policy.kpi_thresholds or []],
+        "suspend_on_threshold": policy.suspend_on_threshold,
+        "recertify_days": policy.recertify_days,
     }
 
 
@@ -66,8 +101,14 @@ def update_policy(session: Session, actor: User, tier: RiskTier, data: PolicyUpd
     require_admin(actor, action="changing a policy")
     policy = get_policy(session, tier.value)
     before = policy_snapshot(policy)
-    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+    values = data.model_dump(exclude_unset=True, exclude_none=True)
+    if data.kpi_thresholds is not None:
+        # Stored whole, defaults included: what a limit means must not change when a default does.
+        values["kpi_thresholds"] = [limit.model_dump(exclude_none=True) for limit in data.kpi_thresholds]
+    for field, value in values.items():
         setattr(policy, field, value)
+    if policy.recertify_days == 0:
+        policy.recertify_days = None
     after = policy_snapshot(policy)
     if after != before:
         policy.updated_at, policy.updated_by = utcnow(), actor.name

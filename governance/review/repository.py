@@ -17,7 +17,7 @@ from governance.accounts.models import User
 from governance.audit.models import AuditEvent
 from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
 from governance.releases.models import Decision, Policy, Release, ReleaseState, SignOff
-from governance.runs.models import CaseResultRow, Run, RunChunk
+from governance.runs.models import CaseResultRow, Run, RunChunk, RunPurpose
 
 
 class VersionKey(NamedTuple):
@@ -59,7 +59,9 @@ def current_runs_of(session: Session, release_ids: Collection[int]) -> dict[int,
     """The newest run of each suite of each release: re-runs replace earlier ones as evidence."""
     latest: dict[int, dict[str, Run]] = {release_id: {} for release_id in release_ids}
     if release_ids:
-        for run in session.scalars(select(Run).where(Run.release_id.in_(release_ids)).order_by(Run.id)):
+        for run in session.scalars(
+            select(Run).where(Run.release_id.in_(release_ids), Run.purpose == RunPurpose.release.value).order_by(Run.id)
+        ):
             latest[run.release_id][run.suite_name] = run
     return {release_id: list(runs.values()) for release_id, runs in latest.items()}
 

@@ -33,6 +33,13 @@ class ChunkState(enum.StrEnum):
     cancelled = "cancelled"
 
 
+class RunPurpose(enum.StrEnum):
+    # Evidence a release is decided on.
+    release = "release"
+    # A re-run of a live release's suites on schedule: compared with its evidence, never evidence itself.
+    recertification = "recertification"
+
+
 class Run(Base):
     """One execution of one suite version against one release's manifest with one provider."""
 
@@ -46,6 +53,7 @@ class Run(Base):
     manifest_hash: Mapped[str] = mapped_column(String(64))
     provider: Mapped[str] = mapped_column(String(300))
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    purpose: Mapped[RunPurpose] = mapped_column(EnumText(RunPurpose), default=RunPurpose.release)
     state: Mapped[RunState] = mapped_column(EnumText(RunState), default=RunState.queued, index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     planned: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,7 +16,7 @@ from governance.kernel.unit_of_work import unit_of
 from governance.releases.events import ReleasesCut
 from governance.releases.models import Release
 from governance.runs import repository as runs_repo
-from governance.runs.models import ChunkState, RunState
+from governance.runs.models import ChunkState, RunPurpose, RunState
 
 
 def provider_of(product: Product) -> str:
@@ -40,7 +40,12 @@ def note_queued(session: Session, chunk_ids: list[int]) -> None:
 
 
 def queue_runs_many(
-    session: Session, items: Sequence[tuple[Release, Product]], *, actor: Actor, chunk_size: int
+    session: Session,
+    items: Sequence[tuple[Release, Product]],
+    *,
+    actor: Actor,
+    chunk_size: int,
+    purpose: RunPurpose = RunPurpose.release,
 ) -> list[int]:
     """One queued run per suite of each (testable) release and its chunks, in two inserts whatever the count.
 
@@ -71,6 +76,7 @@ def queue_runs_many(
                     "manifest_hash": release.manifest_hash,
                     "provider": provider_of(product),
                     "offline": product.model["provider"] == "offline",
+                    "purpose": purpose.value,
                     "state": RunState.queued.value,
                     "attempt": 1,
                     "planned": sum(repeat for _, repeat in cases),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from governance.kernel.errors import NotFound
 from governance.kernel.pagination import Page
 from governance.kernel.repository import allocate_ids, keyset_page
-from governance.runs.models import CaseResultRow, ChunkState, Run, RunChunk, RunState
+from governance.runs.models import CaseResultRow, ChunkState, Run, RunChunk, RunPurpose, RunState
 
 _UNFINISHED_CHUNKS = [ChunkState.queued.value, ChunkState.running.value]
 _UNFINISHED_RUNS = [RunState.queued.value, RunState.running.value]
@@ -47,7 +47,13 @@ def lock_run(session: Session, run_id: int) -> Run:
 
 def runs_of_release(session: Session, release_id: int) -> list[Run]:
     """Every run of a release, oldest first."""
-    return list(session.scalars(select(Run).where(Run.release_id == release_id).order_by(Run.id)))
+    """The runs a release is decided on (re-certification runs are read through ``runs_by_ids``)."""
+    query = select(Run).where(Run.release_id == release_id, Run.purpose == RunPurpose.release.value)
+    return list(session.scalars(query.order_by(Run.id)))
+
+
+def runs_by_ids(session: Session, run_ids: Sequence[int]) -> list[Run]:
+    return list(session.scalars(select(Run).where(Run.id.in_(run_ids)).order_by(Run.id)))
 
 
 def stalled_run_ids(session: Session) -> list[int]:

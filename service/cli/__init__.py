@@ -8,6 +8,7 @@ from service.cli.apply import apply
 from service.cli.audit import audit_app
 from service.cli.demo import demo
 from service.cli.eval import eval_app
+from service.cli.recertify import recertify
 from service.cli.server import db_app, serve
 from service.cli.users import users_app
 from service.cli.worker import worker
@@ -35,6 +36,7 @@ app.command()(serve)
 app.command()(demo)
 app.command()(apply)
 app.command()(worker)
+app.command()(recertify)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval")

@@ -15,12 +15,15 @@ def worker(
     queues: str = typer.Option(None, "--queues", "-Q", help="Comma-separated queues to consume; default: steward."),
     pool: str = typer.Option(None, "--pool", "-P", help="Celery pool: prefork (default), threads or solo."),
     loglevel: str = typer.Option("info", "--loglevel", "-l", help="debug, info, warning or error."),
+    beat: bool = typer.Option(
+        False, "--beat", help="Also run Celery beat for scheduled work (re-certification); in one worker only."
+    ),
 ) -> None:
     """Start a Celery worker that executes queued runs (needs STEWARD_BROKER_URL and the server's database)."""
     from service.workers.celery.app import BrokerNotConfigured
     from service.workers.celery.worker import run_worker
 
     try:
-        run_worker(get_settings(), concurrency=concurrency, queues=queues, pool=pool, loglevel=loglevel)
+        run_worker(get_settings(), concurrency=concurrency, queues=queues, pool=pool, loglevel=loglevel, beat=beat)
     except BrokerNotConfigured as exc:
         fail(str(exc))

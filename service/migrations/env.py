@@ -10,8 +10,11 @@ from governance.accounts import models as _accounts_models  # noqa: F401
 from governance.audit import models as _audit_models  # noqa: F401
 from governance.bundles import models as _bundles_models  # noqa: F401
 from governance.catalog import models as _catalog_models  # noqa: F401
+from governance.feedback import models as _feedback_models  # noqa: F401
+from governance.incidents import models as _incidents_models  # noqa: F401
 from governance.kernel.db import Base
 from governance.notifications import models as _notifications_models  # noqa: F401
+from governance.recertification import models as _recertification_models  # noqa: F401
 from governance.releases import models as _releases_models  # noqa: F401
 from governance.runs import models as _runs_models  # noqa: F401
 from governance.serving import models as _serving_models  # noqa: F401

@@ -23,6 +23,7 @@ from governance.runs.execution import queued_chunk_ids, requeue_expired
 from service.database import unit_of_work
 from service.settings import Settings
 from service.workers.execute import execute_chunk, new_worker_id
+from service.workers.scheduled import run_scheduled_work
 
 log = logging.getLogger("steward.workers")
 
@@ -88,11 +89,17 @@ class EmbeddedExecutor:
 
     def _dispatch_loop(self) -> None:
         next_sweep = 0.0
+        # Scheduled work runs at start too: a server restarted more often than the period must not postpone it.
+        next_schedule = 0.0
         while not self._stopping.is_set():
             try:
                 if time.monotonic() >= next_sweep:
                     self._sweep()
                     next_sweep = time.monotonic() + self._sweep_every
+                if time.monotonic() >= next_schedule:
+                    # Due re-certifications queue runs; this loop executes them like any other.
+                    next_schedule = time.monotonic() + self.settings.schedule_seconds
+                    run_scheduled_work(self.engine, self.settings)
                 self._fill_slots()
             except Exception:
                 # The database may be briefly unavailable; the next poll tries again.

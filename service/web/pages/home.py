@@ -16,6 +16,7 @@ from governance.releases.status import StatusView, product_statuses
 from governance.review.facts import facts_of, gather_by_id
 from governance.review.rules import Action, allowed
 from service.api.deps import DbSession
+from service.web.pages.production import ProductionTask, production_tasks
 from service.web.routing import WebRoute, WebUser, render_page
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class HomePage:
     rows: list[ProductRow]
     more: bool
     """More products exist than the page lists."""
+    production_tasks: list[ProductionTask]
+    """KPI alerts and incidents of the user's products in production."""
 
 
 def present_home(session: UnitOfWork, user: User) -> HomePage:
@@ -84,7 +87,13 @@ def present_home(session: UnitOfWork, user: User) -> HomePage:
             reviews.append(AwaitingApproval(product, record.release))
     reviews.sort(key=lambda item: item.release.state_changed_at)
     rows = [ProductRow(product, statuses[product.id]) for product in page.items]
-    return HomePage(owner_tasks=owner_tasks, reviews=reviews, rows=rows, more=page.next is not None)
+    return HomePage(
+        owner_tasks=owner_tasks,
+        reviews=reviews,
+        rows=rows,
+        more=page.next is not None,
+        production_tasks=production_tasks(session, user, page.items),
+    )
 
 
 @router.get("/")

@@ -23,6 +23,7 @@ from governance.serving.schemas import SuspensionView
 from governance.serving.suspension import suspension_view
 from service.api.deps import DbSession
 from service.web.graph import Graph, dependency_graph
+from service.web.pages.production import Production, present_production
 from service.web.routing import WebRoute, WebUser, render_page
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class ProductPage:
     """The product's latest events, newest first."""
     suspension: SuspensionView
     """The suspension in force (the stop button was pressed), or the last one lifted."""
+    production: Production
+    """KPIs from feedback, alerts, incidents and re-certifications."""
 
 
 def newest_events(session: UnitOfWork, user: User, product: str, count: int) -> list[AuditEvent]:
@@ -72,6 +75,7 @@ def present_product(session: UnitOfWork, user: User, slug: str) -> ProductPage:
         releases=[release_summary(release, slug) for release in releases],
         events=newest_events(session, user, slug, TIMELINE_EVENTS),
         suspension=suspension_view(session, user, slug),
+        production=present_production(session, user, product, [suite.name for suite in view.suites]),
     )
 
 

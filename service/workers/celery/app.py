@@ -22,6 +22,7 @@ from service.workers.execute import execute_chunk, new_worker_id
 
 RUNS_QUEUE = "steward"
 EXECUTE_CHUNK_TASK = "steward.execute_chunk"
+SCHEDULED_WORK_TASK = "steward.scheduled_work"
 
 
 class BrokerNotConfigured(RuntimeError):
@@ -54,6 +55,17 @@ def create_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
     )
     app.steward_settings = settings
+    # Celery beat (`steward worker --beat`) sends the scheduled work: due re-certifications, feedback retention.
+    app.conf.beat_schedule = {
+        "steward-scheduled-work": {"task": SCHEDULED_WORK_TASK, "schedule": settings.schedule_seconds}
+    }
+
+    @app.task(name=SCHEDULED_WORK_TASK, ignore_result=True)
+    def scheduled_work_task() -> None:
+        from service.workers.scheduled import run_scheduled_work
+
+        worker_settings: Settings = app.steward_settings
+        run_scheduled_work(worker_engine(worker_settings.database_url), worker_settings)
 
     @app.task(name=EXECUTE_CHUNK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
     def execute_chunk_task(task: Any, chunk_id: int) -> bool:

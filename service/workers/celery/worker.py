@@ -29,6 +29,7 @@ def run_worker(
     queues: str | None = None,
     pool: str | None = None,
     loglevel: str = "info",
+    beat: bool = False,
 ) -> None:
     """Run a Celery worker in this process until it is stopped (SIGTERM waits for running chunks)."""
     logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -62,4 +63,6 @@ def run_worker(
         argv.append(f"--concurrency={concurrency}")
     if pool:
         argv.append(f"--pool={pool}")
+    if beat:
+        argv.append("--beat")
     app.worker_main(argv)
