@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
+from governance.accounts.users import require_serves
 from governance.audit.trail import record_event
 from governance.catalog.products import get_product
 from governance.feedback import repository as repo
@@ -30,7 +31,9 @@ def record_feedback(
 
     Every item must name a release of the product that has gone live; a bad one refuses the whole batch,
     naming each bad item's field. Personal data in the comment, input and output is redacted before storing.
+    A runtime user sends feedback only on the products it serves.
     """
+    require_serves(actor, slug)
     product = get_product(session, slug)
     releases = repo.releases_by_number(session, product.id, [item.release for item in items])
     problems = []

@@ -245,3 +245,37 @@ def test_the_client_imports_without_the_servers_dependencies():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_feedback_is_sent_in_the_background_redacted_and_only_for_the_products_served(server):
+    with StewardClient(server.url, server.tokens["coach-app"], feedback_interval=0.05) as client:
+        release = client.live("goal-coach")
+        client.feedback(
+            "goal-coach",
+            thumbs="down",
+            human_action="overrode",
+            comment="Wrong advice; write to me at jane.doe@example.com",
+            tags=["pilot"],
+        )
+        client.feedback("goal-coach", stars=5, human_action="accepted")
+        wait_until(lambda: client.feedback_queue.sent == 2, "the background sender")
+        client.feedback("policy-bot", release=1, thumbs="up")
+        assert client.feedback_queue.flush()
+        assert client.feedback_queue.refused == 1 and "not for 'policy-bot'" in (client.feedback_queue.last_error or "")
+    with server.api("olivia") as olivia:
+        items = olivia.get("/products/goal-coach/feedback").json()["items"]
+    mine = [i for i in items if i["created_by"] == "coach-app"]
+    assert len(mine) == 2 and {i["release"] for i in mine} == {release.number}
+    [comment] = [i["comment"] for i in mine if i["comment"]]
+    assert "jane.doe@example.com" not in comment and "Wrong advice" in comment
+
+
+def test_feedback_waits_while_steward_is_down_and_is_sent_when_it_returns(server):
+    transport = CountingTransport()
+    with StewardClient(server.url, server.tokens["coach-app"], feedback_interval=60, transport=transport) as client:
+        client.live("goal-coach")
+        transport.down = True
+        client.feedback("goal-coach", thumbs="up")
+        assert not client.feedback_queue.flush() and client.feedback_queue.pending == 1
+        transport.down = False
+        assert client.feedback_queue.flush() and client.feedback_queue.sent == 1

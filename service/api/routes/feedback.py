@@ -23,7 +23,7 @@ from governance.feedback.schemas import (
 )
 from governance.feedback.views import KpisView, kpis_view
 from governance.kernel.pagination import PageView
-from service.api.deps import CurrentUser, DbSession, Paging
+from service.api.deps import CurrentUser, CurrentUserOrRuntime, DbSession, Paging
 
 router = APIRouter(tags=["feedback"])
 
@@ -39,7 +39,7 @@ def _accepted(rows: list[Feedback]) -> FeedbackAccepted:
     status_code=status.HTTP_201_CREATED,
     summary="Feedback on one answer of a live (or once live) release; personal data is redacted before storing.",
 )
-def post_feedback(slug: str, body: FeedbackItem, session: DbSession, actor: CurrentUser) -> FeedbackAccepted:
+def post_feedback(slug: str, body: FeedbackItem, session: DbSession, actor: CurrentUserOrRuntime) -> FeedbackAccepted:
     """Feedback on one answer of a live (or once live) release; personal data is redacted before storing."""
     return _accepted(record_feedback(session, actor, slug, [body]))
 
@@ -49,7 +49,9 @@ def post_feedback(slug: str, body: FeedbackItem, session: DbSession, actor: Curr
     status_code=status.HTTP_201_CREATED,
     summary="Up to 500 pieces of feedback at once, all stored or none.",
 )
-def post_feedback_batch(slug: str, body: FeedbackBatch, session: DbSession, actor: CurrentUser) -> FeedbackAccepted:
+def post_feedback_batch(
+    slug: str, body: FeedbackBatch, session: DbSession, actor: CurrentUserOrRuntime
+) -> FeedbackAccepted:
     """Up to 500 pieces of feedback at once, all stored or none."""
     return _accepted(record_feedback(session, actor, slug, body.items, field_prefix="items"))
 
