@@ -28,6 +28,7 @@ from steward_client import (
     StewardClient,
     StewardUnavailable,
 )
+from tests.conftest import TEST_SERVER_SECRET
 
 STEWARD_YAML = PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml"
 
@@ -71,7 +72,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     upgrade(url)
     engine = make_engine(url)
     settings = Settings(
-        database_url=url, var_dir=folder / "var", executor="none", secret_key=SecretStr("client-tests-secret")
+        database_url=url, var_dir=folder / "var", executor="none", secret_key=SecretStr(TEST_SERVER_SECRET)
     )
     app = create_app(settings, engine=engine)  # installs the audit chain key the seed seals its events with
     with unit_of_work(engine) as session:

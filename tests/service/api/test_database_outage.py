@@ -24,10 +24,10 @@ import pytest
 from governance.accounts.roles import Role
 from service.database import make_engine, unit_of_work
 from service.migrate import upgrade
+from tests.conftest import TEST_SERVER_SECRET
 from tests.factories import auth, make_user, product_payload, suite_spec
-from tests.private_services import PrivatePostgres, private_postgres, steward_server
+from tests.private_services import PrivatePostgres, free_port, private_postgres, steward_server
 
-PRIVATE_POSTGRES_PORT = 55433
 # Far longer than any answer takes; a request that reaches it has hung.
 REQUEST_TIMEOUT = 20.0
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def cluster() -> Iterator[PrivatePostgres]:
-    with private_postgres(PRIVATE_POSTGRES_PORT) as postgres:
+    with private_postgres(free_port()) as postgres:
         upgrade(postgres.url)
         yield postgres
 
@@ -58,6 +58,8 @@ def server(cluster: PrivatePostgres, tmp_path: Path) -> Iterator[tuple[str, subp
     """`steward serve` on the private cluster, with the embedded executor polling it meanwhile."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
     env.update(STEWARD_DATABASE_URL=cluster.url, STEWARD_EXECUTOR="embedded", STEWARD_VAR_DIR=str(tmp_path / "var"))
+    # The server seals audit events with the chain key the test's own writes use, so the chain verifies end to end.
+    env.update(STEWARD_SECRET_KEY=TEST_SERVER_SECRET)
     with steward_server(env, tmp_path) as served:
         yield served
 

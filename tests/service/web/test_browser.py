@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from governance.accounts.repository import get_by_name
 from governance.catalog import components
@@ -30,6 +31,7 @@ from service.database import make_engine, unit_of_work
 from service.migrate import upgrade
 from service.seed import seed_demo
 from service.settings import PROJECT_ROOT, Settings
+from tests.conftest import TEST_SERVER_SECRET
 from tests.inline_worker import run_queued_chunks
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -96,15 +98,18 @@ def world(tmp_path_factory) -> Iterator[World]:
     url = f"sqlite:///{folder / 'steward.db'}"
     upgrade(url)
     engine = make_engine(url)
+    # Runs are executed by the test (run_queued), so the server starts no executor of its own. The app installs
+    # the audit chain key the seed below seals with: the tests' own key, so the chain verifies throughout.
+    settings = Settings(
+        database_url=url, var_dir=folder / "var", executor="none", secret_key=SecretStr(TEST_SERVER_SECRET)
+    )
+    app = create_app(settings, engine=make_engine(url))
     with unit_of_work(engine) as session:
         tokens = seed_demo(session, STEWARD_YAML).tokens
     with unit_of_work(engine) as session:
         take_first_release_live(session)
     with unit_of_work(engine) as session:
         publish_policy_change(session, "14. Goals may be revised at mid-year, with the manager's agreement.")
-    # Runs are executed by the test (run_queued), so the server starts no executor of its own.
-    settings = Settings(database_url=url, var_dir=folder / "var", executor="none")
-    app = create_app(settings, engine=make_engine(url))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

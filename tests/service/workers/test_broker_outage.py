@@ -24,11 +24,11 @@ from sqlalchemy import Engine
 from governance.accounts.roles import Role
 from service.database import unit_of_work
 from service.workers.celery.app import RUNS_QUEUE
+from tests.conftest import TEST_SERVER_SECRET
 from tests.factories import auth, make_user, product_payload, suite_spec
-from tests.private_services import PrivateRedis, private_redis, steward_server
+from tests.private_services import PrivateRedis, free_port, private_redis, steward_server
 from tests.service.workers.conftest import FakeModelServer, chunks_of, recorded, wait_for, wait_for_release
 
-PRIVATE_REDIS_PORT = 56380
 STEWARD = Path(sys.executable).with_name("steward")
 LEASE_SECONDS = 2.0
 REQUEST_TIMEOUT = 20.0
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def broker() -> Iterator[PrivateRedis]:
-    with private_redis(PRIVATE_REDIS_PORT) as server:
+    with private_redis(free_port()) as server:
         yield server
 
 
@@ -53,6 +53,7 @@ def steward_env(shared_database_url: str, broker: PrivateRedis, tmp_path: Path) 
         STEWARD_WORKER_CONCURRENCY="2",
         STEWARD_CHUNK_SIZE="2",
         STEWARD_VAR_DIR=str(tmp_path / "var"),
+        STEWARD_SECRET_KEY=TEST_SERVER_SECRET,  # the chain key the test's own writes seal with
     )
     return env
 
