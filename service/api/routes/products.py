@@ -102,7 +102,7 @@ def put_links(slug: str, body: LinksUpdate, session: DbSession, actor: CurrentUs
 @router.put(
     "/products/{slug}/prompts/{name}",
     summary="Publish a prompt: 201 with a new version, 200 when unchanged.",
-    responses={201: {"description": "A new version was made."}},
+    responses={201: {"model": PublishView, "description": "A new version was made."}},
 )
 def put_prompt(
     slug: str,
@@ -119,7 +119,7 @@ def put_prompt(
 @router.put(
     "/products/{slug}/suites/{name}",
     summary="Publish an eval suite: 201 with a new version, 200 when unchanged.",
-    responses={201: {"description": "A new version was made."}},
+    responses={201: {"model": PublishView, "description": "A new version was made."}},
 )
 def put_suite(
     slug: str,

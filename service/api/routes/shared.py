@@ -35,7 +35,7 @@ SlugPath = Path(
 @router.put(
     "/documents/{slug}",
     summary="Publish a document: 201 with a new version, 200 when unchanged.",
-    responses={201: {"description": "A new version was made."}},
+    responses={201: {"model": PublishView, "description": "A new version was made."}},
 )
 def put_document(
     body: DocumentPublish, session: DbSession, actor: CurrentUser, response: Response, slug: str = SlugPath
@@ -47,7 +47,7 @@ def put_document(
 @router.put(
     "/processes/{slug}",
     summary="Publish a process: 201 with a new version, 200 when unchanged.",
-    responses={201: {"description": "A new version was made."}},
+    responses={201: {"model": PublishView, "description": "A new version was made."}},
 )
 def put_process(
     body: ProcessPublish, session: DbSession, actor: CurrentUser, response: Response, slug: str = SlugPath

@@ -1,0 +1,173 @@
+"""Schemathesis drives every operation of the API from its own OpenAPI document, as each role, and the answers
+must conform to that document: no server errors, only declared statuses, content types, bodies and headers.
+
+Run alone: ``.venv/bin/python -m pytest tests/service/api/test_openapi_conformance.py``. Generation is derandomized
+(the same cases on every run); STEWARD_TEST_CONFORMANCE_EXAMPLES raises the number of examples for a deeper local run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis import HealthCheck
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy import Engine
+
+from service.api.openapi import DocumentedAPI
+from service.app import create_app
+from service.database import engine_for, unit_of_work
+from service.migrate import upgrade
+from service.seed import launch_first_release, seed_demo
+from service.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+# One demo user of each role.
+ROLES = {"admin": "ada", "product_owner": "olivia", "reviewer": "rita", "ci": "ci-bot"}
+EXAMPLES = int(os.environ.get("STEWARD_TEST_CONFORMANCE_EXAMPLES", "6"))
+STATEFUL_SCENARIOS = int(os.environ.get("STEWARD_TEST_CONFORMANCE_SCENARIOS", "8"))
+
+SETTINGS = hypothesis.settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    app: DocumentedAPI
+    engine: Engine
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """The demo on a SQLite file of its own: its users and tokens, and the reference product live."""
+    directory = tmp_path_factory.mktemp("conformance")
+    url = f"sqlite:///{directory / 'steward.db'}"
+    upgrade(url)
+    settings = Settings(database_url=url, var_dir=directory / "var", executor="none", max_body_bytes=64 * 1024)
+    engine = engine_for(url)
+    with unit_of_work(engine) as session:
+        result = seed_demo(session, Path(settings.prompts_dir) / "goal_coach" / "steward.yaml")
+    assert launch_first_release(engine, settings) is None
+    yield Seeded(app=create_app(settings, engine=engine), engine=engine, tokens=result.tokens)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def api_schema(seeded: Seeded) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_asgi("/openapi.json", seeded.app)
+
+
+def bearer(seeded: Seeded, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {seeded.tokens[ROLES[role]]}"}
+
+
+@dataclass
+class Tally:
+    """What a run did, for its summary line: cases sent per operation, failures by kind."""
+
+    cases: Counter[str] = field(default_factory=Counter)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    kinds: Counter[str] = field(default_factory=Counter)
+
+    def record(self, operation: str, failure: BaseException | None = None) -> None:
+        if failure is None:
+            self.cases[operation] += 1
+            return
+        found = failure.exceptions if isinstance(failure, BaseExceptionGroup) else [failure]
+        self.kinds.update(getattr(each, "title", type(each).__name__) for each in found)
+        notes = "\n".join(getattr(failure, "__notes__", []))
+        self.failures.setdefault(operation, []).append(f"{failure}\n{notes}")
+
+    def summary(self) -> str:
+        failed = sum(self.kinds.values())
+        kinds = "".join(f"; {count} {kind}" for kind, count in self.kinds.most_common())
+        return f"{len(self.cases)} operations, {sum(self.cases.values())} requests, {failed} failures{kinds}"
+
+
+def operation_takes_input(operation: schemathesis.APIOperation) -> bool:
+    definition = operation.definition.raw
+    return bool(definition.get("parameters") or definition.get("requestBody") or definition.get("security"))
+
+
+def exercise(operation: schemathesis.APIOperation, mode: GenerationMode, seeded: Seeded, tally: Tally) -> None:
+    """Send the cases schemathesis derives from the operation's document as each role, checking every answer."""
+
+    @SETTINGS
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+    def each_case(case: schemathesis.Case) -> None:
+        # Each case goes out as every role: what one may do another is refused, and both must be documented.
+        for role in ROLES:
+            try:
+                case.call_and_validate(checks=CHECKS, headers=bearer(seeded, role))
+            except (Exception, BaseExceptionGroup) as failure:
+                failure.add_note(f"(sent as the demo {role}, {ROLES[role]})")
+                raise
+            tally.record(operation.label)
+
+    try:
+        each_case()
+    except hypothesis.errors.Unsatisfiable:
+        # Nothing to get wrong: an operation without parameters, body or token has no invalid request.
+        if mode is GenerationMode.POSITIVE or operation_takes_input(operation):
+            raise
+    except (Exception, BaseExceptionGroup) as failure:
+        tally.record(operation.label, failure)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_every_operation_answers_as_documented(
+    api_schema: schemathesis.BaseSchema, seeded: Seeded, mode: GenerationMode
+) -> None:
+    tally = Tally()
+    for result in api_schema.get_all_operations():
+        exercise(result.ok(), mode, seeded, tally)
+    print(f"schemathesis, {mode.value} cases: {tally.summary()}")
+    assert tally.failures == {}, "\n\n".join(f"{op}:\n" + "\n".join(found) for op, found in tally.failures.items())
+    if mode is GenerationMode.POSITIVE:
+        document = seeded.app.openapi()
+        assert len(tally.cases) == sum(len(item) for item in document["paths"].values())
+
+
+def test_following_links_answers_as_documented(api_schema: schemathesis.BaseSchema, role: str, seeded: Seeded) -> None:
+    headers = bearer(seeded, role)
+
+    class Journey(api_schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            case.validate_response(response, checks=CHECKS, headers=headers)
+
+    Journey.run(
+        settings=hypothesis.settings(
+            SETTINGS, max_examples=STATEFUL_SCENARIOS, stateful_step_count=6, phases=[hypothesis.Phase.generate]
+        )
+    )
