@@ -104,25 +104,51 @@ def reissue_revoked_tokens(seeded: Seeded) -> None:
 
 @dataclass
 class Tally:
-    """What a run did, for its summary line: cases sent per operation, failures by kind."""
+    """What a pass did, for its summary line: requests per operation, answers by status class, failures by kind."""
 
-    cases: Counter[str] = field(default_factory=Counter)
+    requests: Counter[str] = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)
     failures: dict[str, list[str]] = field(default_factory=dict)
     kinds: Counter[str] = field(default_factory=Counter)
 
-    def record(self, operation: str, failure: BaseException | None = None) -> None:
-        if failure is None:
-            self.cases[operation] += 1
-            return
+    def record(self, operation: str, status: int) -> None:
+        self.requests[operation] += 1
+        self.answers[f"{status // 100}xx"] += 1
+
+    def record_failure(self, operation: str, failure: BaseException) -> None:
         found = failure.exceptions if isinstance(failure, BaseExceptionGroup) else [failure]
         self.kinds.update(getattr(each, "title", type(each).__name__) for each in found)
         notes = "\n".join(getattr(failure, "__notes__", []))
         self.failures.setdefault(operation, []).append(f"{failure}\n{notes}")
 
     def summary(self) -> str:
-        failed = sum(self.kinds.values())
         kinds = "".join(f"; {count} {kind}" for kind, count in self.kinds.most_common())
-        return f"{len(self.cases)} operations, {sum(self.cases.values())} requests, {failed} failures{kinds}"
+        return (
+            f"{len(self.requests)} operations, {sum(self.requests.values())} requests "
+            f"({', '.join(f'{n} {c}' for c, n in sorted(self.answers.items()))}), "
+            f"{sum(self.kinds.values())} failures{kinds}"
+        )
+
+
+# The demo's things, by the path parameter naming them: a pass sends them instead of random names, so requests
+# get past the 404 to the handlers (publishing, sign-off, reading history) with generated bodies and queries.
+def demo_path_parameters(path: str) -> dict[str, object]:
+    known: dict[str, object] = {"number": 1, "release_id": 1, "run_id": 1, "name": "olivia"}
+    if path.startswith("/api/v1/products/"):
+        known["slug"] = "goal-coach"
+        known["name"] = "system" if "/prompts/" in path else "goal-coach-quality"
+    elif path.startswith("/api/v1/documents/"):
+        known["slug"] = "smart-goals-guide"
+    elif path.startswith("/api/v1/processes/"):
+        known["slug"] = "goal-setting"
+    return {name: value for name, value in known.items() if "{" + name + "}" in path}
+
+
+PASSES = {
+    "positive": (GenerationMode.POSITIVE, False),
+    "negative": (GenerationMode.NEGATIVE, False),
+    "positive on the demo's things": (GenerationMode.POSITIVE, True),
+}
 
 
 def operation_takes_input(operation: schemathesis.APIOperation) -> bool:
@@ -130,20 +156,24 @@ def operation_takes_input(operation: schemathesis.APIOperation) -> bool:
     return bool(definition.get("parameters") or definition.get("requestBody") or definition.get("security"))
 
 
-def exercise(operation: schemathesis.APIOperation, mode: GenerationMode, seeded: Seeded, tally: Tally) -> None:
+def exercise(operation: schemathesis.APIOperation, pass_name: str, seeded: Seeded, tally: Tally) -> None:
     """Send the cases schemathesis derives from the operation's document as each role, checking every answer."""
+    mode, on_demo = PASSES[pass_name]
+    fixed = demo_path_parameters(operation.path) if on_demo else {}
+    if on_demo and not fixed:
+        return  # names nothing: the positive pass covers it
 
     @SETTINGS
-    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed or None))
     def each_case(case: schemathesis.Case) -> None:
         # Each case goes out as every role: what one may do another is refused, and both must be documented.
         for role in ROLES:
             try:
-                case.call_and_validate(checks=CHECKS, headers=bearer(seeded, role))
+                response = case.call_and_validate(checks=CHECKS, headers=bearer(seeded, role))
             except (Exception, BaseExceptionGroup) as failure:
                 failure.add_note(f"(sent as the demo {role}, {ROLES[role]})")
                 raise
-            tally.record(operation.label)
+            tally.record(operation.label, response.status_code)
 
     reissue_revoked_tokens(seeded)
     try:
@@ -153,21 +183,21 @@ def exercise(operation: schemathesis.APIOperation, mode: GenerationMode, seeded:
         if mode is GenerationMode.POSITIVE or operation_takes_input(operation):
             raise
     except (Exception, BaseExceptionGroup) as failure:
-        tally.record(operation.label, failure)
+        tally.record_failure(operation.label, failure)
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize("pass_name", PASSES)
 def test_every_operation_answers_as_documented(
-    api_schema: schemathesis.BaseSchema, seeded: Seeded, mode: GenerationMode
+    api_schema: schemathesis.BaseSchema, seeded: Seeded, pass_name: str
 ) -> None:
     tally = Tally()
     for result in api_schema.get_all_operations():
-        exercise(result.ok(), mode, seeded, tally)
-    print(f"schemathesis, {mode.value} cases: {tally.summary()}")
+        exercise(result.ok(), pass_name, seeded, tally)
+    print(f"schemathesis, {pass_name}: {tally.summary()}")
     assert tally.failures == {}, "\n\n".join(f"{op}:\n" + "\n".join(found) for op, found in tally.failures.items())
-    if mode is GenerationMode.POSITIVE:
+    if pass_name == "positive":
         document = seeded.app.openapi()
-        assert len(tally.cases) == sum(len(item) for item in document["paths"].values())
+        assert len(tally.requests) == sum(len(item) for item in document["paths"].values())
 
 
 @pytest.mark.parametrize("role", ROLES)
