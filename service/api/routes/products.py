@@ -25,7 +25,7 @@ from governance.catalog.schemas import (
 from governance.kernel.pagination import PageView
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.status import product_summary, product_view
-from service.api.deps import CurrentUser, DbSession, Paging
+from service.api.deps import FROM_VERSION, TO_VERSION, CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["products"])
 
@@ -175,8 +175,8 @@ def _add_owned_history(kind: ComponentKind, plural: str) -> None:
         name: str,
         session: DbSession,
         actor: CurrentUser,
-        from_: int = Query(alias="from"),
-        to: int = Query(),
+        from_: int = FROM_VERSION,
+        to: int = TO_VERSION,
     ) -> DiffView:
         return diff_view(session, component(session, slug, name), from_, to)
 

@@ -8,8 +8,10 @@ Run alone: ``.venv/bin/python -m pytest tests/service/api/test_openapi_conforman
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,21 +66,38 @@ SETTINGS = hypothesis.settings(
 class Seeded:
     app: DocumentedAPI
     engine: Engine
-    tokens: dict[str, str]
+    database: Path
+    snapshot: Path
+    demo_tokens: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def restore(self) -> None:
+        """Back to the freshly seeded demo, so each pass and each link-following sequence starts from the same
+        state: what a run sends then depends only on its seed, whatever ran before it."""
+        self.engine.dispose()
+        with closing(sqlite3.connect(self.snapshot)) as source, closing(sqlite3.connect(self.database)) as target:
+            source.backup(target)
+        self.tokens.clear()
+        self.tokens.update(self.demo_tokens)
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """The demo on a SQLite file of its own: its users and tokens, and the reference product live."""
     directory = tmp_path_factory.mktemp("conformance")
-    url = f"sqlite:///{directory / 'steward.db'}"
+    database, snapshot = directory / "steward.db", directory / "seeded.db"
+    url = f"sqlite:///{database}"
     upgrade(url)
     settings = Settings(database_url=url, var_dir=directory / "var", executor="none", max_body_bytes=64 * 1024)
     engine = engine_for(url)
     with unit_of_work(engine) as session:
         result = seed_demo(session, Path(settings.prompts_dir) / "goal_coach" / "steward.yaml")
     assert launch_first_release(engine, settings) is None
-    yield Seeded(app=create_app(settings, engine=engine), engine=engine, tokens=result.tokens)
+    engine.dispose()
+    with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(snapshot)) as copy:
+        source.backup(copy)
+    app = create_app(settings, engine=engine)
+    yield Seeded(app=app, engine=engine, database=database, snapshot=snapshot, demo_tokens=result.tokens)
     engine.dispose()
 
 
@@ -190,6 +209,7 @@ def exercise(operation: schemathesis.APIOperation, pass_name: str, seeded: Seede
 def test_every_operation_answers_as_documented(
     api_schema: schemathesis.BaseSchema, seeded: Seeded, pass_name: str
 ) -> None:
+    seeded.restore()
     tally = Tally()
     for result in api_schema.get_all_operations():
         exercise(result.ok(), pass_name, seeded, tally)
@@ -208,7 +228,7 @@ def test_following_links_answers_as_documented(api_schema: schemathesis.BaseSche
         """Sequences of calls, each step taking its parameters from an earlier answer through the links."""
 
         def setup(self) -> None:
-            reissue_revoked_tokens(seeded)
+            seeded.restore()
 
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
             return {"headers": bearer(seeded, role)}
