@@ -108,7 +108,6 @@ def describe_errors(document: dict[str, Any]) -> None:
 # under its prefix. Clients (and stateful tests) follow these from what they made to what they can do with it.
 Target = tuple[str, str, dict[str, str]]
 SLUG_IN_BODY = {"slug": "$response.body#/slug"}
-RELEASE_IN_BODY = {"release_id": "$response.body#/id"}
 WEBHOOK_IN_BODY = {"webhook_id": "$response.body#/id"}
 OWNED_IN_PATH = {"slug": "$request.path.slug", "name": "$request.path.name"}
 SHARED_IN_PATH = {"slug": "$request.path.slug"}
@@ -124,16 +123,64 @@ def _published(plural: str, in_path: dict[str, str]) -> dict[str, Target]:
     }
 
 
+def _product(slug: str) -> dict[str, Target]:
+    """What can be done with a product, its slug found at ``slug`` (a runtime expression)."""
+    at = {"slug": slug}
+    return {
+        "GetProduct": ("get", "/products/{slug}", at),
+        "UpdateProduct": ("patch", "/products/{slug}", at),
+        "GetLinks": ("get", "/products/{slug}/links", at),
+        "CutRelease": ("post", "/products/{slug}/releases", at),
+        "ListReleases": ("get", "/products/{slug}/releases", at),
+    }
+
+
+def _shared(kind: str, plural: str, slug: str) -> dict[str, Target]:
+    at = {"slug": slug}
+    return {
+        "GetHead": ("get", f"/{plural}/{{slug}}", at),
+        "ListVersions": ("get", f"/{plural}/{{slug}}/versions", at),
+        "Impact": ("get", "/impact", {kind: slug}),
+    }
+
+
+def _release(release_id: str) -> dict[str, Target]:
+    at = {"release_id": release_id}
+    return {
+        "GetRelease": ("get", "/releases/{release_id}", at),
+        "SignOff": ("post", "/releases/{release_id}/signoff", at),
+        "Approve": ("post", "/releases/{release_id}/approve", at),
+        "Reject": ("post", "/releases/{release_id}/reject", at),
+        "GoLive": ("post", "/releases/{release_id}/go-live", at),
+        "RerunRelease": ("post", "/releases/{release_id}/rerun", at),
+    }
+
+
 LINKS: dict[tuple[str, str, str], dict[str, Target]] = {
+    ("get", "/products", "200"): _product("$response.body#/items/0/slug"),
+    ("get", "/products/{slug}", "200"): {
+        **_product("$request.path.slug"),
+        "GetPrompt": (
+            "get",
+            "/products/{slug}/prompts/{name}",
+            {**SHARED_IN_PATH, "name": "$response.body#/prompts/0/name"},
+        ),
+        "GetSuite": (
+            "get",
+            "/products/{slug}/suites/{name}",
+            {**SHARED_IN_PATH, "name": "$response.body#/suites/0/name"},
+        ),
+    },
+    ("get", "/documents", "200"): _shared("document", "documents", "$response.body#/items/0/name"),
+    ("get", "/processes", "200"): _shared("process", "processes", "$response.body#/items/0/name"),
+    ("get", "/webhooks", "200"): {
+        "ListDeliveries": ("get", "/webhooks/{webhook_id}/deliveries", {"webhook_id": "$response.body#/items/0/id"}),
+    },
     ("post", "/products", "201"): {
-        "GetProduct": ("get", "/products/{slug}", SLUG_IN_BODY),
-        "UpdateProduct": ("patch", "/products/{slug}", SLUG_IN_BODY),
-        "GetLinks": ("get", "/products/{slug}/links", SLUG_IN_BODY),
+        **_product("$response.body#/slug"),
         "PutLinks": ("put", "/products/{slug}/links", SLUG_IN_BODY),
         "PutPrompt": ("put", "/products/{slug}/prompts/{name}", SLUG_IN_BODY),
         "PutSuite": ("put", "/products/{slug}/suites/{name}", SLUG_IN_BODY),
-        "CutRelease": ("post", "/products/{slug}/releases", SLUG_IN_BODY),
-        "ListReleases": ("get", "/products/{slug}/releases", SLUG_IN_BODY),
     },
     **{
         (method, path, status): targets
@@ -145,17 +192,8 @@ LINKS: dict[tuple[str, str, str], dict[str, Target]] = {
         )
         for status in ("200", "201")
     },
-    ("post", "/products/{slug}/releases", "201"): {
-        "GetRelease": ("get", "/releases/{release_id}", RELEASE_IN_BODY),
-        "SignOff": ("post", "/releases/{release_id}/signoff", RELEASE_IN_BODY),
-        "Approve": ("post", "/releases/{release_id}/approve", RELEASE_IN_BODY),
-        "Reject": ("post", "/releases/{release_id}/reject", RELEASE_IN_BODY),
-        "GoLive": ("post", "/releases/{release_id}/go-live", RELEASE_IN_BODY),
-        "RerunRelease": ("post", "/releases/{release_id}/rerun", RELEASE_IN_BODY),
-    },
-    ("get", "/products/{slug}/releases", "200"): {
-        "GetRelease": ("get", "/releases/{release_id}", {"release_id": "$response.body#/items/0/id"}),
-    },
+    ("post", "/products/{slug}/releases", "201"): _release("$response.body#/id"),
+    ("get", "/products/{slug}/releases", "200"): _release("$response.body#/items/0/id"),
     ("get", "/releases/{release_id}", "200"): {
         "GetRun": ("get", "/runs/{run_id}", {"run_id": "$response.body#/runs/0/id"}),
         "Rerun": ("post", "/runs/{run_id}/rerun", {"run_id": "$response.body#/runs/0/id"}),
