@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends
 from sqlalchemy import Engine
 
 from governance.audit.sealing import install_chain_key
 from service.api.deps import ids_in_range, text_is_unicode
 from service.api.headers import SecurityHeaders
 from service.api.limits import BodySizeLimit
+from service.api.openapi import DocumentedAPI
 from service.api.problems import install_problem_handlers
 from service.api.routes import (
     audit,
@@ -36,9 +37,9 @@ API_PREFIX = "/api/v1"
 OPENAPI_URL = "/openapi.json"
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> DocumentedAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = DocumentedAPI(
         title="Steward",
         summary="Lifecycle governance for AI HR products.",
         version="0.1.0",
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=executor_lifespan,
         dependencies=[Depends(ids_in_range), Depends(text_is_unicode)],
     )
+    app.api_prefix = API_PREFIX
     app.state.settings = settings
     # Read on first use: creating an app must not write the secret key file yet.
     install_chain_key(lambda: audit_chain_key(settings))

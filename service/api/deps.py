@@ -65,6 +65,8 @@ class PageParams:
             raise Invalid(f"must be at most {maximum}", field="limit")
         self.limit = limit
         self.after = decode_cursor(cursor)
+        if self.after > LARGEST_ID:
+            raise Invalid("is not a cursor this API returned", field="cursor")
 
 
 Paging = Annotated[PageParams, Depends()]
@@ -72,6 +74,15 @@ Paging = Annotated[PageParams, Depends()]
 
 # The largest id either database can hold: SQLite's INTEGER and PostgreSQL's BIGINT are both signed 64-bit.
 LARGEST_ID = 2**63 - 1
+
+
+def version_query(alias: str | None, description: str) -> Any:
+    """A version number in the query: bounded as a database can hold it, so no lookup binds a larger one."""
+    return Query(alias=alias, ge=1, le=LARGEST_ID, description=description)
+
+
+FROM_VERSION = version_query("from", "The older version.")
+TO_VERSION = version_query(None, "The newer version.")
 
 
 def ids_in_range(request: Request) -> None:

@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.problems import PROBLEM_JSON, Problem, ProblemField
+
 
 class BodySizeLimit:
     """Refuse bodies over ``max_bytes`` with a 413 problem, whether or not a Content-Length is sent."""
@@ -50,23 +52,21 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Content too large",
-                "status": 413,
-                "detail": f"the request body is larger than the limit of {self.max_bytes} bytes "
-                "(setting STEWARD_MAX_BODY_BYTES)",
-                "instance": scope["path"],
-                "errors": [{"field": "body", "reason": f"larger than {self.max_bytes} bytes"}],
-            }
-        ).encode()
+        problem = Problem(
+            title="Content too large",
+            status=413,
+            detail=f"the request body is larger than the limit of {self.max_bytes} bytes "
+            "(setting STEWARD_MAX_BODY_BYTES)",
+            instance=scope["path"],
+            errors=[ProblemField(field="body", reason=f"larger than {self.max_bytes} bytes")],
+        )
+        body = json.dumps(problem.body()).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,6 +25,34 @@ PROBLEM_JSON = "application/problem+json"
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
+class ProblemField(BaseModel):
+    """One reason a request was refused, pointing at the field that caused it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="Where: a body path such as `documents[2].title`, a parameter name, or `body`.")
+    reason: str = Field(description="Why, in words.")
+
+
+class Problem(BaseModel):
+    """An error response (RFC 9457 problem details), the body of every 4xx and 5xx the API sends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(default="about:blank", description="Always `about:blank`: the status says what kind.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(ge=400, le=599, description="The HTTP status code, repeated.")
+    detail: str = Field(description="What went wrong with this request, in words.")
+    # Absent rather than null when there is nothing to say, hence kept out of the schema's types.
+    instance: str | SkipJsonSchema[None] = Field(default=None, description="The request path.")
+    errors: list[ProblemField] | SkipJsonSchema[None] = Field(
+        default=None, description="Each field that was refused and why; absent when no field is to blame."
+    )
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -32,17 +62,14 @@ def problem_response(
     title: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    if problems:
-        body["errors"] = [{"field": p.field, "reason": p.reason} for p in problems]
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    problem = Problem(
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=instance or None,
+        errors=[ProblemField(field=p.field, reason=p.reason) for p in problems] if problems else None,
+    )
+    return JSONResponse(problem.body(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str:

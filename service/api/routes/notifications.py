@@ -32,7 +32,11 @@ def create_webhook(body: WebhookCreate, request: Request, session: DbSession, ac
     return CreatedWebhookView(**webhook_view(webhook).model_dump(), signing_secret=secret)
 
 
-@router.get("/webhooks", summary="The webhooks the caller manages, optionally of one product.")
+@router.get(
+    "/webhooks",
+    summary="The webhooks the caller manages, optionally of one product.",
+    responses={404: {"description": "No product has that slug."}},
+)
 def list_webhooks(
     session: DbSession,
     actor: CurrentUser,

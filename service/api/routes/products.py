@@ -25,7 +25,7 @@ from governance.catalog.schemas import (
 from governance.kernel.pagination import PageView
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.status import product_summary, product_view
-from service.api.deps import CurrentUser, DbSession, Paging
+from service.api.deps import FROM_VERSION, TO_VERSION, CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["products"])
 
@@ -102,7 +102,7 @@ def put_links(slug: str, body: LinksUpdate, session: DbSession, actor: CurrentUs
 @router.put(
     "/products/{slug}/prompts/{name}",
     summary="Publish a prompt: 201 with a new version, 200 when unchanged.",
-    responses={201: {"description": "A new version was made."}},
+    responses={201: {"model": PublishView, "description": "A new version was made."}},
 )
 def put_prompt(
     slug: str,
@@ -119,7 +119,7 @@ def put_prompt(
 @router.put(
     "/products/{slug}/suites/{name}",
     summary="Publish an eval suite: 201 with a new version, 200 when unchanged.",
-    responses={201: {"description": "A new version was made."}},
+    responses={201: {"model": PublishView, "description": "A new version was made."}},
 )
 def put_suite(
     slug: str,
@@ -175,8 +175,8 @@ def _add_owned_history(kind: ComponentKind, plural: str) -> None:
         name: str,
         session: DbSession,
         actor: CurrentUser,
-        from_: int = Query(alias="from"),
-        to: int = Query(),
+        from_: int = FROM_VERSION,
+        to: int = TO_VERSION,
     ) -> DiffView:
         return diff_view(session, component(session, slug, name), from_, to)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from evals import CaseResult
 from governance.catalog import impact
 from governance.catalog.models import ComponentKind, RiskTier
-from governance.kernel.errors import Invalid
+from governance.kernel.errors import Invalid, NotFound
 from governance.kernel.pagination import PageView
 from governance.releases import cutting as releases
 from governance.releases import policies, reading
@@ -52,7 +52,11 @@ class RunView(RunSummaryView):
     next: str | None = Field(description="Cursor of the next page of case results.")
 
 
-@router.get("/impact", summary="Products a document or process change would touch, with the paths.")
+@router.get(
+    "/impact",
+    summary="Products a document or process change would touch, with the paths.",
+    responses={404: {"description": "No document or process has that slug."}},
+)
 def get_impact(
     session: DbSession,
     actor: CurrentUser,
@@ -64,7 +68,11 @@ def get_impact(
         raise Invalid("give exactly one of document or process", field="document")
     kind, slug = (ComponentKind.document, document) if document is not None else (ComponentKind.process, process)
     assert slug is not None  # exactly one of the two was given
-    component, found = impact.impacted_by_kind(session, kind, slug)
+    try:
+        component, found = impact.impacted_by_kind(session, kind, slug)
+    except NotFound as missing:
+        # The slug came in the parameter named after its kind, so that is the field to blame.
+        raise NotFound(missing.detail, field=kind.value) from missing
     return ImpactView(
         kind=kind.value,
         name=slug,

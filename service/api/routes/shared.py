@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 
 from governance.catalog import history
 from governance.catalog.components import find_shared, get_version, list_shared, publish_document, publish_process
@@ -21,7 +21,7 @@ from governance.catalog.schemas import (
     version_view,
 )
 from governance.kernel.pagination import PageView
-from service.api.deps import CurrentUser, DbSession, Paging
+from service.api.deps import FROM_VERSION, TO_VERSION, CurrentUser, DbSession, Paging
 from service.api.routes.products import publish_view
 
 router = APIRouter(tags=["documents and processes"])
@@ -35,7 +35,7 @@ SlugPath = Path(
 @router.put(
     "/documents/{slug}",
     summary="Publish a document: 201 with a new version, 200 when unchanged.",
-    responses={201: {"description": "A new version was made."}},
+    responses={201: {"model": PublishView, "description": "A new version was made."}},
 )
 def put_document(
     body: DocumentPublish, session: DbSession, actor: CurrentUser, response: Response, slug: str = SlugPath
@@ -47,7 +47,7 @@ def put_document(
 @router.put(
     "/processes/{slug}",
     summary="Publish a process: 201 with a new version, 200 when unchanged.",
-    responses={201: {"description": "A new version was made."}},
+    responses={201: {"model": PublishView, "description": "A new version was made."}},
 )
 def put_process(
     body: ProcessPublish, session: DbSession, actor: CurrentUser, response: Response, slug: str = SlugPath
@@ -93,7 +93,7 @@ def _add_shared_routes(kind: ComponentKind, plural: str) -> None:
         name=f"diff_{kind.value}",
     )
     def diff(
-        slug: str, session: DbSession, actor: CurrentUser, from_: int = Query(alias="from"), to: int = Query()
+        slug: str, session: DbSession, actor: CurrentUser, from_: int = FROM_VERSION, to: int = TO_VERSION
     ) -> DiffView:
         return diff_view(session, find_shared(session, kind, slug), from_, to)
 

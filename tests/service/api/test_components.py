@@ -46,6 +46,11 @@ async def test_publishing_the_same_prompt_twice_makes_one_version(client, owned)
     text = diff.json()["diff"]
     assert "--- system@v1" in text and "+++ system@v2" in text
     assert "-You are a coach for {{ company }}." in text and "+You are a goal coach for {{ company }}." in text
+    # A version number no database can hold is refused by the parameter's bounds, not by a failed query.
+    for bad in ({"from": 2**64, "to": 2}, {"from": 1, "to": -(2**64)}):
+        refused = await client.get(f"{url}/diff", params=bad, headers=auth(token))
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == next(k for k, v in bad.items() if abs(v) > 2**63)
     missing = await client.get(f"{url}/versions/9", headers=auth(token))
     assert missing.status_code == 404 and "head is 2" in missing.json()["detail"]
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from governance.accounts.roles import Role
@@ -97,6 +100,10 @@ async def test_product_list_pages_with_a_cursor_and_filters(client, session):
     mine = await client.get("/products", params={"owner": owner.name}, headers=auth(token))
     assert [p["slug"] for p in mine.json()["items"]] == slugs[:3]
     bad = await client.get("/products", params={"cursor": "garbage"}, headers=auth(token))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+    # Well-formed, but its key is beyond what a database can hold: refused before any query binds it.
+    beyond = base64.urlsafe_b64encode(json.dumps({"after": 2**64}).encode()).decode().rstrip("=")
+    bad = await client.get("/products", params={"cursor": beyond}, headers=auth(token))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
     too_many = await client.get("/products", params={"limit": 10_000}, headers=auth(token))
     assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "limit"

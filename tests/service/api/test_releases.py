@@ -202,3 +202,7 @@ async def test_impact_lists_direct_and_process_paths(client, session, world):
     assert neither.status_code == 422
     unknown = await client.get("/impact", params={"document": "nope-doc"}, headers=auth(t["rita"]))
     assert unknown.status_code == 404
+    # The field blamed is the parameter the slug came in, not a `slug` the request never had.
+    assert unknown.json()["errors"] == [{"field": "document", "reason": "no document with slug 'nope-doc'"}]
+    unknown = await client.get("/impact", params={"process": "nope-process"}, headers=auth(t["rita"]))
+    assert unknown.json()["errors"][0]["field"] == "process"
