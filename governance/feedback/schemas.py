@@ -22,7 +22,7 @@ Tag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,6
 class FeedbackItem(Strict):
     """Feedback on one answer of a release of the product."""
 
-    release: int = Field(ge=1, description="Number of the release that produced the answer.")
+    release: int = Field(ge=1, le=2**63 - 1, description="Number of the release that produced the answer.")
     conversation_id: Annotated[Text, Field(max_length=200)] | None = None
     thumbs: Literal["up", "down"] | None = Field(default=None, description="A thumbs rating (or give `stars`).")
     stars: int | None = Field(default=None, ge=1, le=5, description="A 1 to 5 rating (or give `thumbs`).")

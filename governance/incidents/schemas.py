@@ -12,7 +12,9 @@ from governance.kernel.fields import Strict, Text
 
 
 class IncidentCreate(Strict):
-    release: int | None = Field(default=None, ge=1, description="Release involved; default: the live release.")
+    release: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="Release involved; default: the live release."
+    )
     kind: IncidentKind = Field(
         default=IncidentKind.serious,
         description="serious (report within 15 days), death (10 days) or widespread_infringement (2 days).",

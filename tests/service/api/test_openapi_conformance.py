@@ -19,6 +19,7 @@ import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck
+from pydantic import SecretStr
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -37,6 +38,7 @@ from service.database import engine_for, unit_of_work
 from service.migrate import upgrade
 from service.seed import launch_first_release, seed_demo
 from service.settings import Settings
+from tests.conftest import TEST_SERVER_SECRET
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +50,7 @@ CHECKS = [
     response_headers_conformance,
 ]
 # One demo user of each role.
-ROLES = {"admin": "ada", "product_owner": "olivia", "reviewer": "rita", "ci": "ci-bot"}
+ROLES = {"admin": "ada", "product_owner": "olivia", "reviewer": "rita", "ci": "ci-bot", "runtime": "coach-app"}
 EXAMPLES = int(os.environ.get("STEWARD_TEST_CONFORMANCE_EXAMPLES", "6"))
 STATEFUL_SCENARIOS = int(os.environ.get("STEWARD_TEST_CONFORMANCE_SCENARIOS", "15"))
 
@@ -88,15 +90,21 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     database, snapshot = directory / "steward.db", directory / "seeded.db"
     url = f"sqlite:///{database}"
     upgrade(url)
-    settings = Settings(database_url=url, var_dir=directory / "var", executor="none", max_body_bytes=64 * 1024)
+    settings = Settings(
+        database_url=url,
+        var_dir=directory / "var",
+        executor="none",
+        max_body_bytes=64 * 1024,
+        secret_key=SecretStr(TEST_SERVER_SECRET),  # the chain key the tests' own writes seal with
+    )
     engine = engine_for(url)
+    app = create_app(settings, engine=engine)  # installs the audit chain key the seed seals with
     with unit_of_work(engine) as session:
         result = seed_demo(session, Path(settings.prompts_dir) / "goal_coach" / "steward.yaml")
     assert launch_first_release(engine, settings) is None
     engine.dispose()
     with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(snapshot)) as copy:
         source.backup(copy)
-    app = create_app(settings, engine=engine)
     yield Seeded(app=app, engine=engine, database=database, snapshot=snapshot, demo_tokens=result.tokens)
     engine.dispose()
 
@@ -116,7 +124,7 @@ def reissue_revoked_tokens(seeded: Seeded) -> None:
     with unit_of_work(seeded.engine) as session:
         for name, token in list(seeded.tokens.items()):
             try:
-                authenticate(session, token)
+                authenticate(session, token, runtime=True)
             except Unauthenticated:
                 seeded.tokens[name] = issue_token(session, get_user(session, name), label="conformance")
 
