@@ -43,7 +43,7 @@ def demo(
     # Plain lines, never wrapped, so a token can be copied from any terminal width.
     for name, display_name, roles in DEMO_USERS:
         print(
-            f"  {name:<8} {', '.join(r.value for r in roles):<14} {tokens.get(name, '(not on file)')}  {display_name}"
+            f"  {name:<9} {', '.join(r.value for r in roles):<14} {tokens.get(name, '(not on file)')}  {display_name}"
         )
     name, display_name = DEMO_RUNTIME_USER
-    print(f"  {name:<8} {'runtime':<14} {tokens.get(name, '(not on file)')}  {display_name}")
+    print(f"  {name:<9} {'runtime':<14} {tokens.get(name, '(not on file)')}  {display_name}")

@@ -280,3 +280,30 @@ def test_feedback_waits_while_steward_is_down_and_is_sent_when_it_returns(server
         assert not client.feedback_queue.flush() and client.feedback_queue.pending == 1
         transport.down = False
         assert client.feedback_queue.flush() and client.feedback_queue.sent == 1
+
+
+def test_the_readmes_example_runs_as_written(server, fake_model, monkeypatch):
+    """The chat endpoint in README's "Using the live release in your application", with the real openai SDK."""
+    fake_model.latency = 0
+    section = (PROJECT_ROOT / "README.md").read_text().split("## Using the live release in your application", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0].replace("http://127.0.0.1:8000", server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_model.base_url)
+    example: dict[str, object] = {"COACH_APP_TOKEN": server.tokens["coach-app"]}
+    exec(compile(code, "README.md", "exec"), example)
+    chat = example["chat"]
+    assert chat("I want to present better.") == "A measurable goal for: I want to present better."  # type: ignore[operator]
+    system, user = fake_model.requests[-1]["messages"]
+    assert system["role"] == "system" and "Acme" in system["content"] and user["content"] == "I want to present better."
+
+    reason = {"reason": "Stopping the coach while a complaint is investigated."}
+    with server.api("rita") as rita:
+        assert rita.post("/products/goal-coach/suspend", json=reason).status_code == 200
+    try:
+        with pytest.raises(ProductSuspended):
+            example["steward"].refresh("goal-coach")  # type: ignore[attr-defined]
+        assert "unavailable" in chat("Help me set a goal.")  # type: ignore[operator]
+    finally:
+        with server.api("ravi") as ravi:
+            assert ravi.post("/products/goal-coach/resume", json={"note": "Complaint reviewed and closed."}).is_success
+        example["steward"].close()  # type: ignore[attr-defined]
