@@ -15,13 +15,19 @@ from governance.accounts.users import authenticate
 from governance.kernel.errors import Invalid, NotFound
 from governance.kernel.pagination import decode_cursor
 from governance.kernel.unit_of_work import UnitOfWork
-from service.database import transaction
+from service.database import begin_reading, transaction
+
+# Requests that only read: their transaction takes no write lock (SQLite), so readers never queue behind writers.
+# Whatever such a request must write (a browser session's seen-at) goes in a transaction of its own.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_session(request: Request) -> Iterator[UnitOfWork]:
     """One transaction per request: committed before the response is sent, rolled back on any error."""
     with transaction(request.app.state.session_factory) as session:
         session.chunk_size = request.app.state.settings.chunk_size
+        if request.method in READING_METHODS:
+            begin_reading(session)
         yield session
     # Runs queued by this request are handed over only now that they are committed for a worker to find.
     queued = session.take_queued_chunks()
