@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, cast, delete, literal, select
+from sqlalchemy import Integer, Select, String, cast, delete, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from governance.accounts.models import User
@@ -275,3 +277,60 @@ def replace_product_links(session: Session, product_id: int, component_ids: Iter
 def replace_process_documents(session: Session, process_id: int, document_ids: Iterable[int]) -> None:
     session.execute(delete(ProcessDocument).where(ProcessDocument.process_id == process_id))
     session.add_all(ProcessDocument(process_id=process_id, document_id=did) for did in sorted(set(document_ids)))
+
+
+@dataclass(frozen=True)
+class ComponentHead:
+    """A component of a product's page, owned or linked, with what the page shows of its head version."""
+
+    component: Component
+    linked: bool
+    number: int | None
+    sha256: str | None
+    author: str | None
+    created_at: datetime | None
+    message: str | None
+    title: str | None
+    """A document head's title."""
+    documents: list[str] | None
+    """The documents a process head references."""
+
+
+def product_component_heads(session: Session, product_id: int) -> list[ComponentHead]:
+    """The product's own components and the ones linked to it, each with its head's summary, in one query.
+
+    Only the two fields the page shows are read out of a head's content (JSON), not the whole content.
+    """
+    head = aliased(ComponentVersion)
+    author = aliased(User)
+    linked_ids = select(ProductLink.component_id).where(ProductLink.product_id == product_id)
+    query = (
+        select(
+            Component,
+            head.number,
+            head.sha256,
+            author.name,
+            head.created_at,
+            head.message,
+            head.content["title"].as_string(),
+            head.content["documents"],
+        )
+        .outerjoin(head, (head.component_id == Component.id) & (head.number == Component.head_number))
+        .outerjoin(author, author.id == head.author_id)
+        .where(or_(Component.product_id == product_id, Component.id.in_(linked_ids)))
+        .order_by(Component.kind, Component.name)
+    )
+    return [
+        ComponentHead(
+            component=component,
+            linked=component.product_id != product_id,
+            number=number,
+            sha256=sha256,
+            author=author_name,
+            created_at=created_at,
+            message=message,
+            title=title,
+            documents=list(documents) if isinstance(documents, list) else None,
+        )
+        for component, number, sha256, author_name, created_at, message, title, documents in session.execute(query)
+    ]
