@@ -70,10 +70,11 @@ Paging = Annotated[PageParams, Depends()]
 LARGEST_ID = 2**63 - 1
 
 
-def ids_in_range(request: Request) -> None:
+async def ids_in_range(request: Request) -> None:
     """An id or version number in the path beyond what a database can hold names nothing: 404, not a 500.
 
     Runs for every route (API and web) before its handler, so no lookup ever binds an out-of-range integer.
+    Async (it never blocks), so it costs no hop to the thread pool on every request.
     """
     for name, value in request.path_params.items():
         if not (name.endswith("_id") or name == "number") or not isinstance(value, str):
