@@ -112,7 +112,9 @@ def fresh_postgres(url: str) -> None:
     engine.dispose()
 
 
-def environment(database_url: str, var_dir: Path, source: Path | None, port: int) -> dict[str, str]:
+def environment(
+    database_url: str, var_dir: Path, source: Path | None, port: int, pool_size: int | None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
     env.update(
         STEWARD_DATABASE_URL=database_url,
@@ -120,6 +122,8 @@ def environment(database_url: str, var_dir: Path, source: Path | None, port: int
         STEWARD_PORT=str(port),
         STEWARD_SECRET_KEY="bench-secret",
     )
+    if pool_size is not None:
+        env["STEWARD_DB_POOL_SIZE"] = str(pool_size)
     if source is not None:
         env["PYTHONPATH"] = str(source)
         env["STEWARD_PROMPTS_DIR"] = str(source / "prompts")
@@ -171,7 +175,7 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace) -> li
     var_dir = Path(tempfile.mkdtemp(prefix=f"load-{name}-", dir=WORK))
     if database_url.startswith("postgresql"):
         fresh_postgres(database_url)
-    env = environment(database_url, var_dir, args.source, args.port)
+    env = environment(database_url, var_dir, args.source, args.port, args.pool_size)
     for step in (["db", "upgrade"], ["demo"]):
         subprocess.run([str(STEWARD), *step], env=env, check=True, capture_output=True, cwd=args.source or ROOT)
     tokens = json.loads((var_dir / "demo-tokens.json").read_text())
@@ -277,6 +281,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run.")
     parser.add_argument("--publish-every", type=int, default=10, help="One publish per this many requests (mixed).")
     parser.add_argument("--port", type=int, default=8110)
+    parser.add_argument("--pool-size", type=int, default=None, help="STEWARD_DB_POOL_SIZE of the server.")
     parser.add_argument("--source", type=Path, default=None, help="Serve the code of another checkout.")
     parser.add_argument("--title", default="Load benchmark")
     args = parser.parse_args()

@@ -96,7 +96,8 @@ _STATUS_ROWS = (
 
 def status_rows(session: Session, product_ids: Sequence[int]) -> list[tuple[int, int, str, int, datetime | None]]:
     """(product id, release id, state, number, revalidation due) of every release not superseded, in number order."""
-    return list(session.execute(_STATUS_ROWS, {"product_ids": list(product_ids)}).tuples())
+    rows = session.execute(_STATUS_ROWS, {"product_ids": list(product_ids)})
+    return [(product_id, release_id, state, number, due) for product_id, release_id, state, number, due in rows]
 
 
 def policy_or_none(session: Session, risk_tier: str) -> Policy | None:
