@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite by default, e.g. postgresql+psycopg://user@host/db.",
     )
     db_pool_size: int = Field(
-        default=20,
+        default=8,
         ge=1,
         le=200,
         description="Requests `steward serve` lets use the database at once, each with its own pooled connection; "
