@@ -266,8 +266,11 @@ def markdown(rows: list[Row], title: str) -> str:
     for r in rows:
         healthz = by_db.get(r.database, {}).get(r.connections) or 0
         share = f"{r.rps / healthz:.0%}" if healthz else "—"
+        # wrk counts a timeout only for a request that got an answer late; a server that answers nothing at all
+        # shows as zero requests, so say so.
+        rate = f"{r.rps:,.0f}" if r.requests else "0: no answer"
         lines.append(
-            f"| {r.database} | {r.scenario} | {r.connections} | {r.rps:,.0f} | {share} | {r.p50_ms} | {r.p99_ms} | "
+            f"| {r.database} | {r.scenario} | {r.connections} | {rate} | {share} | {r.p50_ms} | {r.p99_ms} | "
             f"{r.max_ms} | {r.non_2xx} | {r.socket_errors} | {r.timeouts} | {r.publishes} |"
         )
     return "\n".join(lines) + "\n"
