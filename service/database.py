@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from governance.kernel.unit_of_work import DEFAULT_CHUNK_SIZE, UnitOfWork
@@ -60,7 +60,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 READS_ONLY = "steward_reads_only"
 
 
-def begin_reading(session: Session) -> None:
+def begin_reading(session: UnitOfWork) -> None:
     """Begin ``session``'s transaction as one that only reads: on SQLite it takes no write lock.
 
     Call it before the session's first query. A reader that writes after all may fail with SQLITE_BUSY when
@@ -69,7 +69,7 @@ def begin_reading(session: Session) -> None:
     session.connection(execution_options={READS_ONLY: True})
 
 
-def reads_only(session: Session) -> bool:
+def reads_only(session: UnitOfWork) -> bool:
     """Whether ``session``'s transaction was begun by ``begin_reading``."""
     return bool(session.connection().get_execution_options().get(READS_ONLY))
 
@@ -77,8 +77,8 @@ def reads_only(session: Session) -> bool:
 @lru_cache(maxsize=8)
 def engine_for(url: str, *, pool_size: int | None = None, pool_timeout: float | None = None) -> Engine:
     """One engine per URL and pool shape. Without a pool shape it is SQLAlchemy's default (CLI, migrations)."""
-    if pool_size is None:
-        return make_engine(url)
+    if pool_size is None or make_url(url).database in (None, "", ":memory:"):
+        return make_engine(url)  # an in-memory SQLite database lives in its one connection: no pool to size
     # Every connection comes from the pool: none is opened beyond it, and a caller waits at most pool_timeout.
     return make_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout or 30.0)
 

@@ -47,6 +47,7 @@ SERVICE_SQLALCHEMY_IMPORTS = frozenset(
         "DBAPIConnection",
         "ConnectionPoolEntry",
         "DBAPIError",
+        "TimeoutError",  # a pool with no connection free in time: 503, not a query
     }
 )
 
