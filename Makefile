@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 STAMP := $(VENV)/.installed-lock
 
-.PHONY: run test test-quick lint lock venv bench clean
+.PHONY: run test test-quick lint lock venv bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ lock: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# A real `steward serve` under wrk on SQLite and PostgreSQL (a scratch database: STEWARD_BENCH_POSTGRES_URL).
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -6,11 +6,12 @@ from fastapi import Depends
 from sqlalchemy import Engine
 
 from governance.audit.sealing import install_chain_key
+from service.api.admission import DatabaseAdmission
 from service.api.deps import ids_in_range, text_is_unicode
 from service.api.headers import SecurityHeaders
 from service.api.limits import BodySizeLimit
 from service.api.openapi import DocumentedAPI
-from service.api.problems import install_problem_handlers
+from service.api.problems import install_pool_exhausted_handler, install_problem_handlers
 from service.api.routes import (
     audit,
     bundles,
@@ -53,10 +54,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     # Read on first use: creating an app must not write the secret key file yet.
     install_chain_key(lambda: audit_chain_key(settings))
-    app.state.engine = engine or engine_for(settings.database_url)
+    app.state.engine = engine or engine_for(
+        settings.database_url,
+        # A connection for every admitted request, and one for each thread of the embedded executor, its
+        # poller, the notification pump and a request's second, short transaction (a browser session's seen-at).
+        pool_size=settings.db_pool_size + settings.embedded_workers + 3,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     app.state.session_factory = session_factory(app.state.engine)
     app.state.executor = make_executor(settings, app.state.engine)
     install_problem_handlers(app)
+    install_pool_exhausted_handler(app)
     install_docs(app, OPENAPI_URL)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API_PREFIX)
@@ -77,6 +85,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DatabaseAdmission, limit=settings.db_pool_size, timeout=settings.db_pool_timeout_seconds)
     # Outermost, so responses from the body limit and unhandled errors carry the headers too.
     app.add_middleware(SecurityHeaders)
     return app

@@ -44,17 +44,43 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Connection) -> None:
-        # Take the write lock up front: a deferred transaction that later writes can fail with SQLITE_BUSY
-        # instead of waiting, and serialised writers keep the audit chain linear.
+    def _begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(READS_ONLY):
+            # A reader takes no lock: WAL lets it read its snapshot while one writer writes.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        # A writer takes the write lock up front: a deferred transaction that later writes can fail with
+        # SQLITE_BUSY instead of waiting, and serialised writers keep the audit chain linear.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
+# Marks a transaction that only reads (see ``begin_reading``): on SQLite it begins DEFERRED, not IMMEDIATE.
+READS_ONLY = "steward_reads_only"
+
+
+def begin_reading(session: UnitOfWork) -> None:
+    """Begin ``session``'s transaction as one that only reads: on SQLite it takes no write lock.
+
+    Call it before the session's first query. A reader that writes after all may fail with SQLITE_BUSY when
+    another writer committed since it began, so work that may write must not begin this way.
+    """
+    session.connection(execution_options={READS_ONLY: True})
+
+
+def reads_only(session: UnitOfWork) -> bool:
+    """Whether ``session``'s transaction was begun by ``begin_reading``."""
+    return bool(session.connection().get_execution_options().get(READS_ONLY))
+
+
 @lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    return make_engine(url)
+def engine_for(url: str, *, pool_size: int | None = None, pool_timeout: float | None = None) -> Engine:
+    """One engine per URL and pool shape. Without a pool shape it is SQLAlchemy's default (CLI, migrations)."""
+    if pool_size is None or make_url(url).database in (None, "", ":memory:"):
+        return make_engine(url)  # an in-memory SQLite database lives in its one connection: no pool to size
+    # Every connection comes from the pool: none is opened beyond it, and a caller waits at most pool_timeout.
+    return make_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout or 30.0)
 
 
 def session_factory(engine: Engine | Connection, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> sessionmaker[UnitOfWork]:

@@ -38,6 +38,19 @@ class Settings(BaseSettings):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'steward.db'}",
         description="SQLAlchemy URL; SQLite by default, e.g. postgresql+psycopg://user@host/db.",
     )
+    db_pool_size: int = Field(
+        default=8,
+        ge=1,
+        le=200,
+        description="Requests `steward serve` lets use the database at once, each with its own pooled connection; "
+        "the others wait their turn.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Longest a request waits for its turn at the database before it is answered 503 with Retry-After.",
+    )
     host: str = Field(default="127.0.0.1", description="Interface `steward serve` binds to.")
     port: int = Field(default=8000, description="Port `steward serve` listens on.")
     var_dir: Path = Field(default=PROJECT_ROOT / "var", description="Where local state lives.")

@@ -49,6 +49,7 @@ SERVICE_SQLALCHEMY_IMPORTS = frozenset(
         "DBAPIError",
         "InterfaceError",
         "OperationalError",
+        "TimeoutError",  # a pool with no connection free in time: 503, not a query
     }
 )
 

@@ -46,19 +46,37 @@ def start_session(session: Session, token: ApiToken, *, user_agent: str = "") ->
 
 
 def current_session(
-    session: Session, key: str, *, idle: timedelta, now: datetime | None = None
+    session: Session, key: str, *, idle: timedelta, now: datetime | None = None, touch: bool = True
 ) -> BrowserSession | None:
-    """The live session the key names, or None: unknown, revoked, idle too long, or its token no longer valid."""
+    """The live session the key names, or None: unknown, revoked, idle too long, or its token no longer valid.
+
+    With ``touch`` its seen-at is brought up to date (a write); a caller whose transaction only reads passes
+    ``touch=False`` and, when ``needs_touch`` says so, calls ``touch_session`` in a transaction of its own.
+    """
     row = users_repo.browser_session_by_key_hash(session, _key_hash(key))
     now = now or utcnow()
     if row is None or row.revoked_at is not None or not token_is_valid(row.token):
         return None
     if now - row.last_seen_at > idle:
         return None
-    if now - row.last_seen_at > _TOUCH_EVERY:
+    if touch and needs_touch(row, now):
         row.last_seen_at = now
         session.flush()
     return row
+
+
+def needs_touch(row: BrowserSession, now: datetime | None = None) -> bool:
+    """Whether the session's seen-at is old enough to be written again."""
+    return (now or utcnow()) - row.last_seen_at > _TOUCH_EVERY
+
+
+def touch_session(session: Session, key: str, now: datetime | None = None) -> None:
+    """Record that the session the key names was used now (at most once per minute; a revoked one stays as is)."""
+    row = users_repo.browser_session_by_key_hash(session, _key_hash(key))
+    now = now or utcnow()
+    if row is not None and row.revoked_at is None and needs_touch(row, now):
+        row.last_seen_at = now
+        session.flush()
 
 
 def end_session(session: Session, key: str) -> None:

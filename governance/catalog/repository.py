@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, cast, delete, literal, select
+from sqlalchemy import Integer, Select, String, bindparam, cast, delete, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from governance.accounts.models import User
@@ -24,11 +26,14 @@ LinkedHeadEntry = tuple[int, str, str, int, str, int]
 """A document's or process's head: (component id, kind, name, version number, sha256, linking product or process id)."""
 
 
+# Built once: every product read runs it, and building a statement costs more than running it.
+_PRODUCT_BY_SLUG = select(Product).where(Product.slug == bindparam("slug"))
+
+
 def get_by_slug(session: Session, slug: str, *, for_update: bool = False) -> Product | None:
-    query = select(Product).where(Product.slug == slug)
-    if for_update:
-        query = query.with_for_update(of=Product)
-    return session.scalar(query)
+    if not for_update:
+        return session.scalar(_PRODUCT_BY_SLUG, {"slug": slug})
+    return session.scalar(select(Product).where(Product.slug == slug).with_for_update(of=Product))
 
 
 def product_by_id(session: Session, product_id: int) -> Product | None:
@@ -275,3 +280,69 @@ def replace_product_links(session: Session, product_id: int, component_ids: Iter
 def replace_process_documents(session: Session, process_id: int, document_ids: Iterable[int]) -> None:
     session.execute(delete(ProcessDocument).where(ProcessDocument.process_id == process_id))
     session.add_all(ProcessDocument(process_id=process_id, document_id=did) for did in sorted(set(document_ids)))
+
+
+@dataclass(frozen=True)
+class ComponentHead:
+    """A component of a product's page, owned or linked, with what the page shows of its head version."""
+
+    component: Component
+    linked: bool
+    number: int | None
+    sha256: str | None
+    author: str | None
+    created_at: datetime | None
+    message: str | None
+    title: str | None
+    """A document head's title."""
+    documents: list[str] | None
+    """The documents a process head references."""
+
+
+def _product_component_heads_query() -> Select[Any]:
+    head = aliased(ComponentVersion)
+    author = aliased(User)
+    product_id = bindparam("product_id", type_=Integer)
+    linked_ids = select(ProductLink.component_id).where(ProductLink.product_id == product_id)
+    return (
+        select(
+            Component,
+            head.number,
+            head.sha256,
+            author.name,
+            head.created_at,
+            head.message,
+            head.content["title"].as_string(),
+            head.content["documents"],
+        )
+        .outerjoin(head, (head.component_id == Component.id) & (head.number == Component.head_number))
+        .outerjoin(author, author.id == head.author_id)
+        .where(or_(Component.product_id == product_id, Component.id.in_(linked_ids)))
+        .order_by(Component.kind, Component.name)
+    )
+
+
+# Built once: a product page reads it on every view, and building and keying this statement cost more than running it.
+_PRODUCT_COMPONENT_HEADS = _product_component_heads_query()
+
+
+def product_component_heads(session: Session, product_id: int) -> list[ComponentHead]:
+    """The product's own components and the ones linked to it, each with its head's summary, in one query.
+
+    Only the two fields the page shows are read out of a head's content (JSON), not the whole content.
+    """
+    rows = session.execute(_PRODUCT_COMPONENT_HEADS, {"product_id": product_id})
+    return [
+        ComponentHead(
+            component=component,
+            linked=component.product_id != product_id,
+            number=number,
+            sha256=sha256,
+            author=author_name,
+            created_at=created_at,
+            message=message,
+            title=title,
+            documents=list(documents) if isinstance(documents, list) else None,
+        )
+        for component, number, sha256, author_name, created_at, message, title, documents in rows
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from governance.kernel.pagination import Page
@@ -83,14 +83,21 @@ def newest_numbers(session: Session, product_ids: Sequence[int]) -> dict[int, in
     return dict(session.execute(query).all())
 
 
+# Built once: every product read and list page runs it, and building a statement costs more than running it.
+_STATUS_ROWS = (
+    select(Release.product_id, Release.id, Release.state, Release.number, Release.revalidation_due_at)
+    .where(
+        Release.product_id.in_(bindparam("product_ids", expanding=True)),
+        Release.state != ReleaseState.superseded.value,
+    )
+    .order_by(Release.product_id, Release.number)
+)
+
+
 def status_rows(session: Session, product_ids: Sequence[int]) -> list[tuple[int, int, str, int, datetime | None]]:
     """(product id, release id, state, number, revalidation due) of every release not superseded, in number order."""
-    query = (
-        select(Release.product_id, Release.id, Release.state, Release.number, Release.revalidation_due_at)
-        .where(Release.product_id.in_(product_ids), Release.state != ReleaseState.superseded.value)
-        .order_by(Release.product_id, Release.number)
-    )
-    return list(session.execute(query))
+    rows = session.execute(_STATUS_ROWS, {"product_ids": list(product_ids)})
+    return [(product_id, release_id, state, number, due) for product_id, release_id, state, number, due in rows]
 
 
 def policy_or_none(session: Session, risk_tier: str) -> Policy | None:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from governance.catalog import repository as components_repo
-from governance.catalog.links import product_links
-from governance.catalog.models import Component, ComponentKind, Product
+from governance.catalog.models import ComponentKind, Product
+from governance.catalog.repository import ComponentHead
 from governance.catalog.schemas import (
     ComponentView,
     LinkedDocumentView,
@@ -20,7 +20,6 @@ from governance.catalog.schemas import (
     ProductSummary,
     ProductView,
     VersionSummary,
-    version_summary,
 )
 from governance.kernel.db import utcnow
 from governance.releases import repository as releases_repo
@@ -68,15 +67,24 @@ def product_status(session: Session, product: Product) -> StatusView:
 
 
 def product_summary(session: Session, product: Product) -> ProductSummary:
-    return ProductSummary(
-        slug=product.slug,
-        name=product.name,
-        owner=product.owner.name,
-        risk_tier=product.risk_tier,
-        lifecycle=product.lifecycle,
-        **_status_fields(product_status(session, product)),
-        updated_at=product.updated_at,
-    )
+    return product_summaries(session, [product])[0]
+
+
+def product_summaries(session: Session, products: list[Product]) -> list[ProductSummary]:
+    """Summaries of many products (a list page) with one status query for all of them."""
+    statuses = product_statuses(session, [p.id for p in products])
+    return [
+        ProductSummary(
+            slug=product.slug,
+            name=product.name,
+            owner=product.owner.name,
+            risk_tier=product.risk_tier,
+            lifecycle=product.lifecycle,
+            **_status_fields(statuses[product.id]),
+            updated_at=product.updated_at,
+        )
+        for product in products
+    ]
 
 
 def _status_fields(status: StatusView) -> dict[str, Any]:
@@ -90,18 +98,28 @@ def _status_fields(status: StatusView) -> dict[str, Any]:
 
 
 def product_view(session: Session, product: Product) -> ProductView:
-    owned = components_repo.owned_by_product(session, product.id)
-    links = product_links(session, product.id)
-    heads = components_repo.head_versions(session, [*owned, *links.documents, *links.processes])
+    heads = components_repo.product_component_heads(session, product.id)
 
-    def head(component: Component) -> VersionSummary | None:
-        version = heads.get(component.id)
-        return version_summary(version) if version else None
+    def summary(entry: ComponentHead) -> VersionSummary | None:
+        if entry.number is None or entry.sha256 is None or entry.author is None or entry.created_at is None:
+            return None
+        return VersionSummary(
+            number=entry.number,
+            sha256=entry.sha256,
+            author=entry.author,
+            created_at=entry.created_at,
+            message=entry.message or "",
+        )
 
     def owned_of(kind: ComponentKind) -> list[ComponentView]:
         return [
-            ComponentView(kind=c.kind, name=c.name, owner=None, head=head(c)) for c in owned if c.kind == kind.value
+            ComponentView(kind=h.component.kind, name=h.component.name, owner=None, head=summary(h))
+            for h in heads
+            if not h.linked and h.component.kind == kind.value
         ]
+
+    def linked_of(kind: ComponentKind) -> list[ComponentHead]:
+        return [h for h in heads if h.linked and h.component.kind == kind.value]
 
     return ProductView(
         **product_summary(session, product).model_dump(),
@@ -113,22 +131,22 @@ def product_view(session: Session, product: Product) -> ProductView:
         suites=owned_of(ComponentKind.suite),
         documents=[
             LinkedDocumentView(
-                kind=c.kind,
-                name=c.name,
-                owner=c.owner.name if c.owner else None,
-                head=head(c),
-                title=heads[c.id].content["title"] if c.id in heads else None,
+                kind=h.component.kind,
+                name=h.component.name,
+                owner=h.component.owner.name if h.component.owner else None,
+                head=summary(h),
+                title=h.title,
             )
-            for c in links.documents
+            for h in linked_of(ComponentKind.document)
         ],
         processes=[
             LinkedProcessView(
-                kind=c.kind,
-                name=c.name,
-                owner=c.owner.name if c.owner else None,
-                head=head(c),
-                documents=heads[c.id].content["documents"] if c.id in heads else [],
+                kind=h.component.kind,
+                name=h.component.name,
+                owner=h.component.owner.name if h.component.owner else None,
+                head=summary(h),
+                documents=h.documents or [],
             )
-            for c in links.processes
+            for h in linked_of(ComponentKind.process)
         ],
     )

@@ -8,16 +8,51 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from governance.accounts.models import User
 from governance.audit.models import AuditEvent
 from governance.catalog.models import Component, ComponentKind, ComponentVersion, Product
 from governance.releases.models import Decision, Policy, Release, ReleaseState, SignOff
 from governance.runs.models import CaseResultRow, Run, RunChunk, RunPurpose
+
+
+def _ids(name: str) -> BindParameter[Any]:
+    return bindparam(name, expanding=True)
+
+
+# Built once, with the ids bound at each call: a release view runs most of these, and building and keying a
+# statement costs more than running it.
+_later = aliased(Release)
+_PRODUCTS_BY_ID = select(Product).where(Product.id.in_(_ids("ids")))
+_POLICIES_BY_TIER = select(Policy).where(Policy.risk_tier.in_(_ids("tiers")))
+_LIVE_RELEASES = select(Release).where(Release.product_id.in_(_ids("ids")), Release.state == ReleaseState.live.value)
+# Re-certification runs are never a release's evidence.
+_RUNS_OF = (
+    select(Run).where(Run.release_id.in_(_ids("ids")), Run.purpose == RunPurpose.release.value).order_by(Run.id)
+)
+_SIGNOFFS_OF = select(SignOff).where(SignOff.release_id.in_(_ids("ids"))).order_by(SignOff.id)
+_DECISIONS_OF = select(Decision).where(Decision.release_id.in_(_ids("ids"))).order_by(Decision.id)
+_NEXT_RELEASE_NUMBERS = (
+    select(Release.id, func.min(_later.number))
+    .join(_later, and_(_later.product_id == Release.product_id, _later.number > Release.number))
+    .where(Release.id.in_(_ids("ids")))
+    .group_by(Release.id)
+)
+_OWNER_CHANGES = (
+    select(AuditEvent)
+    .where(AuditEvent.action == "product.updated", AuditEvent.product_slug.in_(_ids("slugs")))
+    .order_by(AuditEvent.seq)
+)
+_RECORDED_COUNTS = (
+    select(CaseResultRow.run_id, func.count())
+    .where(CaseResultRow.run_id.in_(_ids("ids")))
+    .group_by(CaseResultRow.run_id)
+)
 
 
 class VersionKey(NamedTuple):
@@ -38,30 +73,27 @@ def releases_by_id(session: Session, release_ids: Collection[int]) -> dict[int, 
 def products_by_id(session: Session, product_ids: Collection[int]) -> dict[int, Product]:
     if not product_ids:
         return {}
-    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))}
+    return {p.id: p for p in session.scalars(_PRODUCTS_BY_ID, {"ids": list(product_ids)})}
 
 
 def policies_by_tier(session: Session, tiers: Collection[str]) -> dict[str, Policy]:
     if not tiers:
         return {}
-    return {p.risk_tier: p for p in session.scalars(select(Policy).where(Policy.risk_tier.in_(tiers)))}
+    return {p.risk_tier: p for p in session.scalars(_POLICIES_BY_TIER, {"tiers": list(tiers)})}
 
 
 def live_releases(session: Session, product_ids: Collection[int]) -> dict[int, Release]:
     """The live release of each product that has one."""
     if not product_ids:
         return {}
-    query = select(Release).where(Release.product_id.in_(product_ids), Release.state == ReleaseState.live.value)
-    return {r.product_id: r for r in session.scalars(query)}
+    return {r.product_id: r for r in session.scalars(_LIVE_RELEASES, {"ids": list(product_ids)})}
 
 
 def current_runs_of(session: Session, release_ids: Collection[int]) -> dict[int, list[Run]]:
     """The newest run of each suite of each release: re-runs replace earlier ones as evidence."""
     latest: dict[int, dict[str, Run]] = {release_id: {} for release_id in release_ids}
     if release_ids:
-        for run in session.scalars(
-            select(Run).where(Run.release_id.in_(release_ids), Run.purpose == RunPurpose.release.value).order_by(Run.id)
-        ):
+        for run in session.scalars(_RUNS_OF, {"ids": list(release_ids)}):
             latest[run.release_id][run.suite_name] = run
     return {release_id: list(runs.values()) for release_id, runs in latest.items()}
 
@@ -70,7 +102,7 @@ def signoffs_of(session: Session, release_ids: Collection[int]) -> dict[int, lis
     """Every sign-off of each release, oldest first, whichever cycle and manifest it was given on."""
     found: dict[int, list[SignOff]] = {release_id: [] for release_id in release_ids}
     if release_ids:
-        for row in session.scalars(select(SignOff).where(SignOff.release_id.in_(release_ids)).order_by(SignOff.id)):
+        for row in session.scalars(_SIGNOFFS_OF, {"ids": list(release_ids)}):
             found[row.release_id].append(row)
     return found
 
@@ -79,7 +111,7 @@ def decisions_of(session: Session, release_ids: Collection[int]) -> dict[int, li
     """Every reviewer's decision on each release, oldest first, whichever cycle and manifest it was given on."""
     found: dict[int, list[Decision]] = {release_id: [] for release_id in release_ids}
     if release_ids:
-        for row in session.scalars(select(Decision).where(Decision.release_id.in_(release_ids)).order_by(Decision.id)):
+        for row in session.scalars(_DECISIONS_OF, {"ids": list(release_ids)}):
             found[row.release_id].append(row)
     return found
 
@@ -88,14 +120,8 @@ def next_release_numbers(session: Session, release_ids: Collection[int]) -> dict
     """The number of the release cut after each of these (of the same product), where there is one."""
     if not release_ids:
         return {}
-    later = aliased(Release)
-    query = (
-        select(Release.id, func.min(later.number))
-        .join(later, and_(later.product_id == Release.product_id, later.number > Release.number))
-        .where(Release.id.in_(release_ids))
-        .group_by(Release.id)
-    )
-    return {release_id: number for release_id, number in session.execute(query)}
+    rows = session.execute(_NEXT_RELEASE_NUMBERS, {"ids": list(release_ids)})
+    return {release_id: number for release_id, number in rows}
 
 
 def version_authors(session: Session, keys: Iterable[VersionKey]) -> dict[VersionKey, str]:
@@ -130,12 +156,7 @@ def owner_changes(session: Session, product_slugs: Collection[str]) -> dict[str,
     found: dict[str, list[tuple[datetime, set[str]]]] = {slug: [] for slug in product_slugs}
     if not product_slugs:
         return found
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.action == "product.updated", AuditEvent.product_slug.in_(product_slugs))
-        .order_by(AuditEvent.seq)
-    )
-    for event in session.scalars(query):
+    for event in session.scalars(_OWNER_CHANGES, {"slugs": list(product_slugs)}):
         before, after = event.before or {}, event.after or {}
         owners = {str(o) for o in (before.get("owner"), after.get("owner")) if o}
         if owners and event.product_slug is not None:
@@ -158,12 +179,7 @@ def recorded_counts(session: Session, run_ids: Collection[int]) -> dict[int, int
     """How many case executions each run has recorded so far."""
     if not run_ids:
         return {}
-    query = (
-        select(CaseResultRow.run_id, func.count())
-        .where(CaseResultRow.run_id.in_(run_ids))
-        .group_by(CaseResultRow.run_id)
-    )
-    return {run_id: count for run_id, count in session.execute(query)}
+    return {run_id: count for run_id, count in session.execute(_RECORDED_COUNTS, {"ids": list(run_ids)})}
 
 
 def get_run(session: Session, run_id: int) -> Run | None:

@@ -15,13 +15,19 @@ from governance.accounts.users import authenticate
 from governance.kernel.errors import Invalid, NotFound
 from governance.kernel.pagination import decode_cursor
 from governance.kernel.unit_of_work import UnitOfWork
-from service.database import transaction
+from service.database import begin_reading, transaction
+
+# Requests that only read: their transaction takes no write lock (SQLite), so readers never queue behind writers.
+# Whatever such a request must write (a browser session's seen-at) goes in a transaction of its own.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_session(request: Request) -> Iterator[UnitOfWork]:
     """One transaction per request: committed before the response is sent, rolled back on any error."""
     with transaction(request.app.state.session_factory) as session:
         session.chunk_size = request.app.state.settings.chunk_size
+        if request.method in READING_METHODS:
+            begin_reading(session)
         yield session
     # Runs queued by this request are handed over only now that they are committed for a worker to find.
     queued = session.take_queued_chunks()
@@ -85,10 +91,11 @@ FROM_VERSION = version_query("from", "The older version.")
 TO_VERSION = version_query(None, "The newer version.")
 
 
-def ids_in_range(request: Request) -> None:
+async def ids_in_range(request: Request) -> None:
     """An id or version number in the path beyond what a database can hold names nothing: 404, not a 500.
 
     Runs for every route (API and web) before its handler, so no lookup ever binds an out-of-range integer.
+    Async (it never blocks), so it costs no hop to the thread pool on every request.
     """
     for name, value in request.path_params.items():
         if not (name.endswith("_id") or name == "number") or not isinstance(value, str):

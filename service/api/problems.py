@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from governance.kernel.errors import DomainError, FieldProblem, field_path
@@ -164,3 +165,26 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "an unexpected error occurred; nothing was saved", instance=request.url.path)
+
+
+# Seconds a client is told to wait before retrying a request the server was too busy to take.
+BUSY_RETRY_AFTER_SECONDS = 1
+
+
+def busy_response(instance: str) -> JSONResponse:
+    """503 with Retry-After: no database connection came free in time. The request did nothing; retry it."""
+    return problem_response(
+        503,
+        "the server is busy: no database connection came free in time, nothing was done; retry shortly",
+        instance=instance,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
+def install_pool_exhausted_handler(app: FastAPI) -> None:
+    """A request that waited ``STEWARD_DB_POOL_TIMEOUT_SECONDS`` for a pooled connection gets 503, not a hang."""
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection free in time for %s %s", request.method, request.url.path)
+        return busy_response(request.url.path)

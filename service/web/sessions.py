@@ -21,10 +21,17 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from governance.accounts.browser_sessions import current_session, end_session, start_session
+from governance.accounts.browser_sessions import (
+    current_session,
+    end_session,
+    needs_touch,
+    start_session,
+    touch_session,
+)
 from governance.accounts.models import User
 from governance.accounts.users import authenticated_token
 from governance.kernel.unit_of_work import UnitOfWork
+from service.database import reads_only, transaction
 from service.secret_key import server_secret_key
 
 COOKIE_NAME = "steward_session"
@@ -96,7 +103,13 @@ def load_session(request: Request, db: UnitOfWork) -> WebSession:
         return WebSession.fresh()
     if web.key is not None:
         idle = timedelta(minutes=request.app.state.settings.web_session_idle_minutes)
-        current = current_session(db, web.key, idle=idle)
+        reading = reads_only(db)
+        current = current_session(db, web.key, idle=idle, touch=not reading)
+        if reading and current is not None and needs_touch(current):
+            # A page view's transaction only reads (no write lock on SQLite, so it could not take one later
+            # without failing busy): the seen-at goes in a short transaction of its own.
+            with transaction(request.app.state.session_factory) as writer:
+                touch_session(writer, web.key)
         if current is None:
             # Signed out elsewhere, revoked, idle too long, or the token behind it is no longer valid.
             fresh = WebSession.fresh()

@@ -24,7 +24,7 @@ from governance.catalog.schemas import (
 )
 from governance.kernel.pagination import PageView
 from governance.kernel.unit_of_work import UnitOfWork
-from governance.releases.status import product_summary, product_view
+from governance.releases.status import product_summaries, product_view
 from service.api.deps import FROM_VERSION, TO_VERSION, CurrentUser, DbSession, Paging
 
 router = APIRouter(tags=["products"])
@@ -69,7 +69,7 @@ def list_products(
         owner=owner,
         risk_tier=risk_tier.value if risk_tier else None,
     )
-    return PageView(items=[product_summary(session, p) for p in result.items], next=result.next)
+    return PageView(items=product_summaries(session, result.items), next=result.next)
 
 
 @router.get("/products/{slug}", summary="A product with its components' head versions, links and status.")
