@@ -32,9 +32,7 @@ _PRODUCTS_BY_ID = select(Product).where(Product.id.in_(_ids("ids")))
 _POLICIES_BY_TIER = select(Policy).where(Policy.risk_tier.in_(_ids("tiers")))
 _LIVE_RELEASES = select(Release).where(Release.product_id.in_(_ids("ids")), Release.state == ReleaseState.live.value)
 # Re-certification runs are never a release's evidence.
-_RUNS_OF = (
-    select(Run).where(Run.release_id.in_(_ids("ids")), Run.purpose == RunPurpose.release.value).order_by(Run.id)
-)
+_RUNS_OF = select(Run).where(Run.release_id.in_(_ids("ids")), Run.purpose == RunPurpose.release.value).order_by(Run.id)
 _SIGNOFFS_OF = select(SignOff).where(SignOff.release_id.in_(_ids("ids"))).order_by(SignOff.id)
 _DECISIONS_OF = select(Decision).where(Decision.release_id.in_(_ids("ids"))).order_by(Decision.id)
 _NEXT_RELEASE_NUMBERS = (
