@@ -18,6 +18,7 @@ from governance.kernel.db import utcnow
 from governance.kernel.errors import Conflict, NotFound
 from governance.releases.models import ReleaseState
 from governance.releases.policies import KpiThreshold, get_policy
+from governance.serving.suspension import suspend_by_policy
 
 THRESHOLD_CROSSED = "kpi.threshold_crossed"
 
@@ -71,6 +72,7 @@ def check_thresholds(session: Session, product: Product) -> list[KpiAlert]:
         session.add(alert)
         session.flush()
         bound = f"above {threshold.max:.0%}" if threshold.max is not None else f"below {threshold.min:.0%}"
+        why = f"{threshold.kpi} {value:.0%} is {bound} over {threshold.window_days} days ({counted} answers)"
         record_event(
             session,
             actor="system",
@@ -87,12 +89,11 @@ def check_thresholds(session: Session, product: Product) -> list[KpiAlert]:
                 "threshold": alert.threshold,
                 "volume": counted,
             },
-            reason=f"{threshold.kpi} {value:.0%} is {bound} over {threshold.window_days} days ({counted} answers)",
+            reason=why,
         )
         if policy.suspend_on_threshold and product.risk_tier == RiskTier.high:
-            # TODO(suspension): suspend the product here with the reason above once products can be suspended
-            # (the stop button); until then the alert is the owner's task and the webhook is the signal.
-            pass
+            # The policy makes crossing a limit a stop, not only a task: the human overseer decides to resume.
+            suspend_by_policy(session, product, f"the {product.risk_tier} policy stops the product: {why}")
         opened.append(alert)
     return opened
 

@@ -95,6 +95,14 @@ def active_suspension(session: Session, product_id: int) -> Suspension | None:
     return session.scalars(query).first()
 
 
+def active_suspensions(session: Session, product_ids: Collection[int]) -> list[Suspension]:
+    """The suspensions in force among these products."""
+    if not product_ids:
+        return []
+    query = select(Suspension).where(Suspension.product_id.in_(product_ids), Suspension.lifted_at.is_(None))
+    return list(session.scalars(query))
+
+
 def suspensions_of(session: Session, product_id: int, *, limit: int = 20) -> list[Suspension]:
     """The product's suspensions, newest first."""
     query = select(Suspension).where(Suspension.product_id == product_id).order_by(Suspension.id.desc()).limit(limit)

@@ -65,6 +65,32 @@ def suspend(session: Session, actor: User, slug: str, data: SuspendRequest) -> S
     return stop
 
 
+def suspend_by_policy(session: Session, product: Product, reason: str) -> Suspension | None:
+    """Stop a product because its policy says so (a KPI limit crossed); None when it is already stopped.
+
+    No person pressed the button, so ``system`` is the one who suspended it: any reviewer who does not own the
+    product may resume it.
+    """
+    begin_write(session)
+    catalog_repo.lock_products(session, [product.id])
+    if repository.active_suspension(session, product.id) is not None:
+        return None
+    stop = Suspension(product_id=product.id, reason=reason, suspended_by="system", suspended_at=utcnow())
+    session.add(stop)
+    session.flush()
+    record_event(
+        session,
+        actor="system",
+        action="product.suspended",
+        subject_type="product",
+        subject=product.slug,
+        product_slug=product.slug,
+        after={"suspended": True, "reason": reason, "by_policy": True},
+        reason=reason,
+    )
+    return stop
+
+
 def resume(session: Session, actor: User, slug: str, data: ResumeRequest) -> Suspension:
     """Start a suspended product again, on a fresh approval by a second person.
 

@@ -22,6 +22,7 @@ from governance.feedback.promotion import promote_feedback
 from governance.feedback.schemas import Promotion
 from governance.feedback.thresholds import acknowledge_alert
 from governance.incidents import repository as incidents_repo
+from governance.serving import repository as serving_repo
 from governance.incidents.models import Incident
 from governance.incidents.recording import mark_reported
 from governance.kernel.db import utcnow
@@ -123,11 +124,20 @@ def _words(name: str) -> str:
 
 
 def production_tasks(session: UnitOfWork, user: User, products: list[Product]) -> list[ProductionTask]:
-    """The owner's after-go-live tasks: KPI alerts to acknowledge, incidents to report before their deadline."""
+    """The owner's after-go-live tasks: a suspension in force, KPI alerts to acknowledge, incidents to report."""
     mine = {product.id: product for product in products if product.owner_id == user.id}
     if not mine:
         return []
     now, tasks = utcnow(), []
+    for stop in serving_repo.active_suspensions(session, list(mine)):
+        tasks.append(
+            ProductionTask(
+                mine[stop.product_id],
+                "suspended",
+                f"stopped by {stop.suspended_by} since {stop.suspended_at:%Y-%m-%d %H:%M} UTC: {stop.reason} "
+                "(a reviewer resumes it, or a new release goes live)",
+            )
+        )
     for incident in incidents_repo.unreported(session, list(mine)):
         tasks.append(
             ProductionTask(

@@ -67,6 +67,30 @@ def test_an_override_rate_above_the_limit_opens_a_task_and_a_webhook_once(sessio
         acknowledge_alert(session, owner, slug, alert.id, "again")
 
 
+def test_a_policy_that_stops_on_a_crossed_limit_suspends_the_product_until_a_reviewer_resumes_it(session):
+    from governance.kernel.errors import Locked
+    from governance.serving import live
+    from governance.serving.schemas import ResumeRequest
+    from governance.serving.suspension import resume, suspension_view
+
+    owner, slug, release = live_product(session)
+    admin = make_user(session, Role.admin)[0]
+    update_policy(session, admin, RiskTier.high, PolicyUpdate(suspend_on_threshold=True))
+    assert get_product(session, slug).risk_tier == RiskTier.high
+    record_feedback(session, owner, slug, overrides(release.number, 6, 9))  # 40% overridden
+    stopped = suspension_view(session, owner, slug)
+    assert stopped.suspended and stopped.suspended_by == "system"
+    assert stopped.reason is not None and "override_rate 40% is above 20%" in stopped.reason
+    with pytest.raises(Locked, match="suspended"):
+        live.live_pointer(session, owner, slug)
+    # Another crossing while stopped changes nothing; a reviewer (not the owner) starts it again.
+    record_feedback(session, owner, slug, overrides(release.number, 5, 0))
+    with pytest.raises(Forbidden):
+        resume(session, owner, slug, ResumeRequest(note="I looked at it myself, all fine."))
+    resume(session, make_user(session, Role.reviewer)[0], slug, ResumeRequest(note="Overrides were a UI bug."))
+    assert not suspension_view(session, owner, slug).suspended
+
+
 def test_a_rate_within_the_limit_opens_nothing(session):
     owner, slug, release = live_product(session)
     record_feedback(session, owner, slug, overrides(release.number, 2, 10))  # 17%

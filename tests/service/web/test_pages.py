@@ -136,6 +136,8 @@ async def test_the_product_page_says_a_suspended_product_is_stopped_and_why(web,
     page = await web.get("/products/goal-coach")
     assert page.status_code == 200
     assert "Suspended</strong>" in page.text and "promised a pay rise" in page.text and "by rita" in page.text
+    home = await web.get("/")
+    assert "<strong>suspended</strong>" in home.text and "stopped by rita" in home.text
 
 
 async def test_sign_in_never_redirects_off_site(web, world):
