@@ -22,7 +22,6 @@ from governance.feedback.promotion import promote_feedback
 from governance.feedback.schemas import Promotion
 from governance.feedback.thresholds import acknowledge_alert
 from governance.incidents import repository as incidents_repo
-from governance.serving import repository as serving_repo
 from governance.incidents.models import Incident
 from governance.incidents.recording import mark_reported
 from governance.kernel.db import utcnow
@@ -30,6 +29,7 @@ from governance.kernel.errors import Invalid
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.recertification import repository as recertification_repo
 from governance.recertification.models import Recertification
+from governance.serving import repository as serving_repo
 from service.api.deps import DbSession
 from service.web.charts import as_image_source, line_chart
 from service.web.routing import CsrfChecked, Web, WebRoute, WebUser, redirect
