@@ -65,6 +65,12 @@ wrk.method = "GET"
 wrk.headers["Authorization"] = "Bearer {token}"
 """
 
+LUA_CONDITIONAL = r"""
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer {token}"
+wrk.headers["If-None-Match"] = '{etag}'
+"""
+
 LUA_MIXED = r"""
 local counter = 0
 publishes = 0
@@ -171,6 +177,12 @@ def publish_body(base: str, token: str) -> tuple[str, str]:
     return prefix, suffix
 
 
+def live_etag(url: str, token: str) -> str:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(response.headers["ETag"])
+
+
 def bench_database(name: str, database_url: str, args: argparse.Namespace) -> list[Row]:
     var_dir = Path(tempfile.mkdtemp(prefix=f"load-{name}-", dir=WORK))
     if database_url.startswith("postgresql"):
@@ -195,6 +207,7 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace) -> li
         reader, writer = tokens["olivia"], tokens["paula"]
         release = http_json(f"{base}/api/v1/products/{PRODUCT}", reader)["live_release"]
         prefix, suffix = publish_body(base, writer)
+        runtime = tokens.get("coach-app")
         scenarios = {
             "healthz": (f"{base}/healthz", LUA_GET.format(token=reader)),
             "product": (f"{base}/api/v1/products/{PRODUCT}", LUA_GET.format(token=reader)),
@@ -212,7 +225,14 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace) -> li
                 ),
             ),
         }
-        for scenario, (url, lua) in scenarios.items():
+        if runtime is not None:  # a running product revalidating its live release: 304 Not Modified
+            live_url = f"{base}/api/v1/products/{PRODUCT}/live"
+            scenarios["live (304)"] = (
+                live_url,
+                LUA_CONDITIONAL.format(token=runtime, etag=live_etag(live_url, runtime)),
+            )
+        chosen = args.scenarios.split(",") if args.scenarios else list(scenarios)
+        for scenario, (url, lua) in ((name, scenarios[name]) for name in chosen):
             for connections in args.connections:
                 result = run_wrk(url, LUA_COMMON + lua, connections, args.duration, var_dir)
                 seconds = result["duration_us"] / 1e6
@@ -284,6 +304,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run.")
     parser.add_argument("--publish-every", type=int, default=10, help="One publish per this many requests (mixed).")
     parser.add_argument("--port", type=int, default=8110)
+    parser.add_argument(
+        "--scenarios",
+        default=None,
+        help="Comma-separated subset: healthz, product, release, publish+reads, live (304).",
+    )
     parser.add_argument("--pool-size", type=int, default=None, help="STEWARD_DB_POOL_SIZE of the server.")
     parser.add_argument("--source", type=Path, default=None, help="Serve the code of another checkout.")
     parser.add_argument("--title", default="Load benchmark")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -22,12 +23,19 @@ from service.database import begin_reading, transaction
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[UnitOfWork]:
-    """One transaction per request: committed before the response is sent, rolled back on any error."""
+@contextmanager
+def request_transaction(request: Request) -> Iterator[UnitOfWork]:
+    """The request's one transaction: reading only for GET, HEAD and OPTIONS; committed, or rolled back on error."""
     with transaction(request.app.state.session_factory) as session:
         session.chunk_size = request.app.state.settings.chunk_size
         if request.method in READING_METHODS:
             begin_reading(session)
+        yield session
+
+
+def get_session(request: Request) -> Iterator[UnitOfWork]:
+    """One transaction per request: committed before the response is sent, rolled back on any error."""
+    with request_transaction(request) as session:
         yield session
     # Runs queued by this request are handed over only now that they are committed for a worker to find.
     queued = session.take_queued_chunks()
@@ -38,6 +46,8 @@ def get_session(request: Request) -> Iterator[UnitOfWork]:
 DbSession = Annotated[UnitOfWork, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `steward users create` or POST /users.")
+# The bearer credentials alone, for a route that authenticates inside its own unit of work.
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def get_current_user(
