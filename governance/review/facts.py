@@ -156,7 +156,7 @@ def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts
     )
 
 
-def _changed_versions(release: Release, product: Product, live: Release | None) -> list[VersionKey]:
+def changed_versions(release: Release, product: Product, live: Release | None) -> list[VersionKey]:
     """The component versions this release brings in against the live one, in the order the changes list them.
 
     Every version between the live manifest's and the release's counts, not just the head: a clause written in
@@ -205,7 +205,7 @@ def gather_many(session: Session, releases: Iterable[Release]) -> dict[int, Rele
     superseded = [r.id for r in by_id.values() if r.state == ReleaseState.superseded.value]
     newer = repository.next_release_numbers(session, superseded)
     changed = {
-        release.id: _changed_versions(release, products[release.product_id], live.get(release.product_id))
+        release.id: changed_versions(release, products[release.product_id], live.get(release.product_id))
         for release in by_id.values()
     }
     handovers = repository.owner_changes(session, {p.slug for p in products.values()})
