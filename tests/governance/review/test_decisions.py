@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from governance.accounts.models import User
 from governance.accounts.roles import Role
 from governance.catalog import components
+from governance.catalog.models import RiskTier
 from governance.catalog.products import get_product
 from governance.catalog.schemas import DocumentPublish, PromptPublish, SuitePublish
-from governance.catalog.models import RiskTier
 from governance.kernel.errors import Conflict, DomainError
 from governance.releases.policies import PolicyUpdate, update_policy
 from governance.releases.reading import get_release
