@@ -229,3 +229,19 @@ def release_ids_by_number(session: Session, product_id: int, numbers: Collection
         return {}
     query = select(Release.number, Release.id).where(Release.product_id == product_id, Release.number.in_(numbers))
     return {number: release_id for number, release_id in session.execute(query)}
+
+
+def replaced_release(session: Session, release: Release) -> Release | None:
+    """The newest retired release of the product cut before ``release``: the one it replaced when it went live
+    (releases go live in the order they are cut; a later cut supersedes an earlier one)."""
+    query = (
+        select(Release)
+        .where(
+            Release.product_id == release.product_id,
+            Release.number < release.number,
+            Release.state == ReleaseState.retired.value,
+        )
+        .order_by(Release.number.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()

@@ -77,7 +77,14 @@ class ReleaseView(ReleaseSummary):
     cycle: int
     manifest: dict[str, Any]
     live_release: int | None
-    changes: list[dict[str, Any]] = Field(description="What differs from the live release, component by component.")
+    changes: list[dict[str, Any]] = Field(
+        description="What differs from the release it is compared with, component by component."
+    )
+    compared_with: int | None = Field(
+        default=None,
+        description="The release the changes are against: the live one, or for a live release the one it replaced.",
+    )
+    compared_with_number: int | None = None
     runs: list[RunSummaryView]
     signoffs: list[SignOffView]
     decisions: list[DecisionView]
@@ -138,20 +145,30 @@ def release_view(session: Session, release: Release) -> ReleaseView:
     return release_view_of(session, gather(session, release))
 
 
+def baseline_of(session: Session, record: ReleaseRecord) -> Release | None:
+    """What a release is compared with: the live release, or, once it is live itself, the one it replaced, so
+    the diff a release went live on stays on its page."""
+    if record.live is not None and record.live.id == record.release.id:
+        return repository.replaced_release(session, record.release)
+    return record.live
+
+
 def release_view_of(session: Session, record: ReleaseRecord) -> ReleaseView:
     """The view of a release whose record is already gathered (a page that also asks the rules reads it once)."""
     release, product, policy, live = record.release, record.product, record.policy, record.live
     counts = repository.recorded_counts(session, [r.id for r in record.runs])
     signoff = record.current_signoff
     current = {d.id for d in record.current_decisions}
-    is_live = live is not None and live.id == release.id
+    baseline = baseline_of(session, record)
     return ReleaseView(
         **release_summary(release, product.slug).model_dump(),
         held_by=held_by(facts_of(record)),
         cycle=release.cycle,
         manifest=release.manifest,
         live_release=live.id if live else None,
-        changes=[] if is_live else manifest_changes(live.manifest if live else None, release.manifest),
+        changes=manifest_changes(baseline.manifest if baseline else None, release.manifest),
+        compared_with=baseline.id if baseline else None,
+        compared_with_number=baseline.number if baseline else None,
         runs=[run_summary(r, counts.get(r.id, 0)) for r in record.runs],
         signoffs=[
             SignOffView(
@@ -319,8 +336,9 @@ class ChangeNote:
 
 
 def change_notes(session: Session, record: ReleaseRecord) -> list[ChangeNote]:
-    """Every version between the live release and this one, each with its author's message, newest first."""
-    keys = changed_versions(record.release, record.product, record.live)
+    """Every version between the release it is compared with and this one, with its author's message, newest
+    first."""
+    keys = changed_versions(record.release, record.product, baseline_of(session, record))
     notes = repository.version_notes(session, keys)
     found = [
         ChangeNote(key.kind, key.name, key.number, note.author, note.message, note.created_at)

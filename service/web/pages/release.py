@@ -64,7 +64,6 @@ class ReleasePage:
     checklist: ReleaseChecklist
     notes: list[ChangeNote]
     """Every component version behind the release, with its author's message."""
-    live_number: int | None
     superseded_by_id: int | None
     superseded_by_number: int | None
     typed: dict[str, str] = field(default_factory=dict)
@@ -105,7 +104,6 @@ def present_release(
         evidence=run_evidence(session, view, product_id=record.product.id),
         checklist=release_checklists(session, [record])[record.release.id],
         notes=change_notes(session, record),
-        live_number=record.live.number if record.live is not None else None,
         superseded_by_id=superseded_by_id(session, record),
         superseded_by_number=record.superseded_by,
         typed=typed or {},

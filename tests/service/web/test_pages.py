@@ -415,3 +415,34 @@ async def test_a_release_id_beyond_what_a_database_holds_is_a_404_page(web, worl
     await sign_in(web, world["tokens"]["olivia"])
     response = await web.get(f"/releases/{2**63}")
     assert response.status_code == 404 and "text/html" in response.headers["content-type"]
+
+
+async def test_why_it_changed_names_the_compared_release_and_links_the_one_that_superseded_it(web, world, session):
+    olivia, paula = world["users"]["olivia"], world["users"]["paula"]
+    release = world["release"]
+    first = list_for_product(session, release.product_id, before_number=release.number, limit=1)[0]
+    await sign_in(web, world["tokens"]["rita"])
+    page = (await web.get(f"/releases/{release.id}")).text
+    assert f'<a href="/releases/{first.id}">release {first.number}</a>, live now' in page
+    # Every version behind the release with its author and message, not only the last cause.
+    assert f"document {POLICY} v2</strong> by paula" in page
+    document = load_bundle(PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml").documents[POLICY]
+    newer = {**document.model_dump(), "content": document.content + "\n\n15. Goals are reviewed each quarter.\n"}
+    components.publish_document(session, paula, POLICY, DocumentPublish(**{**newer, "message": "Quarterly reviews"}))
+    session.flush()
+    newest = list_for_product(session, release.product_id, before_number=0, limit=1)[0]
+    page = (await web.get(f"/releases/{release.id}")).text
+    assert f'<dt>Superseded by</dt><dd><a href="/releases/{newest.id}">release {newest.number}</a>' in page
+    page = (await web.get(f"/releases/{newest.id}")).text
+    assert "Quarterly reviews" in page and f"document {POLICY} v3</strong> by paula" in page
+    assert f"document {POLICY} v2</strong> by paula" in page
+    # Once live, a release keeps the diff it went live on: against the release it replaced.
+    run_queued_chunks(session)
+    decisions.sign_off(session, olivia, newest.id, decisions.SignOffRequest())
+    for reviewer in ("rita", "ravi"):
+        decisions.approve(session, world["users"][reviewer], newest.id, decisions.ApproveRequest())
+    decisions.go_live(session, olivia, newest.id)
+    session.flush()
+    page = (await web.get(f"/releases/{newest.id}")).text
+    assert f"release {first.number}</a>, which it replaced when it went live" in page
+    assert "15. Goals are reviewed each quarter." in page
