@@ -43,6 +43,7 @@ class OwnerTask:
     status: StatusView
     changes_requested: tuple[str, str] | None = None
     """A reviewer's open request for changes: (reviewer, what to change)."""
+    checklist: ReleaseChecklist | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,10 @@ def present_home(session: UnitOfWork, user: User) -> HomePage:
         if release_facts.changes_requested is not None and product.owner_id == user.id:
             tasks = tasks or ["changes requested"]
         owner_tasks += [
-            OwnerTask(product, record.release, task, status, release_facts.changes_requested) for task in tasks
+            OwnerTask(
+                product, record.release, task, status, release_facts.changes_requested, checklists[record.release.id]
+            )
+            for task in tasks
         ]
         if Action.approve in offered:
             reviews.append(AwaitingApproval(product, record.release, checklists[record.release.id]))

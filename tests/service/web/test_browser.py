@@ -326,6 +326,7 @@ def test_a_failed_release_signed_off_with_a_waiver_puts_the_risk_first_for_the_r
     confirm.check()
     button(rita.page, "Approve release").click()
     expect(rita.page.get_by_role("status")).to_contain_text("Approved release")
+    expect(rita.page.get_by_role("status")).to_be_focused()
     expect(rita.page.locator("#held-by")).to_contain_text("1 of 2")
     rita.shot("release-approved-despite-failure")
     rita.close()
