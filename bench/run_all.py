@@ -6,7 +6,8 @@
 4. runs scenario b again on the engine alone in a warm process, as servers and workers run it
    (bench/engine_inprocess.py);
 5. publishes a document that reaches 1,000 products in catalogues of 10,000 and 1,000 products, on
-   SQLite and PostgreSQL (bench/publish_impact.py).
+   SQLite and PostgreSQL (bench/publish_impact.py);
+6. weighs a 200-case release page as a reviewer loads it (bench/release_page_weight.py).
 
 Results go to bench/results/<timestamp>/ and bench/results/latest.md. Any option of
 evals_vs_promptfoo.py is passed through, e.g. `python bench/run_all.py --quick`.
@@ -52,11 +53,20 @@ def main(argv: list[str]) -> int:
         timeout=1800,
         check=True,
     ).stdout
+    print("## The weight of a 200-case release page", flush=True)
+    weight = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("release_page_weight.py"))],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
     text = (
         f"## Fake server ceiling\n\n{ceiling_md}\n\n"
         f"## Steward vs promptfoo {versions['promptfoo']} (node {versions['node']})\n\n{table}\n"
         f"## Scenario b, the engine in a warm process (no command start-up)\n\n{engine}\n"
         f"## Publishing a document that reaches 1,000 products\n\n{publish}\n"
+        f"## The weight of a 200-case release page\n\n{weight}\n"
         f"Raw results: {out}\n"
     )
     (out / "report.md").write_text(text)

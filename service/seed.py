@@ -17,12 +17,14 @@ from governance.accounts.schemas import UserCreate
 from governance.bundles.applying import apply_bundle
 from governance.bundles.schemas import BundleRequest
 from governance.catalog import components, products
+from governance.catalog.models import RiskTier
 from governance.feedback.models import HumanAction
 from governance.feedback.recording import record_feedback
 from governance.feedback.schemas import FeedbackItem
 from governance.kernel.db import utcnow
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.models import ReleaseState
+from governance.releases.policies import PolicyUpdate, update_policy
 from governance.releases.reading import latest_release
 from governance.review import decisions
 from service.bundle import Bundle, bundle_request, load_bundle
@@ -38,6 +40,11 @@ DEMO_USERS: list[tuple[str, str, list[Role]]] = [
     ("ci-bot", "CI pipeline", [Role.ci]),
 ]
 DOCUMENT_OWNER = "paula"
+DEMO_OFFLINE_REASON = (
+    "Demo installation: no model is configured, so the reference product is tested on the offline provider, "
+    "which answers from scripts and cannot see a prompt change. Accepted for the demo only; a real deployment "
+    "turns this flag back on."
+)
 # The reference product's running application: a runtime token that reads its live release and nothing else.
 DEMO_RUNTIME_USER = ("coach-app", "The goal coach as employees use it (runtime token)")
 
@@ -176,6 +183,14 @@ def seed_demo(session: UnitOfWork, steward_yaml: Path) -> SeedResult:
             session, None, UserCreate(name=name, display_name=display_name, email=None, roles=roles)
         )
         users[name], tokens[name] = user, token
+    # The demo has no model to call: its reference product is tested on the offline provider, labelled as such,
+    # so the high-risk policy accepts offline evidence here, in writing, where a real deployment would refuse it.
+    update_policy(
+        session,
+        users["ada"],
+        RiskTier.high,
+        PolicyUpdate(refuse_offline_evidence=False, offline_evidence_reason=DEMO_OFFLINE_REASON),
+    )
     bundle = load_bundle(steward_yaml)
     owner = users[bundle.product.owner or "olivia"]
     publish_bundle(session, bundle, product_actor=owner, shared_actor=users[DOCUMENT_OWNER])

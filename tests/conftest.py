@@ -40,7 +40,19 @@ def database_url(request, tmp_path_factory) -> str:
         url = POSTGRES_URL
         reset_postgres(url)
     upgrade(url)
+    accept_offline_evidence(url)
     return url
+
+
+def accept_offline_evidence(url: str) -> None:
+    """Every test answers from the offline provider; tests of the policy flag that refuses it turn it on."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE policies SET refuse_offline_evidence = :off, offline_evidence_reason = :why"),
+            {"off": False, "why": "test database: every run answers from the offline provider"},
+        )
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

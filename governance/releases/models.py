@@ -45,6 +45,10 @@ class Policy(Base):
     kpi_thresholds: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     suspend_on_threshold: Mapped[bool] = mapped_column(Boolean, default=False)
     recertify_days: Mapped[int | None] = mapped_column(Integer)
+    # The offline provider answers from scripts and cannot see a prompt change: evidence from it alone may be
+    # refused for approval; where it is allowed, the written reason is shown to reviewers.
+    refuse_offline_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    offline_evidence_reason: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
 

@@ -69,6 +69,15 @@ class PolicyUpdate(BaseModel):
         le=3650,
         description="Re-run the live release's suites this many days after going live or the last re-run; 0: never.",
     )
+    refuse_offline_evidence: bool | None = Field(
+        default=None,
+        description="Refuse approval while a required suite's evidence comes only from the offline provider.",
+    )
+    offline_evidence_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why offline evidence is accepted where the flag is off; shown to reviewers on the release page.",
+    )
 
 
 def get_policy(session: Session, tier: str) -> Policy:
@@ -94,6 +103,8 @@ def policy_snapshot(policy: Policy) -> dict[str, Any]:
         "kpi_thresholds": [dict(item) for item in policy.kpi_thresholds or []],
         "suspend_on_threshold": policy.suspend_on_threshold,
         "recertify_days": policy.recertify_days,
+        "refuse_offline_evidence": policy.refuse_offline_evidence,
+        "offline_evidence_reason": policy.offline_evidence_reason,
     }
 
 

@@ -20,7 +20,7 @@ from governance.releases.models import Decision, Release, ReleaseState, SignOff
 from governance.releases.reading import get_release
 from governance.releases.workflow import transition
 from governance.review import repository
-from governance.review.facts import ReleaseRecord, facts_of, gather, gather_many
+from governance.review.facts import CHANGES_REQUESTED, ReleaseRecord, facts_of, gather, gather_many
 from governance.review.rules import Action, require
 from governance.runs.execution import cancel_queued_work
 from governance.runs.models import Run, RunChunk
@@ -50,6 +50,12 @@ class ApproveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: Text = Field(default="", max_length=5000, description="What the reviewer checked.")
+
+
+class ChangesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    changes: Text = Field(min_length=3, max_length=5000, description="What the owner must change before approval.")
 
 
 class RejectRequest(BaseModel):
@@ -195,6 +201,41 @@ def reject(session: Session, actor: User, release_id: int, data: RejectRequest) 
         reason=data.reason,
     )
     _record_decision(session, release, actor, "rejected", data.reason)
+    return release
+
+
+def request_changes(session: Session, actor: User, release_id: int, data: ChangesRequest) -> Release:
+    """A reviewer sends a signed-off release back to its owner: the sign-off (and any approval resting on it) is
+    void, the release stays open in a new cycle, failed if it was signed off with a waiver and passed otherwise.
+
+    Args:
+        session: The unit of work; this only flushes.
+        actor: A reviewer who neither owns the product nor wrote what the release changes.
+        release_id: A signed-off release.
+        data: What the owner must change.
+
+    Returns:
+        The release, back with its owner.
+
+    Raises:
+        Forbidden, Conflict: a rule of ``Action.request_changes`` refused.
+    """
+    record = _locked(session, release_id, Action.request_changes, actor)
+    release = record.release
+    signoff = record.current_signoff
+    back = ReleaseState.failed if signoff is not None and signoff.waiver else ReleaseState.passed
+    _record_decision(session, release, actor, CHANGES_REQUESTED, data.changes)
+    release.cycle += 1
+    transition(
+        session,
+        release,
+        back,
+        actor=actor,
+        action="release.changes_requested",
+        product_slug=record.product.slug,
+        reason=data.changes,
+        details={"cycle": release.cycle, "owner": record.product.owner.name},
+    )
     return release
 
 

@@ -23,6 +23,8 @@ from governance.review.repository import VersionKey
 from governance.runs.models import Run
 
 COMPONENT_KINDS = frozenset(kind.value for kind in ComponentKind)
+# A reviewer's decision that sends a signed-off release back to its owner for a fix, keeping it open.
+CHANGES_REQUESTED = "sent_back"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,21 @@ class ReleaseRecord:
     @property
     def current_decisions(self) -> list[Decision]:
         return [d for d in self.decisions if self.is_current(d)]
+
+    @property
+    def required_runs(self) -> list[Run]:
+        """The current runs of the suites the policy requires (all of the release's suites when it names none)."""
+        required = set(self.policy.required_suites)
+        return [run for run in self.runs if not required or run.suite_name in required]
+
+    @property
+    def changes_requested(self) -> Decision | None:
+        """The newest request for changes, unless the owner has signed off again since."""
+        request = next((d for d in reversed(self.decisions) if d.decision == CHANGES_REQUESTED), None)
+        if request is None:
+            return None
+        later = [s for s in self.signoffs if s.created_at > request.created_at or s.cycle > request.cycle]
+        return None if later else request
 
     @property
     def approvers(self) -> frozenset[str]:
@@ -98,6 +115,12 @@ class ReleaseFacts:
     rejection: tuple[str, str] | None
     """The newest rejection: (reviewer, reason)."""
     now: datetime
+    refuse_offline_evidence: bool = False
+    """The policy refuses approval while a required suite's evidence comes only from the offline provider."""
+    offline_suites: tuple[str, ...] = ()
+    """Required suites whose current run answered from the offline provider."""
+    changes_requested: tuple[str, str] | None = None
+    """An open request for changes: (reviewer, what to change)."""
 
 
 def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts:
@@ -127,10 +150,13 @@ def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts
         superseded_by=record.superseded_by,
         rejection=(rejection.reviewer, rejection.note) if rejection else None,
         now=now or utcnow(),
+        refuse_offline_evidence=policy.refuse_offline_evidence,
+        offline_suites=tuple(sorted(r.suite_name for r in record.required_runs if r.offline)),
+        changes_requested=(request.reviewer, request.note) if (request := record.changes_requested) else None,
     )
 
 
-def _changed_versions(release: Release, product: Product, live: Release | None) -> list[VersionKey]:
+def changed_versions(release: Release, product: Product, live: Release | None) -> list[VersionKey]:
     """The component versions this release brings in against the live one, in the order the changes list them.
 
     Every version between the live manifest's and the release's counts, not just the head: a clause written in
@@ -179,7 +205,7 @@ def gather_many(session: Session, releases: Iterable[Release]) -> dict[int, Rele
     superseded = [r.id for r in by_id.values() if r.state == ReleaseState.superseded.value]
     newer = repository.next_release_numbers(session, superseded)
     changed = {
-        release.id: _changed_versions(release, products[release.product_id], live.get(release.product_id))
+        release.id: changed_versions(release, products[release.product_id], live.get(release.product_id))
         for release in by_id.values()
     }
     handovers = repository.owner_changes(session, {p.slug for p in products.values()})

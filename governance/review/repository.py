@@ -187,3 +187,75 @@ def get_run(session: Session, run_id: int) -> Run | None:
 def chunks_of(session: Session, run_id: int) -> list[RunChunk]:
     """A run's chunks in order: a re-run repeats exactly the same split of cases."""
     return list(session.scalars(select(RunChunk).where(RunChunk.run_id == run_id).order_by(RunChunk.index)))
+
+
+class VersionNote(NamedTuple):
+    """Who wrote a component version, when, and the message they gave."""
+
+    author: str
+    message: str
+    created_at: datetime
+
+
+def version_notes(session: Session, keys: Iterable[VersionKey]) -> dict[VersionKey, VersionNote]:
+    """The author, message and time of each of these component versions, in one query."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    owners = {key.product_id for key in wanted if key.product_id is not None}
+    query = (
+        select(
+            Component.product_id,
+            Component.kind,
+            Component.name,
+            ComponentVersion.number,
+            User.name,
+            ComponentVersion.message,
+            ComponentVersion.created_at,
+        )
+        .join(Component, Component.id == ComponentVersion.component_id)
+        .join(User, User.id == ComponentVersion.author_id)
+        .where(
+            Component.kind.in_({key.kind for key in wanted}),
+            Component.name.in_({key.name for key in wanted}),
+            ComponentVersion.number.in_({key.number for key in wanted}),
+            or_(Component.product_id.is_(None), Component.product_id.in_(owners)),
+        )
+    )
+    found: dict[VersionKey, VersionNote] = {}
+    for product_id, kind, name, number, author, message, created_at in session.execute(query):
+        owned = ComponentKind(kind).owned_by_product
+        key = VersionKey(product_id if owned else None, kind, name, number)
+        if key in wanted and (product_id is None) != owned:
+            found[key] = VersionNote(author, message or "", created_at)
+    return found
+
+
+def active_reviewers(session: Session) -> list[User]:
+    """Every enabled user with the reviewer role, by name."""
+    users = session.scalars(select(User).where(User.disabled_at.is_(None)).order_by(User.name))
+    return [user for user in users if "reviewer" in (user.roles or [])]
+
+
+def release_ids_by_number(session: Session, product_id: int, numbers: Collection[int]) -> dict[int, int]:
+    """The ids of a product's releases with these numbers: number -> id."""
+    if not numbers:
+        return {}
+    query = select(Release.number, Release.id).where(Release.product_id == product_id, Release.number.in_(numbers))
+    return {number: release_id for number, release_id in session.execute(query)}
+
+
+def replaced_release(session: Session, release: Release) -> Release | None:
+    """The newest retired release of the product cut before ``release``: the one it replaced when it went live
+    (releases go live in the order they are cut; a later cut supersedes an earlier one)."""
+    query = (
+        select(Release)
+        .where(
+            Release.product_id == release.product_id,
+            Release.number < release.number,
+            Release.state == ReleaseState.retired.value,
+        )
+        .order_by(Release.number.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()

@@ -35,6 +35,7 @@ class Action(enum.StrEnum):
     waive = "waive"
     approve = "approve"
     reject = "reject"
+    request_changes = "request_changes"
     go_live = "go_live"
     rerun = "rerun"
 
@@ -199,6 +200,26 @@ def fresh_evidence(facts: ReleaseFacts, user: User) -> str | None:
     )
 
 
+@guard(Conflict, field="evidence")
+def live_evidence_when_required(facts: ReleaseFacts, user: User) -> str | None:
+    """The offline provider answers from scripts and cannot see a prompt change: where the policy says so, a
+    required suite's evidence must come from a real model before anyone approves."""
+    if not facts.refuse_offline_evidence or not facts.offline_suites:
+        return None
+    suites = ", ".join(f"'{name}'" for name in facts.offline_suites)
+    return (
+        f"the {facts.risk_tier} policy refuses offline evidence: required suite(s) {suites} ran only on the "
+        "offline provider, which answers from scripts and cannot see a prompt change; run them on a real model"
+    )
+
+
+@guard(Conflict, field="state")
+def signed_off_to_send_back(facts: ReleaseFacts, user: User) -> str | None:
+    if facts.state == S.signed_off:
+        return None
+    return f"release {facts.release_id} is {facts.state.value}; only a signed-off release can be sent back for changes"
+
+
 @guard(Conflict, field="reviewer")
 def first_decision(facts: ReleaseFacts, user: User) -> str | None:
     """One decision per reviewer per cycle: approving twice must not count twice."""
@@ -264,6 +285,7 @@ RULES: dict[Action, tuple[Guard, ...]] = {
         not_an_author,
         signed_off_to_approve,
         fresh_evidence,
+        live_evidence_when_required,
         first_decision,
     ),
     # Rejecting is a decision too: the same independence holds, so a past owner or a signer cannot veto either.
@@ -274,6 +296,16 @@ RULES: dict[Action, tuple[Guard, ...]] = {
         not_a_signer,
         not_an_author,
         may_become(S.rejected, "release.rejected"),
+    ),
+    # Asking for changes is a decision that keeps the release open: the sign-off is void, the owner fixes it.
+    Action.request_changes: (
+        reviewer("requesting changes"),
+        not_the_owner,
+        not_a_past_owner,
+        not_a_signer,
+        not_an_author,
+        signed_off_to_send_back,
+        first_decision,
     ),
     Action.go_live: (owner_or_admin_goes_live, approved_to_go_live, signed_off_and_approved),
     # No runs to repeat comes first: it is what the release needs, whoever asks.
@@ -315,11 +347,24 @@ def allowed(facts: ReleaseFacts, user: User) -> frozenset[Action]:
 
 # --- what holds a release where it is -------------------------------------------------------------------------
 
+
+def _sent_back(facts: ReleaseFacts) -> str:
+    if facts.changes_requested is None:
+        return ""
+    reviewer_name, wanted = facts.changes_requested
+    return f"changes requested by {reviewer_name}: {wanted}; "
+
+
 HELD_BY: dict[ReleaseState, Callable[[ReleaseFacts], str]] = {
     S.testing: lambda f: f"runs in progress: {f.finished_runs} of {f.runs} suites finished",
-    S.passed: lambda f: "every suite passed; waiting for the product owner's sign-off",
+    S.passed: lambda f: (
+        f"{_sent_back(f)}every suite passed; waiting for the product owner's sign-off"
+        if f.changes_requested is None
+        else f"{_sent_back(f)}the owner fixes and publishes, or signs off again"
+    ),
     S.failed: lambda f: (
-        f"runs did not pass ({f.error}); the owner fixes and publishes, re-runs, or signs off with a waiver"
+        f"{_sent_back(f)}runs did not pass ({f.error}); "
+        "the owner fixes and publishes, re-runs, or signs off with a waiver"
     ),
     S.signed_off: lambda f: (
         f"signed off; waiting for approvals from independent reviewers: {len(f.approvers)} of "

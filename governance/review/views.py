@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from governance.accounts.models import User
+from governance.kernel.db import utcnow
 from governance.releases.manifests import manifest_changes
 from governance.releases.models import Release
 from governance.releases.policies import policy_snapshot
 from governance.review import repository
-from governance.review.facts import ReleaseRecord, facts_of, gather
-from governance.review.rules import held_by
+from governance.review.facts import ReleaseRecord, changed_versions, facts_of, gather
+from governance.review.rules import RULES, Action, held_by
 from governance.runs.models import Run
 
 
@@ -74,7 +77,14 @@ class ReleaseView(ReleaseSummary):
     cycle: int
     manifest: dict[str, Any]
     live_release: int | None
-    changes: list[dict[str, Any]] = Field(description="What differs from the live release, component by component.")
+    changes: list[dict[str, Any]] = Field(
+        description="What differs from the release it is compared with, component by component."
+    )
+    compared_with: int | None = Field(
+        default=None,
+        description="The release the changes are against: the live one, or for a live release the one it replaced.",
+    )
+    compared_with_number: int | None = None
     runs: list[RunSummaryView]
     signoffs: list[SignOffView]
     decisions: list[DecisionView]
@@ -135,20 +145,30 @@ def release_view(session: Session, release: Release) -> ReleaseView:
     return release_view_of(session, gather(session, release))
 
 
+def baseline_of(session: Session, record: ReleaseRecord) -> Release | None:
+    """What a release is compared with: the live release, or, once it is live itself, the one it replaced, so
+    the diff a release went live on stays on its page."""
+    if record.live is not None and record.live.id == record.release.id:
+        return repository.replaced_release(session, record.release)
+    return record.live
+
+
 def release_view_of(session: Session, record: ReleaseRecord) -> ReleaseView:
     """The view of a release whose record is already gathered (a page that also asks the rules reads it once)."""
     release, product, policy, live = record.release, record.product, record.policy, record.live
     counts = repository.recorded_counts(session, [r.id for r in record.runs])
     signoff = record.current_signoff
     current = {d.id for d in record.current_decisions}
-    is_live = live is not None and live.id == release.id
+    baseline = baseline_of(session, record)
     return ReleaseView(
         **release_summary(release, product.slug).model_dump(),
         held_by=held_by(facts_of(record)),
         cycle=release.cycle,
         manifest=release.manifest,
         live_release=live.id if live else None,
-        changes=[] if is_live else manifest_changes(live.manifest if live else None, release.manifest),
+        changes=manifest_changes(baseline.manifest if baseline else None, release.manifest),
+        compared_with=baseline.id if baseline else None,
+        compared_with_number=baseline.number if baseline else None,
         runs=[run_summary(r, counts.get(r.id, 0)) for r in record.runs],
         signoffs=[
             SignOffView(
@@ -176,3 +196,161 @@ def release_view_of(session: Session, record: ReleaseRecord) -> ReleaseView:
         required_approvals=policy.required_approvals,
         policy=policy_snapshot(policy),
     )
+
+
+# --- the reviewer's checklist ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuiteCheck:
+    """One suite's evidence against the policy: its pass rate against its threshold, and where it came from."""
+
+    suite: str
+    required: bool
+    state: str
+    pass_rate: float | None
+    threshold: float | None
+    offline: bool
+    finished_at: datetime | None
+    required_failures: tuple[str, ...]
+
+    @property
+    def meets(self) -> bool | None:
+        if self.pass_rate is None or self.threshold is None:
+            return None
+        return self.pass_rate >= self.threshold and not self.required_failures
+
+
+@dataclass(frozen=True)
+class ReleaseChecklist:
+    """The facts a reviewer weighs first, checked against the product's policy; the same on the release page
+    and in every queue row."""
+
+    release_id: int
+    state: str
+    risk_tier: str
+    suites: tuple[SuiteCheck, ...]
+    failed: bool
+    """A suite did not pass (or the release failed its runs)."""
+    waiver: str | None
+    """The current sign-off's waiver, in full."""
+    waived_by: str | None
+    offline_suites: tuple[str, ...]
+    """Required suites whose evidence comes only from the offline provider."""
+    refuse_offline_evidence: bool
+    offline_evidence_reason: str
+    evidence_age_days: int | None
+    """Days since the oldest current run finished."""
+    evidence_max_age_days: int
+    approvals: tuple[str, ...]
+    required_approvals: int
+    may_still_approve: tuple[str, ...]
+    """Reviewers independent of the release who have not yet decided on it."""
+    revalidation_due_at: datetime | None
+    changes_requested: tuple[str, str] | None
+
+    @property
+    def verdict(self) -> str:
+        """FAILED · WAIVED, FAILED, PASSED or TESTING: the outcome in one word, the waiver always beside it."""
+        if self.failed:
+            return "FAILED · WAIVED" if self.waiver else "FAILED"
+        return "TESTING" if self.state == "testing" or any(s.pass_rate is None for s in self.suites) else "PASSED"
+
+    @property
+    def required_failures(self) -> list[tuple[str, str]]:
+        """(suite, case) of every required case that did not pass."""
+        return [(check.suite, case) for check in self.suites for case in check.required_failures]
+
+    @property
+    def stale(self) -> bool:
+        return self.evidence_age_days is not None and self.evidence_age_days > self.evidence_max_age_days
+
+
+# The approve rule's guards about who the reviewer is, not about the release's state: who may still approve.
+_INDEPENDENT = ("reviewer_role", "not_the_owner", "not_a_past_owner", "not_a_signer", "not_an_author", "first_decision")
+
+
+def checklist_of(record: ReleaseRecord, reviewers: list[User], now: datetime | None = None) -> ReleaseChecklist:
+    """The checklist of a release from its gathered record and the enabled reviewers (read once for many)."""
+    facts = facts_of(record, now)
+    required = {run.suite_name for run in record.required_runs}
+    suites = tuple(
+        SuiteCheck(
+            suite=run.suite_name,
+            required=run.suite_name in required,
+            state=run.state,
+            pass_rate=(run.summary or {}).get("pass_rate"),
+            threshold=(run.summary or {}).get("threshold"),
+            offline=run.offline,
+            finished_at=run.finished_at,
+            required_failures=tuple((run.summary or {}).get("required_failures") or ()),
+        )
+        for run in sorted(record.runs, key=lambda r: (r.suite_name not in required, r.suite_name))
+    )
+    signoff = record.current_signoff
+    independent = [guard for guard in RULES[Action.approve] if guard.rule in _INDEPENDENT]
+    may_approve = tuple(user.name for user in reviewers if all(guard(facts, user) is None for guard in independent))
+    failed = record.release.state == "failed" or any(check.meets is False for check in suites)
+    failed = failed or bool(signoff is not None and signoff.waiver)
+    return ReleaseChecklist(
+        release_id=record.release.id,
+        state=record.release.state,
+        risk_tier=record.policy.risk_tier,
+        suites=suites,
+        failed=failed,
+        waiver=signoff.waiver if signoff is not None else None,
+        waived_by=signoff.actor if signoff is not None and signoff.waiver else None,
+        offline_suites=facts.offline_suites,
+        refuse_offline_evidence=record.policy.refuse_offline_evidence,
+        offline_evidence_reason=record.policy.offline_evidence_reason,
+        evidence_age_days=(facts.now - facts.oldest_evidence).days if facts.oldest_evidence else None,
+        evidence_max_age_days=record.policy.evidence_max_age_days,
+        approvals=tuple(sorted(record.approvers)),
+        required_approvals=record.policy.required_approvals,
+        may_still_approve=may_approve,
+        revalidation_due_at=record.release.revalidation_due_at,
+        changes_requested=facts.changes_requested,
+    )
+
+
+def release_checklists(session: Session, records: list[ReleaseRecord]) -> dict[int, ReleaseChecklist]:
+    """The checklists of many gathered releases; the reviewers are read once for all of them."""
+    reviewers = repository.active_reviewers(session)
+    now = utcnow()
+    return {record.release.id: checklist_of(record, reviewers, now) for record in records}
+
+
+# --- why it changed -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeNote:
+    """One component version behind a release: what, by whom, when, and the author's message."""
+
+    kind: str
+    name: str
+    number: int
+    author: str
+    message: str
+    created_at: datetime
+
+
+def change_notes(session: Session, record: ReleaseRecord) -> list[ChangeNote]:
+    """Every version between the release it is compared with and this one, with its author's message, newest
+    first."""
+    keys = changed_versions(record.release, record.product, baseline_of(session, record))
+    notes = repository.version_notes(session, keys)
+    found = [
+        ChangeNote(key.kind, key.name, key.number, note.author, note.message, note.created_at)
+        for key in keys
+        if (note := notes.get(key)) is not None
+    ]
+    return sorted(found, key=lambda n: n.created_at, reverse=True)
+
+
+def superseded_by_id(session: Session, record: ReleaseRecord) -> int | None:
+    """The id of the release that superseded this one, where one did."""
+    if record.superseded_by is None:
+        return None
+    ids = repository.release_ids_by_number(session, record.product.id, [record.superseded_by])
+    return ids.get(record.superseded_by)

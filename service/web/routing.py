@@ -127,9 +127,11 @@ def render(request: Request, template: str, context: dict[str, Any], *, status_c
     return templates.TemplateResponse(request, template, full, status_code=status_code)
 
 
-def render_page(request: Request, template: str, page: DataclassInstance) -> HTMLResponse:
-    """Render what a page's presenter returned: each field of its dataclass is a name the template reads."""
-    return render(request, template, {field.name: getattr(page, field.name) for field in fields(page)})
+def render_page(request: Request, template: str, page: DataclassInstance, *, status_code: int = 200) -> HTMLResponse:
+    """Render what a page's presenter returned: each field of its dataclass is a name the template reads, and
+    ``page`` is the presenter's result itself (for its properties)."""
+    context = {field.name: getattr(page, field.name) for field in fields(page)}
+    return render(request, template, {**context, "page": page}, status_code=status_code)
 
 
 def redirect(target: str) -> RedirectResponse:

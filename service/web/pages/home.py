@@ -15,6 +15,7 @@ from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.status import StatusView, product_statuses
 from governance.review.facts import facts_of, gather_by_id
 from governance.review.rules import Action, allowed
+from governance.review.views import ReleaseChecklist, release_checklists
 from service.api.deps import DbSession
 from service.web.pages.production import ProductionTask, production_tasks
 from service.web.routing import WebRoute, WebUser, render_page
@@ -40,12 +41,16 @@ class OwnerTask:
     release: Release | None
     task: str
     status: StatusView
+    changes_requested: tuple[str, str] | None = None
+    """A reviewer's open request for changes: (reviewer, what to change)."""
+    checklist: ReleaseChecklist | None = None
 
 
 @dataclass(frozen=True)
 class AwaitingApproval:
     product: Product
     release: Release
+    checklist: ReleaseChecklist
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ def present_home(session: UnitOfWork, user: User) -> HomePage:
     page = list_products(session, after=0, limit=PRODUCTS_SHOWN)
     statuses = product_statuses(session, [p.id for p in page.items])
     pending = gather_by_id(session, [s.pending_release for s in statuses.values() if s.pending_release is not None])
+    checklists = release_checklists(session, list(pending.values()))
     owner_tasks: list[OwnerTask] = []
     reviews: list[AwaitingApproval] = []
     for product in page.items:
@@ -80,11 +86,19 @@ def present_home(session: UnitOfWork, user: User) -> HomePage:
         if status.pending_release is None:
             continue
         record = pending[status.pending_release]
-        offered = allowed(facts_of(record), user)
+        release_facts = facts_of(record)
+        offered = allowed(release_facts, user)
         tasks = [task for action, task in OWNER_TASKS.items() if action in offered]
-        owner_tasks += [OwnerTask(product, record.release, task, status) for task in tasks]
+        if release_facts.changes_requested is not None and product.owner_id == user.id:
+            tasks = tasks or ["changes requested"]
+        owner_tasks += [
+            OwnerTask(
+                product, record.release, task, status, release_facts.changes_requested, checklists[record.release.id]
+            )
+            for task in tasks
+        ]
         if Action.approve in offered:
-            reviews.append(AwaitingApproval(product, record.release))
+            reviews.append(AwaitingApproval(product, record.release, checklists[record.release.id]))
     reviews.sort(key=lambda item: item.release.state_changed_at)
     rows = [ProductRow(product, statuses[product.id]) for product in page.items]
     return HomePage(

@@ -9,22 +9,31 @@ rolls the transaction back and comes back to this page as a message naming the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from governance.accounts.models import User
-from governance.kernel.errors import FieldProblem, Invalid, field_path
+from governance.kernel.errors import FieldProblem, field_path
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.reading import get_release
 from governance.review import decisions
 from governance.review.evidence import RunEvidence, run_evidence
 from governance.review.facts import facts_of, gather
 from governance.review.rules import refusals
-from governance.review.views import ReleaseView, release_view, release_view_of
+from governance.review.views import (
+    ChangeNote,
+    ReleaseChecklist,
+    ReleaseView,
+    change_notes,
+    release_checklists,
+    release_view,
+    release_view_of,
+    superseded_by_id,
+)
 from service.api.deps import DbSession
 from service.web.changes import ChangeView, describe_changes
 from service.web.routing import CsrfChecked, Web, WebRoute, WebUser, redirect, render_page
@@ -35,6 +44,9 @@ if TYPE_CHECKING:
     from governance.releases.models import Release
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+# The value of the approval form's confirmation checkbox on a release that failed or was waived.
+CONFIRMED = "approve-despite-failure"
 
 FormText = Annotated[str, Form()]
 M = TypeVar("M", bound=BaseModel)
@@ -49,6 +61,20 @@ class ReleasePage:
     allowed: frozenset[str]
     changes: list[ChangeView]
     evidence: list[RunEvidence]
+    checklist: ReleaseChecklist
+    notes: list[ChangeNote]
+    """Every component version behind the release, with its author's message."""
+    superseded_by_id: int | None
+    superseded_by_number: int | None
+    typed: dict[str, str] = field(default_factory=dict)
+    """What the user typed into a form the server refused, kept so nothing has to be typed again."""
+    errors: dict[str, str] = field(default_factory=dict)
+    """The refusal of each refused field, shown next to it."""
+
+    @property
+    def approval_needs_confirmation(self) -> bool:
+        """Approving a release that failed or was waived asks for an explicit confirmation naming the waiver."""
+        return self.checklist.failed
 
 
 @dataclass(frozen=True)
@@ -57,8 +83,15 @@ class ProgressFragment:
     evidence: list[RunEvidence]
 
 
-def present_release(session: UnitOfWork, user: User, release_id: int) -> ReleasePage:
-    """One gathering of the release serves both its view and the rules that decide its forms."""
+def present_release(
+    session: UnitOfWork,
+    user: User,
+    release_id: int,
+    *,
+    typed: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> ReleasePage:
+    """One gathering of the release serves its view, its checklist and the rules that decide its forms."""
     record = gather(session, get_release(session, release_id))
     view = release_view_of(session, record)
     refused = refusals(facts_of(record), user)
@@ -68,7 +101,13 @@ def present_release(session: UnitOfWork, user: User, release_id: int) -> Release
         refusals={action.value: refusal.reason if refusal else None for action, refusal in refused.items()},
         allowed=frozenset(action.value for action, refusal in refused.items() if refusal is None),
         changes=describe_changes(session, record.product, view.changes),
-        evidence=run_evidence(session, view),
+        evidence=run_evidence(session, view, product_id=record.product.id),
+        checklist=release_checklists(session, [record])[record.release.id],
+        notes=change_notes(session, record),
+        superseded_by_id=superseded_by_id(session, record),
+        superseded_by_number=record.superseded_by,
+        typed=typed or {},
+        errors=errors or {},
     )
 
 
@@ -96,16 +135,37 @@ def release_progress(release_id: int, request: Request, session: DbSession, user
 # --- the forms ------------------------------------------------------------------------------------------------
 
 
+class FormRefused(Exception):
+    """A decision form's fields do not fit: the page comes back with what was typed and each field's error."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in errors.items()))
+        self.errors = errors
+
+
 def _parse(model: type[M], **fields: str | None) -> M:
-    """Build the domain's request model; its validation message becomes the refusal the user reads."""
+    """Build the domain's request model; its validation messages become the errors shown beside the fields."""
     try:
         return model(**fields)
     except ValidationError as exc:
         problems = [
             FieldProblem(field=field_path(error["loc"]) or "form", reason=error["msg"]) for error in exc.errors()
         ]
-        detail = "; ".join(f"{p.field}: {p.reason.removeprefix('Value error, ')}" for p in problems)
-        raise Invalid(detail, problems=problems) from exc
+        raise FormRefused({p.field: p.reason.removeprefix("Value error, ") for p in problems}) from exc
+
+
+def _refused_form(
+    request: Request,
+    session: UnitOfWork,
+    user: User,
+    release_id: int,
+    form: str,
+    typed: dict[str, str],
+    errors: dict[str, str],
+) -> HTMLResponse:
+    """The release page again, with what was typed kept and each error beside its field (422), nothing done."""
+    page = present_release(session, user, release_id, typed={"form": form, **typed}, errors=errors)
+    return render_page(request, "release.html", page, status_code=422)
 
 
 def _done(web: WebSession, release: Release, text: str) -> RedirectResponse:
@@ -114,34 +174,86 @@ def _done(web: WebSession, release: Release, text: str) -> RedirectResponse:
 
 
 @router.post("/releases/{release_id}/signoff", dependencies=[CsrfChecked])
-def sign_off(release_id: int, session: DbSession, user: WebUser, web: Web, note: FormText = "") -> RedirectResponse:
+def sign_off(
+    release_id: int, request: Request, session: DbSession, user: WebUser, web: Web, note: FormText = ""
+) -> Response:
     """The owner signs off a release whose runs passed."""
-    release = decisions.sign_off(session, user, release_id, _parse(decisions.SignOffRequest, note=note))
+    try:
+        data = _parse(decisions.SignOffRequest, note=note)
+    except FormRefused as refused:
+        return _refused_form(request, session, user, release_id, "signoff", {"note": note}, refused.errors)
+    release = decisions.sign_off(session, user, release_id, data)
     return _done(web, release, f"Signed off release {release.number}.")
 
 
 @router.post("/releases/{release_id}/waive", dependencies=[CsrfChecked])
 def waive(
-    release_id: int, session: DbSession, user: WebUser, web: Web, waiver: FormText = "", note: FormText = ""
-) -> RedirectResponse:
+    release_id: int,
+    request: Request,
+    session: DbSession,
+    user: WebUser,
+    web: Web,
+    waiver: FormText = "",
+    note: FormText = "",
+) -> Response:
     """The owner signs off a failed release with a written waiver."""
-    data = _parse(decisions.SignOffRequest, note=note, waiver=waiver)
+    try:
+        data = _parse(decisions.SignOffRequest, note=note, waiver=waiver)
+    except FormRefused as refused:
+        typed = {"waiver": waiver, "note": note}
+        return _refused_form(request, session, user, release_id, "waive", typed, refused.errors)
     release = decisions.sign_off(session, user, release_id, data)
     return _done(web, release, f"Signed off release {release.number} with a waiver.")
 
 
 @router.post("/releases/{release_id}/approve", dependencies=[CsrfChecked])
-def approve(release_id: int, session: DbSession, user: WebUser, web: Web, note: FormText = "") -> RedirectResponse:
-    """An independent reviewer approves."""
-    release = decisions.approve(session, user, release_id, _parse(decisions.ApproveRequest, note=note))
+def approve(
+    release_id: int,
+    request: Request,
+    session: DbSession,
+    user: WebUser,
+    web: Web,
+    note: FormText = "",
+    confirm: FormText = "",
+) -> Response:
+    """An independent reviewer approves; a release that failed or was waived only with the confirmation field."""
+    try:
+        data = _parse(decisions.ApproveRequest, note=note)
+    except FormRefused as refused:
+        return _refused_form(request, session, user, release_id, "approve", {"note": note}, refused.errors)
+    record = gather(session, get_release(session, release_id))
+    if release_checklists(session, [record])[release_id].failed and confirm != CONFIRMED:
+        errors = {"confirm": "this release failed its runs or was waived: confirm that you approve it anyway"}
+        return _refused_form(request, session, user, release_id, "approve", {"note": note}, errors)
+    release = decisions.approve(session, user, release_id, data)
     return _done(web, release, f"Approved release {release.number}; it is now {release.state.replace('_', ' ')}.")
 
 
 @router.post("/releases/{release_id}/reject", dependencies=[CsrfChecked])
-def reject(release_id: int, session: DbSession, user: WebUser, web: Web, reason: FormText = "") -> RedirectResponse:
+def reject(
+    release_id: int, request: Request, session: DbSession, user: WebUser, web: Web, reason: FormText = ""
+) -> Response:
     """An independent reviewer rejects, with a reason."""
-    release = decisions.reject(session, user, release_id, _parse(decisions.RejectRequest, reason=reason))
+    try:
+        data = _parse(decisions.RejectRequest, reason=reason)
+    except FormRefused as refused:
+        return _refused_form(request, session, user, release_id, "reject", {"reason": reason}, refused.errors)
+    release = decisions.reject(session, user, release_id, data)
     return _done(web, release, f"Rejected release {release.number}.")
+
+
+@router.post("/releases/{release_id}/request-changes", dependencies=[CsrfChecked])
+def request_changes(
+    release_id: int, request: Request, session: DbSession, user: WebUser, web: Web, changes: FormText = ""
+) -> Response:
+    """An independent reviewer sends the release back to its owner for a fix; it stays open."""
+    try:
+        data = _parse(decisions.ChangesRequest, changes=changes)
+    except FormRefused as refused:
+        typed = {"changes": changes}
+        return _refused_form(request, session, user, release_id, "request_changes", typed, refused.errors)
+    release = decisions.request_changes(session, user, release_id, data)
+    return _done(web, release, f"Sent release {release.number} back to its owner for changes.")
 
 
 @router.post("/releases/{release_id}/go-live", dependencies=[CsrfChecked])

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from governance.accounts.models import User
 from governance.accounts.roles import Role
 from governance.catalog import components
+from governance.catalog.models import RiskTier
 from governance.catalog.products import get_product
 from governance.catalog.schemas import DocumentPublish, PromptPublish, SuitePublish
-from governance.kernel.errors import DomainError
+from governance.kernel.errors import Conflict, DomainError
+from governance.releases.policies import PolicyUpdate, update_policy
 from governance.releases.reading import get_release
 from governance.releases.repository import list_for_product
 from governance.review import decisions
@@ -34,6 +36,9 @@ def domain_actions(session: Session, user: User, release_id: int) -> dict[Action
         Action.waive: lambda: decisions.sign_off(session, user, release_id, decisions.SignOffRequest(waiver=WAIVER)),
         Action.approve: lambda: decisions.approve(session, user, release_id, decisions.ApproveRequest(note="ok")),
         Action.reject: lambda: decisions.reject(session, user, release_id, decisions.RejectRequest(reason="not yet")),
+        Action.request_changes: lambda: decisions.request_changes(
+            session, user, release_id, decisions.ChangesRequest(changes="cite the clause")
+        ),
         Action.go_live: lambda: decisions.go_live(session, user, release_id),
         Action.rerun: lambda: decisions.rerun_release(session, user, release_id),
     }
@@ -129,3 +134,57 @@ def test_a_failed_release_goes_ahead_only_on_a_waiver_and_a_rerun_starts_a_new_c
     decisions.sign_off(session, owner, release.id, decisions.SignOffRequest(waiver=WAIVER))
     assert release.state == "signed_off"
     assert_decisions_follow_the_table(session, users, release.id)
+
+
+def failed_and_waived(session: Session) -> tuple[dict[str, User], int]:
+    owner = make_user(session, Role.product_owner, name="olivia")[0]
+    users = {
+        "olivia": owner,
+        "rita": make_user(session, Role.reviewer, name="rita")[0],
+        "ada": make_user(session, Role.admin, name="ada")[0],
+    }
+    slug = make_product(session, owner)
+    components.publish_prompt(session, owner, slug, "system", PromptPublish(template="Coach.", message=""))
+    strict = SuitePublish(spec=suite_spec(expect="words no answer contains"), message="")
+    components.publish_suite(session, owner, slug, "quality", strict)
+    run_queued_chunks(session)
+    release = list_for_product(session, get_product(session, slug).id, before_number=0, limit=1)[0]
+    decisions.sign_off(session, owner, release.id, decisions.SignOffRequest(waiver=WAIVER))
+    return users, release.id
+
+
+def test_a_request_for_changes_voids_the_sign_off_and_keeps_the_release_open(session: Session) -> None:
+    users, release_id = failed_and_waived(session)
+    changes = decisions.ChangesRequest(changes="Fix the judge instead of waiving it.")
+    release = decisions.request_changes(session, users["rita"], release_id, changes)
+    assert release.state == "failed" and release.cycle == 2
+    release_facts = facts_of(gather(session, release))
+    assert release_facts.changes_requested == ("rita", "Fix the judge instead of waiving it.")
+    assert allowed(release_facts, users["olivia"]) == {Action.waive, Action.rerun}
+    assert_decisions_follow_the_table(session, users, release_id)
+    # Signing off again answers the request: it no longer holds the release.
+    decisions.sign_off(session, users["olivia"], release_id, decisions.SignOffRequest(waiver=WAIVER + " Fixed."))
+    assert facts_of(gather(session, release)).changes_requested is None
+
+
+def test_the_policy_flag_refuses_approval_on_offline_evidence_until_turned_off(session: Session) -> None:
+    users, release_id = failed_and_waived(session)
+    update_policy(session, users["ada"], RiskTier.high, PolicyUpdate(refuse_offline_evidence=True))
+    approve = decisions.ApproveRequest(note="ok")
+    savepoint = session.begin_nested()
+    try:
+        decisions.approve(session, users["rita"], release_id, approve)
+        raise AssertionError("approved on offline evidence")
+    except Conflict as refused:
+        assert "refuses offline evidence" in refused.detail and refused.problems[0].field == "evidence"
+    finally:
+        savepoint.rollback()
+    assert_decisions_follow_the_table(session, users, release_id)
+    reason = "No model in this environment; offline evidence accepted for the pilot."
+    update_policy(
+        session,
+        users["ada"],
+        RiskTier.high,
+        PolicyUpdate(refuse_offline_evidence=False, offline_evidence_reason=reason),
+    )
+    assert decisions.approve(session, users["rita"], release_id, approve).state == "signed_off"

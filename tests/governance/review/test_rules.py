@@ -105,6 +105,18 @@ GUARD_CASES: list[tuple[Guard, tuple[ReleaseFacts, User], tuple[ReleaseFacts, Us
         (facts(S.signed_off, deciders=frozenset({"rita"})), REVIEWER),
         (facts(S.signed_off, deciders=frozenset({"ravi"})), REVIEWER),
     ),
+    (
+        rules.live_evidence_when_required,
+        (facts(S.signed_off, refuse_offline_evidence=True, offline_suites=("quality",)), REVIEWER),
+        (facts(S.signed_off, refuse_offline_evidence=False, offline_suites=("quality",)), REVIEWER),
+    ),
+    (
+        rules.live_evidence_when_required,
+        (facts(S.signed_off, refuse_offline_evidence=True, offline_suites=("quality", "safety")), REVIEWER),
+        (facts(S.signed_off, refuse_offline_evidence=True, offline_suites=()), REVIEWER),
+    ),
+    (RULES[Action.request_changes][0], (facts(S.signed_off), OWNER), (facts(S.signed_off), REVIEWER)),
+    (rules.signed_off_to_send_back, (facts(S.approved), REVIEWER), (facts(S.signed_off), REVIEWER)),
     (rules.approved_to_go_live, (facts(S.signed_off), OWNER), (APPROVED_TWICE, OWNER)),
     (
         rules.signed_off_and_approved,
@@ -231,6 +243,9 @@ def any_facts(draw: st.DrawFn) -> ReleaseFacts:
         oldest_evidence=NOW - timedelta(days=draw(st.integers(0, 60))) if finished else None,
         superseded_by=draw(st.none() | st.integers(8, 9)),
         rejection=draw(st.none() | st.just(("rita", "not yet"))),
+        refuse_offline_evidence=draw(st.booleans()),
+        offline_suites=draw(st.sampled_from([(), ("quality",), ("quality", "safety")])),
+        changes_requested=draw(st.none() | st.just(("rita", "cite the policy clause"))),
     )
 
 
@@ -276,6 +291,12 @@ def test_four_eyes_whatever_the_facts(release_facts: ReleaseFacts, user: User) -
         assert user.id == release_facts.owner_id
     if Action.approve in offered:
         assert release_facts.state == S.signed_off and user.name not in release_facts.deciders
+        # Where the policy refuses offline evidence, no required suite answered only from the offline provider.
+        assert not (release_facts.refuse_offline_evidence and release_facts.offline_suites)
+    if Action.request_changes in offered:
+        assert user.has_role(Role.reviewer) and user.id != release_facts.owner_id
+        assert user.name not in release_facts.signers | release_facts.owners | set(release_facts.authors)
+        assert release_facts.state == S.signed_off and user.name not in release_facts.deciders
 
 
 @given(any_facts(), users)
@@ -316,3 +337,19 @@ def test_held_by_in_words() -> None:
     assert rules.held_by(facts(S.superseded, superseded_by=9)) == "superseded by release 9"
     assert rules.held_by(facts(S.superseded)) == "superseded by a newer change"
     assert rules.held_by(facts(S.rejected, rejection=("rita", "not yet"))) == "rejected by rita: not yet"
+    sent_back = facts(S.passed, changes_requested=("rita", "cite clause 14"))
+    assert rules.held_by(sent_back) == (
+        "changes requested by rita: cite clause 14; the owner fixes and publishes, or signs off again"
+    )
+
+
+def test_offline_evidence_is_refused_in_words_that_name_the_suites() -> None:
+    offline = facts(S.signed_off, refuse_offline_evidence=True, offline_suites=("quality", "safety"))
+    refused = refusal(Action.approve, offline, REVIEWER)
+    assert refused is not None and refused.rule == "live_evidence_when_required" and refused.status == 409
+    assert refused.reason == (
+        "the high policy refuses offline evidence: required suite(s) 'quality', 'safety' ran only on the offline "
+        "provider, which answers from scripts and cannot see a prompt change; run them on a real model"
+    )
+    # Rejecting and asking for changes stay open: the rule guards approval, not the reviewer's other answers.
+    assert {Action.reject, Action.request_changes} <= allowed(offline, REVIEWER)

@@ -8,6 +8,7 @@ is screenshotted to test-output/browser/ and must log no console error.
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import socket
@@ -20,15 +21,17 @@ import pytest
 from pydantic import SecretStr
 
 from governance.accounts.repository import get_by_name
+from governance.audit.sealing import install_chain_key
 from governance.catalog import components
 from governance.catalog.products import get_product
-from governance.catalog.schemas import DocumentPublish
+from governance.catalog.schemas import DocumentPublish, SuitePublish
 from governance.releases.repository import list_for_product
 from governance.review import decisions
 from service.app import create_app
 from service.bundle import load_bundle
 from service.database import make_engine, unit_of_work
 from service.migrate import upgrade
+from service.secret_key import audit_chain_key
 from service.seed import seed_demo
 from service.settings import PROJECT_ROOT, Settings
 from tests.conftest import TEST_SERVER_SECRET
@@ -98,18 +101,18 @@ def world(tmp_path_factory) -> Iterator[World]:
     url = f"sqlite:///{folder / 'steward.db'}"
     upgrade(url)
     engine = make_engine(url)
-    # Runs are executed by the test (run_queued), so the server starts no executor of its own. The app installs
-    # the audit chain key the seed below seals with: the tests' own key, so the chain verifies throughout.
-    settings = Settings(
-        database_url=url, var_dir=folder / "var", executor="none", secret_key=SecretStr(TEST_SERVER_SECRET)
-    )
-    app = create_app(settings, engine=make_engine(url))
+    # Runs are executed by the test (run_queued), so the server starts no executor of its own. The story before
+    # the server starts is sealed with the key the server and every test's chain_key fixture use.
+    secret = SecretStr(TEST_SERVER_SECRET)
+    settings = Settings(database_url=url, var_dir=folder / "var", executor="none", secret_key=secret)
+    install_chain_key(audit_chain_key(settings))
     with unit_of_work(engine) as session:
         tokens = seed_demo(session, STEWARD_YAML).tokens
     with unit_of_work(engine) as session:
         take_first_release_live(session)
     with unit_of_work(engine) as session:
         publish_policy_change(session, "14. Goals may be revised at mid-year, with the manager's agreement.")
+    app = create_app(settings, engine=make_engine(url))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -203,8 +206,9 @@ def test_policy_change_to_compliant_in_the_browser(browser, world):
     evidence = olivia.page.locator("article.run").first
     expect(evidence).to_contain_text("meets it")
     expect(evidence).to_contain_text("offline provider")
-    evidence.locator("details.case summary").first.click()
-    expect(evidence.locator("details.case[open]").first).to_contain_text("Assertions")
+    # Every case passed: they collapse into a count, each listed with its description.
+    evidence.locator("details.passed-cases summary").click()
+    expect(evidence.locator("details.passed-cases[open]")).to_contain_text("case executions passed")
     expect(button(olivia.page, "Approve")).to_have_count(0)
     olivia.shot("release-passed-diff-and-evidence")
     olivia.page.get_by_label("What you checked (optional)").fill("The mid-year clause is reflected; runs pass.")
@@ -277,3 +281,62 @@ def test_impact_and_audit_pages_in_the_browser(browser, world):
     expect(paula.page.get_by_role("status")).to_contain_text("signed out")
     paula.shot("signed-out")
     paula.close()
+
+
+WAIVER = "The strict wording suite checks phrasing HR has not rolled out yet; the works council agreed to ship."
+
+
+def test_a_failed_release_signed_off_with_a_waiver_puts_the_risk_first_for_the_reviewer(browser, world):
+    with unit_of_work(world.engine) as session:
+        olivia = get_by_name(session, "olivia")
+        spec = suite_spec_that_fails()
+        components.publish_suite(session, olivia, "goal-coach", "strict-wording", SuitePublish(spec=spec, message="x"))
+    world.run_queued()
+    release_id = world.newest_release_id()
+    with unit_of_work(world.engine) as session:
+        decisions.sign_off(session, get_by_name(session, "olivia"), release_id, decisions.SignOffRequest(waiver=WAIVER))
+
+    rita = Person(browser, world, "rita")
+    rita.sign_in()
+    row = rita.page.locator("ul.tasks li").filter(has_text=re.compile(r"Goal-setting coach, release \d+"))
+    expect(row).to_contain_text("FAILED · WAIVED")
+    expect(row).to_contain_text(WAIVER)
+    rita.shot("queue-failed-waived")
+    row.get_by_role("link", name=re.compile(r"Goal-setting coach, release \d+")).click()
+    box = rita.page.locator("section.checklist")
+    expect(box).to_contain_text("FAILED · WAIVED")
+    expect(box).to_contain_text(WAIVER)
+    expect(box).to_contain_text("offline provider")
+    # The summary box comes before the evidence, and the decision after it.
+    order = rita.page.evaluate(
+        "['checklist', 'evidence', 'decision'].map(id => document.getElementById(id).getBoundingClientRect().top)"
+    )
+    assert order == sorted(order), order
+    rita.shot("release-failed-waived-summary")
+    rita.page.get_by_role("link", name=re.compile("Jump to your decision")).click()
+    expect(rita.page).to_have_url(re.compile("#decision$"))
+    confirm = rita.page.get_by_role("checkbox", name=re.compile("approve it anyway"))
+    expect(confirm).to_be_visible()
+    expect(rita.page.locator("label[for=confirm]")).to_contain_text(WAIVER)
+    rita.page.get_by_label("What you checked (optional)").fill("Read the waiver and the failed cases.")
+    # Without the confirmation the browser does not submit (no JavaScript involved: the field is required).
+    button(rita.page, "Approve release").click()
+    expect(rita.page.locator("#held-by")).to_contain_text("0 of 2")
+    rita.shot("release-approve-asks-confirmation")
+    confirm.check()
+    button(rita.page, "Approve release").click()
+    expect(rita.page.get_by_role("status")).to_contain_text("Approved release")
+    expect(rita.page.get_by_role("status")).to_be_focused()
+    expect(rita.page.locator("#held-by")).to_contain_text("1 of 2")
+    rita.shot("release-approved-despite-failure")
+    rita.close()
+
+
+def suite_spec_that_fails() -> dict:
+    """The reference suite's first case, required and held to words no answer contains."""
+    spec = copy.deepcopy(load_bundle(STEWARD_YAML).suites["goal-coach-quality"].spec)
+    case = spec["cases"][0]
+    case.update(id="names-the-policy", description="Names the performance-management policy by its title")
+    case.update(tags=["policy"], required=True)
+    case["asserts"] = [*case.get("asserts", []), {"type": "icontains", "value": "words no answer contains"}]
+    return {**spec, "name": "strict-wording", "cases": [case]}
