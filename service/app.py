@@ -13,6 +13,7 @@ from service.api.problems import install_problem_handlers
 from service.api.routes import (
     audit,
     bundles,
+    compliance,
     feedback,
     health,
     incidents,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         notifications,
         audit,
         bundles,
+        compliance,
         live,
         keys,
         feedback,

@@ -45,6 +45,10 @@ class Policy(Base):
     kpi_thresholds: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     suspend_on_threshold: Mapped[bool] = mapped_column(Boolean, default=False)
     recertify_days: Mapped[int | None] = mapped_column(Integer)
+    # Compliance (governance.compliance): whether a document lint finding warns or blocks go-live, and whether an
+    # editorial change's release may carry over the live release's sign-off and approvals once its suites pass.
+    document_lint: Mapped[str] = mapped_column(String(8), default="warn")
+    editorial_carry_over: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
 

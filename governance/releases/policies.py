@@ -69,6 +69,13 @@ class PolicyUpdate(BaseModel):
         le=3650,
         description="Re-run the live release's suites this many days after going live or the last re-run; 0: never.",
     )
+    document_lint: Literal["warn", "block"] | None = Field(
+        default=None, description="Whether personal or special-category data in a document warns or blocks go-live."
+    )
+    editorial_carry_over: bool | None = Field(
+        default=None,
+        description="An editorial change's release carries over the live release's sign-off and approvals.",
+    )
 
 
 def get_policy(session: Session, tier: str) -> Policy:
@@ -94,6 +101,8 @@ def policy_snapshot(policy: Policy) -> dict[str, Any]:
         "kpi_thresholds": [dict(item) for item in policy.kpi_thresholds or []],
         "suspend_on_threshold": policy.suspend_on_threshold,
         "recertify_days": policy.recertify_days,
+        "document_lint": policy.document_lint,
+        "editorial_carry_over": policy.editorial_carry_over,
     }
 
 
