@@ -57,7 +57,7 @@ def expired_while_live(session: Session, now: datetime) -> list[tuple[Obligation
         )
         .order_by(ObligationEvidence.product_id, ObligationEvidence.id)
     )
-    return [(row, product_id) for row, product_id in session.execute(query).tuples()]
+    return [(row, product_id) for row, product_id in session.execute(query).all()]
 
 
 def document_findings(
@@ -77,7 +77,7 @@ def document_findings(
             or_(*(and_(Component.name == slug, ComponentVersion.number == number) for slug, number in wanted)),
         )
     )
-    return {(name, number): list(findings) for name, number, findings in session.execute(query).tuples()}
+    return {(name, number): list(findings) for name, number, findings in session.execute(query).all()}
 
 
 def findings_of_version(session: Session, version_id: int) -> DocumentFindings | None:
