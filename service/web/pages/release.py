@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from governance.accounts.models import User
+from governance.compliance.schemas import ObligationsView
 from governance.kernel.errors import FieldProblem, Invalid, field_path
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.reading import get_release
@@ -49,6 +50,8 @@ class ReleasePage:
     allowed: frozenset[str]
     changes: list[ChangeView]
     evidence: list[RunEvidence]
+    obligations: ObligationsView | None = None
+    """Its obligations and the documents' lint findings (governance.compliance)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def present_release(session: UnitOfWork, user: User, release_id: int) -> Release
         allowed=frozenset(action.value for action, refusal in refused.items() if refusal is None),
         changes=describe_changes(session, record.product, view.changes),
         evidence=run_evidence(session, view),
+        obligations=record.compliance.view if record.compliance else None,
     )
 
 

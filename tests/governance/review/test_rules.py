@@ -125,7 +125,10 @@ GUARD_CASES: list[tuple[Guard, tuple[ReleaseFacts, User], tuple[ReleaseFacts, Us
     ),
     (
         rules.documents_pass_lint,
-        (replace(APPROVED_TWICE, blocking_findings=("document handbook v2: 1 special_category (health line 4)",)), OWNER),
+        (
+            replace(APPROVED_TWICE, blocking_findings=("document handbook v2: 1 special_category (health line 4)",)),
+            OWNER,
+        ),
         (APPROVED_TWICE, OWNER),
     ),
     (rules.on_its_way, (facts(S.approved), OWNER), (facts(S.signed_off), OWNER)),

@@ -58,7 +58,11 @@ async def test_goal_coach_is_classified_with_its_reasoning_and_its_obligations_m
         "limited",
         "high",
     )
-    assert [r["reference"] for r in body["rationale"]] == ["Art. 6(2), Annex III point 4(b)", "Art. 6(3)(d)", "Art. 6(4)"]
+    assert [r["reference"] for r in body["rationale"]] == [
+        "Art. 6(2), Annex III point 4(b)",
+        "Art. 6(3)(d)",
+        "Art. 6(4)",
+    ]
     assert body["version"] == 1 and body["declared_use"]["preparatory_task"] is True and not body["aedt"]
     obligations = (await client.get("/products/goal-coach/obligations", headers=auth(people["rita"]))).json()
     assert [(o["obligation"], o["status"]) for o in obligations["obligations"]] == [
@@ -66,9 +70,11 @@ async def test_goal_coach_is_classified_with_its_reasoning_and_its_obligations_m
         ("derogation_assessment", "met"),
     ]
     assert obligations["blocking"] == []
-    assert (await client.get("/products/goal-coach", headers=auth(people["rita"]))).json()["declared_use"][
-        "uses"
-    ] == ["drafting_help", "performance_monitoring", "policy_questions"]
+    assert (await client.get("/products/goal-coach", headers=auth(people["rita"]))).json()["declared_use"]["uses"] == [
+        "drafting_help",
+        "performance_monitoring",
+        "policy_questions",
+    ]
 
 
 async def test_a_high_risk_use_cuts_a_release_that_cannot_go_live_until_its_obligations_are_met(
@@ -145,9 +151,10 @@ async def test_the_risk_tier_is_never_below_the_computed_one_without_an_admins_j
     admin = await client.patch("/products/goal-coach", json=justified, headers=auth(people["ada"]))
     assert admin.status_code == 200, admin.text
     classification = (await client.get("/products/goal-coach/classification", headers=auth(people["ada"]))).json()
-    assert classification["risk_tier"] == "limited" and classification["tier_justification"] == justified[
-        "risk_tier_justification"
-    ]
+    assert (
+        classification["risk_tier"] == "limited"
+        and classification["tier_justification"] == justified["risk_tier_justification"]
+    )
     trail = (await client.get("/audit", params={"product": "goal-coach"}, headers=auth(people["ada"]))).json()
     overridden = [e for e in trail["items"] if e["action"] == "product.risk_tier_overridden"]
     assert overridden and overridden[0]["reason"] == justified["risk_tier_justification"]
@@ -166,7 +173,9 @@ async def test_evidence_is_validated_field_by_field(client, people):
     )
     assert nobody.status_code == 422 and nobody.json()["errors"][0]["field"] == "evidence.overseers[1]"
     future = await client.put(
-        "/products/goal-coach/obligations/dpia", json={"reference": "D-1", "completed_on": "2999-01-01"}, headers=headers
+        "/products/goal-coach/obligations/dpia",
+        json={"reference": "D-1", "completed_on": "2999-01-01"},
+        headers=headers,
     )
     assert future.status_code == 422 and future.json()["errors"][0]["field"] == "evidence.completed_on"
     release_read = await client.put("/products/goal-coach/obligations/fairness_suite", json={}, headers=headers)
@@ -194,7 +203,9 @@ async def test_a_policy_document_with_an_employees_health_detail_is_flagged(clie
     assert {f["excerpt"].lower() for f in found["findings"]} == {"cancer", "diagnosis"}
 
     links = {"documents": ["smart-goals-guide", "absence-policy"], "processes": ["goal-setting"]}
-    assert (await client.put("/products/goal-coach/links", json=links, headers=auth(people["olivia"]))).status_code == 200
+    assert (
+        await client.put("/products/goal-coach/links", json=links, headers=auth(people["olivia"]))
+    ).status_code == 200
     policy = await client.patch("/policies/high", json={"document_lint": "block"}, headers=auth(people["ada"]))
     assert policy.status_code == 200, policy.text
     rid = await approve(client, session, people)
