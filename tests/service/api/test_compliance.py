@@ -222,3 +222,37 @@ async def test_a_policy_document_with_an_employees_health_detail_is_flagged(clie
 async def test_unknown_document_version_findings_is_not_found(client, people):
     got = await client.get("/documents/smart-goals-guide/versions/99/findings", headers=auth(people["rita"]))
     assert got.status_code == 404
+
+
+async def test_an_expiring_bias_audit_reopens_revalidation_once(client, session, people):
+    from datetime import timedelta
+
+    from governance.compliance.obligations import reopen_expired
+    from governance.kernel.db import utcnow
+
+    aedt = {"uses": ["drafting_help", "performance_monitoring", "policy_questions"], "preparatory_task": True}
+    changed = await client.patch(
+        "/products/goal-coach", json={"declared_use": {**aedt, "nyc_aedt": True}}, headers=auth(people["olivia"])
+    )
+    assert changed.status_code == 200, changed.text
+    stale = {"audited_on": (utcnow() - timedelta(days=400)).date().isoformat(), "auditor": "Audit LLP"}
+    stale["summary_url"] = "https://acme.example/ll144-summary"
+    put = await client.put("/products/goal-coach/obligations/bias_audit", json=stale, headers=auth(people["olivia"]))
+    assert put.status_code == 200
+    assert [o["status"] for o in put.json()["obligations"] if o["obligation"] == "bias_audit"] == ["expired"]
+    rid = await approve(client, session, people)
+    refused = await client.post(f"/releases/{rid}/go-live", headers=auth(people["olivia"]))
+    assert refused.status_code == 409 and "bias_audit" in refused.json()["detail"] and "expired" in refused.json()["detail"]
+
+    fresh = {**stale, "audited_on": (utcnow() - timedelta(days=10)).date().isoformat()}
+    put = await client.put("/products/goal-coach/obligations/bias_audit", json=fresh, headers=auth(people["olivia"]))
+    assert put.status_code == 200
+    assert (await client.post(f"/releases/{rid}/go-live", headers=auth(people["olivia"]))).status_code == 200
+
+    assert reopen_expired(session, utcnow() + timedelta(days=300)) == []
+    reopened = reopen_expired(session, utcnow() + timedelta(days=360))
+    assert len(reopened) == 1 and reopened[0].cause["kind"] == "obligation_expired"
+    assert reopened[0].cause["name"] == "bias_audit"
+    assert reopen_expired(session, utcnow() + timedelta(days=361)) == []
+    product = (await client.get("/products/goal-coach", headers=auth(people["olivia"]))).json()
+    assert product["status"] == "revalidation_required"
