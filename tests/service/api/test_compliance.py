@@ -242,7 +242,8 @@ async def test_an_expiring_bias_audit_reopens_revalidation_once(client, session,
     assert [o["status"] for o in put.json()["obligations"] if o["obligation"] == "bias_audit"] == ["expired"]
     rid = await approve(client, session, people)
     refused = await client.post(f"/releases/{rid}/go-live", headers=auth(people["olivia"]))
-    assert refused.status_code == 409 and "bias_audit" in refused.json()["detail"] and "expired" in refused.json()["detail"]
+    assert refused.status_code == 409
+    assert "bias_audit" in refused.json()["detail"] and "expired" in refused.json()["detail"]
 
     fresh = {**stale, "audited_on": (utcnow() - timedelta(days=10)).date().isoformat()}
     put = await client.put("/products/goal-coach/obligations/bias_audit", json=fresh, headers=auth(people["olivia"]))
