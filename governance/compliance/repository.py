@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from governance.accounts.models import User
 from governance.catalog.models import Component, ComponentKind, ComponentVersion
 from governance.compliance.models import ClassificationVersion, DocumentFindings, ObligationEvidence
-from governance.releases.models import Release, ReleaseState
+from governance.releases.models import Decision, Release, ReleaseState, SignOff
 
 
 def latest_classification(session: Session, product_id: int) -> ClassificationVersion | None:
@@ -82,3 +83,41 @@ def document_findings(
 
 def findings_of_version(session: Session, version_id: int) -> DocumentFindings | None:
     return session.get(DocumentFindings, version_id)
+
+
+def live_release(session: Session, product_id: int) -> Release | None:
+    query = select(Release).where(Release.product_id == product_id, Release.state == ReleaseState.live.value)
+    return session.scalar(query)
+
+
+def current_signoffs_and_approvals(session: Session, release: Release) -> tuple[list[SignOff], list[Decision]]:
+    """The sign-offs and approvals given on the release's manifest in its current cycle, oldest first."""
+    signoffs = select(SignOff).where(
+        SignOff.release_id == release.id,
+        SignOff.manifest_hash == release.manifest_hash,
+        SignOff.cycle == release.cycle,
+    )
+    approvals = select(Decision).where(
+        Decision.release_id == release.id,
+        Decision.manifest_hash == release.manifest_hash,
+        Decision.cycle == release.cycle,
+        Decision.decision == "approved",
+    )
+    return list(session.scalars(signoffs.order_by(SignOff.id))), list(session.scalars(approvals.order_by(Decision.id)))
+
+
+def authors_between(session: Session, kind: str, name: str, product_id: int | None, low: int, high: int) -> set[str]:
+    """Who wrote versions ``low`` to ``high`` of one component."""
+    query = (
+        select(User.name)
+        .join(ComponentVersion, ComponentVersion.author_id == User.id)
+        .join(Component, Component.id == ComponentVersion.component_id)
+        .where(
+            Component.kind == kind,
+            Component.name == name,
+            Component.product_id == product_id if product_id is not None else Component.product_id.is_(None),
+            ComponentVersion.number >= low,
+            ComponentVersion.number <= high,
+        )
+    )
+    return set(session.scalars(query))

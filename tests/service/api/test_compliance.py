@@ -257,3 +257,43 @@ async def test_an_expiring_bias_audit_reopens_revalidation_once(client, session,
     assert reopen_expired(session, utcnow() + timedelta(days=361)) == []
     product = (await client.get("/products/goal-coach", headers=auth(people["olivia"]))).json()
     assert product["status"] == "revalidation_required"
+
+
+async def publish_guide(client, people, edit) -> None:
+    guide = (await client.get("/documents/smart-goals-guide", headers=auth(people["paula"]))).json()["content"]
+    body = {**guide, "content": edit(guide["content"]), "message": "wording"}
+    assert (
+        await client.put("/documents/smart-goals-guide", json=body, headers=auth(people["paula"]))
+    ).status_code == 201
+
+
+async def test_an_editorial_change_carries_over_sign_off_and_approvals_when_the_policy_allows(client, session, people):
+    first = await approve(client, session, people)
+    assert (await client.post(f"/releases/{first}/go-live", headers=auth(people["olivia"]))).status_code == 200
+    allow = await client.patch("/policies/high", json={"editorial_carry_over": True}, headers=auth(people["ada"]))
+    assert allow.status_code == 200 and allow.json()["editorial_carry_over"] is True
+
+    await publish_guide(client, people, lambda text: text.replace("\n\n", "\n\n\n", 1) + "\n")
+    run_queued_chunks(session)
+    editorial = await newest_release(client, people["olivia"])
+    assert editorial["state"] == "approved", editorial["held_by"]
+    trail = (await client.get("/audit", params={"product": "goal-coach"}, headers=auth(people["ada"]))).json()
+    carried = [e for e in trail["items"] if e["action"] == "release.carried_over"]
+    assert len(carried) == 1 and "whitespace and punctuation" in carried[0]["after"]["rule"]
+    assert "smart-goals-guide@v1" in carried[0]["after"]["diff"]
+    assert sorted(carried[0]["before"]["approved_by"]) == ["ravi", "rita"]
+    live = await client.post(f"/releases/{editorial['id']}/go-live", headers=auth(people["olivia"]))
+    assert live.status_code == 200, live.text
+
+    await publish_guide(client, people, lambda text: text + "\nGoals are reviewed monthly.\n")
+    run_queued_chunks(session)
+    substantial = await newest_release(client, people["olivia"])
+    assert substantial["state"] == "passed"  # a word changed: sign-off and four eyes again
+
+
+async def test_an_editorial_change_is_not_carried_over_by_default(client, session, people):
+    first = await approve(client, session, people)
+    assert (await client.post(f"/releases/{first}/go-live", headers=auth(people["olivia"]))).status_code == 200
+    await publish_guide(client, people, lambda text: text + "\n")
+    run_queued_chunks(session)
+    assert (await newest_release(client, people["olivia"]))["state"] == "passed"
