@@ -297,3 +297,23 @@ async def test_an_editorial_change_is_not_carried_over_by_default(client, sessio
     await publish_guide(client, people, lambda text: text + "\n")
     run_queued_chunks(session)
     assert (await newest_release(client, people["olivia"]))["state"] == "passed"
+
+
+async def test_steward_yaml_carries_the_declared_use_and_a_changed_one_reclassifies(client, session, people):
+    from service.bundle import bundle_request
+
+    bundle = load_bundle(PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml")
+    body = bundle_request(bundle)
+    same = await client.post("/bundles/plan", json=body, headers=auth(people["olivia"]))
+    assert same.status_code == 200, same.text
+    assert [i["action"] for i in same.json()["items"] if i["kind"] == "product"] == ["unchanged"]
+
+    body["product"]["declared_use"] = SCREENING
+    applied = await client.post("/bundles/apply", json=body, headers=auth(people["olivia"]))
+    assert applied.status_code == 200, applied.text
+    product_item = next(i for i in applied.json()["items"] if i["kind"] == "product")
+    assert product_item["action"] == "update" and "declared_use" in product_item["summary"]
+    classification = (await client.get("/products/goal-coach/classification", headers=auth(people["olivia"]))).json()
+    assert classification["classification"] == "high_risk" and classification["version"] == 2
+    release = await newest_release(client, people["olivia"])
+    assert release["cause"]["kind"] == "classification"
