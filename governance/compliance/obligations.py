@@ -8,7 +8,7 @@ blocks on findings, and a prohibited product never goes live.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -50,16 +50,26 @@ def classification_of(product: Product) -> ClassificationResult:
     return classify(declared_use_of(product))
 
 
-def _fairness_status(obligation: Obligation, name: str, suites: Sequence[str], policy: Policy) -> ObligationStatus:
+def is_fairness_suite(name: str, spec: Mapping[str, Any]) -> bool:
+    """By name, by a ``fairness`` block, or every case tagged ``fairness`` (a few tagged cases in a quality suite
+    do not make it a fairness suite)."""
+    cases = spec.get("cases") or []
+    tagged = bool(cases) and all(isinstance(case, dict) and "fairness" in (case.get("tags") or []) for case in cases)
+    return "fairness" in name or "fairness" in spec or tagged
+
+
+def _fairness_status(
+    obligation: Obligation, name: str, suites: Mapping[str, Mapping[str, Any]], policy: Policy
+) -> ObligationStatus:
     required = list(policy.required_suites) or list(suites)
-    fair = sorted(s for s in suites if "fairness" in s and s in required)
+    fair = sorted(s for s, spec in suites.items() if s in required and is_fairness_suite(s, spec))
     base: dict[str, Any] = {"obligation": name, "title": obligation.title, "reference": obligation.reference}
     if fair:
         return ObligationStatus(**base, status="met", reason=f"required fairness suite: {', '.join(fair)}")
     return ObligationStatus(
         **base,
         status="missing",
-        reason="no required suite is a fairness suite (a suite whose name contains 'fairness')",
+        reason="no required suite is a fairness suite (named 'fairness', a fairness block, every case tagged so)",
     )
 
 
@@ -67,7 +77,7 @@ def statuses(
     result: ClassificationResult,
     evidence: dict[str, ObligationEvidence],
     *,
-    suites: Sequence[str],
+    suites: Mapping[str, Mapping[str, Any]],
     policy: Policy,
     now: datetime,
 ) -> list[ObligationStatus]:
@@ -132,10 +142,16 @@ def release_compliance_many(
         (slug, int(entry["version"])) for release, _, _ in rows for slug, entry in release.manifest["documents"].items()
     ]
     findings = repository.document_findings(session, wanted)
+    results = {release.id: classification_of(product) for release, product, _ in rows}
+    specs = _suite_specs(session, [(r, p) for r, p, _ in rows if "fairness_suite" in results[r.id].obligations])
     out: dict[int, ReleaseCompliance] = {}
     for release, product, policy in rows:
-        result = classification_of(product)
-        found = statuses(result, evidence[product.id], suites=list(release.manifest["suites"]), policy=policy, now=now)
+        result = results[release.id]
+        suites = {
+            name: specs.get((product.id, name, int(entry["version"])), {})
+            for name, entry in release.manifest["suites"].items()
+        }
+        found = statuses(result, evidence[product.id], suites=suites, policy=policy, now=now)
         documents = [
             DocumentLint(
                 document=slug,
@@ -171,10 +187,23 @@ def release_compliance_many(
     return out
 
 
+def _suite_specs(
+    session: Session, rows: Sequence[tuple[Release, Product]]
+) -> dict[tuple[int, str, int], dict[str, Any]]:
+    """The specs of the releases' suites at their manifest versions: (product id, name, number) -> spec."""
+    if not rows:
+        return {}
+    numbers = sorted({int(entry["version"]) for release, _ in rows for entry in release.manifest["suites"].values()})
+    found = catalog_repo.suite_contents(session, sorted({product.id for _, product in rows}), numbers)
+    return {(product_id, name, number): content["spec"] for product_id, name, number, content in found if product_id}
+
+
 def product_obligations(session: Session, product: Product, policy: Policy) -> ObligationsView:
-    """The product's obligations now, the fairness suite read from its current suites."""
+    """The product's obligations now, the fairness suite read from its current suites' heads."""
     result = classification_of(product)
-    suites = [c.name for c in catalog_repo.owned_by_product(session, product.id) if c.kind == ComponentKind.suite.value]
+    owned = [c for c in catalog_repo.owned_by_product(session, product.id) if c.kind == ComponentKind.suite.value]
+    heads = catalog_repo.head_versions(session, owned)
+    suites = {c.name: heads[c.id].content["spec"] if c.id in heads else {} for c in owned}
     evidence = repository.newest_evidence(session, [product.id])[product.id]
     found = statuses(result, evidence, suites=suites, policy=policy, now=utcnow())
     return ObligationsView(

@@ -52,3 +52,13 @@ def test_a_word_change_is_substantial() -> None:
 def test_suites_and_the_model_are_never_editorial() -> None:
     assert not is_editorial("suite", {"spec": {"a": 1}}, {"spec": {"a": 1}})
     assert not is_editorial("model", {"name": "m"}, {"name": "m"})
+
+
+def test_a_fairness_suite_is_known_by_name_block_or_tagged_cases() -> None:
+    from governance.compliance.obligations import is_fairness_suite
+
+    assert is_fairness_suite("coach-fairness", {"cases": []})
+    assert is_fairness_suite("bias", {"fairness": {"dimensions": ["gender"]}, "cases": []})
+    assert is_fairness_suite("bias", {"cases": [{"id": "a", "tags": ["fairness", "gender"]}]})
+    assert not is_fairness_suite("quality", {"cases": [{"id": "a", "tags": ["fairness"]}, {"id": "b"}]})
+    assert not is_fairness_suite("quality", {"cases": [{"id": "a", "tags": ["tone"]}]})
