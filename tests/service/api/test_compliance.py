@@ -334,3 +334,17 @@ async def test_steward_yaml_carries_the_declared_use_and_a_changed_one_reclassif
     assert classification["classification"] == "high_risk" and classification["version"] == 2
     release = await newest_release(client, people["olivia"])
     assert release["cause"]["kind"] == "classification"
+
+
+async def test_registering_below_the_computed_tier_is_refused_and_nothing_is_written(client, people):
+    from tests.factories import product_payload
+
+    payload = product_payload("screener", risk_tier="minimal", declared_use=SCREENING)
+    refused = await client.post("/products", json=payload, headers=auth(people["olivia"]))
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "risk_tier"
+    assert "'minimal' is below 'high'" in refused.json()["detail"]
+    assert (await client.get("/products/screener", headers=auth(people["olivia"]))).status_code == 404
+    created = await client.post("/products", json={**payload, "risk_tier": "high"}, headers=auth(people["olivia"]))
+    assert created.status_code == 201, created.text
+    classification = (await client.get("/products/screener/classification", headers=auth(people["olivia"]))).json()
+    assert classification["classification"] == "high_risk" and classification["version"] == 1
