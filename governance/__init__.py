@@ -5,6 +5,9 @@ subscribe are imported here, so that importing any part of the domain wires ever
 always cuts its releases, a cut always queues its runs, an audit event always reaches the outbox.
 """
 
+from governance.compliance import carry_over as _carry_over  # noqa: F401  (subscribes to AuditRecorded)
+from governance.compliance import declaring as _declaring  # noqa: F401  (subscribes to ProductDeclared)
+from governance.compliance import lint as _lint  # noqa: F401  (subscribes to ComponentPublished)
 from governance.feedback import models as _feedback_models  # noqa: F401  (tables only)
 from governance.incidents import models as _incidents_models  # noqa: F401  (tables only)
 from governance.notifications import outbox as _outbox  # noqa: F401  (subscribes to AuditRecorded)

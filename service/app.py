@@ -15,6 +15,7 @@ from service.api.problems import install_pool_exhausted_handler, install_problem
 from service.api.routes import (
     audit,
     bundles,
+    compliance,
     feedback,
     health,
     incidents,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         notifications,
         audit,
         bundles,
+        compliance,
         live,
         keys,
         feedback,

@@ -18,6 +18,7 @@ from governance.bundles.applying import apply_bundle
 from governance.bundles.schemas import BundleRequest
 from governance.catalog import components, products
 from governance.catalog.models import RiskTier
+from governance.compliance.obligations import classification_of, record_evidence
 from governance.feedback.models import HumanAction
 from governance.feedback.recording import record_feedback
 from governance.feedback.schemas import FeedbackItem
@@ -49,6 +50,32 @@ DEMO_OFFLINE_REASON = (
 DEMO_RUNTIME_USER = ("coach-app", "The goal coach as employees use it (runtime token)")
 
 
+# The evidence behind the goal coach's obligations (its classification decides which it needs): recorded by its
+# owner before the first release goes live, so the go-live gates pass on real records.
+DEMO_EVIDENCE: dict[str, dict[str, object]] = {
+    "derogation_assessment": {
+        "assessed_on": "2026-11-02",
+        "assessor": "Olivia Owner with the AI governance board",
+        "summary": (
+            "The coach drafts goals the employee and manager then agree: a task preparatory to the performance "
+            "assessment (Art. 6(3)(d)). It sees no ratings, ranks no one and profiles no one; its output feeds no "
+            "assessment. Not high-risk under Art. 6(3); the assessment is kept with the technical documentation."
+        ),
+    },
+    "dpia": {"reference": "DPIA-2026-014 (People Operations privacy register)", "completed_on": "2026-11-05"},
+    "inform_workers": {
+        "informed_on": "2026-11-09",
+        "channel": "works council meeting and intranet notice",
+        "audience": "all employees in the pilot units and the works council",
+    },
+    "human_oversight": {
+        "overseers": ["olivia", "rita"],
+        "competence": "Trained on the coach's limits; authority to suspend it from the product page at any time.",
+    },
+    "instructions_for_use": {"document": "smart-goals-guide"},
+}
+
+
 @dataclass(frozen=True)
 class SeedResult:
     seeded: bool
@@ -75,12 +102,20 @@ def write_tokens(var_dir: Path, tokens: dict[str, str]) -> None:
 
 def publish_bundle(session: UnitOfWork, bundle: Bundle, *, product_actor: User, shared_actor: User) -> None:
     """Publish a loaded bundle as its people would: the shared documents and processes by their owner, then
-    the whole bundle applied by the product's owner in one go (one release, with its suites)."""
+    the whole bundle applied by the product's owner in one go (one release, with its suites); then the owner
+    records the evidence its obligations need."""
     for slug, document in bundle.documents.items():
         components.publish_document(session, shared_actor, slug, document)
     for slug, process in bundle.processes.items():
         components.publish_process(session, shared_actor, slug, process)
     apply_bundle(session, product_actor, BundleRequest.model_validate(bundle_request(bundle)))
+    record_demo_evidence(session, product_actor, bundle.product.slug)
+
+
+def record_demo_evidence(session: UnitOfWork, owner: User, slug: str) -> None:
+    """The owner records the evidence for every obligation the product's classification brings (``DEMO_EVIDENCE``)."""
+    for obligation in classification_of(products.get_product(session, slug)).obligations:
+        record_evidence(session, owner, slug, obligation, DEMO_EVIDENCE[obligation])
 
 
 def launch_first_release(engine: Engine, settings: Settings) -> str | None:

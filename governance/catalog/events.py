@@ -1,4 +1,4 @@
-"""What the catalog announces: a component has a new head, a product's links or model changed, or its owner.
+"""What the catalog announces: a component has a new head, a product's links, model, owner or declared use changed.
 
 The releases package reacts by cutting releases, review by voiding sign-offs, in the same transaction
 (see ``governance.kernel.events``).
@@ -39,3 +39,16 @@ class ProductOwnerChanged:
     actor: User
     product: Product
     before: User
+
+
+@dataclass(frozen=True)
+class ProductDeclared:
+    """What ``product`` is classified by changed: its declared HR use, intended purpose or risk tier (or it is new).
+
+    ``before`` is None for a new product; ``justification`` is an admin's reason for a tier below the computed one.
+    """
+
+    actor: User
+    product: Product
+    before: dict[str, Any] | None
+    justification: str | None

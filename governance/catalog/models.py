@@ -48,6 +48,8 @@ class Product(Base):
     risk_tier: Mapped[RiskTier] = mapped_column(EnumText(RiskTier))
     model: Mapped[dict[str, Any]] = mapped_column(JSON)
     lifecycle: Mapped[Lifecycle] = mapped_column(EnumText(Lifecycle), default=Lifecycle.draft)
+    # The declared HR use (catalog.schemas.DeclaredUse): governance.compliance classifies the product by it.
+    declared_use: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

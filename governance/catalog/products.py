@@ -13,7 +13,7 @@ from governance.accounts.roles import Role
 from governance.accounts.users import get_user
 from governance.audit.trail import begin_write, record_event
 from governance.catalog import repository as products_repo
-from governance.catalog.events import ProductChanged, ProductOwnerChanged
+from governance.catalog.events import ProductChanged, ProductDeclared, ProductOwnerChanged
 from governance.catalog.models import Product
 from governance.catalog.permissions import require_product_manager
 from governance.catalog.schemas import ProductCreate, ProductUpdate
@@ -58,7 +58,12 @@ def snapshot(product: Product) -> dict[str, Any]:
         "risk_tier": product.risk_tier,
         "model": product.model,
         "lifecycle": product.lifecycle,
+        "declared_use": product.declared_use,
     }
+
+
+# What the product is classified by (governance.compliance): a change to any of them re-classifies it.
+CLASSIFIED_BY = ("declared_use", "intended_purpose", "risk_tier")
 
 
 def create_product(session: Session, actor: User, data: ProductCreate) -> Product:
@@ -78,6 +83,7 @@ def create_product(session: Session, actor: User, data: ProductCreate) -> Produc
         risk_tier=data.risk_tier.value,
         model=data.model.model_dump(),
         lifecycle=data.lifecycle.value,
+        declared_use=data.declared_use.model_dump(mode="json") if data.declared_use else None,
     )
     session.add(product)
     try:
@@ -94,6 +100,7 @@ def create_product(session: Session, actor: User, data: ProductCreate) -> Produc
         product_slug=product.slug,
         after=snapshot(product),
     )
+    publish(session, ProductDeclared(actor, product, None, None))
     return product
 
 
@@ -105,6 +112,9 @@ def update_product(session: Session, actor: User, slug: str, data: ProductUpdate
     before = snapshot(product)
     previous_owner = product.owner
     changes = data.model_dump(exclude_unset=True)
+    justification = changes.pop("risk_tier_justification", None)
+    if data.declared_use is not None:
+        changes["declared_use"] = data.declared_use.model_dump(mode="json")
     if data.model is not None:
         # The model settings are replaced as a whole: fields the caller left out take their defaults, as at
         # registration, so equal settings always make equal manifests.
@@ -133,6 +143,8 @@ def update_product(session: Session, actor: User, slug: str, data: ProductUpdate
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
+        if any(field in changed for field in CLASSIFIED_BY):
+            publish(session, ProductDeclared(actor, product, {k: before[k] for k in CLASSIFIED_BY}, justification))
         if "owner" in changed:
             publish(session, ProductOwnerChanged(actor, product, previous_owner))
         if "model" in changed:

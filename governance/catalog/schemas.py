@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -75,6 +76,7 @@ class ProductSummary(BaseModel):
 class ProductView(ProductSummary):
     description: str
     intended_purpose: str
+    declared_use: DeclaredUse | None = Field(default=None, description="The declared HR use it is classified by.")
     model: ModelView
     created_at: datetime
     prompts: list[ComponentView]
@@ -135,6 +137,49 @@ class ModelSettings(Strict):
     max_tokens: int = Field(default=1024, ge=1, le=200_000, description="Upper bound on output tokens.")
 
 
+class HrUse(enum.StrEnum):
+    """The HR uses a product may declare; ``governance/compliance/rules/classification.yaml`` classifies each."""
+
+    recruitment_advertising = "recruitment_advertising"
+    candidate_screening = "candidate_screening"
+    candidate_ranking = "candidate_ranking"
+    candidate_evaluation = "candidate_evaluation"
+    work_decisions = "work_decisions"
+    task_allocation = "task_allocation"
+    performance_monitoring = "performance_monitoring"
+    emotion_recognition = "emotion_recognition"
+    drafting_help = "drafting_help"
+    policy_questions = "policy_questions"
+
+
+class DeclaredUse(Strict):
+    """What the product is used for in HR, and the answers the AI Act's Art. 6(3) derogation turns on."""
+
+    uses: list[HrUse] = Field(min_length=1, max_length=10, description="Every HR use the product serves.")
+    narrow_procedural_task: bool = Field(default=False, description="Art. 6(3)(a): a narrow procedural task.")
+    improves_completed_human_activity: bool = Field(
+        default=False, description="Art. 6(3)(b): improves the result of a completed human activity."
+    )
+    detects_patterns_without_replacing_assessment: bool = Field(
+        default=False, description="Art. 6(3)(c): detects decision patterns without replacing a human assessment."
+    )
+    preparatory_task: bool = Field(default=False, description="Art. 6(3)(d): a task preparatory to an assessment.")
+    profiles_people: bool = Field(
+        default=False, description="Profiles natural persons: rules the Art. 6(3) derogation out."
+    )
+    nyc_aedt: bool = Field(
+        default=False,
+        description="Substantially assists hiring or promotion decisions in New York City (an LL144 AEDT).",
+    )
+
+    @field_validator("uses")
+    @classmethod
+    def _unique_uses(cls, value: list[HrUse]) -> list[HrUse]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a use more than once")
+        return sorted(value)
+
+
 class ProductCreate(Strict):
     slug: Slug
     name: Annotated[Text, Field(min_length=1, max_length=200)]
@@ -144,6 +189,7 @@ class ProductCreate(Strict):
     risk_tier: RiskTier
     model: ModelSettings
     lifecycle: Lifecycle = Lifecycle.draft
+    declared_use: DeclaredUse | None = Field(default=None, description="The HR use Steward classifies.")
 
 
 class ProductUpdate(Strict):
@@ -154,6 +200,16 @@ class ProductUpdate(Strict):
     risk_tier: RiskTier | None = None
     model: ModelSettings | None = None
     lifecycle: Lifecycle | None = None
+    declared_use: DeclaredUse | None = None
+    risk_tier_justification: Annotated[
+        Text | None,
+        Field(
+            default=None,
+            min_length=10,
+            max_length=5000,
+            description="Why the risk tier is set below the computed one (admins only; audited).",
+        ),
+    ]
 
 
 class PromptPublish(Strict):

@@ -49,6 +49,10 @@ class Policy(Base):
     # refused for approval; where it is allowed, the written reason is shown to reviewers.
     refuse_offline_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
     offline_evidence_reason: Mapped[str] = mapped_column(Text, default="")
+    # Compliance (governance.compliance): whether a document lint finding warns or blocks go-live, and whether an
+    # editorial change's release may carry over the live release's sign-off and approvals once its suites pass.
+    document_lint: Mapped[str] = mapped_column(String(8), default="warn")
+    editorial_carry_over: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
 

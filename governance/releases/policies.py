@@ -78,6 +78,13 @@ class PolicyUpdate(BaseModel):
         max_length=2000,
         description="Why offline evidence is accepted where the flag is off; shown to reviewers on the release page.",
     )
+    document_lint: Literal["warn", "block"] | None = Field(
+        default=None, description="Whether personal or special-category data in a document warns or blocks go-live."
+    )
+    editorial_carry_over: bool | None = Field(
+        default=None,
+        description="An editorial change's release carries over the live release's sign-off and approvals.",
+    )
 
 
 def get_policy(session: Session, tier: str) -> Policy:
@@ -105,6 +112,8 @@ def policy_snapshot(policy: Policy) -> dict[str, Any]:
         "recertify_days": policy.recertify_days,
         "refuse_offline_evidence": policy.refuse_offline_evidence,
         "offline_evidence_reason": policy.offline_evidence_reason,
+        "document_lint": policy.document_lint,
+        "editorial_carry_over": policy.editorial_carry_over,
     }
 
 

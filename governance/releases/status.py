@@ -13,6 +13,7 @@ from governance.catalog.models import ComponentKind, Product
 from governance.catalog.repository import ComponentHead
 from governance.catalog.schemas import (
     ComponentView,
+    DeclaredUse,
     LinkedDocumentView,
     LinkedProcessView,
     ModelView,
@@ -125,6 +126,7 @@ def product_view(session: Session, product: Product) -> ProductView:
         **product_summary(session, product).model_dump(),
         description=product.description,
         intended_purpose=product.intended_purpose,
+        declared_use=DeclaredUse.model_validate(product.declared_use) if product.declared_use else None,
         model=ModelView(**product.model),
         created_at=product.created_at,
         prompts=owned_of(ComponentKind.prompt),

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from governance.catalog.models import ComponentKind, Product
+from governance.compliance.obligations import ReleaseCompliance, release_compliance_many
 from governance.kernel.db import utcnow
 from governance.releases.manifests import manifest_changes
 from governance.releases.models import Decision, Policy, Release, ReleaseState, SignOff
@@ -48,6 +49,8 @@ class ReleaseRecord:
     """Everyone who owned the product at any time during the release's life, the current owner included."""
     superseded_by: int | None
     """The number of the release cut after this one, read only for a superseded release."""
+    compliance: ReleaseCompliance | None = None
+    """Its obligations, the documents' lint findings, and whether its declared use is prohibited."""
 
     def is_current(self, row: SignOff | Decision) -> bool:
         """Whether a sign-off or decision was given on this release's current manifest and cycle."""
@@ -121,6 +124,12 @@ class ReleaseFacts:
     """Required suites whose current run answered from the offline provider."""
     changes_requested: tuple[str, str] | None = None
     """An open request for changes: (reviewer, what to change)."""
+    prohibited: str | None = None
+    """Why the product's declared use is prohibited (Art. 5), if it is."""
+    unmet_obligations: tuple[str, ...] = ()
+    """The obligations of its classification not met by evidence: 'name (article): reason'."""
+    blocking_findings: tuple[str, ...] = ()
+    """Lint findings of its documents, when the policy blocks on them."""
 
 
 def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts:
@@ -153,6 +162,9 @@ def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts
         refuse_offline_evidence=policy.refuse_offline_evidence,
         offline_suites=tuple(sorted(r.suite_name for r in record.required_runs if r.offline)),
         changes_requested=(request.reviewer, request.note) if (request := record.changes_requested) else None,
+        prohibited=record.compliance.prohibited if record.compliance else None,
+        unmet_obligations=record.compliance.unmet if record.compliance else (),
+        blocking_findings=record.compliance.blocking_findings if record.compliance else (),
     )
 
 
@@ -210,6 +222,10 @@ def gather_many(session: Session, releases: Iterable[Release]) -> dict[int, Rele
     }
     handovers = repository.owner_changes(session, {p.slug for p in products.values()})
     written_by = repository.version_authors(session, (key for keys in changed.values() for key in keys))
+    compliance = release_compliance_many(
+        session,
+        [(r, products[r.product_id], policies[products[r.product_id].risk_tier]) for r in by_id.values()],
+    )
     records = {}
     for release in by_id.values():
         product = products[release.product_id]
@@ -228,6 +244,7 @@ def gather_many(session: Session, releases: Iterable[Release]) -> dict[int, Rele
             authors=authors,
             owners=_owners_during(release, product, handovers[product.slug]),
             superseded_by=newer.get(release.id),
+            compliance=compliance[release.id],
         )
     return records
 

@@ -243,6 +243,28 @@ def signed_off_and_approved(facts: ReleaseFacts, user: User) -> str | None:
     return f"release {facts.release_id} lacks a current sign-off or {facts.required_approvals} approvals"
 
 
+@guard(Conflict, field="declared_use")
+def not_prohibited(facts: ReleaseFacts, user: User) -> str | None:
+    """A product declared for a prohibited practice (AI Act Art. 5(1)(f)) never reaches employees."""
+    return facts.prohibited
+
+
+@guard(Conflict, field="obligations")
+def obligations_met(facts: ReleaseFacts, user: User) -> str | None:
+    """Every obligation of the product's classification is met with evidence (governance/compliance)."""
+    if not facts.unmet_obligations:
+        return None
+    return f"release {facts.release_id} has unmet obligations: " + "; ".join(facts.unmet_obligations)
+
+
+@guard(Conflict, field="documents")
+def documents_pass_lint(facts: ReleaseFacts, user: User) -> str | None:
+    """The policy blocks on personal or special-category data found in the release's documents."""
+    if not facts.blocking_findings:
+        return None
+    return f"the {facts.risk_tier} policy blocks on document findings: " + "; ".join(facts.blocking_findings)
+
+
 @guard(Conflict, field="state")
 def has_runs(facts: ReleaseFacts, user: User) -> str | None:
     if facts.runs:
@@ -307,7 +329,14 @@ RULES: dict[Action, tuple[Guard, ...]] = {
         signed_off_to_send_back,
         first_decision,
     ),
-    Action.go_live: (owner_or_admin_goes_live, approved_to_go_live, signed_off_and_approved),
+    Action.go_live: (
+        owner_or_admin_goes_live,
+        approved_to_go_live,
+        signed_off_and_approved,
+        not_prohibited,
+        obligations_met,
+        documents_pass_lint,
+    ),
     # No runs to repeat comes first: it is what the release needs, whoever asks.
     Action.rerun: (has_runs, owner_admin_or_ci_reruns, on_its_way),
 }

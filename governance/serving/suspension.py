@@ -17,6 +17,7 @@ from governance.audit.trail import begin_write, record_event
 from governance.catalog import repository as catalog_repo
 from governance.catalog.models import Product
 from governance.catalog.products import get_product
+from governance.compliance.obligations import overseers_of
 from governance.kernel.db import utcnow
 from governance.kernel.errors import Conflict, Forbidden
 from governance.kernel.events import subscribe
@@ -34,15 +35,18 @@ def _locked_product(session: Session, slug: str) -> Product:
 
 
 def suspend(session: Session, actor: User, slug: str, data: SuspendRequest) -> Suspension:
-    """Stop a product now: its owner, any reviewer or an admin may (the AI Act's human oversight).
+    """Stop a product now: its owner, its named overseers (Art. 14), any reviewer or an admin may.
 
     Raises:
-        Forbidden: the actor is not the owner, a reviewer or an admin.
+        Forbidden: the actor is not the owner, a named overseer, a reviewer or an admin.
         Conflict: the product is already suspended.
     """
     product = _locked_product(session, slug)
-    if actor.id != product.owner_id and not (actor.has_role(Role.reviewer) or actor.has_role(Role.admin)):
-        raise Forbidden(f"suspending '{slug}' is for its owner ({product.owner.name}), a reviewer or an admin")
+    may = actor.id == product.owner_id or actor.has_role(Role.reviewer) or actor.has_role(Role.admin)
+    if not may and actor.name not in overseers_of(session, product.id):
+        raise Forbidden(
+            f"suspending '{slug}' is for its owner ({product.owner.name}), its named overseers, a reviewer or an admin"
+        )
     current = repository.active_suspension(session, product.id)
     if current is not None:
         raise Conflict(

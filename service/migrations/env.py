@@ -10,6 +10,7 @@ from governance.accounts import models as _accounts_models  # noqa: F401
 from governance.audit import models as _audit_models  # noqa: F401
 from governance.bundles import models as _bundles_models  # noqa: F401
 from governance.catalog import models as _catalog_models  # noqa: F401
+from governance.compliance import models as _compliance_models  # noqa: F401
 from governance.feedback import models as _feedback_models  # noqa: F401
 from governance.incidents import models as _incidents_models  # noqa: F401
 from governance.kernel.db import Base

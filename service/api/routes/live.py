@@ -69,7 +69,10 @@ def get_suspension(session: DbSession, actor: CurrentUser, slug: str = ProductSl
     return suspension.suspension_view(session, actor, slug)
 
 
-@router.post("/products/{slug}/suspend", summary="Stop the product now, with a reason (owner, reviewer or admin).")
+@router.post(
+    "/products/{slug}/suspend",
+    summary="Stop the product now, with a reason (owner, named overseer, reviewer or admin).",
+)
 def suspend(body: SuspendRequest, session: DbSession, actor: CurrentUser, slug: str = ProductSlug) -> SuspensionView:
     """Stop the product now, with a reason (owner, reviewer or admin)."""
     suspension.suspend(session, actor, slug, body)

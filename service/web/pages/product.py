@@ -13,6 +13,8 @@ from governance.accounts.models import User
 from governance.audit.reading import list_events
 from governance.catalog.products import get_product
 from governance.catalog.schemas import ProductView
+from governance.compliance.reading import classification_view, obligations_view
+from governance.compliance.schemas import ClassificationView, ObligationsView
 from governance.kernel.pagination import decode_cursor
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.policies import get_policy, policy_snapshot
@@ -50,6 +52,9 @@ class ProductPage:
     """The suspension in force (the stop button was pressed), or the last one lifted."""
     production: Production
     """KPIs from feedback, alerts, incidents and re-certifications."""
+    classification: ClassificationView
+    obligations: ObligationsView
+    """The obligations of its classification as a checklist (governance.compliance)."""
 
 
 def newest_events(session: UnitOfWork, user: User, product: str, count: int) -> list[AuditEvent]:
@@ -76,6 +81,8 @@ def present_product(session: UnitOfWork, user: User, slug: str) -> ProductPage:
         events=newest_events(session, user, slug, TIMELINE_EVENTS),
         suspension=suspension_view(session, user, slug),
         production=present_production(session, user, product, [suite.name for suite in view.suites]),
+        classification=classification_view(session, slug),
+        obligations=obligations_view(session, slug),
     )
 
 

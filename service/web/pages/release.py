@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from governance.accounts.models import User
-from governance.kernel.errors import FieldProblem, field_path
+from governance.compliance.schemas import ObligationsView
+from governance.kernel.errors import FieldProblem, Invalid, field_path
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.reading import get_release
 from governance.review import decisions
@@ -66,6 +67,8 @@ class ReleasePage:
     """Every component version behind the release, with its author's message."""
     superseded_by_id: int | None
     superseded_by_number: int | None
+    obligations: ObligationsView | None = None
+    """Its obligations and the documents' lint findings (governance.compliance)."""
     typed: dict[str, str] = field(default_factory=dict)
     """What the user typed into a form the server refused, kept so nothing has to be typed again."""
     errors: dict[str, str] = field(default_factory=dict)
@@ -108,6 +111,7 @@ def present_release(
         superseded_by_number=record.superseded_by,
         typed=typed or {},
         errors=errors or {},
+        obligations=record.compliance.view if record.compliance else None,
     )
 
 

@@ -125,6 +125,24 @@ GUARD_CASES: list[tuple[Guard, tuple[ReleaseFacts, User], tuple[ReleaseFacts, Us
     ),
     (rules.signed_off_and_approved, (replace(APPROVED_TWICE, signed_off=False), OWNER), (APPROVED_TWICE, OWNER)),
     (rules.has_runs, (facts(S.failed, runs=0), OWNER), (facts(S.failed), OWNER)),
+    (
+        rules.not_prohibited,
+        (replace(APPROVED_TWICE, prohibited="declared for emotion recognition at work (Art. 5(1)(f))"), OWNER),
+        (APPROVED_TWICE, OWNER),
+    ),
+    (
+        rules.obligations_met,
+        (replace(APPROVED_TWICE, unmet_obligations=("dpia (GDPR Art. 35): no evidence recorded (dpia)",)), OWNER),
+        (APPROVED_TWICE, OWNER),
+    ),
+    (
+        rules.documents_pass_lint,
+        (
+            replace(APPROVED_TWICE, blocking_findings=("document handbook v2: 1 special_category (health line 4)",)),
+            OWNER,
+        ),
+        (APPROVED_TWICE, OWNER),
+    ),
     (rules.on_its_way, (facts(S.approved), OWNER), (facts(S.signed_off), OWNER)),
 ]
 
