@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from governance.accounts.models import User
 from governance.compliance.schemas import ObligationsView
-from governance.kernel.errors import FieldProblem, Invalid, field_path
+from governance.kernel.errors import FieldProblem, field_path
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.reading import get_release
 from governance.review import decisions
