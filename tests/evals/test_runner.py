@@ -223,3 +223,19 @@ async def test_required_case_and_extra_vars():
     assert report.summary.pass_rate == pytest.approx(0.9)
     assert report.summary.required_failures == ["must"] and report.summary.status == "failed"
     assert report.results[1].messages[0].content == "Say: hello from caller"
+
+
+async def test_suite_built_with_model_validate_or_deep_copied_grades_its_assertions():
+    import copy
+
+    from evals import Suite
+
+    data = {
+        "version": 1,
+        "name": "direct",
+        "prompt": "main",
+        "cases": [{"id": "c1", "vars": {"msg": "hello"}, "asserts": [{"type": "contains", "value": "hello"}]}],
+    }
+    for suite in (Suite.model_validate(data), copy.deepcopy(Suite.model_validate(data))):
+        report = await run_suite(suite, templates=TEMPLATES, options=RunOptions(), provider_config=ProviderConfig())
+        assert report.summary.status == "passed", report.results[0].assertions
