@@ -446,5 +446,15 @@ def import_promptfoo(
     if result.unsupported and not allow_partial:
         typer.echo(f"{len(result.unsupported)} unsupported item(s); nothing written (use --allow-partial)", err=True)
         raise typer.Exit(EXIT_FAILED)
-    written = write_imported_suite(result, output)
+    try:
+        written = write_imported_suite(result, output)
+    except PromptfooImportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
     typer.echo(f"wrote {output}: {len(result.suite['cases'])} cases" + "".join(f", {p}" for p in written))
+    if result.unsupported:
+        # a partial suite tests less than the promptfoo config did: never a success
+        typer.echo(
+            f"partial import: {len(result.unsupported)} unsupported item(s) listed at the top of {output}", err=True
+        )
+        raise typer.Exit(EXIT_FAILED)
