@@ -35,7 +35,11 @@ _SAME = {
     "icontains-all", "not-icontains-all", "regex", "not-regex", "starts-with", "not-starts-with", "is-json",
     "not-is-json", "llm-rubric", "similar", "not-similar", "latency", "cost",
 }  # fmt: skip
-_LIST_VALUED = {"contains-any", "contains-all", "icontains-any", "icontains-all"}
+_LIST_VALUED = {
+    f"{negation}{kind}"
+    for negation in ("", "not-")
+    for kind in ("contains-any", "contains-all", "icontains-any", "icontains-all")
+}
 # keys that change nothing about what is tested
 _HARMLESS_KEYS = {"description", "outputPath", "sharing", "tags", "writeLatestResults", "evaluateOptions", "$schema"}
 # promptfoo's own assertion types (BaseAssertionTypesSchema, 0.123): a CSV ``__expected`` cell naming one
@@ -216,7 +220,8 @@ class _Importer:
     def top_level(self, config: Mapping[str, object]) -> None:
         for key in sorted(set(config) - _HARMLESS_KEYS - {"prompts", "providers", "defaultTest", "tests"}):
             if key == "scenarios":
-                count = len(config[key]) if isinstance(config[key], list) else 1
+                scenarios = config[key]
+                count = len(scenarios) if isinstance(scenarios, list) else 1
                 self.refuse("scenarios", f"{count} scenario(s) (promptfoo's scenarios are not supported)")
             else:
                 self.refuse(key, "top-level key")
@@ -286,6 +291,8 @@ class _Importer:
         for i, item in enumerate(providers):
             spec = item if isinstance(item, str) else item.get("id", "") if isinstance(item, dict) else ""
             config = item.get("config") if isinstance(item, dict) else None
+            if config is not None and not isinstance(config, dict):
+                self.refuse(f"providers[{i}].config", f"expected a mapping, not {type(config).__name__}")
             config = config if isinstance(config, dict) else {}
             match = re.fullmatch(r"openai:(?:chat:)?([\w.\-:/]+)", spec if isinstance(spec, str) else "")
             if match is None or "embedding" in spec or "assistant" in spec:
@@ -301,15 +308,15 @@ class _Importer:
                 value = config.get(key, _PROMPTFOO_MODEL_DEFAULTS.get(key))
                 if value is not None:
                     model[key] = value
-            for key in ("apiBaseUrl", "apiKeyEnvar", "apiHost", "apiKey"):
-                if key in config:
+            for setting in ("apiBaseUrl", "apiKeyEnvar", "apiHost", "apiKey"):
+                if setting in config:
                     self.refuse(
-                        f"providers[{i}].config.{key}",
-                        "endpoint and key are run settings in Steward (--base-url, STEWARD_OPENAI_API_KEY), "
+                        f"providers[{i}].config.{setting}",
+                        "endpoint and key are run settings in Steward (STEWARD_OPENAI_BASE_URL, STEWARD_OPENAI_API_KEY), "
                         "not part of a suite",
                     )
-            for key in sorted(set(config) - {*_MODEL_PARAMETERS, "apiKeyEnvar", "apiBaseUrl", "apiHost", "apiKey"}):
-                self.refuse(f"providers[{i}].config.{key}", "provider setting")
+            for setting in sorted(set(config) - {*_MODEL_PARAMETERS, "apiKeyEnvar", "apiBaseUrl", "apiHost", "apiKey"}):
+                self.refuse(f"providers[{i}].config.{setting}", "provider setting")
         return model or {"provider": "offline"}
 
     def assertion(self, raw: object, where: str) -> AssertDocument | None:
