@@ -270,8 +270,10 @@ class _Importer:
             if path.suffix.lower() in (".json", ".jsonl", ".yaml", ".yml"):
                 texts.append((f"{path.name}", content))
                 continue
-            # promptfoo splits a text prompt file into several prompts at lines holding only ---
-            sections = re.split(r"\r?\n---\r?\n", content)
+            # promptfoo splits a text prompt file into several prompts at lines that are only ---,
+            # trims each and drops empty ones
+            sections = [part.strip() for part in re.split(r"(?m)^[ \t]*---[ \t]*\r?$", content)]
+            sections = [part for part in sections if part]
             texts.extend(
                 (path.name if len(sections) == 1 else f"{path.name} prompt {n + 1}", section)
                 for n, section in enumerate(sections)
@@ -455,9 +457,9 @@ class _Importer:
                 self.refuse(where, f"{ref!r}: cannot read {path.name}: {exc}")
                 return None
             if path.suffix.lower() in (".yaml", ".yml"):
-                # promptfoo passes a YAML file's data as JSON text
+                # promptfoo passes a YAML file's data as JSON text, any other text file trimmed
                 text = json.dumps(_load_yaml12(text), separators=(",", ":"), ensure_ascii=False)
-            contents.append(text)
+            contents.append(text.strip())
         # a glob is one test per file, like a list of strings
         return contents if glob.has_magic(pattern) else contents[0]
 
