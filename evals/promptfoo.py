@@ -65,6 +65,8 @@ _CSV_THRESHOLD_TYPES = {
     "latency", "levenshtein", "perplexity-score", "perplexity", "rouge-n", "similar", "starts-with",
 }  # fmt: skip
 _CSV_SIMILAR_THRESHOLD = 0.8
+_PROMPTFOO_SIMILAR_THRESHOLD = 0.75  # promptfoo's default outside CSV
+_PROMPTFOO_EMBEDDING = "openai:embedding:text-embedding-3-large"  # promptfoo's default embedding provider
 _CSV_DEFAULT_THRESHOLD = 0.75
 # promptfoo's OpenAI chat defaults when the config sets none (temperature 0, max_tokens 1024)
 _PROMPTFOO_MODEL_DEFAULTS: dict[str, object] = {"temperature": 0, "max_tokens": 1024}
@@ -123,6 +125,7 @@ class AssertDocument(TypedDict, total=False):
     weight: object
     metric: object
     provider: object
+    method: str
 
 
 class ModelDocument(TypedDict, total=False):
@@ -314,7 +317,8 @@ class _Importer:
                 if setting in config:
                     self.refuse(
                         f"providers[{i}].config.{setting}",
-                        "endpoint and key are run settings in Steward (STEWARD_OPENAI_BASE_URL, STEWARD_OPENAI_API_KEY), "
+                        "endpoint and key are run settings in Steward "
+                        "(STEWARD_OPENAI_BASE_URL, STEWARD_OPENAI_API_KEY), "
                         "not part of a suite",
                     )
             for setting in sorted(set(config) - {*_MODEL_PARAMETERS, "apiKeyEnvar", "apiBaseUrl", "apiHost", "apiKey"}):
@@ -327,9 +331,14 @@ class _Importer:
             return None
         kind = str(raw["type"])
         ours = _RENAMED.get(kind, kind if kind in _SAME else None)
+        if kind in ("similar:cosine", "not-similar:cosine"):
+            ours = kind.removesuffix(":cosine")  # promptfoo's default metric, named
+        method = None
         if ours in ("similar", "not-similar"):
-            self.refuse(where, f"assertion type {kind!r} (promptfoo compares embeddings; Steward's compares strings)")
-            return None
+            method = self._embedding_method(raw, where)
+            if method is None:
+                return None
+            raw = {k: v for k, v in raw.items() if k != "provider"}
         if ours is None:
             self.refuse(where, f"assertion type {kind!r}")
             return None
@@ -350,7 +359,24 @@ class _Importer:
         for key in _ASSERT_OPTIONS:
             if raw.get(key) is not None:
                 spec[key] = raw[key]
+        if method is not None:
+            spec.setdefault("threshold", _PROMPTFOO_SIMILAR_THRESHOLD)
+            spec["method"] = method
         return spec if self._valid(spec, where) else None
+
+    def _embedding_method(self, raw: Mapping[str, object], where: str) -> str | None:
+        """promptfoo's ``similar`` compares embeddings (its default model, or the assertion's provider)."""
+        provider = raw.get("provider")
+        if provider is None:
+            method = _PROMPTFOO_EMBEDDING
+        elif isinstance(provider, str) and re.fullmatch(r"openai:embeddings?:\S+", provider):
+            method = provider
+        else:
+            self.refuse(where, f"{raw['type']} with embedding provider {provider!r} (only openai:embedding:<model>)")
+            return None
+        note = f"{where}: {raw['type']} compares embeddings, as in promptfoo: method {method} (the run's OpenAI server)"
+        self.notes.append(note)
+        return method
 
     def _valid(self, spec: AssertDocument, where: str) -> bool:
         definition = get_assertion(spec["type"])

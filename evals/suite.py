@@ -62,6 +62,11 @@ class AssertSpec(_Strict):
     provider: str | None = Field(
         default=None, description="Judge provider for llm-rubric on this assertion, e.g. openai:gpt-4o."
     )
+    method: str | None = Field(
+        default=None,
+        description="How similar/not-similar compare: 'string' (rapidfuzz ratio, the default) or "
+        "'openai:embedding:<model>' (cosine similarity of embeddings from the run's OpenAI-compatible server).",
+    )
 
     # what the assertion's ``prepare`` made of the arguments; its type depends on the assertion
     _prepared: object = PrivateAttr(default=UNPREPARED)

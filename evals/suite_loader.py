@@ -78,6 +78,8 @@ def _check_assert(spec: AssertSpec, loc: Loc) -> list[Problem]:
             problems.append(((*loc, "provider"), f"'{spec.type}' takes no provider"))
         else:
             problems.extend(((*loc, "provider"), msg) for msg in _provider_problems(spec.provider))
+    if spec.method is not None and spec.type not in ("similar", "not-similar"):
+        problems.append(((*loc, "method"), f"'{spec.type}' takes no method"))
     try:
         spec._prepared = definition.prepare(spec)
     except ArgError as exc:

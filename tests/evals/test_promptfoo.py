@@ -66,8 +66,22 @@ def test_chat_prompt_and_every_unsupported_item_listed(tmp_path):
         "scenarios: 1 scenario(s)",
     ):
         assert expected in joined
-    assert "compares embeddings" in joined
-    # nothing convertible is left: no suite is written rather than an invalid one
+    assert any("compares embeddings" in note for note in result.notes)
+    write_imported_suite(result, tmp_path / "suite.yaml")
+    suite = load_suite(tmp_path / "suite.yaml")
+    (similar,) = suite.cases[0].asserts
+    assert (similar.type, similar.method, similar.threshold) == (
+        "similar",
+        "openai:embedding:text-embedding-3-large",
+        0.6,
+    )
+
+
+def test_nothing_convertible_writes_nothing(tmp_path):
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text("prompts: [a]\ntests: [{assert: [{type: javascript, value: 'true'}]}, {vars: {x: 1}}]\n")
+    result = import_promptfoo_config(config)
+    # no suite is written rather than an invalid one
     with pytest.raises(PromptfooImportError, match="would be invalid"):
         write_imported_suite(result, tmp_path / "suite.yaml")
     assert not (tmp_path / "suite.yaml").exists()

@@ -94,12 +94,42 @@ def test_csv_quoted_cells_keep_their_newlines_and_thresholds_follow_promptfoo(tm
     assert result.unsupported == []
 
 
-def test_csv_similar_without_threshold_is_read_at_promptfoos_0_8(tmp_path):
-    from evals.promptfoo import _CSV_EXPECTED, _CSV_SIMILAR_THRESHOLD
+EMBEDDING = "openai:embedding:text-embedding-3-large"
 
-    assert _CSV_EXPECTED.match("similar:hello").groups() == (None, "similar", None, "hello")
-    assert _CSV_SIMILAR_THRESHOLD == 0.8
-    assert _CSV_EXPECTED.match("not-similar(0.9):hi").groups() == ("not-", "similar", "0.9", "hi")
+
+def test_csv_similar_is_embeddings_at_promptfoos_thresholds(tmp_path):
+    result = import_csv(tmp_path, "q,__expected\na,similar:hello there\nb,not-similar(0.9):go away\n")
+    asserts = [c["asserts"] for c in result.suite["cases"]]
+    assert asserts == [
+        [{"type": "similar", "value": "hello there", "threshold": 0.8, "method": EMBEDDING}],
+        [{"type": "not-similar", "value": "go away", "threshold": 0.9, "method": EMBEDDING}],
+    ]
+    assert result.unsupported == []
+    assert any("compares embeddings" in note and EMBEDDING in note for note in result.notes)
+
+
+def test_yaml_similar_keeps_its_embedding_provider_or_is_refused(tmp_path):
+    config = write(
+        tmp_path,
+        {
+            "promptfooconfig.yaml": """
+            prompts: ["{{q}}"]
+            providers: [openai:gpt-4o-mini]
+            tests:
+              - vars: {q: a}
+                assert:
+                  - {type: similar, value: ref}
+                  - {type: similar, value: ref, threshold: 0.6, provider: "openai:embedding:text-embedding-3-small"}
+                  - {type: similar, value: ref, provider: "huggingface:sentence-similarity:x"}
+            """
+        },
+    )
+    result = import_promptfoo_config(config)
+    assert result.suite["cases"][0]["asserts"] == [
+        {"type": "similar", "value": "ref", "threshold": 0.75, "method": EMBEDDING},
+        {"type": "similar", "value": "ref", "threshold": 0.6, "method": "openai:embedding:text-embedding-3-small"},
+    ]
+    assert any("tests[0].assert[2]" in item and "huggingface" in item for item in result.unsupported)
 
 
 def test_prompt_file_with_separators_holds_several_prompts(tmp_path):
