@@ -201,7 +201,8 @@ def _call_parameters(model: ModelSpec) -> CallParameters:
 
 
 def _spec_name(provider: Provider) -> str:
-    return f"{provider.name}:{provider.model}"
+    # "offline", not "offline:offline", when the model is named after its provider
+    return provider.name if provider.model in ("", provider.name) else f"{provider.name}:{provider.model}"
 
 
 def _main_provider(suite: Suite, provider_spec: str, config: ProviderConfig) -> Provider:
@@ -478,7 +479,8 @@ class _Run:
             threshold=self.suite.threshold.pass_rate,
             provider=_spec_name(main),
             offline=main.offline,
-            provider_calls=sum(c.provider_calls for c in self.callers),
+            # the offline provider answers in-process: like the server's summary, it counts no provider call
+            provider_calls=sum(c.provider_calls for c in self.callers if not c.provider.offline),
             duration_s=time.perf_counter() - clock,
             judge_provider=judges.default_spec if judges.used else None,
             judge_offline=judges.used_offline,

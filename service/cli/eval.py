@@ -238,7 +238,7 @@ def run(
 ) -> None:
     """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
     from evals import SuiteError, load_suite
-    from evals.compare import compare_reports, exit_code
+    from evals.compare import apply_comparison, compare_reports, exit_code
 
     try:
         loaded = load_suite(suite)
@@ -268,7 +268,7 @@ def run(
         no_cache=no_cache,
     )
     if baseline_report is not None:
-        report.comparison = compare_reports(baseline_report, report, baseline_name=str(baseline))
+        apply_comparison(report, compare_reports(baseline_report, report, baseline_name=str(baseline)))
     _write_reports(report, json_out=json_out, junit_out=junit_out, md_out=md_out, html_out=html_out)
     _print_summary(report)
     raise typer.Exit(exit_code(report))
@@ -365,6 +365,8 @@ def _write_reports(
 
 
 def _print_summary(report: Report) -> None:
+    from evals.compare import status_label
+
     s = report.summary
     if report.comparison is not None:
         c = report.comparison
@@ -375,7 +377,7 @@ def _print_summary(report: Report) -> None:
         for case_id in c.regressions:
             typer.echo(f"  REGRESSION {case_id}")
     label = " [OFFLINE: scripted/deterministic answers, not a model]" if s.offline else ""
-    typer.echo(f"{report.suite}: {s.status.upper()}{label}")
+    typer.echo(f"{report.suite}: {status_label(report)}{label}")
     counts, totals = s.counts, s.totals
     typer.echo(
         f"  pass rate {s.pass_rate:.1%} (threshold {s.threshold:.1%}); {counts.passed} passed, {counts.failed} failed, "
