@@ -23,7 +23,7 @@ def _clean(text: str) -> str:
 
 
 def _failure_text(runs: list[CaseResult]) -> tuple[str, str]:
-    lines = []
+    lines: list[str] = []
     first = ""
     for run in runs:
         if run.outcome == "passed":
