@@ -118,7 +118,17 @@ async def test_missing_api_key_stops_the_run_with_one_clear_error(monkeypatch):
     report = await run_suite(make_suite(cases(3)), templates=TEMPLATES, options=OPENAI, provider_config=config)
     assert report.summary.status == "error"
     assert "API key" in report.summary.error
+    assert "STEWARD_OPENAI_API_KEY" in report.summary.error and "OPENAI_API_KEY" in report.summary.error
     assert report.summary.counts.not_run == 3
+
+
+async def test_a_refused_connection_is_reported_as_refused_not_as_a_timeout():
+    config = ProviderConfig(
+        openai_base_url="http://127.0.0.1:9/v1", openai_api_key="k", max_retries=1, backoff_initial_s=0.01
+    )
+    report = await run_suite(make_suite(cases(1)), templates=TEMPLATES, options=OPENAI, provider_config=config)
+    (result,) = report.results
+    assert "connection refused to 127.0.0.1:9" in result.error and "timed out" not in result.error
 
 
 async def test_cancellation_leaves_a_consistent_partial_report(fake_openai, openai_config):
