@@ -7,6 +7,7 @@ unique case ids, and offline fixtures that name real cases.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from evals.assertions import ArgError, assertion_names, get_assertion
 from evals.providers import parse_provider_spec, provider_names
-from evals.suite import AssertSpec, Suite
+from evals.suite import AssertSpec, Case, Defaults, MessageTemplate, ModelSpec, Suite, Threshold
 from evals.suite_errors import SuiteError, SuiteErrorDetail
 from evals.yaml_stream import SAFE_LOADER, load_yaml
 
@@ -26,6 +27,14 @@ Loc = tuple[str | int, ...]
 """Where in a suite document, e.g. ``("cases", 2, "asserts", 0, "value")``."""
 Problem = tuple[Loc, str]
 """A place in the document and what is wrong there."""
+
+_FIELD_NAMES = sorted(
+    {
+        name
+        for model in (Suite, Case, AssertSpec, ModelSpec, Defaults, Threshold, MessageTemplate)
+        for name in model.model_fields
+    }
+)
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -51,7 +60,9 @@ def _case_id(data: object, loc: Sequence[str | int]) -> str | None:
 def _pydantic_message(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return f"unknown field {err['loc'][-1]!r}"
+        key = str(err["loc"][-1])
+        close = difflib.get_close_matches(key, _FIELD_NAMES, n=1, cutoff=0.6)
+        return f"unknown field {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
     if kind == "missing":
         return "required field is missing"
     if kind == "literal_error" and err["loc"] == ("version",):
@@ -115,7 +126,7 @@ def _semantic_problems(suite: Suite) -> list[Problem]:
     return problems
 
 
-def _line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
+def line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
     """A function from a path to its 1-based line in ``text`` (YAML, or JSON which is YAML too)."""
     root: yaml.Node | None = None
     if text is not None:
@@ -150,7 +161,7 @@ def _line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None
 
 
 def _error(source: str, data: object, problems: Sequence[Problem], text: str | None) -> SuiteError:
-    line_of = _line_finder(text)
+    line_of = line_finder(text)
     details = [
         SuiteErrorDetail(path=format_path(loc), case_id=_case_id(data, loc), message=msg, line=line_of(loc))
         for loc, msg in problems

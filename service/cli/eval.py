@@ -415,16 +415,68 @@ def schema(
 
 
 @eval_app.command("validate")
-def validate(suite: Path = typer.Argument(..., help="Suite file (YAML or JSON).")) -> None:
-    """Check a suite without running it; exit 2 with every problem (file:line: path: message) if invalid."""
+def validate(
+    suite: Path = typer.Argument(..., help="Suite file (YAML or JSON)."),
+    prompt_file: Path | None = typer.Option(None, "--prompt-file", help="Prompt template (default: from the suite)."),
+    bundle: Path | None = typer.Option(
+        None, "--bundle", help="A steward.yaml: check against its prompts, documents and processes."
+    ),
+) -> None:
+    """Check a suite without calling a model: shape, assertions, and every case rendered with its vars.
+
+    Exit 2 with every problem (file:line: path: message), sorted by line, if anything would fail a run.
+    """
     from evals import SuiteError, load_suite
+    from evals.suite_check import render_problems
+    from evals.suite_errors import SuiteErrorDetail
+    from evals.suite_loader import read_document
 
     try:
         loaded = load_suite(suite)
     except SuiteError as exc:
-        raise _fail(str(exc)) from None
+        details = list(exc.errors) + _prompt_file_problems(suite, prompt_file, bundle, read_document)
+        raise _fail(str(SuiteError(exc.source, _by_line(details)))) from None
+    details: list[SuiteErrorDetail] = []
+    templates: dict[str, str] | None = None
+    extra_vars: dict[str, Any] = {}
+    if bundle is not None:
+        templates, extra_vars, _ = _from_bundle(bundle, loaded.prompt, prompt_file, None)
+    else:
+        details += _prompt_file_problems(suite, prompt_file, None, read_document)
+        if not details:
+            templates = _templates(suite, loaded.prompt, prompt_file)
+    if templates is not None:
+        _, text = read_document(suite)
+        details += render_problems(loaded, templates, extra_vars=extra_vars, text=text)
+    if details:
+        raise _fail(str(SuiteError(str(suite), _by_line(details))))
     asserts = sum(len(c.asserts) + len(loaded.defaults.asserts) for c in loaded.cases)
     typer.echo(f"{suite}: valid: suite {loaded.name!r}, {len(loaded.cases)} cases, {asserts} assertions")
+
+
+def _by_line(details: list[Any]) -> list[Any]:
+    return sorted(details, key=lambda d: (d.line is None, d.line or 0))
+
+
+def _prompt_file_problems(suite: Path, prompt_file: Path | None, bundle: Path | None, read: Any) -> list[Any]:
+    """A missing prompt template file, found even when the suite has other problems."""
+    from evals.suite_errors import SuiteError, SuiteErrorDetail
+    from evals.suite_loader import line_finder
+
+    if bundle is not None:
+        return []
+    try:
+        data, text = read(suite)
+    except SuiteError:
+        return []
+    prompt = data.get("prompt") if isinstance(data, dict) else None
+    if not isinstance(prompt, str) or not prompt:
+        return []
+    path = prompt_file if prompt_file is not None else suite.parent / prompt
+    if path.is_file():
+        return []
+    where = "--prompt-file" if prompt_file is not None else "prompt"
+    return [SuiteErrorDetail(where, None, f"prompt template {path} does not exist", line_finder(text)(("prompt",)))]
 
 
 @eval_app.command("import-promptfoo")
