@@ -434,8 +434,8 @@ def validate(
     try:
         loaded = load_suite(suite)
     except SuiteError as exc:
-        details = list(exc.errors) + _prompt_file_problems(suite, prompt_file, bundle, read_document)
-        raise _fail(str(SuiteError(exc.source, _by_line(details)))) from None
+        found = list(exc.errors) + _prompt_file_problems(suite, prompt_file, bundle, read_document)
+        raise _fail(str(SuiteError(exc.source, _by_line(found)))) from None
     details: list[SuiteErrorDetail] = []
     templates: dict[str, str] | None = None
     extra_vars: dict[str, Any] = {}
