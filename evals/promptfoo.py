@@ -309,6 +309,8 @@ class _Importer:
                 )
                 continue
             model = {"provider": "openai", "name": match.group(1)}
+            for key in sorted(set(item) - {"id", "label", "config"}) if isinstance(item, dict) else []:
+                self.refuse(f"providers[{i}].{key}", "provider key")
             for key in _MODEL_PARAMETERS:
                 value = config.get(key, _PROMPTFOO_MODEL_DEFAULTS.get(key))
                 if value is not None:

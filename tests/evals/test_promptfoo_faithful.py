@@ -232,6 +232,8 @@ def test_provider_defaults_carried_and_endpoint_settings_named(tmp_path):
             prompts: ["{{q}}"]
             providers:
               - id: openai:chat:gpt-4o-mini
+                label: main
+                prompts: [other]
                 config: {apiBaseUrl: "http://127.0.0.1:9/v1", apiKeyEnvar: MY_KEY}
             tests: [{vars: {q: hi}, assert: [{type: contains, value: hi}]}]
             """
@@ -241,6 +243,7 @@ def test_provider_defaults_carried_and_endpoint_settings_named(tmp_path):
     assert result.suite["model"] == {"provider": "openai", "name": "gpt-4o-mini", "temperature": 0, "max_tokens": 1024}
     joined = "\n".join(result.unsupported)
     assert "providers[0].config.apiBaseUrl" in joined and "providers[0].config.apiKeyEnvar" in joined
+    assert "providers[0].prompts: provider key" in joined and "label" not in joined
 
 
 def test_scenarios_are_named_not_reported_as_missing_tests(tmp_path):
