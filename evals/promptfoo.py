@@ -238,6 +238,8 @@ class _Importer:
         found: list[tuple[str, str]] = []  # (place, template text)
         for i, item in enumerate(prompts):
             raw = (item.get("raw") or item.get("id")) if isinstance(item, dict) else item
+            for key in sorted(set(item) - {"raw", "id", "label"}) if isinstance(item, dict) else []:
+                self.refuse(f"prompts[{i}].{key}", "prompt key")
             if not isinstance(raw, str):
                 self.refuse(f"prompts[{i}]", f"not a prompt: {str(item)[:60]!r}")
                 continue
@@ -270,8 +272,19 @@ class _Importer:
         texts: list[tuple[str, str]] = []
         for path in map(Path, paths):
             content = _read(path.parent, path.name)
-            if path.suffix.lower() in (".json", ".jsonl", ".yaml", ".yml"):
-                texts.append((f"{path.name}", content))
+            if path.suffix.lower() == ".json":
+                texts.append((path.name, content))
+                continue
+            if path.suffix.lower() in (".yaml", ".yml"):
+                # a YAML prompt file is a chat: the same messages as its JSON form
+                chat = _load_yaml12(content)
+                if isinstance(chat, list) and all(isinstance(m, dict) and {"role", "content"} <= set(m) for m in chat):
+                    texts.append((path.name, json.dumps(chat, ensure_ascii=False)))
+                else:
+                    self.refuse(path.name, "a YAML prompt that is not a list of chat messages")
+                continue
+            if path.suffix.lower() not in (".txt", ".md", ".prompt", ""):
+                self.refuse(path.name, f"prompt file type {path.suffix!r} (only text, JSON and YAML chat files)")
                 continue
             # promptfoo splits a text prompt file into several prompts at lines that are only ---,
             # trims each and drops empty ones

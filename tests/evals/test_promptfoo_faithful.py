@@ -354,3 +354,27 @@ def test_malformed_configs_are_reported_not_crashed(tmp_path, config):
         assert str(path) in str(exc)
         return
     assert result.unsupported
+
+
+def test_yaml_chat_prompt_files_become_messages_and_prompt_options_are_named(tmp_path):
+    config = write(
+        tmp_path,
+        {
+            "promptfooconfig.yaml": """
+            prompts:
+              - id: file://chat.yaml
+                label: chat
+                config: {response_format: {type: json_object}}
+            providers: [openai:gpt-4o-mini]
+            tests: [{vars: {q: hi}, assert: [{type: contains, value: hi}]}]
+            """,
+            "chat.yaml": "- role: system\n  content: Be brief.\n- role: user\n  content: '{{q}}'\n",
+        },
+    )
+    result = import_promptfoo_config(config)
+    assert result.suite["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "{{ prompt }}"},
+    ]
+    assert result.prompt_text == "{{q}}"
+    assert result.unsupported == ["promptfooconfig.yaml: prompts[0].config: prompt key"]
