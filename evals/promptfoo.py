@@ -22,10 +22,10 @@ from typing import Any, Literal, Required, TypedDict
 
 import yaml
 
-from evals.assertions import ArgError, get_assertion
+from evals.assertions import get_assertion
 from evals.suite import AssertSpec
 from evals.suite_errors import SuiteError
-from evals.suite_loader import parse_suite
+from evals.suite_loader import check_assert, parse_suite
 
 # promptfoo type -> ours; identical names map to themselves
 _RENAMED = {"is-refusal": "refusal", "not-is-refusal": "not-refusal"}
@@ -394,13 +394,19 @@ class _Importer:
         return method
 
     def _valid(self, spec: AssertDocument, where: str) -> bool:
+        """Whether the suite loader accepts ``spec``; options promptfoo ignores for this type are dropped first."""
         definition = get_assertion(spec["type"])
+        if definition is not None and definition.threshold == "none":
+            spec.pop("threshold", None)  # promptfoo reads a threshold only on scored assertions
+        if spec["type"] != "llm-rubric":
+            spec.pop("provider", None)  # a grading provider matters only to model-graded assertions
         try:
-            model = AssertSpec.model_validate(spec)
-            if definition is not None:
-                definition.prepare(model)
-        except (ArgError, ValueError) as exc:
-            self.refuse(where, f"{spec['type']} with unusable arguments: {exc}")
+            problems = check_assert(AssertSpec.model_validate(spec), ())
+        except ValueError as exc:
+            problems = [((), str(exc))]
+        if problems:
+            reasons = "; ".join(message for _, message in problems)
+            self.refuse(where, f"{spec['type']} with unusable arguments: {reasons}")
             return False
         return True
 

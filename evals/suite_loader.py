@@ -70,7 +70,7 @@ def _pydantic_message(err: ErrorDetails) -> str:
     return str(err["msg"])
 
 
-def _check_assert(spec: AssertSpec, loc: Loc) -> list[Problem]:
+def check_assert(spec: AssertSpec, loc: Loc) -> list[Problem]:
     definition = get_assertion(spec.type)
     if definition is None:
         names = assertion_names()
@@ -112,7 +112,7 @@ def _semantic_problems(suite: Suite) -> list[Problem]:
     problems: list[Problem] = []
     problems.extend((("model", "provider"), msg) for msg in _provider_problems(suite.model.provider))
     for j, spec in enumerate(suite.defaults.asserts):
-        problems.extend(_check_assert(spec, ("defaults", "asserts", j)))
+        problems.extend(check_assert(spec, ("defaults", "asserts", j)))
     seen: dict[str, int] = {}
     for i, case in enumerate(suite.cases):
         if case.id in seen:
@@ -120,7 +120,7 @@ def _semantic_problems(suite: Suite) -> list[Problem]:
         else:
             seen[case.id] = i
         for j, spec in enumerate(case.asserts):
-            problems.extend(_check_assert(spec, ("cases", i, "asserts", j)))
+            problems.extend(check_assert(spec, ("cases", i, "asserts", j)))
         if not case.asserts and not suite.defaults.asserts:
             problems.append((("cases", i, "asserts"), "case has no assertions, so it could never fail"))
     return problems

@@ -378,3 +378,24 @@ def test_yaml_chat_prompt_files_become_messages_and_prompt_options_are_named(tmp
     ]
     assert result.prompt_text == "{{q}}"
     assert result.unsupported == ["promptfooconfig.yaml: prompts[0].config: prompt key"]
+
+
+def test_options_promptfoo_ignores_are_dropped_and_bad_arguments_named(tmp_path):
+    config = write(
+        tmp_path,
+        {
+            "promptfooconfig.yaml": """
+            prompts: ["{{q}}"]
+            providers: [openai:gpt-4o-mini]
+            tests:
+              - vars: {q: hi}
+                assert:
+                  - {type: contains, value: hi, threshold: 0.5}
+                  - {type: regex, value: "("}
+            """
+        },
+    )
+    result = import_promptfoo_config(config)
+    assert result.suite["cases"][0]["asserts"] == [{"type": "contains", "value": "hi"}]
+    assert any("tests[0].assert[1]: regex with unusable arguments" in item for item in result.unsupported)
+    write_imported_suite(result, tmp_path / "s.yaml")  # valid: nothing the loader would reject

@@ -76,7 +76,7 @@ cases:
     with pytest.raises(SuiteError) as info:
         load_suite(write(tmp_path, text))
     messages = {(d.path, d.line): d.message for d in info.value.errors}
-    assert messages[("cases[1].assert", 8)] == "unknown field 'assert'"
+    assert messages[("cases[1].assert", 8)] == "unknown field 'assert' (did you mean 'asserts'?)"
     with pytest.raises(SuiteError) as info:
         load_suite(write(tmp_path, text.replace("assert:", "asserts:")))
     assert "duplicate case id 'a'" in str(info.value)
