@@ -1,10 +1,10 @@
-"""Importing a promptfoo config (``promptfooconfig.yaml``) as a Steward suite.
+"""Importing a promptfoo config (``promptfooconfig.yaml``) as a Steward suite that tests what promptfoo would.
 
-Covered: prompts (inline strings, ``file://`` text and chat JSON), the first ``openai`` provider and
-its temperature/max_tokens/seed, ``defaultTest`` vars and asserts, ``tests`` inline and from
-``file://`` CSV (``__expected``, ``__description``) and YAML/JSON files, list-valued vars expanded
-as promptfoo does, and the assertion types both tools share. Everything else is listed by name in
-``unsupported`` and left out of the suite: nothing is dropped silently.
+The config is read as promptfoo 0.123 reads it: YAML 1.2 scalars, prompt files split at ``---`` lines,
+``file://`` vars and globs, CSV ``__expected`` cells by promptfoo's own rules, its list expansion and its
+OpenAI defaults; ``similar`` compares embeddings as promptfoo's does. Everything the suite cannot carry
+is listed by name and place in ``unsupported`` and left out: nothing is dropped or changed silently.
+evals/README.md lists the supported and unsupported features.
 """
 
 from __future__ import annotations
