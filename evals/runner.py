@@ -161,6 +161,7 @@ def _prepare(spec: AssertSpec) -> _PreparedAssert[Any]:
             ("threshold", spec.threshold),
             ("metric", spec.metric),
             ("provider", spec.provider),
+            ("method", spec.method),
         )
         if v is not None
     }

@@ -39,6 +39,7 @@ async def test_similar_by_embeddings_scores_cosine_and_embeds_each_text_once(fak
     first = report.results[0].assertions[0]
     assert first.score == pytest.approx(cosine(answer, reference))
     assert "cosine similarity (text-embedding-3-small)" in first.reason
+    assert first.args["method"] == METHOD  # the report says how it compared
     assert {r["model"] for r in fake_openai.embedding_requests} == {"text-embedding-3-small"}
     embedded = [t for r in fake_openai.embedding_requests for t in r["input"]]
     assert sorted(embedded) == sorted({answer, reference, far})  # every distinct text once per run
