@@ -483,10 +483,14 @@ def _prompt_file_problems(suite: Path, prompt_file: Path | None, bundle: Path | 
 def import_promptfoo(
     config: Path = typer.Argument(..., help="promptfooconfig.yaml"),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the Steward suite (YAML)."),
-    allow_partial: bool = typer.Option(False, "--allow-partial", help="Write the suite even if parts are unsupported."),
+    allow_partial: bool = typer.Option(
+        False,
+        "--allow-partial",
+        help="Write what could be converted (a valid suite, the rest listed at its top); still exits 1.",
+    ),
     name: str | None = typer.Option(None, "--name", help="Suite name; default: from the config's description."),
 ) -> None:
-    """Convert a promptfoo config into a Steward suite; exit 1 if anything is unsupported (unless --allow-partial)."""
+    """Convert a promptfoo config: exit 0 if the suite tests exactly what promptfoo would, else 1 (listing why)."""
     from evals.promptfoo import PromptfooImportError, import_promptfoo_config, write_imported_suite
 
     try:
