@@ -126,6 +126,50 @@ def _semantic_problems(suite: Suite) -> list[Problem]:
     return problems
 
 
+def _raw_semantic_problems(data: Mapping[str, object], shape_errors: set[Loc]) -> list[Problem]:
+    """The assertion, provider and case-id checks on a document that failed its shape check.
+
+    Only parts with no shape error of their own (nor inside them) are checked, so nothing is reported twice.
+    """
+
+    def clean(loc: Loc) -> bool:
+        return not any(err[: len(loc)] == loc for err in shape_errors)
+
+    problems: list[Problem] = []
+    model = data.get("model")
+    if isinstance(model, Mapping) and isinstance(model.get("provider"), str) and clean(("model", "provider")):
+        problems.extend((("model", "provider"), msg) for msg in _provider_problems(str(model["provider"])))
+    asserts: list[tuple[Loc, object]] = []
+    defaults = data.get("defaults")
+    if isinstance(defaults, Mapping) and isinstance(defaults.get("asserts"), list):
+        asserts += [(("defaults", "asserts", j), a) for j, a in enumerate(defaults["asserts"])]
+    cases = data.get("cases")
+    seen: dict[str, int] = {}
+    for i, case in enumerate(cases if isinstance(cases, list) else []):
+        if not isinstance(case, Mapping):
+            continue
+        case_id = case.get("id")
+        if isinstance(case_id, str) and case_id in seen:
+            problems.append((("cases", i, "id"), f"duplicate case id {case_id!r} (first at cases[{seen[case_id]}])"))
+        elif isinstance(case_id, str):
+            seen[case_id] = i
+        if isinstance(case.get("asserts"), list):
+            asserts += [(("cases", i, "asserts", j), a) for j, a in enumerate(case["asserts"])]
+    for loc, raw in asserts:
+        if not clean(loc):
+            continue
+        try:
+            spec = AssertSpec.model_validate(raw)
+        except ValidationError:
+            continue
+        problems.extend(check_assert(spec, loc))
+    return problems
+
+
+def _order(loc: Loc) -> tuple[tuple[int, str | int], ...]:
+    return tuple((0, part) if isinstance(part, int) else (1, part) for part in loc)
+
+
 def line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
     """A function from a path to its 1-based line in ``text`` (YAML, or JSON which is YAML too)."""
     root: yaml.Node | None = None
@@ -193,7 +237,9 @@ def parse_suite(
         suite = Suite.model_validate(data)
     except ValidationError as exc:
         problems: list[Problem] = [(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
-        raise _error(source, data, problems, text) from None
+        # the parts that are well formed are checked too, so every problem comes in one list
+        problems += _raw_semantic_problems(data, {loc for loc, _ in problems})
+        raise _error(source, data, sorted(problems, key=lambda p: _order(p[0])), text) from None
     problems = _semantic_problems(suite)
     if suite.offline_fixtures and not problems:
         problems = _load_fixtures(suite, base_dir or Path.cwd())
