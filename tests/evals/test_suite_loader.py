@@ -176,3 +176,11 @@ def test_shape_errors_and_assertion_errors_come_in_one_list():
     assert any(path == "cases[1].asserts[0].value" for path, _ in paths)
     assert any(path == "cases[1].id" and "duplicate case id" in m for path, m in paths)
     assert any(path == "model.provider" and "nosuch" in m for path, m in paths)
+
+
+def test_a_limit_given_twice_with_different_numbers_is_an_error():
+    from evals import SuiteError
+    from tests.evals.conftest import make_suite
+
+    with pytest.raises(SuiteError, match="takes its limit once"):
+        make_suite([{"id": "c", "vars": {"msg": "x"}, "asserts": [{"type": "latency", "threshold": 5, "value": 3}]}])
