@@ -1,7 +1,8 @@
 """A minimal fake OpenAI-compatible server for the eval benchmark (loopback only).
 
 It answers ``POST /v1/chat/completions`` with a valid ``chat.completion`` after a fixed artificial
-latency (and ``POST /v1/embeddings`` at once, with letter-count vectors, for the import parity check), and counts the calls it served (``GET /stats``, ``POST /reset``). It is written on a raw
+latency (and ``POST /v1/embeddings`` at once, with letter-count vectors, for the import parity
+check), and counts the calls it served (``GET /stats``, ``POST /reset``). It is written on a raw
 asyncio ``Protocol`` rather than a web framework because it must never be the bottleneck of the
 tools it measures: parsing is a few string operations and the delay is a ``call_later``, so no
 coroutine or task is created per request (see ``bench/README.md`` for its measured ceiling).
