@@ -1,7 +1,8 @@
 """A minimal fake OpenAI-compatible server for the eval benchmark (loopback only).
 
 It answers ``POST /v1/chat/completions`` with a valid ``chat.completion`` after a fixed artificial
-latency, and counts the calls it served (``GET /stats``, ``POST /reset``). It is written on a raw
+latency (and ``POST /v1/embeddings`` at once, with letter-count vectors, for the import parity
+check), and counts the calls it served (``GET /stats``, ``POST /reset``). It is written on a raw
 asyncio ``Protocol`` rather than a web framework because it must never be the bottleneck of the
 tools it measures: parsing is a few string operations and the delay is a ``call_later``, so no
 coroutine or task is created per request (see ``bench/README.md`` for its measured ceiling).
@@ -76,6 +77,21 @@ def completion_body(request: dict) -> bytes:
         },
         separators=(",", ":"),
     ).encode()
+
+
+def embedding_vector(text: str) -> list[float]:
+    """A deterministic stand-in embedding: letter counts, so texts sharing words are close."""
+    lowered = text.lower()
+    return [float(lowered.count(chr(c))) for c in range(ord("a"), ord("z") + 1)]
+
+
+def embeddings_body(request: dict) -> bytes:
+    texts = request.get("input") or []
+    texts = [texts] if isinstance(texts, str) else texts
+    data = [{"object": "embedding", "index": i, "embedding": embedding_vector(str(t))} for i, t in enumerate(texts)]
+    usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+    body = {"object": "list", "data": data, "model": request.get("model", "bench-embedding"), "usage": usage}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def http_response(status: str, body: bytes, keep_alive: bool) -> bytes:
@@ -154,6 +170,11 @@ class FakeOpenAI(asyncio.Protocol):
         elif method == "POST" and path == "/reset":
             self.stats.reset()
             response = http_response("200 OK", b"{}", keep_alive)
+        elif method == "POST" and path.endswith("/embeddings"):
+            try:
+                response = http_response("200 OK", embeddings_body(json.loads(body or b"{}")), keep_alive)
+            except ValueError:
+                response = http_response("400 Bad Request", b'{"error":{"message":"bad json"}}', keep_alive)
         elif method == "GET" and path.endswith("/models"):
             models = {"object": "list", "data": [{"id": "bench-model", "object": "model"}]}
             response = http_response("200 OK", json.dumps(models).encode(), keep_alive)

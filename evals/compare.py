@@ -27,6 +27,21 @@ def compare_reports(baseline: Report, current: Report, *, baseline_name: str = "
     return Comparison(baseline=baseline_name, regressions=regressions, fixes=fixes, new=new, removed=removed)
 
 
+def apply_comparison(report: Report, comparison: Comparison) -> None:
+    """Attach ``comparison`` to ``report``; a regression makes a passing run ``failed``, so every report agrees."""
+    report.comparison = comparison
+    if comparison.regressions and report.summary.status == "passed":
+        report.summary.status = "failed"
+
+
+def status_label(report: Report) -> str:
+    """The verdict as reports show it: ``PASSED``, ``FAILED``, ``ERROR``, or ``FAILED (regression)``."""
+    label = report.summary.status.upper()
+    if report.comparison is not None and report.comparison.regressions and report.summary.status == "failed":
+        label += " (regression)"
+    return label
+
+
 def exit_code(report: Report) -> int:
     """0 passed, 1 failed threshold or any regression against the baseline, 2 error (not run or not graded)."""
     if report.summary.status == "error":

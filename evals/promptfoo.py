@@ -1,16 +1,17 @@
-"""Importing a promptfoo config (``promptfooconfig.yaml``) as a Steward suite.
+"""Importing a promptfoo config (``promptfooconfig.yaml``) as a Steward suite that tests what promptfoo would.
 
-Covered: prompts (inline strings, ``file://`` text and chat JSON), the first ``openai`` provider and
-its temperature/max_tokens/seed, ``defaultTest`` vars and asserts, ``tests`` inline and from
-``file://`` CSV (``__expected``, ``__description``) and YAML/JSON files, list-valued vars expanded
-as promptfoo does, and the assertion types both tools share. Everything else is listed by name in
-``unsupported`` and left out of the suite: nothing is dropped silently.
+The config is read as promptfoo 0.123 reads it: YAML 1.2 scalars, prompt files split at ``---`` lines,
+``file://`` vars and globs, CSV ``__expected`` cells by promptfoo's own rules, its list expansion and its
+OpenAI defaults; ``similar`` compares embeddings as promptfoo's does. Everything the suite cannot carry
+is listed by name and place in ``unsupported`` and left out: nothing is dropped or changed silently.
+evals/README.md lists the supported and unsupported features.
 """
 
 from __future__ import annotations
 
 import csv
 import glob
+import io
 import itertools
 import json
 import re
@@ -21,8 +22,10 @@ from typing import Any, Literal, Required, TypedDict
 
 import yaml
 
-from evals.assertions import ArgError, get_assertion
+from evals.assertions import get_assertion
 from evals.suite import AssertSpec
+from evals.suite_errors import SuiteError
+from evals.suite_loader import check_assert, parse_suite
 
 # promptfoo type -> ours; identical names map to themselves
 _RENAMED = {"is-refusal": "refusal", "not-is-refusal": "not-refusal"}
@@ -32,15 +35,60 @@ _SAME = {
     "icontains-all", "not-icontains-all", "regex", "not-regex", "starts-with", "not-starts-with", "is-json",
     "not-is-json", "llm-rubric", "similar", "not-similar", "latency", "cost",
 }  # fmt: skip
-_LIST_VALUED = {"contains-any", "contains-all", "icontains-any", "icontains-all"}
+_LIST_VALUED = {
+    f"{negation}{kind}"
+    for negation in ("", "not-")
+    for kind in ("contains-any", "contains-all", "icontains-any", "icontains-all")
+}
 # keys that change nothing about what is tested
 _HARMLESS_KEYS = {"description", "outputPath", "sharing", "tags", "writeLatestResults", "evaluateOptions", "$schema"}
-_CSV_EXPECTED = re.compile(r"^([a-z][a-z-]*)(?:\((\d*\.?\d+)\))?(?::(.*))?$", re.DOTALL)
-_CSV_PREFIXES = (
-    "not-icontains", "not-contains", "icontains-any", "icontains-all", "contains-any", "contains-all", "icontains",
-    "contains", "not-regex", "regex", "starts-with", "llm-rubric", "grader", "similar", "not-equals", "equals",
-    "is-json", "not-is-json", "latency", "cost",
+# promptfoo's own assertion types (BaseAssertionTypesSchema, 0.123): a CSV ``__expected`` cell naming one
+# of them is that assertion, supported by Steward or not; anything else is an ``equals`` value
+_PROMPTFOO_TYPES = (
+    "answer-relevance", "bleu", "classifier", "contains", "contains-all", "contains-any", "contains-html",
+    "contains-json", "contains-sql", "contains-xml", "context-faithfulness", "context-recall",
+    "context-relevance", "conversation-relevance", "cost", "equals", "factuality", "finish-reason", "g-eval",
+    "gleu", "guardrails", "icontains", "icontains-all", "icontains-any", "is-html", "is-json", "is-refusal",
+    "is-sql", "is-valid-function-call", "is-valid-openai-function-call", "is-valid-openai-tools-call", "is-xml",
+    "javascript", "latency", "levenshtein", "llm-rubric", "pi", "meteor", "model-graded-closedqa",
+    "model-graded-factuality", "moderation", "perplexity", "perplexity-score", "python", "regex", "rouge-n",
+    "ruby", "similar", "similar:cosine", "similar:dot", "similar:euclidean", "starts-with", "tool-call-f1",
+    "trace-error-spans", "trace-span-count", "trace-span-duration", "skill-used", "trajectory:goal-success",
+    "trajectory:tool-args-match", "word-count", "webhook", "select-best", "max-score", "human",
 )  # fmt: skip
+_CSV_EXPECTED = re.compile(
+    r"^(not-)?(" + "|".join(map(re.escape, _PROMPTFOO_TYPES)) + r")(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$"
+)
+# CSV cells of these types get a threshold even when the cell gives none (promptfoo's csv.ts)
+_CSV_THRESHOLD_TYPES = {
+    "answer-relevance", "classifier", "context-faithfulness", "context-recall", "context-relevance", "cost",
+    "latency", "levenshtein", "perplexity-score", "perplexity", "rouge-n", "similar", "starts-with",
+}  # fmt: skip
+_CSV_SIMILAR_THRESHOLD = 0.8
+_PROMPTFOO_SIMILAR_THRESHOLD = 0.75  # promptfoo's default outside CSV
+_PROMPTFOO_EMBEDDING = "openai:embedding:text-embedding-3-large"  # promptfoo's default embedding provider
+_CSV_DEFAULT_THRESHOLD = 0.75
+# promptfoo's OpenAI chat defaults when the config sets none (temperature 0, max_tokens 1024)
+_PROMPTFOO_MODEL_DEFAULTS: dict[str, object] = {"temperature": 0, "max_tokens": 1024}
+_CODE_SUFFIXES = (".js", ".cjs", ".mjs", ".ts", ".py", ".rb")
+_BINARY_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".docx", ".mp3", ".wav", ".mp4")
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML as promptfoo (js-yaml, YAML 1.2) reads it: only true/false are booleans, ``Yes``/``on`` stay strings."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _load_yaml12(text: str) -> object:
+    return yaml.load(text, Loader=_Yaml12Loader)
 
 
 _ASSERT_OPTIONS: tuple[Literal["threshold", "weight", "metric", "provider"], ...] = (
@@ -77,6 +125,7 @@ class AssertDocument(TypedDict, total=False):
     weight: object
     metric: object
     provider: object
+    method: str
 
 
 class ModelDocument(TypedDict, total=False):
@@ -161,101 +210,203 @@ class _Importer:
     def __init__(self, config_path: Path) -> None:
         self.base = config_path.parent
         self.source = str(config_path)
+        self.config_name = config_path.name
         self.unsupported: list[str] = []
         self.notes: list[str] = []
 
+    def refuse(self, where: str, what: str) -> None:
+        """Record an unsupported item; places in the config itself are prefixed with its file name."""
+        if not re.match(r"^[^\s\[\]:]+\.(?:csv|ya?ml|json|txt|md|j2)\b", where):
+            where = f"{self.config_name}: {where}"
+        self.unsupported.append(f"{where}: {what}")
+
     def top_level(self, config: Mapping[str, object]) -> None:
         for key in sorted(set(config) - _HARMLESS_KEYS - {"prompts", "providers", "defaultTest", "tests"}):
-            self.unsupported.append(f"{key}: top-level key")
+            if key == "scenarios":
+                scenarios = config[key]
+                count = len(scenarios) if isinstance(scenarios, list) else 1
+                self.refuse("scenarios", f"{count} scenario(s) (promptfoo's scenarios are not supported)")
+            else:
+                self.refuse(key, "top-level key")
 
     def prompt(self, prompts: object) -> tuple[str, list[ChatMessageDocument] | None]:
+        """The suite's one prompt; every further prompt (a list, a glob, ``---`` sections) is refused by name."""
         if isinstance(prompts, (str, dict)):
             prompts = [prompts]
         if not isinstance(prompts, list) or not prompts:
             raise PromptfooImportError(f"{self.source}: prompts: at least one prompt is needed")
-        for i, extra in enumerate(prompts[1:], start=1):
-            self.unsupported.append(
-                f"prompts[{i}]: a suite has one prompt; {str(extra)[:60]!r} left out "
-                "(import again with that prompt first)"
+        found: list[tuple[str, str]] = []  # (place, template text)
+        for i, item in enumerate(prompts):
+            raw = (item.get("raw") or item.get("id")) if isinstance(item, dict) else item
+            for key in sorted(set(item) - {"raw", "id", "label"}) if isinstance(item, dict) else []:
+                self.refuse(f"prompts[{i}].{key}", "prompt key")
+            if not isinstance(raw, str):
+                self.refuse(f"prompts[{i}]", f"not a prompt: {str(item)[:60]!r}")
+                continue
+            found.extend(self._prompt_texts(raw, f"prompts[{i}]"))
+        if not found:
+            raise PromptfooImportError(f"{self.source}: prompts: no prompt could be read")
+        for place, text in found[1:]:
+            self.refuse(
+                place,
+                f"a further prompt {text.strip()[:50]!r} (a suite has one prompt; promptfoo would run every prompt)",
             )
-        first = prompts[0]
-        raw = first.get("raw") or first.get("id") if isinstance(first, dict) else first
-        if not isinstance(raw, str):
-            raise PromptfooImportError(f"{self.source}: prompts[0]: expected a string, file:// path or {{raw: ...}}")
-        if raw.startswith("file://"):
-            ref = raw.removeprefix("file://")
-            if ref.endswith((".js", ".py", ".mjs", ".ts")) or ":" in ref:
-                self.unsupported.append(f"prompts[0]: prompt function {raw!r} (code prompts are not supported)")
-                return "", None
-            raw = _read(self.base, raw)
-        if "{%" in raw or "|" in raw:
+        text = found[0][1]
+        if "{%" in text or "|" in text:
             self.notes.append("promptfoo renders Nunjucks, Steward Jinja2: check filters and tags in the prompt")
-        return raw, _chat_messages(raw)
+        messages = _chat_messages(text)
+        if messages is None and text.lstrip().startswith("[") and "{%" in text:
+            self.refuse(found[0][0], "a chat prompt built by a template loop (Steward's chat messages are fixed)")
+        return text, messages
 
-    def provider(self, providers: Any) -> ModelDocument:
+    def _prompt_texts(self, raw: str, where: str) -> list[tuple[str, str]]:
+        if not raw.startswith("file://"):
+            return [(where, raw)]
+        ref = raw.removeprefix("file://")
+        if ref.endswith(_CODE_SUFFIXES) or re.search(r"\.\w+:\w+$", ref):
+            self.refuse(where, f"prompt function {raw!r} (code prompts are not supported)")
+            return []
+        paths = sorted(glob.glob(str(self.base / ref))) if glob.has_magic(ref) else [str(self.base / ref)]
+        if not paths:
+            self.refuse(where, f"{raw!r} matches no file")
+        texts: list[tuple[str, str]] = []
+        for path in map(Path, paths):
+            content = _read(path.parent, path.name)
+            if path.suffix.lower() == ".json":
+                texts.append((path.name, content))
+                continue
+            if path.suffix.lower() in (".yaml", ".yml"):
+                # a YAML prompt file is a chat: the same messages as its JSON form
+                chat = _load_yaml12(content)
+                if isinstance(chat, list) and all(isinstance(m, dict) and {"role", "content"} <= set(m) for m in chat):
+                    texts.append((path.name, json.dumps(chat, ensure_ascii=False)))
+                else:
+                    self.refuse(path.name, "a YAML prompt that is not a list of chat messages")
+                continue
+            if path.suffix.lower() not in (".txt", ".md", ".prompt", ""):
+                self.refuse(path.name, f"prompt file type {path.suffix!r} (only text, JSON and YAML chat files)")
+                continue
+            # promptfoo splits a text prompt file into several prompts at lines that are only ---,
+            # trims each and drops empty ones
+            sections = [part.strip() for part in re.split(r"(?m)^[ \t]*---[ \t]*\r?$", content)]
+            sections = [part for part in sections if part]
+            texts.extend(
+                (path.name if len(sections) == 1 else f"{path.name} prompt {n + 1}", section)
+                for n, section in enumerate(sections)
+            )
+        return texts
+
+    def provider(self, providers: object) -> ModelDocument:
         if providers is None:
             self.notes.append("no providers: the suite defaults to the offline provider")
             return {"provider": "offline"}
         if isinstance(providers, (str, dict)):
             providers = [providers]
+        if not isinstance(providers, list):
+            self.refuse("providers", f"expected a list of providers, not {type(providers).__name__}")
+            return {"provider": "offline"}
         model: ModelDocument | None = None
         for i, item in enumerate(providers):
             spec = item if isinstance(item, str) else item.get("id", "") if isinstance(item, dict) else ""
-            config = item.get("config", {}) if isinstance(item, dict) else {}
-            match = re.fullmatch(r"openai:(?:chat:)?([\w.\-:/]+)", spec or "")
+            config = item.get("config") if isinstance(item, dict) else None
+            if config is not None and not isinstance(config, dict):
+                self.refuse(f"providers[{i}].config", f"expected a mapping, not {type(config).__name__}")
+            config = config if isinstance(config, dict) else {}
+            match = re.fullmatch(r"openai:(?:chat:)?([\w.\-:/]+)", spec if isinstance(spec, str) else "")
             if match is None or "embedding" in spec or "assistant" in spec:
-                self.unsupported.append(f"providers[{i}]: provider {spec!r}")
+                self.refuse(f"providers[{i}]", f"provider {spec!r}")
                 continue
             if model is not None:
-                self.unsupported.append(
-                    f"providers[{i}]: provider {spec!r} (a suite runs one provider; pass others with --provider)"
+                self.refuse(
+                    f"providers[{i}]", f"provider {spec!r} (a suite runs one provider; pass others with --provider)"
                 )
                 continue
             model = {"provider": "openai", "name": match.group(1)}
+            for key in sorted(set(item) - {"id", "label", "config"}) if isinstance(item, dict) else []:
+                self.refuse(f"providers[{i}].{key}", "provider key")
             for key in _MODEL_PARAMETERS:
-                if key in config:
-                    model[key] = config[key]
-            for key in sorted(set(config) - {"temperature", "max_tokens", "seed", "apiKeyEnvar", "apiBaseUrl"}):
-                self.unsupported.append(f"providers[{i}].config.{key}")
+                value = config.get(key, _PROMPTFOO_MODEL_DEFAULTS.get(key))
+                if value is not None:
+                    model[key] = value
+            for setting in ("apiBaseUrl", "apiKeyEnvar", "apiHost", "apiKey"):
+                if setting in config:
+                    self.refuse(
+                        f"providers[{i}].config.{setting}",
+                        "endpoint and key are run settings in Steward "
+                        "(STEWARD_OPENAI_BASE_URL, STEWARD_OPENAI_API_KEY), "
+                        "not part of a suite",
+                    )
+            for setting in sorted(set(config) - {*_MODEL_PARAMETERS, "apiKeyEnvar", "apiBaseUrl", "apiHost", "apiKey"}):
+                self.refuse(f"providers[{i}].config.{setting}", "provider setting")
         return model or {"provider": "offline"}
 
     def assertion(self, raw: object, where: str) -> AssertDocument | None:
         if not isinstance(raw, dict) or "type" not in raw:
-            self.unsupported.append(f"{where}: not an assertion: {str(raw)[:60]!r}")
+            self.refuse(where, f"not an assertion: {str(raw)[:60]!r}")
             return None
         kind = str(raw["type"])
         ours = _RENAMED.get(kind, kind if kind in _SAME else None)
+        if kind in ("similar:cosine", "not-similar:cosine"):
+            ours = kind.removesuffix(":cosine")  # promptfoo's default metric, named
+        method = None
+        if ours in ("similar", "not-similar"):
+            method = self._embedding_method(raw, where)
+            if method is None:
+                return None
+            raw = {k: v for k, v in raw.items() if k != "provider"}
         if ours is None:
-            self.unsupported.append(f"{where}: assertion type {kind!r}")
+            self.refuse(where, f"assertion type {kind!r}")
             return None
         extra = sorted(set(raw) - {"type", "value", "threshold", "weight", "metric", "provider"})
         if extra:
-            self.unsupported.extend(f"{where}: {kind} option {key!r}" for key in extra)
+            for key in extra:
+                self.refuse(where, f"{kind} option {key!r}")
             return None
         value = raw.get("value")
         if isinstance(value, str) and value.startswith("file://"):
-            self.unsupported.append(f"{where}: {kind} value from {value!r}")
+            self.refuse(where, f"{kind} value from {value!r}")
             return None
         if ours in _LIST_VALUED and isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
-        if ours == "similar":
-            self.notes.append(f"{where}: promptfoo's 'similar' uses embeddings; Steward's compares strings")
         spec: AssertDocument = {"type": ours}
         if value is not None:
             spec["value"] = value
         for key in _ASSERT_OPTIONS:
             if raw.get(key) is not None:
                 spec[key] = raw[key]
+        if method is not None:
+            spec.setdefault("threshold", _PROMPTFOO_SIMILAR_THRESHOLD)
+            spec["method"] = method
         return spec if self._valid(spec, where) else None
 
+    def _embedding_method(self, raw: Mapping[str, object], where: str) -> str | None:
+        """promptfoo's ``similar`` compares embeddings (its default model, or the assertion's provider)."""
+        provider = raw.get("provider")
+        if provider is None:
+            method = _PROMPTFOO_EMBEDDING
+        elif isinstance(provider, str) and re.fullmatch(r"openai:embeddings?:\S+", provider):
+            method = provider
+        else:
+            self.refuse(where, f"{raw['type']} with embedding provider {provider!r} (only openai:embedding:<model>)")
+            return None
+        note = f"{where}: {raw['type']} compares embeddings, as in promptfoo: method {method} (the run's OpenAI server)"
+        self.notes.append(note)
+        return method
+
     def _valid(self, spec: AssertDocument, where: str) -> bool:
+        """Whether the suite loader accepts ``spec``; options promptfoo ignores for this type are dropped first."""
         definition = get_assertion(spec["type"])
+        if definition is not None and definition.threshold == "none":
+            spec.pop("threshold", None)  # promptfoo reads a threshold only on scored assertions
+        if spec["type"] != "llm-rubric":
+            spec.pop("provider", None)  # a grading provider matters only to model-graded assertions
         try:
-            model = AssertSpec.model_validate(spec)
-            if definition is not None:
-                definition.prepare(model)
-        except (ArgError, ValueError) as exc:
-            self.unsupported.append(f"{where}: {spec['type']} with unusable arguments: {exc}")
+            problems = check_assert(AssertSpec.model_validate(spec), ())
+        except ValueError as exc:
+            problems = [((), str(exc))]
+        if problems:
+            reasons = "; ".join(message for _, message in problems)
+            self.refuse(where, f"{spec['type']} with unusable arguments: {reasons}")
             return False
         return True
 
@@ -263,53 +414,111 @@ class _Importer:
         if raw is None:
             return []
         if not isinstance(raw, list):
-            self.unsupported.append(f"{where}: expected a list of assertions")
+            self.refuse(where, "expected a list of assertions")
             return []
         converted = (self.assertion(item, f"{where}[{i}]") for i, item in enumerate(raw))
         return [spec for spec in converted if spec is not None]
 
     def csv_expected(self, text: str, where: str) -> AssertDocument | None:
-        """A CSV ``__expected`` cell: ``type:value`` or ``type(threshold):value``; a plain value means equals."""
+        """A CSV ``__expected`` cell, read as promptfoo reads it; a cell naming no assertion type means equals."""
         text = text.strip()
         if not text:
             return None
-        match = _CSV_EXPECTED.match(text)
-        if match is not None and match.group(1) in _CSV_PREFIXES:
-            kind = "llm-rubric" if match.group(1) == "grader" else match.group(1)
-            raw: dict[str, object] = {"type": kind}
-            threshold, value = match.group(2), match.group(3)
-            if threshold is not None:
-                raw["threshold"] = float(threshold)
-            if kind in ("latency", "cost") and value:
-                raw["threshold"] = float(value)
-            elif value is not None and value.strip():
-                raw["value"] = value.strip()
-            return self.assertion(raw, where)
-        if re.match(r"^(?:javascript|python|fn|file)\s*:", text) or text.startswith("="):
-            self.unsupported.append(f"{where}: expected value {text[:60]!r} (code assertions are not supported)")
+        if text.startswith(("javascript:", "fn:", "eval:", "python:", "file://")):
+            self.refuse(where, f"expected value {text[:60]!r} (code assertions are not supported)")
             return None
-        return self.assertion({"type": "equals", "value": text}, where)
+        if text.startswith(("grade:", "llm-rubric:")):
+            return self.assertion({"type": "llm-rubric", "value": text.split(":", 1)[1]}, where)
+        match = _CSV_EXPECTED.match(text)
+        if match is None:
+            return self.assertion({"type": "equals", "value": text}, where)
+        negated, kind, threshold, value = match.groups()
+        raw: dict[str, object] = {"type": f"not-{kind}" if negated else kind}
+        if value is not None:
+            raw["value"] = value if kind in ("contains-json", "is-json") else value.strip()
+        if kind in _CSV_THRESHOLD_TYPES and kind != "starts-with":  # promptfoo ignores it on starts-with
+            default = _CSV_SIMILAR_THRESHOLD if kind == "similar" else _CSV_DEFAULT_THRESHOLD
+            raw["threshold"] = float(threshold) if threshold is not None else default
+        elif threshold is not None and kind != "starts-with":
+            raw["threshold"] = float(threshold)
+        if kind in ("latency", "cost") and "value" in raw:
+            raw.pop("value")  # promptfoo reads only the threshold of these
+        return self.assertion(raw, where)
 
-    def defaults(self, default_test: Any) -> DefaultsDocument:
-        """``defaultTest``: its vars and assertions; anything else is unsupported."""
+    def defaults(self, default_test: object) -> tuple[DefaultsDocument, dict[str, object]]:
+        """``defaultTest``: its fixed vars and assertions, and the vars that expand into several cases."""
         if isinstance(default_test, str):
-            self.unsupported.append(f"defaultTest: {default_test!r} (defaultTest from a file)")
+            self.refuse("defaultTest", f"{default_test!r} (defaultTest from a file)")
+            default_test = {}
+        if not isinstance(default_test, dict):
+            self.refuse("defaultTest", f"expected a mapping, not {type(default_test).__name__}")
             default_test = {}
         for key in sorted(set(default_test) - {"vars", "assert", "options"}):
-            self.unsupported.append(f"defaultTest.{key}")
-        if default_test.get("options"):
-            self.unsupported.extend(f"defaultTest.options.{k}" for k in sorted(default_test["options"]))
-        return {
-            "vars": dict(default_test.get("vars") or {}),
+            self.refuse(f"defaultTest.{key}", "defaultTest key")
+        options = default_test.get("options")
+        if options:
+            for key in sorted(options) if isinstance(options, dict) else ["(not a mapping)"]:
+                self.refuse(f"defaultTest.options.{key}", "test option")
+        vars_ = self.vars(default_test.get("vars"), "defaultTest.vars")
+        fixed = {k: v for k, v in vars_.items() if not _expands(v)}
+        document: DefaultsDocument = {
+            "vars": fixed,
             "asserts": self.asserts(default_test.get("assert"), "defaultTest.assert"),
         }
+        return document, {k: v for k, v in vars_.items() if k not in fixed}
+
+    def vars(self, raw: object, where: str) -> dict[str, object]:
+        """Vars with ``file://`` values read as promptfoo reads them (a glob becomes one value per file)."""
+        if raw is None:
+            return {}
+        if isinstance(raw, str):
+            self.refuse(where, f"{raw!r} (vars from a file)")
+            return {}
+        if not isinstance(raw, dict):
+            self.refuse(where, f"expected a mapping, not {type(raw).__name__}")
+            return {}
+        out: dict[str, object] = {}
+        for key, value in raw.items():
+            if isinstance(value, str) and value.startswith("file://"):
+                loaded = self.var_file(value, f"{where}.{key}")
+                if loaded is None:
+                    continue
+                value = loaded
+            out[str(key)] = value
+        return out
+
+    def var_file(self, ref: str, where: str) -> object:
+        pattern = ref.removeprefix("file://")
+        paths = sorted(glob.glob(str(self.base / pattern))) if glob.has_magic(pattern) else [str(self.base / pattern)]
+        if not paths:
+            self.refuse(where, f"{ref!r} matches no file")
+            return None
+        contents: list[str] = []
+        for path in map(Path, paths):
+            if path.suffix.lower() in _CODE_SUFFIXES or path.suffix.lower() in _BINARY_SUFFIXES:
+                self.refuse(where, f"{ref!r}: {path.name} is not a text file (code, images and documents are not read)")
+                return None
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                self.refuse(where, f"{ref!r}: cannot read {path.name}: {exc}")
+                return None
+            if path.suffix.lower() in (".yaml", ".yml"):
+                # promptfoo passes a YAML file's data as JSON text, any other text file trimmed
+                text = json.dumps(_load_yaml12(text), separators=(",", ":"), ensure_ascii=False)
+            contents.append(text.strip())
+        # a glob is one test per file, like a list of strings
+        return contents if glob.has_magic(pattern) else contents[0]
 
     def tests(self, raw_tests: object) -> list[_RawTest]:
         """Every test, inline or from files, each marked with where it came from (``_from``)."""
+        if raw_tests is None:
+            return []
         if isinstance(raw_tests, str):
             raw_tests = [raw_tests]
-        if not isinstance(raw_tests, list) or not raw_tests:
-            raise PromptfooImportError(f"{self.source}: tests: at least one test is needed")
+        if not isinstance(raw_tests, list):
+            self.refuse("tests", f"expected a list of tests, not {type(raw_tests).__name__}")
+            return []
         tests: list[_RawTest] = []
         for i, item in enumerate(raw_tests):
             if isinstance(item, str) and item.startswith("file://"):
@@ -317,48 +526,71 @@ class _Importer:
             elif isinstance(item, dict):
                 tests.append({**item, "_from": f"tests[{i}]"})
             else:
-                self.unsupported.append(f"tests[{i}]: {str(item)[:60]!r}")
+                self.refuse(f"tests[{i}]", f"not a test: {str(item)[:60]!r}")
         return tests
 
     def test_files(self, ref: str, where: str) -> list[_RawTest]:
-        pattern = str(self.base / ref.removeprefix("file://"))
-        paths = sorted(glob.glob(pattern)) or [pattern]
+        pattern = ref.removeprefix("file://")
+        paths = sorted(glob.glob(str(self.base / pattern))) if glob.has_magic(pattern) else [str(self.base / pattern)]
+        if not paths:
+            self.refuse(where, f"{ref!r} matches no file")
         tests: list[_RawTest] = []
         for path in map(Path, paths):
             if path.suffix.lower() == ".csv":
                 tests.extend(self._csv_tests(path, where))
             elif path.suffix.lower() in (".yaml", ".yml", ".json"):
-                data = yaml.safe_load(_read(path.parent, path.name))
+                try:
+                    data = _load_yaml12(_read(path.parent, path.name))
+                except yaml.YAMLError as exc:
+                    raise PromptfooImportError(f"{path}: invalid YAML: {exc}") from None
                 data = data if isinstance(data, list) else [data]
-                tests.extend({**t, "_from": f"{path.name}[{i}]"} for i, t in enumerate(data) if isinstance(t, dict))
+                for i, test in enumerate(data):
+                    if isinstance(test, dict):
+                        tests.append({**test, "_from": f"{path.name}[{i}]"})
+                    else:
+                        self.refuse(f"{path.name}[{i}]", f"not a test: {str(test)[:60]!r}")
             else:
-                self.unsupported.append(f"{where}: tests from {path.name!r} (only CSV, YAML and JSON files)")
+                self.refuse(where, f"tests from {path.name!r} (only CSV, YAML and JSON files)")
         return tests
 
     def _csv_tests(self, path: Path, where: str) -> list[_RawTest]:
-        rows = list(csv.DictReader(_read(path.parent, path.name).splitlines()))
+        # newline="" keeps the newlines inside quoted cells, as promptfoo's CSV reader does
+        rows = list(csv.DictReader(io.StringIO(_read(path.parent, path.name), newline="")))
         tests = []
         for i, row in enumerate(rows):
             place = f"{path.name} row {i + 2}"
             test: _RawTest = {"vars": {}, "assert": [], "_from": place}
+            metric = None
             for column, value in row.items():
                 if column is None:
                     continue
+                column = column.strip()
                 if column.startswith("__expected"):
                     spec = self.csv_expected(value or "", f"{place} {column}")
                     if spec is not None:
                         test["_converted"] = [*test.get("_converted", []), spec]
                 elif column == "__description":
                     test["description"] = value
+                elif column == "__metric":
+                    metric = value or None
+                elif column == "__threshold" and (value or "").strip():
+                    test["threshold"] = float(value)
+                elif column.startswith("__metadata"):
+                    continue  # labels only; nothing is tested differently
                 elif column.startswith("__"):
-                    self.unsupported.append(f"{place}: column {column!r}")
+                    self.refuse(place, f"column {column!r}")
                 else:
                     test["vars"][column] = value
+            if metric:
+                for spec in test.get("_converted", []):
+                    spec["metric"] = metric
             tests.append(test)
         return tests
 
-    def cases(self, tests: list[_RawTest], defaults: DefaultsDocument) -> list[CaseDocument]:
-        """One case per test and combination of its list-valued vars, with ids unique in the suite."""
+    def cases(
+        self, tests: list[_RawTest], defaults: DefaultsDocument, expanding: dict[str, object]
+    ) -> list[CaseDocument]:
+        """One case per test and combination of its expanding vars, with ids unique in the suite."""
         cases: list[CaseDocument] = []
         seen: set[str] = set()
         for test in tests:
@@ -366,21 +598,20 @@ class _Importer:
             for key in sorted(
                 set(test) - {"vars", "assert", "description", "threshold", "_converted", "options", "metadata"}
             ):
-                self.unsupported.append(f"{where}.{key}")
-            if test.get("options"):
-                self.unsupported.extend(f"{where}.options.{k}" for k in sorted(test["options"]))
+                self.refuse(f"{where}.{key}", "test key")
+            options = test.get("options")
+            if options:
+                for key in sorted(options) if isinstance(options, dict) else ["(not a mapping)"]:
+                    self.refuse(f"{where}.options.{key}", "test option")
             asserts = test.get("_converted") or self.asserts(test.get("assert"), f"{where}.assert")
-            vars_ = test.get("vars") or {}
-            if isinstance(vars_, str):
-                self.unsupported.append(f"{where}.vars: {vars_!r} (vars from a file)")
-                vars_ = {}
+            vars_ = {**expanding, **self.vars(test.get("vars"), f"{where}.vars")}
             if not asserts and not defaults["asserts"]:
-                self.unsupported.append(f"{where}: test left out: none of its assertions could be converted")
+                self.refuse(where, "test left out: none of its assertions could be converted")
                 continue
+            description = test.get("description")
+            base_id = _slug(description if isinstance(description, str) and description else where)
             for variant in _expand(vars_):
-                cases.append(_case(test, _unique_id(_slug(test.get("description") or where), seen), variant, asserts))
-        if not any(case["asserts"] for case in cases) and not defaults["asserts"]:
-            self.notes.append("no assertions were converted: every case would need assertions to be meaningful")
+                cases.append(_case(test, _unique_id(base_id, seen), variant, asserts))
         return cases
 
 
@@ -398,9 +629,14 @@ def _chat_messages(raw: str) -> list[ChatMessageDocument] | None:
     return None
 
 
+def _expands(value: object) -> bool:
+    """promptfoo runs a test once per item of a list var whose first item is a string; other lists stay whole."""
+    return isinstance(value, list) and bool(value) and isinstance(value[0], str)
+
+
 def _expand(vars_: dict[str, object]) -> list[dict[str, object]]:
-    """promptfoo runs a test once per combination of its list-valued vars."""
-    listed = {k: v for k, v in vars_.items() if isinstance(v, list)}
+    """promptfoo runs a test once per combination of its expanding vars (see :func:`_expands`)."""
+    listed = {k: v for k, v in vars_.items() if isinstance(v, list) and _expands(v)}
     if not listed:
         return [vars_]
     combos = itertools.product(*listed.values())
@@ -429,7 +665,7 @@ def _case(test: _RawTest, case_id: str, variant: dict[str, object], asserts: lis
 
 def _read_config(path: Path) -> dict[str, Any]:
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config = _load_yaml12(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise PromptfooImportError(f"{path}: cannot read promptfoo config: {exc}") from None
     if not isinstance(config, dict):
@@ -460,8 +696,11 @@ def import_promptfoo_config(path: str | Path, *, name: str | None = None) -> Imp
     imp.top_level(config)
     prompt_text, messages = imp.prompt(config.get("prompts"))
     model = imp.provider(config.get("providers"))
-    defaults = imp.defaults(config.get("defaultTest") or {})
-    cases = imp.cases(imp.tests(config.get("tests")), defaults)
+    defaults, expanding = imp.defaults(config.get("defaultTest") or {})
+    tests = imp.tests(config.get("tests"))
+    if not tests and "scenarios" not in config:
+        raise PromptfooImportError(f"{path}: tests: at least one test is needed")
+    cases = imp.cases(tests, defaults, expanding)
 
     suite_name = name or _slug(str(config.get("description") or path.stem))
     prompt_file = f"{suite_name}.prompt.txt"
@@ -485,9 +724,27 @@ def import_promptfoo_config(path: str | Path, *, name: str | None = None) -> Imp
 
 
 def write_imported_suite(result: ImportResult, output: str | Path) -> list[str]:
-    """Write the suite YAML and its prompt file beside it; returns the extra files written."""
+    """Write the suite YAML and its prompt file beside it; returns the extra files written.
+
+    The suite is checked as ``steward eval validate`` would check it first: an import that left too
+    little to make a valid suite (no case with an assertion) writes nothing. Unsupported items are
+    listed as comments at the top of the suite.
+
+    Raises:
+        PromptfooImportError: The suite would be invalid; the message lists why.
+    """
     output = Path(output)
+    try:
+        parse_suite(result.suite, source=str(output))
+    except SuiteError as exc:
+        raise PromptfooImportError(f"nothing written: the imported suite would be invalid:\n{exc}") from None
+    header = ""
+    if result.unsupported:
+        lines = ["promptfoo import: partial; left out (unsupported):"]
+        lines += [f"- {item}".replace("\n", " ") for item in result.unsupported]
+        header = "".join(f"# {line}\n" for line in lines)
     output.parent.mkdir(parents=True, exist_ok=True)
     (output.parent / result.prompt_file).write_text(result.prompt_text, encoding="utf-8")
-    output.write_text(yaml.safe_dump(result.suite, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    body = yaml.safe_dump(result.suite, sort_keys=False, allow_unicode=True)
+    output.write_text(header + body, encoding="utf-8")
     return [str(output.parent / result.prompt_file)]

@@ -26,6 +26,7 @@ from evals.judge import ModelJudge, OfflineJudge, load_judge_prompt
 from evals.messages import Message
 from evals.providers import Provider, ProviderConfig, ProviderError, ProviderSetupError, create_provider
 from evals.providers.base import parse_provider_spec
+from evals.providers.embeddings import OpenAIEmbeddings
 from evals.ratelimit import RateLimiter
 from evals.results import AssertionResult, CaseRef, CaseResult, ChatMessage, Outcome, Report, construct
 from evals.retry import RetryPolicy
@@ -160,6 +161,7 @@ def _prepare(spec: AssertSpec) -> _PreparedAssert[Any]:
             ("threshold", spec.threshold),
             ("metric", spec.metric),
             ("provider", spec.provider),
+            ("method", spec.method),
         )
         if v is not None
     }
@@ -200,7 +202,8 @@ def _call_parameters(model: ModelSpec) -> CallParameters:
 
 
 def _spec_name(provider: Provider) -> str:
-    return f"{provider.name}:{provider.model}"
+    # "offline", not "offline:offline", when the model is named after its provider
+    return provider.name if provider.model in ("", provider.name) else f"{provider.name}:{provider.model}"
 
 
 def _main_provider(suite: Suite, provider_spec: str, config: ProviderConfig) -> Provider:
@@ -278,6 +281,7 @@ class _Run:
         self.flush_lock = asyncio.Lock()
         self.fatal: str | None = None
         self.stop = asyncio.Event()
+        self.embeddings: OpenAIEmbeddings | None = None
 
     def caller(self, provider: Provider, parameters: CallParameters) -> ModelCaller:
         limiter = None
@@ -329,7 +333,9 @@ class _Run:
                 offline=offline,
                 attempts=self.policy.max_retries + 1,
             )
-        ctx = AssertionContext(answer.latency_ms, answer.cost_usd, plan.vars, judges)
+        ctx = AssertionContext(
+            answer.latency_ms, answer.cost_usd, plan.vars, judges, None if offline else self.embeddings
+        )
         verdicts = await self.grade(plan, answer.text, ctx)
         outcome, score = case_outcome(verdicts, case.threshold)
         return _case_result(
@@ -435,6 +441,9 @@ class _Run:
                 await outcome
 
     async def close(self) -> None:
+        if self.embeddings is not None:
+            with contextlib.suppress(Exception):
+                await self.embeddings.aclose()
         for provider in self.providers:
             # closing is best effort; the report is what matters now
             with contextlib.suppress(Exception):
@@ -471,7 +480,8 @@ class _Run:
             threshold=self.suite.threshold.pass_rate,
             provider=_spec_name(main),
             offline=main.offline,
-            provider_calls=sum(c.provider_calls for c in self.callers),
+            # the offline provider answers in-process: like the server's summary, it counts no provider call
+            provider_calls=sum(c.provider_calls for c in self.callers if not c.provider.offline),
             duration_s=time.perf_counter() - clock,
             judge_provider=judges.default_spec if judges.used else None,
             judge_offline=judges.used_offline,
@@ -534,6 +544,8 @@ async def run_suite(
     provider_spec = options.provider or suite.model.provider
     main_provider = _main_provider(suite, provider_spec, provider_config)
     main = run.caller(main_provider, run.parameters)
+    # an offline run makes no network calls, embeddings included; the client connects on first use only
+    run.embeddings = None if main_provider.offline else OpenAIEmbeddings(provider_config)
     plans = _plans(suite, cases, extra_vars)
     template = _judge_template(plans, provider_config)
     judge_spec = provider_config.judge or (provider_spec if ":" in provider_spec else _spec_name(main_provider))

@@ -12,7 +12,31 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from evals.messages import Role
 
-UNPREPARED: Final = object()
+
+class _Unprepared:
+    """The type of :data:`UNPREPARED`: one instance that copies (pydantic deep-copies private defaults) keep."""
+
+    _instance: _Unprepared | None = None
+
+    def __new__(cls) -> _Unprepared:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __copy__(self) -> _Unprepared:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Unprepared:
+        return self
+
+    def __reduce__(self) -> str:
+        return "UNPREPARED"
+
+    def __repr__(self) -> str:
+        return "UNPREPARED"
+
+
+UNPREPARED: Final = _Unprepared()
 """Marks an assertion whose arguments have not been prepared (a Suite built without parse_suite)."""
 
 
@@ -37,6 +61,11 @@ class AssertSpec(_Strict):
     metric: str | None = Field(default=None, description="Optional label shown in reports.")
     provider: str | None = Field(
         default=None, description="Judge provider for llm-rubric on this assertion, e.g. openai:gpt-4o."
+    )
+    method: str | None = Field(
+        default=None,
+        description="How similar/not-similar compare: 'string' (rapidfuzz ratio, the default) or "
+        "'openai:embedding:<model>' (cosine similarity of embeddings from the run's OpenAI-compatible server).",
     )
 
     # what the assertion's ``prepare`` made of the arguments; its type depends on the assertion

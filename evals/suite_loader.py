@@ -7,6 +7,7 @@ unique case ids, and offline fixtures that name real cases.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from evals.assertions import ArgError, assertion_names, get_assertion
 from evals.providers import parse_provider_spec, provider_names
-from evals.suite import AssertSpec, Suite
+from evals.suite import AssertSpec, Case, Defaults, MessageTemplate, ModelSpec, Suite, Threshold
 from evals.suite_errors import SuiteError, SuiteErrorDetail
 from evals.yaml_stream import SAFE_LOADER, load_yaml
 
@@ -26,6 +27,14 @@ Loc = tuple[str | int, ...]
 """Where in a suite document, e.g. ``("cases", 2, "asserts", 0, "value")``."""
 Problem = tuple[Loc, str]
 """A place in the document and what is wrong there."""
+
+_FIELD_NAMES = sorted(
+    {
+        name
+        for model in (Suite, Case, AssertSpec, ModelSpec, Defaults, Threshold, MessageTemplate)
+        for name in model.model_fields
+    }
+)
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -51,7 +60,9 @@ def _case_id(data: object, loc: Sequence[str | int]) -> str | None:
 def _pydantic_message(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return f"unknown field {err['loc'][-1]!r}"
+        key = str(err["loc"][-1])
+        close = difflib.get_close_matches(key, _FIELD_NAMES, n=1, cutoff=0.6)
+        return f"unknown field {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
     if kind == "missing":
         return "required field is missing"
     if kind == "literal_error" and err["loc"] == ("version",):
@@ -59,7 +70,7 @@ def _pydantic_message(err: ErrorDetails) -> str:
     return str(err["msg"])
 
 
-def _check_assert(spec: AssertSpec, loc: Loc) -> list[Problem]:
+def check_assert(spec: AssertSpec, loc: Loc) -> list[Problem]:
     definition = get_assertion(spec.type)
     if definition is None:
         names = assertion_names()
@@ -78,6 +89,8 @@ def _check_assert(spec: AssertSpec, loc: Loc) -> list[Problem]:
             problems.append(((*loc, "provider"), f"'{spec.type}' takes no provider"))
         else:
             problems.extend(((*loc, "provider"), msg) for msg in _provider_problems(spec.provider))
+    if spec.method is not None and spec.type not in ("similar", "not-similar"):
+        problems.append(((*loc, "method"), f"'{spec.type}' takes no method"))
     try:
         spec._prepared = definition.prepare(spec)
     except ArgError as exc:
@@ -99,7 +112,7 @@ def _semantic_problems(suite: Suite) -> list[Problem]:
     problems: list[Problem] = []
     problems.extend((("model", "provider"), msg) for msg in _provider_problems(suite.model.provider))
     for j, spec in enumerate(suite.defaults.asserts):
-        problems.extend(_check_assert(spec, ("defaults", "asserts", j)))
+        problems.extend(check_assert(spec, ("defaults", "asserts", j)))
     seen: dict[str, int] = {}
     for i, case in enumerate(suite.cases):
         if case.id in seen:
@@ -107,13 +120,57 @@ def _semantic_problems(suite: Suite) -> list[Problem]:
         else:
             seen[case.id] = i
         for j, spec in enumerate(case.asserts):
-            problems.extend(_check_assert(spec, ("cases", i, "asserts", j)))
+            problems.extend(check_assert(spec, ("cases", i, "asserts", j)))
         if not case.asserts and not suite.defaults.asserts:
             problems.append((("cases", i, "asserts"), "case has no assertions, so it could never fail"))
     return problems
 
 
-def _line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
+def _raw_semantic_problems(data: Mapping[str, object], shape_errors: set[Loc]) -> list[Problem]:
+    """The assertion, provider and case-id checks on a document that failed its shape check.
+
+    Only parts with no shape error of their own (nor inside them) are checked, so nothing is reported twice.
+    """
+
+    def clean(loc: Loc) -> bool:
+        return not any(err[: len(loc)] == loc for err in shape_errors)
+
+    problems: list[Problem] = []
+    model = data.get("model")
+    if isinstance(model, Mapping) and isinstance(model.get("provider"), str) and clean(("model", "provider")):
+        problems.extend((("model", "provider"), msg) for msg in _provider_problems(str(model["provider"])))
+    asserts: list[tuple[Loc, object]] = []
+    defaults = data.get("defaults")
+    if isinstance(defaults, Mapping) and isinstance(defaults.get("asserts"), list):
+        asserts += [(("defaults", "asserts", j), a) for j, a in enumerate(defaults["asserts"])]
+    cases = data.get("cases")
+    seen: dict[str, int] = {}
+    for i, case in enumerate(cases if isinstance(cases, list) else []):
+        if not isinstance(case, Mapping):
+            continue
+        case_id = case.get("id")
+        if isinstance(case_id, str) and case_id in seen:
+            problems.append((("cases", i, "id"), f"duplicate case id {case_id!r} (first at cases[{seen[case_id]}])"))
+        elif isinstance(case_id, str):
+            seen[case_id] = i
+        if isinstance(case.get("asserts"), list):
+            asserts += [(("cases", i, "asserts", j), a) for j, a in enumerate(case["asserts"])]
+    for loc, raw in asserts:
+        if not clean(loc):
+            continue
+        try:
+            spec = AssertSpec.model_validate(raw)
+        except ValidationError:
+            continue
+        problems.extend(check_assert(spec, loc))
+    return problems
+
+
+def _order(loc: Loc) -> tuple[tuple[int, str | int], ...]:
+    return tuple((0, part) if isinstance(part, int) else (1, part) for part in loc)
+
+
+def line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
     """A function from a path to its 1-based line in ``text`` (YAML, or JSON which is YAML too)."""
     root: yaml.Node | None = None
     if text is not None:
@@ -148,7 +205,7 @@ def _line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None
 
 
 def _error(source: str, data: object, problems: Sequence[Problem], text: str | None) -> SuiteError:
-    line_of = _line_finder(text)
+    line_of = line_finder(text)
     details = [
         SuiteErrorDetail(path=format_path(loc), case_id=_case_id(data, loc), message=msg, line=line_of(loc))
         for loc, msg in problems
@@ -180,7 +237,9 @@ def parse_suite(
         suite = Suite.model_validate(data)
     except ValidationError as exc:
         problems: list[Problem] = [(tuple(e["loc"]), _pydantic_message(e)) for e in exc.errors()]
-        raise _error(source, data, problems, text) from None
+        # the parts that are well formed are checked too, so every problem comes in one list
+        problems += _raw_semantic_problems(data, {loc for loc, _ in problems})
+        raise _error(source, data, sorted(problems, key=lambda p: _order(p[0])), text) from None
     problems = _semantic_problems(suite)
     if suite.offline_fixtures and not problems:
         problems = _load_fixtures(suite, base_dir or Path.cwd())

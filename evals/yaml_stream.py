@@ -35,6 +35,13 @@ class _MergeKey:
 _MERGE_KEY = _MergeKey()
 
 
+class _NoKey:
+    """Marks a mapping whose next scalar is a key (``None`` cannot: ``~:`` is a valid null key)."""
+
+
+_NO_KEY = _NoKey()
+
+
 def _scalar(event: events.ScalarEvent) -> object:
     tag = event.tag
     if tag is None or tag == "!":
@@ -70,7 +77,7 @@ def _stream_load(text: str) -> object:
             if event.anchor:
                 anchors[event.anchor] = container
             stack.append(container)
-            keys.append(None)
+            keys.append(_NO_KEY)
             continue
         elif isinstance(event, events.CollectionEndEvent):
             value = stack.pop()
@@ -87,12 +94,12 @@ def _stream_load(text: str) -> object:
         top = stack[-1]
         if isinstance(top, list):
             top.append(value)
-        elif keys[-1] is None:
+        elif keys[-1] is _NO_KEY:
             if isinstance(value, (dict, list)):
                 raise _Unusual("complex key")
             keys[-1] = value
         else:
-            key, keys[-1] = keys[-1], None
+            key, keys[-1] = keys[-1], _NO_KEY
             if key is _MERGE_KEY:
                 _merge(top, value)
             else:

@@ -7,6 +7,8 @@ from evals.suite import AssertSpec
 
 
 def _limit(spec: AssertSpec) -> float:
+    if spec.threshold is not None and spec.value is not None and spec.value != spec.threshold:
+        raise ArgError("value", f"'{spec.type}' takes its limit once, as threshold (value {spec.value!r} differs)")
     limit = spec.threshold if spec.threshold is not None else spec.value
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0:
         raise ArgError("threshold", f"'{spec.type}' needs a threshold >= 0")

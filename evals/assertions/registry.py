@@ -9,7 +9,7 @@ path only calls the function.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, overload
 
@@ -59,6 +59,14 @@ class Judge(Protocol):
         ...
 
 
+class Embed(Protocol):
+    """Embeds texts with a model; used by ``similar`` with an embedding method."""
+
+    async def __call__(self, model: str, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order."""
+        ...
+
+
 @dataclass(slots=True)
 class AssertionContext:
     """What an assertion may look at besides the output.
@@ -68,12 +76,14 @@ class AssertionContext:
         cost_usd: What the model call cost, or None when the price is unknown.
         vars: The case's template variables.
         judge: The judge for model-graded assertions, or None when none is configured.
+        embed: The embeddings endpoint for ``similar`` by embeddings, or None when none is configured.
     """
 
     latency_ms: float | None = None
     cost_usd: float | None = None
     vars: Mapping[str, object] = field(default_factory=dict)
     judge: Judge | None = None
+    embed: Embed | None = None
 
 
 CheckFn: TypeAlias = Callable[[str, _A, AssertionContext], "Verdict | Awaitable[Verdict]"]

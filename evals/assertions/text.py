@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -199,10 +201,14 @@ def _normalise(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SimilarArgs:
-    """Prepared arguments of ``similar``."""
+    """Prepared arguments of ``similar``: references as given, the threshold and the embedding model (or None)."""
 
     references: list[str]
     threshold: float
+    embedding_model: str | None = None
+
+
+_EMBEDDING_METHOD = re.compile(r"^openai:embeddings?:(\S+)$")
 
 
 def _references(spec: AssertSpec) -> SimilarArgs:
@@ -211,13 +217,33 @@ def _references(spec: AssertSpec) -> SimilarArgs:
     if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
         raise ArgError("value", "'similar' needs a reference string (or a list of them) as value")
     threshold = DEFAULT_SIMILARITY if spec.threshold is None else spec.threshold
-    return SimilarArgs([_normalise(r) for r in refs], threshold)
+    if spec.method is None or spec.method == "string":
+        return SimilarArgs([_normalise(r) for r in refs], threshold)
+    match = _EMBEDDING_METHOD.match(spec.method)
+    if match is None:
+        raise ArgError("method", f"unknown method {spec.method!r}; use 'string' or 'openai:embedding:<model>'")
+    return SimilarArgs(list(refs), threshold, match.group(1))
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two vectors (0 when either is all zeros)."""
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
 
 
 @assertion("similar", prepare=_references, negation="not-similar", threshold="unit")
-def similar(output: str, args: SimilarArgs, ctx: AssertionContext) -> Verdict:
-    """The output is similar to a reference: rapidfuzz ratio of normalised text >= threshold (0.75)."""
-    text = _normalise(output)
-    best = max(fuzz.ratio(text, ref) / 100.0 for ref in args.references)
+async def similar(output: str, args: SimilarArgs, ctx: AssertionContext) -> Verdict:
+    """The output is similar to a reference: string ratio, or embeddings' cosine by ``method``, >= threshold (0.75)."""
+    if args.embedding_model is None:
+        text = _normalise(output)
+        best = max(fuzz.ratio(text, ref) / 100.0 for ref in args.references)
+        what = "similarity"
+    else:
+        if ctx.embed is None:
+            raise ValueError(f"no embeddings endpoint is configured for openai:embedding:{args.embedding_model}")
+        vectors = await ctx.embed(args.embedding_model, [output, *args.references])
+        best = max(cosine(vectors[0], ref) for ref in vectors[1:])
+        what = f"cosine similarity ({args.embedding_model})"
     passed = best >= args.threshold
-    return Verdict(passed, best, f"similarity {best:.2f} to the closest reference (threshold {args.threshold:.2f})")
+    return Verdict(passed, best, f"{what} {best:.2f} to the closest reference (threshold {args.threshold:.2f})")

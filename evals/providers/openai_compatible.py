@@ -112,7 +112,8 @@ class OpenAIProvider:
             )
         except openai.OpenAIError as exc:
             raise ProviderSetupError(
-                f"the openai provider cannot start: {exc} (give an API key in the configuration or OPENAI_API_KEY)"
+                f"the openai provider cannot start: {exc} "
+                "(no API key: set STEWARD_OPENAI_API_KEY or OPENAI_API_KEY, or pass openai_api_key)"
             ) from None
         self._response_type = response_type
         return self._client, response_type
@@ -132,9 +133,13 @@ class OpenAIProvider:
             body["seed"] = request.seed
         try:
             response = await client.post("/chat/completions", body=body, cast_to=response_type)
-        except openai.APITimeoutError:
-            raise ProviderError(f"timed out after {self._config.timeout_s:g} s", retryable=True) from None
         except openai.APIConnectionError as exc:
+            # the aiohttp transport reports a refused connection as a connect *timeout*: look at the cause
+            refused = _refused(exc)
+            if refused is not None:
+                raise ProviderError(f"connection refused to {self._endpoint(client)}", retryable=True) from None
+            if isinstance(exc, openai.APITimeoutError):
+                raise ProviderError(f"timed out after {self._config.timeout_s:g} s", retryable=True) from None
             raise ProviderError(f"connection failed: {exc}", retryable=True) from None
         except openai.APIStatusError as exc:
             status = exc.status_code
@@ -145,6 +150,11 @@ class OpenAIProvider:
                 f"HTTP {status}: {detail}", retryable=retryable, retry_after=retry_after, status=status
             ) from None
         return self._completion(response.content)
+
+    @staticmethod
+    def _endpoint(client: openai.AsyncOpenAI) -> str:
+        url = client.base_url
+        return f"{url.host}:{url.port}" if url.port else str(url.host)
 
     def _completion(self, content: bytes) -> Completion:
         try:
@@ -166,6 +176,22 @@ class OpenAIProvider:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def _refused(exc: BaseException) -> ConnectionRefusedError | None:
+    """The ConnectionRefusedError behind ``exc`` (through causes and contexts and aiohttp's os_error), if any."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return current
+        pending += [current.__cause__, current.__context__, getattr(current, "os_error", None)]
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
+    return None
 
 
 def _error_detail(exc: openai.APIStatusError) -> str:

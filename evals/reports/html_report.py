@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from evals.compare import status_label
 from evals.results import CaseResult, Comparison, Report, Summary
 
 _CSS = """
@@ -58,9 +59,10 @@ def render_html(report: Report) -> str:
     s = report.summary
     out = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Steward eval {escape(report.suite)}: {s.status}</title><style>{_CSS}</style></head><body>",
+        f"<title>Steward eval {escape(report.suite)}: {escape(status_label(report))}</title>"
+        f"<style>{_CSS}</style></head><body>",
         f"<h1>Steward eval <code>{escape(report.suite)}</code>: "
-        f"<span class='{s.status}'>{s.status.upper()}</span></h1>",
+        f"<span class='{s.status}'>{escape(status_label(report))}</span></h1>",
         f"<p>{escape(report.suite_description)}</p>",
         *_banners(s),
     ]

@@ -23,18 +23,19 @@ def _clean(text: str) -> str:
 
 
 def _failure_text(runs: list[CaseResult]) -> tuple[str, str]:
-    lines = []
+    lines: list[str] = []
     first = ""
     for run in runs:
         if run.outcome == "passed":
             continue
+        start = len(lines)
         prefix = f"repeat {run.repeat_index}: " if len(runs) > 1 else ""
         if run.error:
             lines.append(f"{prefix}error: {run.error}")
         for result in run.assertions:
             if result.outcome != "passed":
                 lines.append(f"{prefix}[{result.outcome}] {result.type}: {result.reason}")
-        first = first or (lines[-1] if lines else f"{prefix}{run.outcome}")
+        first = first or (lines[start] if len(lines) > start else f"{prefix}{run.outcome}")
     return first, "\n".join(lines)
 
 
@@ -70,7 +71,8 @@ def render_junit(report: Report) -> str:
         "time": f"{summary.totals.duration_s:.3f}",
     }
     suite_el.attrib.update(counts)
-    root = ET.Element("testsuites", {"name": "steward-eval", **counts})
+    # Jenkins xunit's junit-10.xsd allows no "skipped" on <testsuites> (it does on <testsuite>)
+    root = ET.Element("testsuites", {"name": "steward-eval", **{k: v for k, v in counts.items() if k != "skipped"}})
     root.append(suite_el)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

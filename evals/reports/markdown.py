@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from evals.compare import status_label
 from evals.results import CaseResult, Report
 
 MAX_ROWS = 50
@@ -13,6 +15,15 @@ def _cell(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str, limit: int = 160) -> str:
+    """``text`` as inline code that survives backticks in it (a fence longer than any run inside)."""
+    text = _cell(text, limit)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _reasons(runs: list[CaseResult]) -> str:
@@ -28,7 +39,7 @@ def _reasons(runs: list[CaseResult]) -> str:
 def render_markdown(report: Report) -> str:
     """The report as Markdown: verdict, baseline comparison first, then totals and failing cases."""
     s = report.summary
-    lines = [f"## Steward eval `{report.suite}`: **{s.status.upper()}**", ""]
+    lines = [f"## Steward eval {_code(report.suite)}: **{status_label(report)}**", ""]
     if s.offline:
         lines += ["> **Offline provider**: answers are scripted or deterministic stand-ins, not a model's.", ""]
     if s.judge_offline:
@@ -37,27 +48,28 @@ def render_markdown(report: Report) -> str:
         lines += [f"> **Error**: {_cell(s.error, 400)}", ""]
     comparison = report.comparison
     if comparison is not None:
-        lines += [f"### Compared with `{_cell(comparison.baseline)}`", ""]
+        lines += [f"### Compared with {_code(comparison.baseline)}", ""]
         for title, ids in (
             ("Regressions", comparison.regressions),
             ("Fixes", comparison.fixes),
             ("New", comparison.new),
             ("Removed", comparison.removed),
         ):
-            shown = ", ".join(f"`{_cell(i, 80)}`" for i in ids[:MAX_ROWS])
+            shown = ", ".join(_code(i, 80) for i in ids[:MAX_ROWS])
             more = f" and {len(ids) - MAX_ROWS} more" if len(ids) > MAX_ROWS else ""
             lines.append(f"- **{title}** ({len(ids)}): {shown or '-'}{more}")
         lines.append("")
     c, t = s.counts, s.totals
+    offline_mark = " (offline)" if s.offline and s.provider != "offline" else ""
     lines += [
         "| pass rate | threshold | passed | failed | errors | not run | cached | provider | cost (USD) | duration |",
         "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
         f"| {s.pass_rate:.1%} | {s.threshold:.1%} | {c.passed} | {c.failed} | {c.errors} | {c.not_run} | {c.cached} "
-        f"| {_cell(s.provider)}{' (offline)' if s.offline else ''} | {t.cost_usd:.4f} | {t.duration_s:.1f} s |",
+        f"| {_cell(s.provider)}{offline_mark} | {t.cost_usd:.4f} | {t.duration_s:.1f} s |",
         "",
     ]
     if s.required_failures:
-        lines += ["**Required cases not passing**: " + ", ".join(f"`{_cell(i, 80)}`" for i in s.required_failures), ""]
+        lines += ["**Required cases not passing**: " + ", ".join(_code(i, 80) for i in s.required_failures), ""]
     by_case: dict[str, list[CaseResult]] = {}
     for result in report.results:
         by_case.setdefault(result.case_id, []).append(result)
@@ -66,7 +78,7 @@ def render_markdown(report: Report) -> str:
         lines += ["| case | outcome | passed | why |", "|---|---|---:|---|"]
         for case in bad[:MAX_ROWS]:
             why = _cell(_reasons(by_case.get(case.case_id, [])))
-            lines.append(f"| `{_cell(case.case_id, 80)}` | {case.outcome} | {case.passed}/{case.runs} | {why} |")
+            lines.append(f"| {_code(case.case_id, 80)} | {case.outcome} | {case.passed}/{case.runs} | {why} |")
         if len(bad) > MAX_ROWS:
             lines.append(f"\n…and {len(bad) - MAX_ROWS} more; see the JSON or HTML report.")
         lines.append("")

@@ -238,7 +238,7 @@ def run(
 ) -> None:
     """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
     from evals import SuiteError, load_suite
-    from evals.compare import compare_reports, exit_code
+    from evals.compare import apply_comparison, compare_reports, exit_code
 
     try:
         loaded = load_suite(suite)
@@ -268,7 +268,7 @@ def run(
         no_cache=no_cache,
     )
     if baseline_report is not None:
-        report.comparison = compare_reports(baseline_report, report, baseline_name=str(baseline))
+        apply_comparison(report, compare_reports(baseline_report, report, baseline_name=str(baseline)))
     _write_reports(report, json_out=json_out, junit_out=junit_out, md_out=md_out, html_out=html_out)
     _print_summary(report)
     raise typer.Exit(exit_code(report))
@@ -365,6 +365,8 @@ def _write_reports(
 
 
 def _print_summary(report: Report) -> None:
+    from evals.compare import status_label
+
     s = report.summary
     if report.comparison is not None:
         c = report.comparison
@@ -375,7 +377,7 @@ def _print_summary(report: Report) -> None:
         for case_id in c.regressions:
             typer.echo(f"  REGRESSION {case_id}")
     label = " [OFFLINE: scripted/deterministic answers, not a model]" if s.offline else ""
-    typer.echo(f"{report.suite}: {s.status.upper()}{label}")
+    typer.echo(f"{report.suite}: {status_label(report)}{label}")
     counts, totals = s.counts, s.totals
     typer.echo(
         f"  pass rate {s.pass_rate:.1%} (threshold {s.threshold:.1%}); {counts.passed} passed, {counts.failed} failed, "
@@ -413,26 +415,82 @@ def schema(
 
 
 @eval_app.command("validate")
-def validate(suite: Path = typer.Argument(..., help="Suite file (YAML or JSON).")) -> None:
-    """Check a suite without running it; exit 2 with every problem (file:line: path: message) if invalid."""
+def validate(
+    suite: Path = typer.Argument(..., help="Suite file (YAML or JSON)."),
+    prompt_file: Path | None = typer.Option(None, "--prompt-file", help="Prompt template (default: from the suite)."),
+    bundle: Path | None = typer.Option(
+        None, "--bundle", help="A steward.yaml: check against its prompts, documents and processes."
+    ),
+) -> None:
+    """Check a suite without calling a model: shape, assertions, and every case rendered with its vars.
+
+    Exit 2 with every problem (file:line: path: message), sorted by line, if anything would fail a run.
+    """
     from evals import SuiteError, load_suite
+    from evals.suite_check import render_problems
+    from evals.suite_errors import SuiteErrorDetail
+    from evals.suite_loader import read_document
 
     try:
         loaded = load_suite(suite)
     except SuiteError as exc:
-        raise _fail(str(exc)) from None
+        found = list(exc.errors) + _prompt_file_problems(suite, prompt_file, bundle, read_document)
+        raise _fail(str(SuiteError(exc.source, _by_line(found)))) from None
+    details: list[SuiteErrorDetail] = []
+    templates: dict[str, str] | None = None
+    extra_vars: dict[str, Any] = {}
+    if bundle is not None:
+        templates, extra_vars, _ = _from_bundle(bundle, loaded.prompt, prompt_file, None)
+    else:
+        details += _prompt_file_problems(suite, prompt_file, None, read_document)
+        if not details:
+            templates = _templates(suite, loaded.prompt, prompt_file)
+    if templates is not None:
+        _, text = read_document(suite)
+        details += render_problems(loaded, templates, extra_vars=extra_vars, text=text)
+    if details:
+        raise _fail(str(SuiteError(str(suite), _by_line(details))))
     asserts = sum(len(c.asserts) + len(loaded.defaults.asserts) for c in loaded.cases)
     typer.echo(f"{suite}: valid: suite {loaded.name!r}, {len(loaded.cases)} cases, {asserts} assertions")
+
+
+def _by_line(details: list[Any]) -> list[Any]:
+    return sorted(details, key=lambda d: (d.line is None, d.line or 0))
+
+
+def _prompt_file_problems(suite: Path, prompt_file: Path | None, bundle: Path | None, read: Any) -> list[Any]:
+    """A missing prompt template file, found even when the suite has other problems."""
+    from evals.suite_errors import SuiteError, SuiteErrorDetail
+    from evals.suite_loader import line_finder
+
+    if bundle is not None:
+        return []
+    try:
+        data, text = read(suite)
+    except SuiteError:
+        return []
+    prompt = data.get("prompt") if isinstance(data, dict) else None
+    if not isinstance(prompt, str) or not prompt:
+        return []
+    path = prompt_file if prompt_file is not None else suite.parent / prompt
+    if path.is_file():
+        return []
+    where = "--prompt-file" if prompt_file is not None else "prompt"
+    return [SuiteErrorDetail(where, None, f"prompt template {path} does not exist", line_finder(text)(("prompt",)))]
 
 
 @eval_app.command("import-promptfoo")
 def import_promptfoo(
     config: Path = typer.Argument(..., help="promptfooconfig.yaml"),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the Steward suite (YAML)."),
-    allow_partial: bool = typer.Option(False, "--allow-partial", help="Write the suite even if parts are unsupported."),
+    allow_partial: bool = typer.Option(
+        False,
+        "--allow-partial",
+        help="Write what could be converted (a valid suite, the rest listed at its top); still exits 1.",
+    ),
     name: str | None = typer.Option(None, "--name", help="Suite name; default: from the config's description."),
 ) -> None:
-    """Convert a promptfoo config into a Steward suite; exit 1 if anything is unsupported (unless --allow-partial)."""
+    """Convert a promptfoo config: exit 0 if the suite tests exactly what promptfoo would, else 1 (listing why)."""
     from evals.promptfoo import PromptfooImportError, import_promptfoo_config, write_imported_suite
 
     try:
@@ -446,5 +504,15 @@ def import_promptfoo(
     if result.unsupported and not allow_partial:
         typer.echo(f"{len(result.unsupported)} unsupported item(s); nothing written (use --allow-partial)", err=True)
         raise typer.Exit(EXIT_FAILED)
-    written = write_imported_suite(result, output)
+    try:
+        written = write_imported_suite(result, output)
+    except PromptfooImportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
     typer.echo(f"wrote {output}: {len(result.suite['cases'])} cases" + "".join(f", {p}" for p in written))
+    if result.unsupported:
+        # a partial suite tests less than the promptfoo config did: never a success
+        typer.echo(
+            f"partial import: {len(result.unsupported)} unsupported item(s) listed at the top of {output}", err=True
+        )
+        raise typer.Exit(EXIT_FAILED)

@@ -43,8 +43,14 @@ def completion(text: str, prompt_tokens: int = 11, completion_tokens: int = 7) -
     }
 
 
+def letter_vector(text: str) -> list[float]:
+    """A deterministic stand-in embedding: letter counts, so texts sharing words are close."""
+    lowered = text.lower()
+    return [float(lowered.count(chr(c))) for c in range(ord("a"), ord("z") + 1)]
+
+
 class FakeOpenAI:
-    """An OpenAI-compatible /v1/chat/completions on 127.0.0.1, scripted per test.
+    """An OpenAI-compatible /v1/chat/completions (and /v1/embeddings) on 127.0.0.1, scripted per test.
 
     Scripted responses are served first, in order; then ``answer(body)`` decides (default: echo the
     last user message). Every request body is recorded in ``requests``.
@@ -52,6 +58,7 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.embedding_requests: list[dict[str, Any]] = []
         self.script: deque[FakeResponse] = deque()
         self.answer: Callable[[dict[str, Any]], FakeResponse] = self.echo
         self.base_url = ""
@@ -66,6 +73,7 @@ class FakeOpenAI:
 
     def reset(self) -> None:
         self.requests.clear()
+        self.embedding_requests.clear()
         self.script.clear()
         self.answer = self.echo
 
@@ -83,10 +91,19 @@ class FakeOpenAI:
             status=response.status, text=text, headers=response.headers, content_type="application/json"
         )
 
+    async def _embeddings(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.embedding_requests.append(body)
+        texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+        data = [{"object": "embedding", "index": i, "embedding": letter_vector(t)} for i, t in enumerate(texts)]
+        usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+        return web.json_response({"object": "list", "data": data, "model": body["model"], "usage": usage})
+
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -122,5 +122,34 @@ def test_validate_schema_and_import(tmp_path):
     result = runner.invoke(
         app, ["eval", "import-promptfoo", str(config), "-o", str(tmp_path / "pf.yaml"), "--allow-partial"]
     )
-    assert result.exit_code == 0 and (tmp_path / "pf.yaml").exists()
+    # partial: written and valid, but never exit 0 (it tests less than promptfoo would)
+    assert result.exit_code == 1 and (tmp_path / "pf.yaml").exists()
+    assert (tmp_path / "pf.yaml").read_text().startswith("# promptfoo import: partial")
     assert runner.invoke(app, ["eval", "validate", str(tmp_path / "pf.yaml")]).exit_code == 0
+
+
+def test_validate_renders_every_case_and_reports_every_problem_sorted_by_line(tmp_path):
+    (tmp_path / "p.txt").write_text("Hello {{ employe_name }} from {{ company }}\n")
+    (tmp_path / "s.yaml").write_text(
+        "version: 1\nname: v\nprompt: p.txt\nvars: {company: Acme}\ncases:\n"
+        "  - id: a\n    vars: {employee_name: Ann}\n    asserts: [{type: contains, value: x}]\n"
+        "  - id: b\n    vars: {employe_name: Bob}\n    asserts: [{type: contains, value: x}]\n"
+        "  - id: c\n    vars: {}\n    asserts: [{type: contains, value: x}]\n"
+    )
+    result = runner.invoke(app, ["eval", "validate", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if "s.yaml:" in line]
+    assert len(lines) == 2
+    assert ":7: cases[id=a].vars: prompt: 'employe_name' is undefined (did you mean 'employee_name'?)" in lines[0]
+    assert ":13: cases[id=c].vars: prompt: 'employe_name' is undefined" in lines[1]
+
+
+def test_validate_names_a_missing_prompt_file_and_misspelt_fields_together(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        "version: 1\nname: v\nprompt: missing.txt\ncases:\n  - id: a\n    assert: [{type: contains, value: x}]\n"
+    )
+    result = runner.invoke(app, ["eval", "validate", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 2
+    assert "s.yaml:3: prompt: prompt template" in result.output and "missing.txt does not exist" in result.output
+    assert "s.yaml:6: cases[id=a].assert: unknown field 'assert' (did you mean 'asserts'?)" in result.output
+    assert result.output.index(":3:") < result.output.index(":6:")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evals import load_suite
-from evals.promptfoo import import_promptfoo_config, write_imported_suite
+from evals.promptfoo import PromptfooImportError, import_promptfoo_config, write_imported_suite
 from tests.evals.conftest import FIXTURES
 
 PF = FIXTURES / "promptfoo"
@@ -33,7 +35,10 @@ def test_csv_and_yaml_test_files(tmp_path):
     result = import_promptfoo_config(PF / "csv" / "promptfooconfig.yaml")
     cases = {c["id"]: c for c in result.suite["cases"]}
     assert cases["sales-goal"]["asserts"] == [{"type": "icontains", "value": "by"}]
-    assert cases["manager-goal"]["asserts"][0] == {"type": "llm-rubric", "value": "Mentions a concrete behaviour"}
+    assert cases["manager-goal"]["asserts"][0] == {
+        "type": "llm-rubric",
+        "value": " Mentions a concrete behaviour",
+    }  # sliced, not trimmed
     assert cases["exact-answer"]["asserts"] == [{"type": "equals", "value": "Ship 2 features per sprint"}]
     assert cases["mentoring-goal"]["asserts"][1] == {"type": "refusal", "weight": 0}
     assert result.suite["model"]["name"] == "gpt-4.1-mini"
@@ -58,10 +63,25 @@ def test_chat_prompt_and_every_unsupported_item_listed(tmp_path):
         "defaultTest.options.provider",
         "assertion type 'factuality'",
         "contains option 'transform'",
-        "scenarios: top-level key",
+        "scenarios: 1 scenario(s)",
     ):
         assert expected in joined
-    assert any("embeddings" in note for note in result.notes)
+    assert any("compares embeddings" in note for note in result.notes)
     write_imported_suite(result, tmp_path / "suite.yaml")
     suite = load_suite(tmp_path / "suite.yaml")
-    assert [a.type for a in suite.cases[0].asserts] == ["similar"]
+    (similar,) = suite.cases[0].asserts
+    assert (similar.type, similar.method, similar.threshold) == (
+        "similar",
+        "openai:embedding:text-embedding-3-large",
+        0.6,
+    )
+
+
+def test_nothing_convertible_writes_nothing(tmp_path):
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text("prompts: [a]\ntests: [{assert: [{type: javascript, value: 'true'}]}, {vars: {x: 1}}]\n")
+    result = import_promptfoo_config(config)
+    # no suite is written rather than an invalid one
+    with pytest.raises(PromptfooImportError, match="would be invalid"):
+        write_imported_suite(result, tmp_path / "suite.yaml")
+    assert not (tmp_path / "suite.yaml").exists()

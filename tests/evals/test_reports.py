@@ -88,3 +88,52 @@ def test_html_is_self_contained_and_escaped(reports):
     assert "<link" not in page and "@import" not in page
     assert "Offline provider" in page
     assert page.index("Regressions") < page.index("<h2>Cases</h2>")
+
+
+def test_a_regression_says_failed_everywhere_the_exit_code_does(reports):
+    from evals.compare import apply_comparison, status_label
+
+    baseline, current = reports
+    assert current.summary.status == "passed"  # 3 of 4 pass, threshold 0.5
+    apply_comparison(current, compare_reports(baseline, current, baseline_name="base.json"))
+    assert exit_code(current) == 1
+    assert current.summary.status == "failed" and status_label(current) == "FAILED (regression)"
+    assert "**FAILED (regression)**" in render_markdown(current).splitlines()[0]
+    assert "<title>Steward eval test-suite: FAILED (regression)</title>" in render_html(current)
+    props = {p.get("name"): p.get("value") for p in ET.fromstring(render_junit(current)).iter("property")}
+    assert props["status"] == "failed"
+
+
+def test_junit_failure_message_is_the_first_failing_reason_and_testsuites_has_no_skipped(reports):
+    _, current = reports
+    root = ET.fromstring(render_junit(current))
+    # junit-10.xsd (Jenkins xunit): testsuites takes name, time, tests, failures, disabled, errors only
+    assert set(root.attrib) <= {"name", "time", "tests", "failures", "disabled", "errors"}
+    breaks = next(tc for tc in root.iter("testcase") if tc.get("name") == "breaks")
+    failure = breaks.find("failure")
+    assert failure is not None
+    assert failure.get("message").startswith("[failed] contains:")  # the first of the two failing assertions
+    assert "not-contains" in (failure.text or "")
+
+
+def test_markdown_survives_backticks_and_offline_shows_once_with_no_provider_calls():
+    report = run_suite_sync(
+        make_suite(
+            [
+                {
+                    "id": "a`b``c",
+                    "vars": {"msg": "x"},
+                    "offline_output": "bad",
+                    "asserts": [{"type": "contains", "value": "ok"}],
+                }
+            ],
+            model={"provider": "offline"},
+        ),
+        templates=TEMPLATES,
+        options=RunOptions(),
+        provider_config=ProviderConfig(),
+    )
+    assert report.summary.provider == "offline" and report.summary.totals.provider_calls == 0
+    markdown = render_markdown(report)
+    assert "| ```a`b``c``` | failed |" in markdown
+    assert "| offline |" in markdown and "offline:offline" not in markdown and "offline (offline)" not in markdown

@@ -118,7 +118,17 @@ async def test_missing_api_key_stops_the_run_with_one_clear_error(monkeypatch):
     report = await run_suite(make_suite(cases(3)), templates=TEMPLATES, options=OPENAI, provider_config=config)
     assert report.summary.status == "error"
     assert "API key" in report.summary.error
+    assert "STEWARD_OPENAI_API_KEY" in report.summary.error and "OPENAI_API_KEY" in report.summary.error
     assert report.summary.counts.not_run == 3
+
+
+async def test_a_refused_connection_is_reported_as_refused_not_as_a_timeout():
+    config = ProviderConfig(
+        openai_base_url="http://127.0.0.1:9/v1", openai_api_key="k", max_retries=1, backoff_initial_s=0.01
+    )
+    report = await run_suite(make_suite(cases(1)), templates=TEMPLATES, options=OPENAI, provider_config=config)
+    (result,) = report.results
+    assert "connection refused to 127.0.0.1:9" in result.error and "timed out" not in result.error
 
 
 async def test_cancellation_leaves_a_consistent_partial_report(fake_openai, openai_config):
@@ -223,3 +233,19 @@ async def test_required_case_and_extra_vars():
     assert report.summary.pass_rate == pytest.approx(0.9)
     assert report.summary.required_failures == ["must"] and report.summary.status == "failed"
     assert report.results[1].messages[0].content == "Say: hello from caller"
+
+
+async def test_suite_built_with_model_validate_or_deep_copied_grades_its_assertions():
+    import copy
+
+    from evals import Suite
+
+    data = {
+        "version": 1,
+        "name": "direct",
+        "prompt": "main",
+        "cases": [{"id": "c1", "vars": {"msg": "hello"}, "asserts": [{"type": "contains", "value": "hello"}]}],
+    }
+    for suite in (Suite.model_validate(data), copy.deepcopy(Suite.model_validate(data))):
+        report = await run_suite(suite, templates=TEMPLATES, options=RunOptions(), provider_config=ProviderConfig())
+        assert report.summary.status == "passed", report.results[0].assertions

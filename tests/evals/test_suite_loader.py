@@ -76,7 +76,7 @@ cases:
     with pytest.raises(SuiteError) as info:
         load_suite(write(tmp_path, text))
     messages = {(d.path, d.line): d.message for d in info.value.errors}
-    assert messages[("cases[1].assert", 8)] == "unknown field 'assert'"
+    assert messages[("cases[1].assert", 8)] == "unknown field 'assert' (did you mean 'asserts'?)"
     with pytest.raises(SuiteError) as info:
         load_suite(write(tmp_path, text.replace("assert:", "asserts:")))
     assert "duplicate case id 'a'" in str(info.value)
@@ -153,3 +153,34 @@ def test_schema_enumerates_assertion_types():
     schema = suite_json_schema()
     assert "contains" in schema["$defs"]["AssertSpec"]["properties"]["type"]["enum"]
     assert schema["properties"]["version"]["description"]
+
+
+def test_shape_errors_and_assertion_errors_come_in_one_list():
+    from evals import SuiteError, parse_suite
+
+    data = {
+        "version": 1,
+        "name": "one-pass",
+        "prompt": "p",
+        "model": {"provider": "nosuch"},
+        "cases": [
+            {"id": "a", "asserts": [{"type": "containz", "value": "x"}], "varz": {}},
+            {"id": "a", "asserts": [{"type": "regex", "value": "("}]},
+        ],
+    }
+    with pytest.raises(SuiteError) as caught:
+        parse_suite(data)
+    paths = [(e.path, e.message.split(" (")[0]) for e in caught.value.errors]
+    assert ("cases[0].varz", "unknown field 'varz'") in paths
+    assert any(path == "cases[0].asserts[0].type" and "unknown assertion 'containz'" in m for path, m in paths)
+    assert any(path == "cases[1].asserts[0].value" for path, _ in paths)
+    assert any(path == "cases[1].id" and "duplicate case id" in m for path, m in paths)
+    assert any(path == "model.provider" and "nosuch" in m for path, m in paths)
+
+
+def test_a_limit_given_twice_with_different_numbers_is_an_error():
+    from evals import SuiteError
+    from tests.evals.conftest import make_suite
+
+    with pytest.raises(SuiteError, match="takes its limit once"):
+        make_suite([{"id": "c", "vars": {"msg": "x"}, "asserts": [{"type": "latency", "threshold": 5, "value": 3}]}])

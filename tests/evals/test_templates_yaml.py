@@ -53,3 +53,9 @@ def test_anchors_merge_keys_and_errors():
     assert load_yaml(text) == yaml.safe_load(text)
     with pytest.raises(yaml.YAMLError):
         load_yaml("a: [1, 2\n")
+
+
+@pytest.mark.parametrize("key", ["~", "null", "Null", "''"])
+def test_null_and_empty_mapping_keys_read_as_safe_load_reads_them(key):
+    text = f"outer:\n  {key}: 1\n  b: 2\nafter: 3\n"
+    assert load_yaml(text) == yaml.safe_load(text)
