@@ -6,9 +6,27 @@ from evals.assertions.safety import find_pii
 
 
 def redact(text: str | None) -> tuple[str | None, int]:
-    """``text`` with every email, phone number, IBAN and national ID replaced by ``[kind]``; and how many."""
+    """``text`` with every email, phone number, IBAN and national ID replaced by ``[kind]``; and how many.
+
+    Overlapping matches are replaced by the first; what a replacement leaves may still hold personal data
+    (``+1 415 555 0100.a.b@example.org``: the phone number takes the digits, an address is left), so passes
+    repeat until the assertion's patterns find nothing.
+    """
     if not text:
         return text, 0
+    total = 0
+    for _ in range(_MAX_PASSES):
+        text, count = _redact_once(text)
+        total += count
+        if count == 0:
+            break
+    return text, total
+
+
+_MAX_PASSES = 8
+
+
+def _redact_once(text: str) -> tuple[str, int]:
     found = sorted(find_pii(text), key=lambda item: item[1].start())
     parts: list[str] = []
     position = count = 0

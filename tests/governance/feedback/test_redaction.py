@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from evals.assertions.safety import find_pii
@@ -31,6 +31,7 @@ def test_text_without_personal_data_is_unchanged():
 PIECES = st.sampled_from(["a.b@example.org", "+1 415 555 0100", "123-45-6789", "GB82 WEST 1234 5698 7654 32", " ", "x"])
 
 
+@example("+1 415 555 0100.a.b@example.org")  # the phone number takes the digits, an address is left behind
 @given(st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=12).map("".join))
 def test_redacted_text_holds_nothing_the_assertion_would_find(text):
     redacted, _count = redact(text)
