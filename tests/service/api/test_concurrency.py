@@ -22,7 +22,7 @@ from service.app import create_app
 from service.database import make_engine, unit_of_work
 from service.migrate import upgrade
 from service.settings import Settings
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, accept_offline_evidence
 from tests.factories import auth, make_product, make_user, suite_spec
 from tests.inline_worker import run_queued_chunks
 
@@ -43,6 +43,7 @@ def pg_url() -> Iterator[str]:
         connection.execute(text(f"CREATE DATABASE {DATABASE}"))
     url = make_url(POSTGRES_URL).set(database=DATABASE).render_as_string(hide_password=False)
     upgrade(url)
+    accept_offline_evidence(url)
     yield url
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
