@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300, description="Longest one render of a prompt may run; a case over it is an error."
     )
 
+    live_pointer_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How long a server remembers which release is live and whether it is stopped; 0: never.",
+    )
     live_cache_control: str = Field(
         default="private, max-age=60, stale-while-revalidate=300",
         max_length=200,

@@ -32,8 +32,12 @@ def live_pointer(session: Session, actor: User, slug: str) -> LivePointer:
         NotFound: no such product, or it has no live release.
         Locked: the product is suspended; the detail gives the reason.
     """
+    return checked_pointer(actor, slug, repository.live_pointer(session, slug))
+
+
+def checked_pointer(actor: User, slug: str, pointer: LivePointer | None) -> LivePointer:
+    """``live_pointer``'s checks on a pointer already read (or remembered for a moment by the edge)."""
     require_serves(actor, slug)
-    pointer = repository.live_pointer(session, slug)
     if pointer is None:
         raise NotFound(f"no product '{slug}'", field="slug")
     if pointer.suspension is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select, tuple_
@@ -13,6 +14,14 @@ from governance.releases.models import Decision, Release, ReleaseState, SignOff
 from governance.serving.models import Suspension
 
 
+class Stop(NamedTuple):
+    """The suspension in force, as values: a pointer may outlive the session it was read in."""
+
+    reason: str
+    suspended_by: str
+    suspended_at: datetime
+
+
 class LivePointer(NamedTuple):
     """What a conditional fetch needs, read in one query: the product, its live release, whether it is stopped."""
 
@@ -20,19 +29,31 @@ class LivePointer(NamedTuple):
     release_id: int | None
     release_number: int | None
     manifest_hash: str | None
-    suspension: Suspension | None
+    suspension: Stop | None
 
 
 def live_pointer(session: Session, slug: str) -> LivePointer | None:
     """The product named ``slug`` with its live release's number and hash and its suspension in force, if any."""
     query = (
-        select(Product.id, Release.id, Release.number, Release.manifest_hash, Suspension)
+        select(
+            Product.id,
+            Release.id,
+            Release.number,
+            Release.manifest_hash,
+            Suspension.reason,
+            Suspension.suspended_by,
+            Suspension.suspended_at,
+        )
         .outerjoin(Release, and_(Release.product_id == Product.id, Release.state == ReleaseState.live.value))
         .outerjoin(Suspension, and_(Suspension.product_id == Product.id, Suspension.lifted_at.is_(None)))
         .where(Product.slug == slug)
     )
     row = session.execute(query).first()
-    return None if row is None else LivePointer(*row)
+    if row is None:
+        return None
+    product_id, release_id, number, manifest_hash, reason, suspended_by, suspended_at = row
+    stop = Stop(reason, suspended_by, suspended_at) if suspended_by is not None else None
+    return LivePointer(product_id, release_id, number, manifest_hash, stop)
 
 
 VersionKey = tuple[int | None, str, str, int]

@@ -10,9 +10,11 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from governance.accounts.users import authenticate
 from governance.serving import live, suspension
+from governance.serving.repository import live_pointer as live_pointer_row
 from governance.serving.schemas import LiveReleaseView, ResumeRequest, SuspendRequest, SuspensionView
 from service.api.attestation import attest
 from service.api.deps import BearerCredentials, CurrentUser, DbSession, request_transaction
+from service.api.live_pointers import PointerCache
 
 router = APIRouter(tags=["live"])
 
@@ -47,13 +49,21 @@ async def get_live(
     return await run_in_threadpool(_live_response, request, credentials, if_none_match, slug)
 
 
+def _pointers(request: Request) -> PointerCache:
+    cache: PointerCache | None = getattr(request.app.state, "live_pointers", None)
+    if cache is None:
+        cache = request.app.state.live_pointers = PointerCache(request.app.state.settings.live_pointer_cache_seconds)
+    return cache
+
+
 def _live_response(
     request: Request, credentials: HTTPAuthorizationCredentials | None, if_none_match: str | None, slug: str
 ) -> Response:
     settings = request.app.state.settings
     with request_transaction(request) as session:
         actor = authenticate(session, credentials.credentials if credentials else None, runtime=True)
-        pointer = live.live_pointer(session, actor, slug)
+        remembered = _pointers(request).get(slug, lambda: live_pointer_row(session, slug))
+        pointer = live.checked_pointer(actor, slug, remembered)
         etag = live.entity_tag(pointer)
         headers = {"ETag": etag, "Cache-Control": settings.live_cache_control}
         if _matches(if_none_match, etag):

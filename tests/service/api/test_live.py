@@ -244,3 +244,19 @@ async def test_a_suspension_and_its_lifting_are_sent_to_webhooks(client, session
         ("product.resumed", "goal-coach", note["note"]),
     ]
     assert sent[0].payload["release"] is None and sent[0].payload["actor"] == "olivia"
+
+
+async def test_a_stop_and_a_restart_take_effect_at_once_though_the_pointer_is_remembered(client, session, people):
+    await take_live(client, session, people)
+    token = await runtime_token(client, people, "goal-coach")
+    first = await client.get("/products/goal-coach/live", headers=auth(token))
+    assert first.status_code == 200  # the product's pointer is now remembered by this server
+    reason = {"reason": "Stopping right now, before the next answer goes out."}
+    assert (await client.post("/products/goal-coach/suspend", json=reason, headers=auth(people["rex"]))).is_success
+    assert (await client.get("/products/goal-coach/live", headers=auth(token))).status_code == 423
+    note = {"note": "Checked: the answers were within policy."}
+    assert (await client.post("/products/goal-coach/resume", json=note, headers=auth(people["ravi"]))).is_success
+    again = await client.get(
+        "/products/goal-coach/live", headers={**auth(token), "If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
