@@ -7,12 +7,14 @@ release going live: that release passed every gate again, which is the fresh app
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session
 
 from governance.accounts.models import User
 from governance.accounts.permissions import require_role
 from governance.accounts.roles import Role
-from governance.audit.events import Actor, actor_name
+from governance.audit.events import Actor, AuditRecorded, actor_name
 from governance.audit.trail import begin_write, record_event
 from governance.catalog import repository as catalog_repo
 from governance.catalog.models import Product
@@ -21,6 +23,7 @@ from governance.compliance.obligations import overseers_of
 from governance.kernel.db import utcnow
 from governance.kernel.errors import Conflict, Forbidden
 from governance.kernel.events import subscribe
+from governance.kernel.unit_of_work import unit_of
 from governance.releases.events import ReleaseWentLive
 from governance.serving import repository
 from governance.serving.models import Suspension
@@ -158,3 +161,35 @@ def suspension_view(session: Session, actor: User, slug: str) -> SuspensionView:
         lifted_at=stop.lifted_at,
         lift_reason=stop.lift_reason,
     )
+
+
+# --- who must forget a remembered live pointer ---------------------------------------------------------------
+
+# The audit actions after which a product's live pointer (its live release, whether it is stopped) has moved.
+MOVES_THE_POINTER = frozenset({"product.suspended", "product.resumed", "release.live", "release.retired"})
+
+_pointer_listeners: list[Callable[[str], None]] = []
+
+
+def when_pointer_moves(listener: Callable[[str], None]) -> None:
+    """Call ``listener(slug)`` when a product's live pointer moves: at once, and again when the change commits.
+
+    An edge that remembers pointers (``service.api.live_pointers``) forgets them here, so a stop takes effect
+    on the next request to the server that made it.
+    """
+    if listener not in _pointer_listeners:
+        _pointer_listeners.append(listener)
+
+
+@subscribe(AuditRecorded)
+def _announce_moved_pointer(session: Session, recorded: AuditRecorded) -> None:
+    slug = recorded.event.product_slug
+    if recorded.event.action not in MOVES_THE_POINTER or slug is None or not _pointer_listeners:
+        return
+
+    def announce() -> None:
+        for listener in list(_pointer_listeners):
+            listener(slug)
+
+    announce()
+    unit_of(session).after_commit(announce)

@@ -15,15 +15,8 @@ import time
 import weakref
 from collections.abc import Callable
 
-from sqlalchemy.orm import Session
-
-from governance.audit.events import AuditRecorded
-from governance.kernel.events import subscribe
-from governance.kernel.unit_of_work import unit_of
 from governance.serving.repository import LivePointer
-
-# The audit actions after which a product's pointer is no longer what it was.
-MOVES_THE_POINTER = frozenset({"product.suspended", "product.resumed", "release.live", "release.retired"})
+from governance.serving.suspension import when_pointer_moves
 
 _caches: weakref.WeakSet[PointerCache] = weakref.WeakSet()
 
@@ -62,11 +55,4 @@ def forget_everywhere(slug: str) -> None:
         cache.forget(slug)
 
 
-@subscribe(AuditRecorded)
-def forget_moved_pointers(session: Session, recorded: AuditRecorded) -> None:
-    """A stop, a restart or a new live release: forget the product's pointer now and once the change commits."""
-    slug = recorded.event.product_slug
-    if recorded.event.action not in MOVES_THE_POINTER or slug is None:
-        return
-    forget_everywhere(slug)
-    unit_of(session).after_commit(lambda: forget_everywhere(slug))
+when_pointer_moves(forget_everywhere)
