@@ -121,7 +121,17 @@ def test_a_run_survives_its_worker_being_killed_and_finishes_on_another(
     first = start_worker("--concurrency", "2")
     server_executor.submit(published.chunk_ids)
 
-    wait_for(lambda: result_count(shared_engine, run_id) >= 2, 30, "the first worker to record results")
+    # Killed while it holds a chunk mid-way: after some results, at a moment a chunk is leased and running
+    # (between two chunks there is a short window in which none is).
+    wait_for(
+        lambda: (
+            result_count(shared_engine, run_id) >= 2
+            and any(c.state == "running" for c in chunks_of(shared_engine, run_id))
+        ),
+        30,
+        "the first worker to record results while holding a chunk",
+        interval=0.02,
+    )
     kill(first)
     interrupted = [c.id for c in chunks_of(shared_engine, run_id) if c.state == "running"]
     assert interrupted, "the worker was killed between chunks; nothing was interrupted"
