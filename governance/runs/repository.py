@@ -135,8 +135,17 @@ def chunks_of_run(session: Session, run_id: int) -> list[RunChunk]:
 
 
 def expired_chunks(session: Session, now: datetime) -> list[RunChunk]:
-    """Running chunks whose lease ended before ``now``: their worker stopped renewing it."""
-    query = select(RunChunk).where(RunChunk.state == ChunkState.running.value, RunChunk.lease_expires_at < now)
+    """Running chunks whose lease ended before ``now``: their worker stopped renewing it.
+
+    Locked as they are read (rows a worker is leasing right now are skipped): read without a lock, a chunk a
+    worker leased again in between would be queued once more under it, and its execution would stop as "lease
+    lost" (PostgreSQL; SQLite's writers take turns).
+    """
+    query = (
+        select(RunChunk)
+        .where(RunChunk.state == ChunkState.running.value, RunChunk.lease_expires_at < now)
+        .with_for_update(skip_locked=True)
+    )
     return list(session.scalars(query))
 
 
