@@ -31,10 +31,32 @@ from governance.serving.schemas import ResumeRequest, SuspendRequest, Suspension
 
 
 def _locked_product(session: Session, slug: str) -> Product:
-    begin_write(session)
     product = get_product(session, slug)
-    catalog_repo.lock_products(session, [product.id])
+    _lock(session, product)
     return product
+
+
+def _lock(session: Session, product: Product) -> None:
+    begin_write(session)
+    catalog_repo.lock_products(session, [product.id])
+
+
+def _stop(session: Session, product: Product, actor: Actor, reason: str, **noted: object) -> Suspension:
+    """Record a suspension in force and its audit event."""
+    stop = Suspension(product_id=product.id, reason=reason, suspended_by=actor_name(actor), suspended_at=utcnow())
+    session.add(stop)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="product.suspended",
+        subject_type="product",
+        subject=product.slug,
+        product_slug=product.slug,
+        after={"suspended": True, "reason": reason, **noted},
+        reason=reason,
+    )
+    return stop
 
 
 def suspend(session: Session, actor: User, slug: str, data: SuspendRequest) -> Suspension:
@@ -56,20 +78,7 @@ def suspend(session: Session, actor: User, slug: str, data: SuspendRequest) -> S
             f"'{slug}' is already suspended since {current.suspended_at:%Y-%m-%d %H:%M} by {current.suspended_by}",
             field="state",
         )
-    stop = Suspension(product_id=product.id, reason=data.reason, suspended_by=actor.name, suspended_at=utcnow())
-    session.add(stop)
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="product.suspended",
-        subject_type="product",
-        subject=slug,
-        product_slug=slug,
-        after={"suspended": True, "reason": data.reason},
-        reason=data.reason,
-    )
-    return stop
+    return _stop(session, product, actor, data.reason)
 
 
 def suspend_by_policy(session: Session, product: Product, reason: str) -> Suspension | None:
@@ -78,24 +87,10 @@ def suspend_by_policy(session: Session, product: Product, reason: str) -> Suspen
     No person pressed the button, so ``system`` is the one who suspended it: any reviewer who does not own the
     product may resume it.
     """
-    begin_write(session)
-    catalog_repo.lock_products(session, [product.id])
+    _lock(session, product)
     if repository.active_suspension(session, product.id) is not None:
         return None
-    stop = Suspension(product_id=product.id, reason=reason, suspended_by="system", suspended_at=utcnow())
-    session.add(stop)
-    session.flush()
-    record_event(
-        session,
-        actor="system",
-        action="product.suspended",
-        subject_type="product",
-        subject=product.slug,
-        product_slug=product.slug,
-        after={"suspended": True, "reason": reason, "by_policy": True},
-        reason=reason,
-    )
-    return stop
+    return _stop(session, product, "system", reason, by_policy=True)
 
 
 def resume(session: Session, actor: User, slug: str, data: ResumeRequest) -> Suspension:
