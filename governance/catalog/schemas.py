@@ -68,8 +68,14 @@ class ProductSummary(BaseModel):
     status: ProductStatus
     revalidation_due_at: datetime | None = Field(default=None, description="When revalidation is due, if it is.")
     overdue: bool = Field(default=False, description="Revalidation is past its due date.")
-    live_release: int | None = None
-    pending_release: int | None = None
+    live_release_number: int | None = Field(
+        default=None, description="The live release's number within the product: the one people quote."
+    )
+    pending_release_number: int | None = Field(
+        default=None, description="The number of the newest release not yet live (being tested or decided)."
+    )
+    live_release: int | None = Field(default=None, description="The live release's global id (older clients).")
+    pending_release: int | None = Field(default=None, description="The pending release's global id (older clients).")
     updated_at: datetime
 
 

@@ -27,6 +27,7 @@ from governance.notifications import repository as repo
 from governance.notifications.models import OutboxEvent, WebhookDelivery
 from governance.releases import repository as releases_repo
 from governance.releases.models import Release
+from governance.releases.reading import release_href
 
 RELEASE_CUT = "release.cut"
 
@@ -124,7 +125,10 @@ def _payload(
             "manifest_hash": release.manifest_hash,
             "revalidation_due_at": release.revalidation_due_at.isoformat() if release.revalidation_due_at else None,
         }
-        links["release"] = f"/api/v1/releases/{release.id}"
+        slug = product_slug if product_slug is not None else release.product.slug
+        # The identifier people quote: the product and the release's number (the global id stays in the payload).
+        links["release"] = release_href(slug, release.number)
+        links["release_page"] = f"/products/{slug}/releases/{release.number}"
     return {
         "event": event_type,
         "id": uid,

@@ -1,4 +1,10 @@
-"""Reading releases: one by id, a product's history page by page, and its newest."""
+"""Reading releases: one by id or by its number within its product, a product's history page by page, and its
+newest.
+
+A release has two identifiers: the number within its product (``goal-coach`` release 6), which people quote and
+the API, web app, CLI, webhooks and audit trail show, and a global id, which older links use and which is still
+accepted everywhere.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,20 @@ def get_release(session: Session, release_id: int, *, for_update: bool = False) 
     if release is None:
         raise NotFound(f"no release with id {release_id}", field="id")
     return release
+
+
+def release_href(product_slug: str, number: int) -> str:
+    """Where the API serves a release, by the identifier people quote: the product and the release's number."""
+    return f"/api/v1/products/{product_slug}/releases/{number}"
+
+
+def release_id_at(session: Session, slug: str, number: int) -> int:
+    """The global id of ``slug``'s release ``number``; ``NotFound`` names the product or the number missing."""
+    product = get_product(session, slug)
+    release_id = releases_repo.release_id_by_number(session, product.id, number)
+    if release_id is None:
+        raise NotFound(f"product '{slug}' has no release {number}", field="number")
+    return release_id
 
 
 def list_releases(session: Session, slug: str, *, before: int, limit: int) -> tuple[Product, Page[Release]]:

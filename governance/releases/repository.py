@@ -21,6 +21,12 @@ def release_by_id(session: Session, release_id: int, *, for_update: bool = False
     return session.scalar(query)
 
 
+def release_id_by_number(session: Session, product_id: int, number: int) -> int | None:
+    """The global id of a product's release ``number``; None if it has none by that number."""
+    query = select(Release.id).where(Release.product_id == product_id, Release.number == number)
+    return session.scalar(query)
+
+
 def releases_page(session: Session, product_id: int, *, before: int, limit: int) -> Page[Release]:
     """A product's releases, newest first, numbered below ``before`` (0: from the newest)."""
     query = select(Release).where(Release.product_id == product_id)

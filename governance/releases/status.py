@@ -34,6 +34,8 @@ class StatusView:
     pending_release: int | None
     revalidation_due_at: datetime | None
     overdue: bool
+    live_number: int | None = None
+    pending_number: int | None = None
 
 
 def product_statuses(session: Session, product_ids: list[int]) -> dict[int, StatusView]:
@@ -41,24 +43,38 @@ def product_statuses(session: Session, product_ids: list[int]) -> dict[int, Stat
     result = {pid: StatusView("no_release", None, None, None, False) for pid in product_ids}
     if not product_ids:
         return result
-    live: dict[int, int] = {}
-    newest: dict[int, tuple[int, str, datetime | None]] = {}
-    for product_id, release_id, state, _number, due in releases_repo.status_rows(session, product_ids):
+    live: dict[int, tuple[int, int]] = {}
+    newest: dict[int, tuple[int, int, str, datetime | None]] = {}
+    for product_id, release_id, state, number, due in releases_repo.status_rows(session, product_ids):
         if state == ReleaseState.live.value:
-            live[product_id] = release_id
-        newest[product_id] = (release_id, state, due)
+            live[product_id] = (release_id, number)
+        newest[product_id] = (release_id, number, state, due)
     now = utcnow()
     for product_id in product_ids:
         if product_id not in live:
             pending = newest.get(product_id)
-            result[product_id] = StatusView("no_release", None, pending[0] if pending else None, None, False)
+            result[product_id] = StatusView(
+                "no_release",
+                None,
+                pending[0] if pending else None,
+                None,
+                False,
+                pending_number=pending[1] if pending else None,
+            )
             continue
-        release_id, state, due = newest[product_id]
+        live_id, live_number = live[product_id]
+        release_id, number, state, due = newest[product_id]
         if state == ReleaseState.live.value:
-            result[product_id] = StatusView("compliant", live[product_id], None, None, False)
+            result[product_id] = StatusView("compliant", live_id, None, None, False, live_number=live_number)
         else:
             result[product_id] = StatusView(
-                "revalidation_required", live[product_id], release_id, due, bool(due and due < now)
+                "revalidation_required",
+                live_id,
+                release_id,
+                due,
+                bool(due and due < now),
+                live_number=live_number,
+                pending_number=number,
             )
     return result
 
@@ -95,6 +111,8 @@ def _status_fields(status: StatusView) -> dict[str, Any]:
         "overdue": status.overdue,
         "live_release": status.live_release,
         "pending_release": status.pending_release,
+        "live_release_number": status.live_number,
+        "pending_release_number": status.pending_number,
     }
 
 

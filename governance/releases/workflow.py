@@ -36,12 +36,13 @@ class IllegalTransition(Conflict):
 
 
 def transition_refusal(
-    release_id: int, product_slug: str, current: ReleaseState, to: ReleaseState, action: str = ""
+    release_number: int, product_slug: str, current: ReleaseState, to: ReleaseState, action: str = ""
 ) -> str | None:
-    """Why the table refuses moving a release from ``current`` to ``to``, or None when it allows it."""
+    """Why the table refuses moving a release from ``current`` to ``to``, or None when it allows it (the release
+    named by its number within the product, as people quote it)."""
     if to in ALLOWED[current]:
         return None
-    return f"release {release_id} of '{product_slug}' is {current.value}; it cannot become {to.value}" + (
+    return f"release {release_number} of '{product_slug}' is {current.value}; it cannot become {to.value}" + (
         f" ({action})" if action else ""
     )
 
@@ -64,7 +65,7 @@ def transition(
     a thousand releases flushes them together).
     """
     current = ReleaseState(release.state)
-    refusal = transition_refusal(release.id, product_slug, current, to, action)
+    refusal = transition_refusal(release.number, product_slug, current, to, action)
     if refusal is not None:
         raise IllegalTransition(refusal, field="state")
     release.state = to

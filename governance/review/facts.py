@@ -90,6 +90,8 @@ class ReleaseFacts:
     """What the guards look at, as plain values drawn from a record at one moment."""
 
     release_id: int
+    release_number: int
+    """The number people quote: release 6 of the product (refusals name it)."""
     state: ReleaseState
     error: str | None
     product_slug: str
@@ -139,6 +141,7 @@ def facts_of(record: ReleaseRecord, now: datetime | None = None) -> ReleaseFacts
     current_signoff = record.current_signoff
     return ReleaseFacts(
         release_id=release.id,
+        release_number=release.number,
         state=ReleaseState(release.state),
         error=release.error,
         product_slug=product.slug,

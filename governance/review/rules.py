@@ -132,7 +132,7 @@ def not_a_signer(facts: ReleaseFacts, user: User) -> str | None:
     """Four eyes: whoever signed off a release, in any cycle, never decides on it."""
     if user.name not in facts.signers:
         return None
-    return f"{user.name} signed off release {facts.release_id}: whoever signs off a release never decides on it"
+    return f"{user.name} signed off release {facts.release_number}: whoever signs off a release never decides on it"
 
 
 @guard(Forbidden)
@@ -141,7 +141,7 @@ def not_a_past_owner(facts: ReleaseFacts, user: User) -> str | None:
     if user.name not in facts.owners:
         return None
     return (
-        f"{user.name} owned '{facts.product_slug}' during release {facts.release_id}'s life: "
+        f"{user.name} owned '{facts.product_slug}' during release {facts.release_number}'s life: "
         "nobody who owned the product while the release existed decides on it"
     )
 
@@ -168,7 +168,7 @@ def may_become(to: ReleaseState, event: str) -> Guard:
     """The workflow's table allows the move; refused in the words ``workflow.transition`` refuses with."""
 
     def check(facts: ReleaseFacts, user: User) -> str | None:
-        return transition_refusal(facts.release_id, facts.product_slug, facts.state, to, event)
+        return transition_refusal(facts.release_number, facts.product_slug, facts.state, to, event)
 
     return Guard(f"may_become_{to.value}", check, IllegalTransition, "state")
 
@@ -178,14 +178,14 @@ def waiver_when_failed(facts: ReleaseFacts, user: User) -> str | None:
     """A release whose runs failed goes ahead only on the owner's written waiver."""
     if facts.state != S.failed:
         return None
-    return f"release {facts.release_id} failed its runs ({facts.error}); signing it off needs a written waiver"
+    return f"release {facts.release_number} failed its runs ({facts.error}); signing it off needs a written waiver"
 
 
 @guard(Conflict, field="state")
 def signed_off_to_approve(facts: ReleaseFacts, user: User) -> str | None:
     if facts.state == S.signed_off:
         return None
-    return f"release {facts.release_id} is {facts.state.value}; only a signed-off release can be approved"
+    return f"release {facts.release_number} is {facts.state.value}; only a signed-off release can be approved"
 
 
 @guard(Conflict, field="evidence")
@@ -217,7 +217,8 @@ def live_evidence_when_required(facts: ReleaseFacts, user: User) -> str | None:
 def signed_off_to_send_back(facts: ReleaseFacts, user: User) -> str | None:
     if facts.state == S.signed_off:
         return None
-    return f"release {facts.release_id} is {facts.state.value}; only a signed-off release can be sent back for changes"
+    state = facts.state.value
+    return f"release {facts.release_number} is {state}; only a signed-off release can be sent back for changes"
 
 
 @guard(Conflict, field="reviewer")
@@ -225,14 +226,14 @@ def first_decision(facts: ReleaseFacts, user: User) -> str | None:
     """One decision per reviewer per cycle: approving twice must not count twice."""
     if user.name not in facts.deciders:
         return None
-    return f"{user.name} has already decided on release {facts.release_id}"
+    return f"{user.name} has already decided on release {facts.release_number} of '{facts.product_slug}'"
 
 
 @guard(Conflict, field="state")
 def approved_to_go_live(facts: ReleaseFacts, user: User) -> str | None:
     if facts.state == S.approved:
         return None
-    return f"release {facts.release_id} is {facts.state.value}; only an approved release can go live"
+    return f"release {facts.release_number} is {facts.state.value}; only an approved release can go live"
 
 
 @guard(Conflict, field="state")
@@ -240,7 +241,7 @@ def signed_off_and_approved(facts: ReleaseFacts, user: User) -> str | None:
     """Checked again at the last gate, so no path around the four-eyes rule reaches employees."""
     if facts.signed_off and len(facts.approvers) >= facts.required_approvals:
         return None
-    return f"release {facts.release_id} lacks a current sign-off or {facts.required_approvals} approvals"
+    return f"release {facts.release_number} lacks a current sign-off or {facts.required_approvals} approvals"
 
 
 @guard(Conflict, field="declared_use")
@@ -254,7 +255,7 @@ def obligations_met(facts: ReleaseFacts, user: User) -> str | None:
     """Every obligation of the product's classification is met with evidence (governance/compliance)."""
     if not facts.unmet_obligations:
         return None
-    return f"release {facts.release_id} has unmet obligations: " + "; ".join(facts.unmet_obligations)
+    return f"release {facts.release_number} has unmet obligations: " + "; ".join(facts.unmet_obligations)
 
 
 @guard(Conflict, field="documents")
@@ -269,7 +270,7 @@ def documents_pass_lint(facts: ReleaseFacts, user: User) -> str | None:
 def has_runs(facts: ReleaseFacts, user: User) -> str | None:
     if facts.runs:
         return None
-    return f"release {facts.release_id} has no runs to repeat ({facts.error or 'it has no suites'})"
+    return f"release {facts.release_number} has no runs to repeat ({facts.error or 'it has no suites'})"
 
 
 # A re-run sends a release back to testing, or adds a run to one still testing.
@@ -280,7 +281,7 @@ RERUNNABLE = frozenset({S.testing} | {state for state, moves in ALLOWED.items() 
 def on_its_way(facts: ReleaseFacts, user: User) -> str | None:
     if facts.state in RERUNNABLE:
         return None
-    return f"release {facts.release_id} is {facts.state.value}; only a release still on its way can be re-run"
+    return f"release {facts.release_number} is {facts.state.value}; only a release still on its way can be re-run"
 
 
 # --- the payload (422) ----------------------------------------------------------------------------------------

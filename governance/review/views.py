@@ -14,6 +14,7 @@ from governance.kernel.db import utcnow
 from governance.releases.manifests import manifest_changes
 from governance.releases.models import Release
 from governance.releases.policies import policy_snapshot
+from governance.releases.reading import release_href
 from governance.review import repository
 from governance.review.facts import ReleaseRecord, changed_versions, facts_of, gather
 from governance.review.rules import RULES, Action, held_by
@@ -59,9 +60,10 @@ class DecisionView(BaseModel):
 
 
 class ReleaseSummary(BaseModel):
-    id: int
+    id: int = Field(description="The global id; still accepted at /releases/{id}, but people quote the number.")
     product: str
-    number: int
+    number: int = Field(description="The release's number within its product: release 6 of goal-coach.")
+    href: str = Field(description="The release's address in the API, by product and number.")
     state: str
     manifest_hash: str
     cause: dict[str, Any]
@@ -76,7 +78,8 @@ class ReleaseView(ReleaseSummary):
     held_by: str = Field(description="Which rule holds the release where it is, in words.")
     cycle: int
     manifest: dict[str, Any]
-    live_release: int | None
+    live_release: int | None = Field(description="The global id of the product's live release.")
+    live_release_number: int | None = Field(default=None, description="The number of the product's live release.")
     changes: list[dict[str, Any]] = Field(
         description="What differs from the release it is compared with, component by component."
     )
@@ -121,6 +124,7 @@ def release_summary(release: Release, product_slug: str) -> ReleaseSummary:
         id=release.id,
         product=product_slug,
         number=release.number,
+        href=release_href(product_slug, release.number),
         state=release.state,
         manifest_hash=release.manifest_hash,
         cause=release.cause,
@@ -166,6 +170,7 @@ def release_view_of(session: Session, record: ReleaseRecord) -> ReleaseView:
         cycle=release.cycle,
         manifest=release.manifest,
         live_release=live.id if live else None,
+        live_release_number=live.number if live else None,
         changes=manifest_changes(baseline.manifest if baseline else None, release.manifest),
         compared_with=baseline.id if baseline else None,
         compared_with_number=baseline.number if baseline else None,

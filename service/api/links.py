@@ -44,15 +44,19 @@ def _shared(kind: str, plural: str, slug: str) -> dict[str, Target]:
     }
 
 
-def _release(release_id: str) -> dict[str, Target]:
-    at = {"release_id": release_id}
+def _release(body: str) -> dict[str, Target]:
+    """What can be done with a release, by its product and number, found in the release at ``body`` (a runtime
+    expression to the release object in the response)."""
+    at = {"slug": f"{body}/product", "number": f"{body}/number"}
+    base = "/products/{slug}/releases/{number}"
     return {
-        "GetRelease": ("get", "/releases/{release_id}", at),
-        "SignOff": ("post", "/releases/{release_id}/signoff", at),
-        "Approve": ("post", "/releases/{release_id}/approve", at),
-        "Reject": ("post", "/releases/{release_id}/reject", at),
-        "GoLive": ("post", "/releases/{release_id}/go-live", at),
-        "RerunRelease": ("post", "/releases/{release_id}/rerun", at),
+        "GetRelease": ("get", base, at),
+        "SignOff": ("post", f"{base}/signoff", at),
+        "Approve": ("post", f"{base}/approve", at),
+        "Reject": ("post", f"{base}/reject", at),
+        "RequestChanges": ("post", f"{base}/request-changes", at),
+        "GoLive": ("post", f"{base}/go-live", at),
+        "RerunRelease": ("post", f"{base}/rerun", at),
     }
 
 
@@ -92,17 +96,21 @@ LINKS: dict[tuple[str, str, str], dict[str, Target]] = {
         )
         for status in ("200", "201")
     },
-    ("post", "/products/{slug}/releases", "201"): _release("$response.body#/id"),
-    ("get", "/products/{slug}/releases", "200"): _release("$response.body#/items/0/id"),
-    ("get", "/releases/{release_id}", "200"): {
-        "GetRun": ("get", "/runs/{run_id}", {"run_id": "$response.body#/runs/0/id"}),
-        "Rerun": ("post", "/runs/{run_id}/rerun", {"run_id": "$response.body#/runs/0/id"}),
+    ("post", "/products/{slug}/releases", "201"): _release("$response.body#"),
+    ("get", "/products/{slug}/releases", "200"): _release("$response.body#/items/0"),
+    **{
+        ("get", path, "200"): {
+            "GetRun": ("get", "/runs/{run_id}", {"run_id": "$response.body#/runs/0/id"}),
+            "Rerun": ("post", "/runs/{run_id}/rerun", {"run_id": "$response.body#/runs/0/id"}),
+        }
+        for path in ("/releases/{release_id}", "/products/{slug}/releases/{number}")
     },
     ("post", "/runs/{run_id}/rerun", "201"): {
         "GetRun": ("get", "/runs/{run_id}", {"run_id": "$response.body#/id"}),
     },
-    ("post", "/releases/{release_id}/rerun", "201"): {
-        "GetRun": ("get", "/runs/{run_id}", {"run_id": "$response.body#/0/id"}),
+    **{
+        ("post", path, "201"): {"GetRun": ("get", "/runs/{run_id}", {"run_id": "$response.body#/0/id"})}
+        for path in ("/releases/{release_id}/rerun", "/products/{slug}/releases/{number}/rerun")
     },
     ("post", "/users", "201"): {
         "IssueToken": ("post", "/users/{name}/tokens", {"name": "$response.body#/name"}),

@@ -162,9 +162,10 @@ class _ServerCatalog:
     def _live_manifest(self) -> dict[str, Any]:
         if self._manifest is None:
             product = self._get(f"/api/v1/products/{self.product}")
-            if product is None or product.get("live_release") is None:
+            if product is None or product.get("live_release_number") is None:
                 raise _fail(f"--live: product '{self.product}' has no live release on {self.server}")
-            self._manifest = self._get(f"/api/v1/releases/{product['live_release']}")["manifest"]
+            number = product["live_release_number"]
+            self._manifest = self._get(f"/api/v1/products/{self.product}/releases/{number}")["manifest"]
         return self._manifest
 
     def __call__(self, kind: str, slug: str) -> tuple[dict[str, Any], int | str] | None:

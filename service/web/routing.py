@@ -138,11 +138,16 @@ def redirect(target: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
+def release_page_path(product_slug: str, number: int) -> str:
+    """A release's page, by the identifier people quote: its product and its number within it."""
+    return f"/products/{quote(product_slug)}/releases/{int(number)}"
+
+
 def _back_to(request: Request) -> str:
     """Where a refused form sends the browser: the release it acted on, else the page it came from."""
-    release_id = request.path_params.get("release_id")
-    if release_id is not None:
-        return f"/releases/{int(release_id)}"
+    slug, number = request.path_params.get("slug"), request.path_params.get("number")
+    if slug is not None and number is not None and number.isdigit():
+        return release_page_path(slug, int(number))
     if request.url.path == "/sign-in":
         return "/sign-in" + (f"?next={quote(request.query_params['next'])}" if "next" in request.query_params else "")
     return "/"

@@ -301,8 +301,10 @@ def test_eval_server_catalog_reads_heads_or_the_live_releases_versions():
     process = {"name": "Goal setting", "description": "", "steps": [], "documents": []}
     answers = {
         "/api/v1/processes/goal-setting": {"number": 5, "content": process},
-        "/api/v1/products/goal-coach": {"live_release": 11},
-        "/api/v1/releases/11": {"manifest": {"processes": {"goal-setting": {"version": 3}}, "documents": {}}},
+        "/api/v1/products/goal-coach": {"live_release": 11, "live_release_number": 4},
+        "/api/v1/products/goal-coach/releases/4": {
+            "manifest": {"processes": {"goal-setting": {"version": 3}}, "documents": {}}
+        },
         "/api/v1/processes/goal-setting/versions/3": {"number": 3, "content": process},
     }
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
 
 from governance.compliance import reading
 from governance.compliance.obligations import record_evidence
 from governance.compliance.schemas import ClassificationView, ObligationsView, VersionFindingsView
+from governance.releases.reading import release_id_at
 from service.api.deps import CurrentUser, DbSession
 
 router = APIRouter(tags=["compliance"])
@@ -55,6 +56,17 @@ def put_evidence(
 def get_release_obligations(release_id: int, session: DbSession, actor: CurrentUser) -> ObligationsView:
     """A release's obligations, its documents' lint findings and what blocks its go-live."""
     return reading.release_obligations_view(session, release_id)
+
+
+@router.get(
+    "/products/{slug}/releases/{number}/obligations",
+    summary="A release's obligations by its product and number.",
+)
+def get_numbered_release_obligations(
+    slug: str, number: Annotated[int, Path(ge=1)], session: DbSession, actor: CurrentUser
+) -> ObligationsView:
+    """A release's obligations, its documents' lint findings and what blocks its go-live."""
+    return reading.release_obligations_view(session, release_id_at(session, slug, number))
 
 
 @router.get(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from evals import CaseResult
@@ -122,6 +122,17 @@ def reject(release_id: int, body: decisions.RejectRequest, session: DbSession, a
     return release_view(session, decisions.reject(session, actor, release_id, body))
 
 
+@router.post(
+    "/releases/{release_id}/request-changes",
+    summary="An independent reviewer sends a release back to its owner for a fix; it stays open.",
+)
+def request_changes(
+    release_id: int, body: decisions.ChangesRequest, session: DbSession, actor: CurrentUser
+) -> ReleaseView:
+    """An independent reviewer sends a release back to its owner for a fix; it stays open."""
+    return release_view(session, decisions.request_changes(session, actor, release_id, body))
+
+
 @router.post("/releases/{release_id}/go-live", summary="Take an approved release live (owner or admin).")
 def go_live(release_id: int, session: DbSession, actor: CurrentUser) -> ReleaseView:
     """Take an approved release live (owner or admin)."""
@@ -159,6 +170,68 @@ def rerun(run_id: int, session: DbSession, actor: CurrentUser) -> RunSummaryView
 def rerun_release(release_id: int, session: DbSession, actor: CurrentUser) -> list[RunSummaryView]:
     """Run every suite of a release again (owner, admin or ci)."""
     return [run_summary(run, 0) for run in decisions.rerun_release(session, actor, release_id)]
+
+
+# --- the same, by the identifier people quote: the product and the release's number within it ---------------------
+
+ReleaseNumber = Annotated[int, Path(ge=1, description="The release's number within its product (release 6).")]
+
+
+@router.get("/products/{slug}/releases/{number}", summary="A release by its product and number.")
+def get_numbered(slug: str, number: ReleaseNumber, session: DbSession, actor: CurrentUser) -> ReleaseView:
+    """A release by its product and number: state and why, manifest, changes, runs and decisions."""
+    return get_release(reading.release_id_at(session, slug, number), session, actor)
+
+
+@router.post("/products/{slug}/releases/{number}/signoff", summary="Sign off a release by its product and number.")
+def sign_off_numbered(
+    slug: str, number: ReleaseNumber, body: decisions.SignOffRequest, session: DbSession, actor: CurrentUser
+) -> ReleaseView:
+    """The owner signs off (a failed release needs a waiver)."""
+    return sign_off(reading.release_id_at(session, slug, number), body, session, actor)
+
+
+@router.post("/products/{slug}/releases/{number}/approve", summary="Approve a release by its product and number.")
+def approve_numbered(
+    slug: str, number: ReleaseNumber, body: decisions.ApproveRequest, session: DbSession, actor: CurrentUser
+) -> ReleaseView:
+    """An independent reviewer approves a signed-off release."""
+    return approve(reading.release_id_at(session, slug, number), body, session, actor)
+
+
+@router.post("/products/{slug}/releases/{number}/reject", summary="Reject a release by its product and number.")
+def reject_numbered(
+    slug: str, number: ReleaseNumber, body: decisions.RejectRequest, session: DbSession, actor: CurrentUser
+) -> ReleaseView:
+    """An independent reviewer rejects a release, with a reason."""
+    return reject(reading.release_id_at(session, slug, number), body, session, actor)
+
+
+@router.post(
+    "/products/{slug}/releases/{number}/request-changes",
+    summary="Send a release back for changes, by its product and number.",
+)
+def request_changes_numbered(
+    slug: str, number: ReleaseNumber, body: decisions.ChangesRequest, session: DbSession, actor: CurrentUser
+) -> ReleaseView:
+    """An independent reviewer sends a release back to its owner for a fix; it stays open."""
+    return request_changes(reading.release_id_at(session, slug, number), body, session, actor)
+
+
+@router.post("/products/{slug}/releases/{number}/go-live", summary="Take a release live by its product and number.")
+def go_live_numbered(slug: str, number: ReleaseNumber, session: DbSession, actor: CurrentUser) -> ReleaseView:
+    """Take an approved release live (owner or admin)."""
+    return go_live(reading.release_id_at(session, slug, number), session, actor)
+
+
+@router.post(
+    "/products/{slug}/releases/{number}/rerun",
+    status_code=status.HTTP_201_CREATED,
+    summary="Run every suite of a release again, by its product and number.",
+)
+def rerun_numbered(slug: str, number: ReleaseNumber, session: DbSession, actor: CurrentUser) -> list[RunSummaryView]:
+    """Run every suite of a release again (owner, admin or ci)."""
+    return rerun_release(reading.release_id_at(session, slug, number), session, actor)
 
 
 @router.get("/policies", summary="The policy of every risk tier.", response_model=list[dict[str, Any]])

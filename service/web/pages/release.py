@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -20,7 +20,7 @@ from governance.accounts.models import User
 from governance.compliance.schemas import ObligationsView
 from governance.kernel.errors import FieldProblem, field_path
 from governance.kernel.unit_of_work import UnitOfWork
-from governance.releases.reading import get_release
+from governance.releases.reading import get_release, release_id_at
 from governance.review import decisions
 from governance.review.evidence import RunEvidence, run_evidence
 from governance.review.facts import facts_of, gather
@@ -37,7 +37,7 @@ from governance.review.views import (
 )
 from service.api.deps import DbSession
 from service.web.changes import ChangeView, describe_changes
-from service.web.routing import CsrfChecked, Web, WebRoute, WebUser, redirect, render_page
+from service.web.routing import CsrfChecked, Web, WebRoute, WebUser, redirect, release_page_path, render_page
 from service.web.sessions import WebSession
 
 if TYPE_CHECKING:
@@ -50,6 +50,14 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 CONFIRMED = "approve-despite-failure"
 
 FormText = Annotated[str, Form()]
+
+
+def _release_at(slug: str, number: Annotated[int, Path(ge=1)], session: DbSession) -> int:
+    """The release a page's path names by its product and number (the identifier people quote)."""
+    return release_id_at(session, slug, number)
+
+
+ReleaseAt = Annotated[int, Depends(_release_at)]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -120,14 +128,16 @@ def present_progress(session: UnitOfWork, release_id: int) -> ProgressFragment:
     return ProgressFragment(release=view, evidence=run_evidence(session, view, with_cases=False))
 
 
-@router.get("/releases/{release_id}")
-def release_page(release_id: int, request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
+@router.get("/products/{slug}/releases/{number}")
+def release_page(slug: str, release_id: ReleaseAt, request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
     """A release: why it is where it is, what changed, the evidence, the decisions and what I may do."""
     return render_page(request, "release.html", present_release(session, user, release_id))
 
 
-@router.get("/releases/{release_id}/progress")
-def release_progress(release_id: int, request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
+@router.get("/products/{slug}/releases/{number}/progress")
+def release_progress(
+    slug: str, release_id: ReleaseAt, request: Request, session: DbSession, user: WebUser
+) -> HTMLResponse:
     """The run progress fragment htmx polls while a release is testing; once it is not, the page reloads."""
     fragment = present_progress(session, release_id)
     response = render_page(request, "_progress.html", fragment)
@@ -172,14 +182,14 @@ def _refused_form(
     return render_page(request, "release.html", page, status_code=422)
 
 
-def _done(web: WebSession, release: Release, text: str) -> RedirectResponse:
+def _done(web: WebSession, slug: str, release: Release, text: str) -> RedirectResponse:
     web.flash("ok", text)
-    return redirect(f"/releases/{release.id}")
+    return redirect(release_page_path(slug, release.number))
 
 
-@router.post("/releases/{release_id}/signoff", dependencies=[CsrfChecked])
+@router.post("/products/{slug}/releases/{number}/signoff", dependencies=[CsrfChecked])
 def sign_off(
-    release_id: int, request: Request, session: DbSession, user: WebUser, web: Web, note: FormText = ""
+    slug: str, release_id: ReleaseAt, request: Request, session: DbSession, user: WebUser, web: Web, note: FormText = ""
 ) -> Response:
     """The owner signs off a release whose runs passed."""
     try:
@@ -187,12 +197,13 @@ def sign_off(
     except FormRefused as refused:
         return _refused_form(request, session, user, release_id, "signoff", {"note": note}, refused.errors)
     release = decisions.sign_off(session, user, release_id, data)
-    return _done(web, release, f"Signed off release {release.number}.")
+    return _done(web, slug, release, f"Signed off release {release.number}.")
 
 
-@router.post("/releases/{release_id}/waive", dependencies=[CsrfChecked])
+@router.post("/products/{slug}/releases/{number}/waive", dependencies=[CsrfChecked])
 def waive(
-    release_id: int,
+    slug: str,
+    release_id: ReleaseAt,
     request: Request,
     session: DbSession,
     user: WebUser,
@@ -207,12 +218,13 @@ def waive(
         typed = {"waiver": waiver, "note": note}
         return _refused_form(request, session, user, release_id, "waive", typed, refused.errors)
     release = decisions.sign_off(session, user, release_id, data)
-    return _done(web, release, f"Signed off release {release.number} with a waiver.")
+    return _done(web, slug, release, f"Signed off release {release.number} with a waiver.")
 
 
-@router.post("/releases/{release_id}/approve", dependencies=[CsrfChecked])
+@router.post("/products/{slug}/releases/{number}/approve", dependencies=[CsrfChecked])
 def approve(
-    release_id: int,
+    slug: str,
+    release_id: ReleaseAt,
     request: Request,
     session: DbSession,
     user: WebUser,
@@ -230,12 +242,18 @@ def approve(
         errors = {"confirm": "this release failed its runs or was waived: confirm that you approve it anyway"}
         return _refused_form(request, session, user, release_id, "approve", {"note": note}, errors)
     release = decisions.approve(session, user, release_id, data)
-    return _done(web, release, f"Approved release {release.number}; it is now {release.state.replace('_', ' ')}.")
+    return _done(web, slug, release, f"Approved release {release.number}; it is now {release.state.replace('_', ' ')}.")
 
 
-@router.post("/releases/{release_id}/reject", dependencies=[CsrfChecked])
+@router.post("/products/{slug}/releases/{number}/reject", dependencies=[CsrfChecked])
 def reject(
-    release_id: int, request: Request, session: DbSession, user: WebUser, web: Web, reason: FormText = ""
+    slug: str,
+    release_id: ReleaseAt,
+    request: Request,
+    session: DbSession,
+    user: WebUser,
+    web: Web,
+    reason: FormText = "",
 ) -> Response:
     """An independent reviewer rejects, with a reason."""
     try:
@@ -243,12 +261,18 @@ def reject(
     except FormRefused as refused:
         return _refused_form(request, session, user, release_id, "reject", {"reason": reason}, refused.errors)
     release = decisions.reject(session, user, release_id, data)
-    return _done(web, release, f"Rejected release {release.number}.")
+    return _done(web, slug, release, f"Rejected release {release.number}.")
 
 
-@router.post("/releases/{release_id}/request-changes", dependencies=[CsrfChecked])
+@router.post("/products/{slug}/releases/{number}/request-changes", dependencies=[CsrfChecked])
 def request_changes(
-    release_id: int, request: Request, session: DbSession, user: WebUser, web: Web, changes: FormText = ""
+    slug: str,
+    release_id: ReleaseAt,
+    request: Request,
+    session: DbSession,
+    user: WebUser,
+    web: Web,
+    changes: FormText = "",
 ) -> Response:
     """An independent reviewer sends the release back to its owner for a fix; it stays open."""
     try:
@@ -257,19 +281,32 @@ def request_changes(
         typed = {"changes": changes}
         return _refused_form(request, session, user, release_id, "request_changes", typed, refused.errors)
     release = decisions.request_changes(session, user, release_id, data)
-    return _done(web, release, f"Sent release {release.number} back to its owner for changes.")
+    return _done(web, slug, release, f"Sent release {release.number} back to its owner for changes.")
 
 
-@router.post("/releases/{release_id}/go-live", dependencies=[CsrfChecked])
-def go_live(release_id: int, session: DbSession, user: WebUser, web: Web) -> RedirectResponse:
+@router.post("/products/{slug}/releases/{number}/go-live", dependencies=[CsrfChecked])
+def go_live(slug: str, release_id: ReleaseAt, session: DbSession, user: WebUser, web: Web) -> RedirectResponse:
     """Take an approved release live."""
     release = decisions.go_live(session, user, release_id)
-    return _done(web, release, f"Release {release.number} is live.")
+    return _done(web, slug, release, f"Release {release.number} is live.")
 
 
-@router.post("/releases/{release_id}/rerun", dependencies=[CsrfChecked])
-def rerun(release_id: int, session: DbSession, user: WebUser, web: Web) -> RedirectResponse:
+@router.post("/products/{slug}/releases/{number}/rerun", dependencies=[CsrfChecked])
+def rerun(slug: str, release_id: ReleaseAt, session: DbSession, user: WebUser, web: Web) -> RedirectResponse:
     """Run every suite of the release again."""
     runs = decisions.rerun_release(session, user, release_id)
     release = get_release(session, release_id)
-    return _done(web, release, f"Re-running {len(runs)} suite(s) of release {release.number}.")
+    return _done(web, slug, release, f"Re-running {len(runs)} suite(s) of release {release.number}.")
+
+
+# --- the global id, as older links and bookmarks have it -----------------------------------------------------------
+
+
+@router.api_route("/releases/{release_id}{rest:path}", methods=["GET", "POST"])
+def by_global_id(release_id: int, rest: str, request: Request, session: DbSession, user: WebUser) -> Response:
+    """An older link by the release's global id goes to the same page by product and number (a form posted to it is
+    sent on with its method and fields kept: 307)."""
+    record = gather(session, get_release(session, release_id))
+    target = release_page_path(record.product.slug, record.release.number) + rest
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(target + query, status_code=301 if request.method == "GET" else 307)

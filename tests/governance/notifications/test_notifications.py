@@ -84,7 +84,10 @@ def test_the_whole_loop_announces_each_step(session):
     assert live["event"] == "release.live" and live["id"] == events[-1].uid and live["product"] == slug
     assert live["release"]["id"] == release.id and live["release"]["state"] == "live"
     assert live["release"]["manifest_hash"] == release.manifest_hash and live["actor"] == owner.name
-    assert live["links"] == {"release": f"/api/v1/releases/{release.id}"}
+    assert live["links"] == {
+        "release": f"/api/v1/products/{slug}/releases/{release.number}",
+        "release_page": f"/products/{slug}/releases/{release.number}",
+    }
     assert events[3].payload["reason"] == WAIVER  # approval requested: reviewers see the waiver
     assert all(len(e.deliveries) == 1 and e.deliveries[0].webhook_id == webhook.id for e in events)
     assert {d.state for e in events for d in e.deliveries} == {"pending"}

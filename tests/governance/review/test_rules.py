@@ -40,7 +40,8 @@ CI = person(5, Role.ci)
 
 def facts(state: S = S.passed, **overrides: Any) -> ReleaseFacts:
     base = ReleaseFacts(
-        release_id=7,
+        release_id=70,
+        release_number=7,
         state=state,
         error="suite 'quality' failed (pass rate 50%)" if state == S.failed else None,
         product_slug="goal-coach",

@@ -87,10 +87,19 @@ class World:
         with unit_of_work(self.engine) as session:
             return run_queued_chunks(session)
 
+    def newest_release_number(self) -> int:
+        """The number people quote (the web app's addresses use it)."""
+        return self._newest_release()[1]
+
     def newest_release_id(self) -> int:
+        """The global id (the domain functions take it)."""
+        return self._newest_release()[0]
+
+    def _newest_release(self) -> tuple[int, int]:
         with unit_of_work(self.engine) as session:
             product = get_product(session, "goal-coach")
-            return list_for_product(session, product.id, before_number=0, limit=1)[0].id
+            newest = list_for_product(session, product.id, before_number=0, limit=1)[0]
+            return newest.id, newest.number
 
 
 @pytest.fixture(scope="module")
@@ -193,8 +202,9 @@ def test_policy_change_to_compliant_in_the_browser(browser, world):
     expect(olivia.page.locator("svg")).to_contain_text("process: goal-setting")
     olivia.shot("product")
 
-    release_id = world.newest_release_id()
-    olivia.page.goto(f"/releases/{release_id}")
+    number = world.newest_release_number()
+    release_page = f"/products/goal-coach/releases/{number}"
+    olivia.page.goto(release_page)
     expect(olivia.page.locator("h1")).to_contain_text("testing")
     expect(olivia.page.locator("#progress")).to_contain_text("case executions recorded")
     olivia.shot("release-testing")
@@ -223,7 +233,7 @@ def test_policy_change_to_compliant_in_the_browser(browser, world):
     expect(button(rita.page, "Approve release")).to_be_visible()
     # A second tab of the same page goes stale once rita approves in the first.
     stale = rita.watch(rita.context.new_page())
-    stale.goto(f"/releases/{release_id}")
+    stale.goto(release_page)
     rita.shot("release-reviewer-approve-button")
     rita.page.get_by_label("What you checked (optional)").fill("Evidence and diff reviewed.")
     button(rita.page, "Approve release").click()
@@ -231,7 +241,9 @@ def test_policy_change_to_compliant_in_the_browser(browser, world):
     expect(rita.page.locator("#held-by")).to_contain_text("1 of 2")
     rita.shot("release-one-approval")
     button(stale, "Approve release").click()
-    expect(stale.get_by_role("alert")).to_contain_text(f"Refused: rita has already decided on release {release_id}")
+    expect(stale.get_by_role("alert")).to_contain_text(
+        f"Refused: rita has already decided on release {number} of 'goal-coach'"
+    )
     rita.shot("refused-action", stale)
 
     olivia.page.reload()
@@ -242,7 +254,7 @@ def test_policy_change_to_compliant_in_the_browser(browser, world):
 
     ravi = Person(browser, world, "ravi")
     ravi.sign_in()
-    ravi.page.goto(f"/releases/{release_id}")
+    ravi.page.goto(release_page)
     button(ravi.page, "Approve release").click()
     expect(ravi.page.locator("h1")).to_contain_text("approved")
     ravi.shot("release-approved")
@@ -257,7 +269,7 @@ def test_policy_change_to_compliant_in_the_browser(browser, world):
     olivia.shot("home-compliant")
 
     # A form posted without the CSRF token is refused and changes nothing.
-    forged = olivia.context.request.post(f"/releases/{release_id}/go-live", form={"note": "x"}, max_redirects=0)
+    forged = olivia.context.request.post(f"{release_page}/go-live", form={"note": "x"}, max_redirects=0)
     assert forged.status == 403 and "CSRF" in forged.text()
     for person in (olivia, rita, ravi):
         person.close()

@@ -19,7 +19,7 @@ async def test_the_product_page_shows_the_classification_and_the_demo_evidence(w
 
 async def test_the_release_page_shows_its_obligations_and_the_documents_findings(web, world):  # noqa: F811
     await sign_in(web, world["tokens"]["olivia"])
-    page = await web.get(f"/releases/{world['release'].id}")
+    page = await web.get(f"/products/goal-coach/releases/{world['release'].number}")
     assert page.status_code == 200
     assert "Compliance: not high risk" in page.text and "Document lint (findings warn)" in page.text
     assert f"{POLICY} v2" in page.text and "line 147: health" in page.text

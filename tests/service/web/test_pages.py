@@ -13,6 +13,7 @@ from governance.accounts.roles import Role
 from governance.catalog import components
 from governance.catalog.products import get_product, update_product
 from governance.catalog.schemas import DocumentPublish, ProductUpdate, SuitePublish
+from governance.releases.models import Release
 from governance.releases.reading import get_release
 from governance.releases.repository import list_for_product
 from governance.review import decisions
@@ -71,6 +72,11 @@ def world(session):
     assert release.state == "passed"
     session.flush()
     return {"tokens": {name: token for name, (_, token) in users.items()}, "release": release, "users": actors}
+
+
+def page_of(release: Release) -> str:
+    """A release's page by the identifier people quote; every release here is the reference product's."""
+    return f"/products/goal-coach/releases/{release.number}"
 
 
 async def sign_in(web: httpx.AsyncClient, token: str, next_path: str = "/") -> httpx.Response:
@@ -148,14 +154,14 @@ async def test_sign_in_never_redirects_off_site(web, world):
 
 async def test_every_page_reads_with_javascript_off(web, world):
     await sign_in(web, world["tokens"]["olivia"])
-    rid = world["release"].id
+    rid = page_of(world["release"])
     home = await web.get("/")
     assert "revalidation required" in home.text and "high" in home.text and "due " in home.text
-    assert f'href="/releases/{rid}"' in home.text and "sign off" in home.text
+    assert f'href="{rid}"' in home.text and "sign off" in home.text
     product = await web.get("/products/goal-coach")
     assert "<svg" in product.text and "process: goal-setting" in product.text
     assert f"document: {POLICY}" in product.text and "Audit timeline" in product.text
-    release = await web.get(f"/releases/{rid}")
+    release = await web.get(f"{rid}")
     text = release.text
     assert "waiting for the product owner" in text
     assert "<ins" in text and "14. Goals may be revised at mid-year." in text
@@ -175,54 +181,52 @@ async def test_every_page_reads_with_javascript_off(web, world):
 
 async def test_forms_without_the_csrf_token_are_refused(web, world):
     await sign_in(web, world["tokens"]["olivia"])
-    rid = world["release"].id
-    missing = await web.post(f"/releases/{rid}/signoff", data={"note": "x"})
+    rid = page_of(world["release"])
+    missing = await web.post(f"{rid}/signoff", data={"note": "x"})
     assert missing.status_code == 403 and "CSRF" in missing.text
-    wrong = await web.post(f"/releases/{rid}/signoff", data={"note": "x", "csrf_token": "forged"})
+    wrong = await web.post(f"{rid}/signoff", data={"note": "x", "csrf_token": "forged"})
     assert wrong.status_code == 403
-    token = await csrf_of(web, f"/releases/{rid}")
-    elsewhere = await web.post(
-        f"/releases/{rid}/signoff", data={"csrf_token": token}, headers={"Origin": "https://evil.example"}
-    )
+    token = await csrf_of(web, f"{rid}")
+    elsewhere = await web.post(f"{rid}/signoff", data={"csrf_token": token}, headers={"Origin": "https://evil.example"})
     assert elsewhere.status_code == 403
-    assert "waiting for the product owner" in (await web.get(f"/releases/{rid}")).text
-    done = await web.post(f"/releases/{rid}/signoff", data={"note": "read it", "csrf_token": token})
-    assert done.status_code == 303 and done.headers["location"] == f"/releases/{rid}"
+    assert "waiting for the product owner" in (await web.get(f"{rid}")).text
+    done = await web.post(f"{rid}/signoff", data={"note": "read it", "csrf_token": token})
+    assert done.status_code == 303 and done.headers["location"] == f"{rid}"
     assert f"Signed off release {world['release'].number}." in (await web.get(done.headers["location"])).text
 
 
 async def test_a_refused_action_shows_the_rule_that_refused_it(web, world, session):
-    rid = world["release"].id
+    rid = page_of(world["release"])
     await sign_in(web, world["tokens"]["rita"])
-    token = await csrf_of(web, f"/releases/{rid}")
-    refused = await web.post(f"/releases/{rid}/signoff", data={"csrf_token": token})
+    token = await csrf_of(web, f"{rid}")
+    refused = await web.post(f"{rid}/signoff", data={"csrf_token": token})
     assert refused.status_code == 303
     page = await web.get(refused.headers["location"])
     assert "Refused: only the owner of &#39;goal-coach&#39; (olivia) signs off its releases" in page.text
     assert 'role="alert"' in page.text
-    too_early = await web.post(f"/releases/{rid}/approve", data={"csrf_token": token})
+    too_early = await web.post(f"{rid}/approve", data={"csrf_token": token})
     page = await web.get(too_early.headers["location"])
     assert "only a signed-off release can be approved" in page.text
     # A reason too short comes back on the page with what was typed and the error beside its field.
-    short = await web.post(f"/releases/{rid}/reject", data={"csrf_token": token, "reason": "no"})
+    short = await web.post(f"{rid}/reject", data={"csrf_token": token, "reason": "no"})
     assert short.status_code == 422
     assert '<textarea id="reject-reason"' in short.text and ">no</textarea>" in short.text
     assert 'aria-invalid="true" aria-describedby="reject-reason-error"' in short.text
     assert 'id="reject-reason-error">String should have at least 3 characters</p>' in short.text
-    assert get_release(session, rid).state == "passed"
+    assert get_release(session, world["release"].id).state == "passed"
 
 
 async def test_owner_sees_no_approve_button_and_reviewers_do(web, world, session):
-    rid = world["release"].id
-    decisions.sign_off(session, world["users"]["olivia"], rid, decisions.SignOffRequest())
+    rid = page_of(world["release"])
+    decisions.sign_off(session, world["users"]["olivia"], world["release"].id, decisions.SignOffRequest())
     session.flush()
     await sign_in(web, world["tokens"]["olivia"])
-    owner_page = (await web.get(f"/releases/{rid}")).text
+    owner_page = (await web.get(f"{rid}")).text
     assert "Approve release" not in owner_page
     assert "an owner never reviews their own product" in owner_page or "requires the role reviewer" in owner_page
     await web.post("/sign-out", data={"csrf_token": await csrf_of(web, "/")})
     await sign_in(web, world["tokens"]["rita"])
-    reviewer_page = (await web.get(f"/releases/{rid}")).text
+    reviewer_page = (await web.get(f"{rid}")).text
     number = world["release"].number
     assert f"Approve release {number}" in reviewer_page and f"Reject release {number}" in reviewer_page
     home = (await web.get("/")).text
@@ -260,13 +264,13 @@ async def test_run_progress_fragment_polls_while_testing_and_reloads_after(web, 
     components.publish_document(session, world["users"]["paula"], POLICY, DocumentPublish(**changed))
     session.flush()
     release = list_for_product(session, world["release"].product_id, before_number=0, limit=1)[0]
-    page = (await web.get(f"/releases/{release.id}")).text
-    assert f'hx-get="/releases/{release.id}/progress"' in page and "Runs in progress" in page
-    fragment = await web.get(f"/releases/{release.id}/progress")
+    page = (await web.get(f"{page_of(release)}")).text
+    assert f'hx-get="{page_of(release)}/progress"' in page and "Runs in progress" in page
+    fragment = await web.get(f"{page_of(release)}/progress")
     assert "HX-Refresh" not in fragment.headers and "case executions recorded" in fragment.text
     run_queued_chunks(session)
     session.flush()
-    done = await web.get(f"/releases/{release.id}/progress")
+    done = await web.get(f"{page_of(release)}/progress")
     assert done.headers["HX-Refresh"] == "true"
 
 
@@ -288,18 +292,18 @@ async def test_a_failed_release_offers_a_waiver_and_shows_it_in_full(web, world,
     release = list_for_product(session, world["release"].product_id, before_number=0, limit=1)[0]
     assert release.state == "failed"
     await sign_in(web, world["tokens"]["olivia"])
-    page = (await web.get(f"/releases/{release.id}")).text
+    page = (await web.get(f"{page_of(release)}")).text
     assert "Sign off with waiver" in page and "Sign off release" not in page
     assert "below it" in page
     token = CSRF.search(page).group(1)
     # The waiver's rule is on the page before anyone fails it; a refused waiver keeps its text and its error.
     assert 'id="waiver-rule">At least one full sentence' in page
-    short = await web.post(f"/releases/{release.id}/waive", data={"csrf_token": token, "waiver": "ok fine"})
+    short = await web.post(f"{page_of(release)}/waive", data={"csrf_token": token, "waiver": "ok fine"})
     assert short.status_code == 422 and ">ok fine</textarea>" in short.text
     assert 'id="waiver-error">a waiver must justify itself' in short.text
     assert 'aria-describedby="waiver-rule waiver-error" aria-invalid=true' in short.text
     waiver = "The strict suite checks wording we have not rolled out yet; HR approved shipping without it."
-    done = await web.post(f"/releases/{release.id}/waive", data={"csrf_token": token, "waiver": waiver})
+    done = await web.post(f"{page_of(release)}/waive", data={"csrf_token": token, "waiver": waiver})
     page = (await web.get(done.headers["location"])).text
     assert f"Signed off release {release.number} with a waiver." in page
     assert "<h3>Waiver</h3>" in page and "HR approved shipping without it." in page
@@ -311,19 +315,19 @@ async def test_a_failed_release_offers_a_waiver_and_shows_it_in_full(web, world,
     queue = home[home.index("Releases awaiting your approval") :]
     assert "FAILED · WAIVED" in queue and f"Waiver by olivia: {waiver}" in queue
     assert "required cases failed" in queue or "strict" in queue
-    page = (await web.get(f"/releases/{release.id}")).text
+    page = (await web.get(f"{page_of(release)}")).text
     box, decision = page.index('id="checklist"'), page.index('id="decision"')
     assert box < page.index('id="evidence"') < decision and page.index('href="#decision"') < box
     assert "FAILED · WAIVED" in page[box:decision] and waiver in page[box:decision]
     assert "may still approve: ravi, rita" in page[box:decision]
     token = CSRF.search(page).group(1)
     assert 'name="confirm" value="approve-despite-failure" required' in page
-    unconfirmed = await web.post(f"/releases/{release.id}/approve", data={"csrf_token": token, "note": "Read it."})
+    unconfirmed = await web.post(f"{page_of(release)}/approve", data={"csrf_token": token, "note": "Read it."})
     assert unconfirmed.status_code == 422 and ">Read it.</textarea>" in unconfirmed.text
     assert 'id="confirm-error">this release failed its runs or was waived' in unconfirmed.text
     assert "Approvals: 0 of 2" in unconfirmed.text
     confirmed = await web.post(
-        f"/releases/{release.id}/approve",
+        f"{page_of(release)}/approve",
         data={"csrf_token": token, "note": "Read it.", "confirm": "approve-despite-failure"},
     )
     assert confirmed.status_code == 303
@@ -332,24 +336,24 @@ async def test_a_failed_release_offers_a_waiver_and_shows_it_in_full(web, world,
 
 
 async def test_a_reviewer_requests_changes_and_the_owner_sees_it_at_home(web, world, session):
-    rid = world["release"].id
-    decisions.sign_off(session, world["users"]["olivia"], rid, decisions.SignOffRequest())
+    rid = page_of(world["release"])
+    decisions.sign_off(session, world["users"]["olivia"], world["release"].id, decisions.SignOffRequest())
     session.flush()
     await sign_in(web, world["tokens"]["rita"])
-    page = (await web.get(f"/releases/{rid}")).text
+    page = (await web.get(f"{rid}")).text
     token = CSRF.search(page).group(1)
-    short = await web.post(f"/releases/{rid}/request-changes", data={"csrf_token": token, "changes": "x"})
+    short = await web.post(f"{rid}/request-changes", data={"csrf_token": token, "changes": "x"})
     assert short.status_code == 422 and ">x</textarea>" in short.text
     wanted = "Quote clause 14 in the answer about mid-year changes."
-    done = await web.post(f"/releases/{rid}/request-changes", data={"csrf_token": token, "changes": wanted})
+    done = await web.post(f"{rid}/request-changes", data={"csrf_token": token, "changes": wanted})
     assert done.status_code == 303
     session.expire_all()
-    assert get_release(session, rid).state == "passed"
+    assert get_release(session, world["release"].id).state == "passed"
     await web.post("/sign-out", data={"csrf_token": token})
     await sign_in(web, world["tokens"]["olivia"])
     home = (await web.get("/")).text
     assert "Changes requested by rita" in home and wanted in home
-    assert f"changes requested by rita: {wanted}" in (await web.get(f"/releases/{rid}")).text
+    assert f"changes requested by rita: {wanted}" in (await web.get(f"{rid}")).text
 
 
 async def test_regressions_against_the_live_release_come_first(web, world, session):
@@ -368,7 +372,7 @@ async def test_regressions_against_the_live_release_come_first(web, world, sessi
     session.flush()
     newest = list_for_product(session, release.product_id, before_number=0, limit=1)[0]
     await sign_in(web, world["tokens"]["olivia"])
-    page = (await web.get(f"/releases/{newest.id}")).text
+    page = (await web.get(f"{page_of(newest)}")).text
     assert "1 regression against the live release." in page
     cases = re.findall(r'<details class="case case-(\w+)">\s*<summary>([^:< ]+)', page)
     assert cases == [("failed", broken["id"])] and "regression (passed in live)" in page
@@ -381,25 +385,42 @@ async def test_regressions_against_the_live_release_come_first(web, world, sessi
 
 async def test_a_malformed_address_is_an_html_page_too(web, world):
     await sign_in(web, world["tokens"]["olivia"])
-    response = await web.get("/releases/not-a-number")
-    assert response.status_code == 422 and "release_id" in response.text
-    assert response.headers["content-type"].startswith("text/html")
+    for address, field in (("/products/goal-coach/releases/not-a-number", "number"), ("/releases/x", "release_id")):
+        response = await web.get(address)
+        assert response.status_code == 422 and field in response.text
+        assert response.headers["content-type"].startswith("text/html")
+    missing = await web.get("/products/goal-coach/releases/99")
+    assert missing.status_code == 404 and "product &#39;goal-coach&#39; has no release 99" in missing.text
+
+
+async def test_an_older_link_by_global_id_leads_to_the_page_by_product_and_number(web, world):
+    release = world["release"]
+    await sign_in(web, world["tokens"]["olivia"])
+    moved = await web.get(f"/releases/{release.id}")
+    assert moved.status_code == 301 and moved.headers["location"] == page_of(release)
+    fragment = await web.get(f"/releases/{release.id}/progress")
+    assert fragment.headers["location"] == f"{page_of(release)}/progress"
+    # A form posted to the old address goes on with its method and fields (307), and is checked there.
+    token = await csrf_of(web, page_of(release))
+    posted = await web.post(f"/releases/{release.id}/signoff", data={"csrf_token": token, "note": "ok"})
+    assert posted.status_code == 307 and posted.headers["location"] == f"{page_of(release)}/signoff"
+    assert "waiting for the product owner" in (await web.get(page_of(release))).text
 
 
 async def test_the_owner_re_runs_the_suites_from_the_release_page(web, world, session):
-    rid, number = world["release"].id, world["release"].number
+    rid, number = page_of(world["release"]), world["release"].number
     await sign_in(web, world["tokens"]["rita"])
-    assert f"Re-run every suite of release {number}" not in (await web.get(f"/releases/{rid}")).text
+    assert f"Re-run every suite of release {number}" not in (await web.get(f"{rid}")).text
     await web.post("/sign-out", data={"csrf_token": await csrf_of(web, "/")})
     await sign_in(web, world["tokens"]["olivia"])
-    page = (await web.get(f"/releases/{rid}")).text
+    page = (await web.get(f"{rid}")).text
     assert f"Re-run every suite of release {number}" in page
-    done = await web.post(f"/releases/{rid}/rerun", data={"csrf_token": CSRF.search(page).group(1)})
+    done = await web.post(f"{rid}/rerun", data={"csrf_token": CSRF.search(page).group(1)})
     assert done.status_code == 303
     after = (await web.get(done.headers["location"])).text
     assert "Re-running 1 suite(s)" in after and "testing" in after
     run_queued_chunks(session)
-    assert "passed" in (await web.get(f"/releases/{rid}")).text
+    assert "passed" in (await web.get(f"{rid}")).text
 
 
 async def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(web, world):
@@ -424,8 +445,8 @@ async def test_why_it_changed_names_the_compared_release_and_links_the_one_that_
     release = world["release"]
     first = list_for_product(session, release.product_id, before_number=release.number, limit=1)[0]
     await sign_in(web, world["tokens"]["rita"])
-    page = (await web.get(f"/releases/{release.id}")).text
-    assert f'<a href="/releases/{first.id}">release {first.number}</a>, live now' in page
+    page = (await web.get(f"{page_of(release)}")).text
+    assert f'<a href="{page_of(first)}">release {first.number}</a>, live now' in page
     # Every version behind the release with its author and message, not only the last cause.
     assert f"document {POLICY} v2</strong> by paula" in page
     document = load_bundle(PROJECT_ROOT / "prompts" / "goal_coach" / "steward.yaml").documents[POLICY]
@@ -433,9 +454,9 @@ async def test_why_it_changed_names_the_compared_release_and_links_the_one_that_
     components.publish_document(session, paula, POLICY, DocumentPublish(**{**newer, "message": "Quarterly reviews"}))
     session.flush()
     newest = list_for_product(session, release.product_id, before_number=0, limit=1)[0]
-    page = (await web.get(f"/releases/{release.id}")).text
-    assert f'<dt>Superseded by</dt><dd><a href="/releases/{newest.id}">release {newest.number}</a>' in page
-    page = (await web.get(f"/releases/{newest.id}")).text
+    page = (await web.get(f"{page_of(release)}")).text
+    assert f'<dt>Superseded by</dt><dd><a href="{page_of(newest)}">release {newest.number}</a>' in page
+    page = (await web.get(f"{page_of(newest)}")).text
     assert "Quarterly reviews" in page and f"document {POLICY} v3</strong> by paula" in page
     assert f"document {POLICY} v2</strong> by paula" in page
     # Once live, a release keeps the diff it went live on: against the release it replaced.
@@ -445,6 +466,6 @@ async def test_why_it_changed_names_the_compared_release_and_links_the_one_that_
         decisions.approve(session, world["users"][reviewer], newest.id, decisions.ApproveRequest())
     decisions.go_live(session, olivia, newest.id)
     session.flush()
-    page = (await web.get(f"/releases/{newest.id}")).text
+    page = (await web.get(f"{page_of(newest)}")).text
     assert f"release {first.number}</a>, which it replaced when it went live" in page
     assert "15. Goals are reviewed each quarter." in page
