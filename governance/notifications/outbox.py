@@ -125,10 +125,10 @@ def _payload(
             "manifest_hash": release.manifest_hash,
             "revalidation_due_at": release.revalidation_due_at.isoformat() if release.revalidation_due_at else None,
         }
-        slug = product_slug if product_slug is not None else release.product.slug
-        # The identifier people quote: the product and the release's number (the global id stays in the payload).
-        links["release"] = release_href(slug, release.number)
-        links["release_page"] = f"/products/{slug}/releases/{release.number}"
+        if product_slug is not None:
+            # The identifier people quote: the product and the release's number (the id stays in the payload).
+            links["release"] = release_href(product_slug, release.number)
+            links["release_page"] = f"/products/{product_slug}/releases/{release.number}"
     return {
         "event": event_type,
         "id": uid,
