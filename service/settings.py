@@ -96,6 +96,15 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300, description="Longest one render of a prompt may run; a case over it is an error."
     )
 
+    view_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description=(
+            "How long a release or product read may be answered from a view this server built, while the audit "
+            "trail's head has not moved; 0: never (see service/api/view_cache.py)."
+        ),
+    )
     live_pointer_cache_seconds: float = Field(
         default=1.0,
         ge=0,

@@ -19,6 +19,17 @@ from governance.kernel.db import utcnow
 from governance.kernel.pagination import Page
 
 
+def head_seq(session: Session) -> int:
+    """The sequence number of the newest audit event (0 before the first).
+
+    Every change to what Steward governs (a publish, a decision, a state change, a finished run, a policy, an
+    owner, evidence) appends an event in the change's own transaction, so the head moves whenever any of them
+    commits: a view read together with the head is current for exactly as long as the head stays where it was.
+    """
+    head = audit_repo.chain_head(session)
+    return head[0] if head is not None else 0
+
+
 @dataclass(frozen=True)
 class ChainVerification:
     """The outcome of a walk over the chain, and how much it could check.

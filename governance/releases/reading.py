@@ -33,9 +33,9 @@ def release_href(product_slug: str, number: int) -> str:
 
 def release_id_at(session: Session, slug: str, number: int) -> int:
     """The global id of ``slug``'s release ``number``; ``NotFound`` names the product or the number missing."""
-    product = get_product(session, slug)
-    release_id = releases_repo.release_id_by_number(session, product.id, number)
+    release_id = releases_repo.release_id_by_number(session, slug, number)
     if release_id is None:
+        get_product(session, slug)  # no such product: NotFound names the slug
         raise NotFound(f"product '{slug}' has no release {number}", field="number")
     return release_id
 

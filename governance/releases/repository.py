@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
+from governance.catalog.models import Product
 from governance.kernel.pagination import Page
 from governance.kernel.repository import keyset_page
 from governance.releases.models import OPEN_STATES, Policy, Release, ReleaseState
@@ -21,10 +22,16 @@ def release_by_id(session: Session, release_id: int, *, for_update: bool = False
     return session.scalar(query)
 
 
-def release_id_by_number(session: Session, product_id: int, number: int) -> int | None:
-    """The global id of a product's release ``number``; None if it has none by that number."""
-    query = select(Release.id).where(Release.product_id == product_id, Release.number == number)
-    return session.scalar(query)
+_RELEASE_ID_AT = (
+    select(Release.id)
+    .join(Product, Product.id == Release.product_id)
+    .where(Product.slug == bindparam("slug"), Release.number == bindparam("number"))
+)
+
+
+def release_id_by_number(session: Session, slug: str, number: int) -> int | None:
+    """The global id of the release ``number`` of product ``slug``; None if there is none (one indexed join)."""
+    return session.scalar(_RELEASE_ID_AT, {"slug": slug, "number": number})
 
 
 def releases_page(session: Session, product_id: int, *, before: int, limit: int) -> Page[Release]:

@@ -153,9 +153,6 @@ def deliver_due(
     key = server_secret_key(settings)
     policy = retry_policy(settings)
     own_client = client is None
-    if client is None:
-        # Redirects are not followed: a receiver that moved must be reconfigured, not silently chased.
-        client = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
     attempts = 0
     try:
         while attempts < limit:
@@ -164,6 +161,11 @@ def deliver_due(
                 work = claim_due(session, claimed_at, policy)
             if work is None:
                 break
+            if client is None:
+                # Made only once there is something to send: building its TLS context costs milliseconds of CPU,
+                # and the pump asks for due deliveries several times a second. Redirects are not followed: a
+                # receiver that moved must be reconfigured, not silently chased.
+                client = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
             timestamp = int(now.timestamp()) if now else int(time.time())
             headers = signed_headers(work, signing_secret(key, work.webhook_id), timestamp)
             target = resolve_target(work.url, settings)
@@ -183,6 +185,6 @@ def deliver_due(
                 state or "taken over by another sender",
             )
     finally:
-        if own_client:
+        if own_client and client is not None:
             client.close()
     return attempts

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query, Response, status
+from collections.abc import Hashable
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
 from governance.catalog import history, links, products
 from governance.catalog.components import PublishResult, find_owned, get_version, publish_prompt, publish_suite
@@ -25,7 +28,8 @@ from governance.catalog.schemas import (
 from governance.kernel.pagination import PageView
 from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.status import product_summaries, product_view
-from service.api.deps import FROM_VERSION, TO_VERSION, CurrentUser, DbSession, Paging
+from service.api.deps import FROM_VERSION, TO_VERSION, BearerCredentials, CurrentUser, DbSession, Paging
+from service.api.view_cache import Built, cached_json
 
 router = APIRouter(tags=["products"])
 
@@ -72,10 +76,22 @@ def list_products(
     return PageView(items=product_summaries(session, result.items), next=result.next)
 
 
-@router.get("/products/{slug}", summary="A product with its components' head versions, links and status.")
-def get_product(slug: str, session: DbSession, actor: CurrentUser) -> ProductView:
+@router.get(
+    "/products/{slug}",
+    response_model=ProductView,
+    summary="A product with its components' head versions, links and status.",
+)
+async def get_product(request: Request, credentials: BearerCredentials, slug: str) -> Response:
     """A product with its components' head versions, links and status."""
-    return product_view(session, products.get_product(session, slug))
+    return await run_in_threadpool(cached_json, request, credentials, lambda _: ("product", slug), _product_body)
+
+
+def _product_body(session: UnitOfWork, key: Hashable) -> Built:
+    """The product's view as the API sends it: every fact in it changes only with an audit event."""
+    assert isinstance(key, tuple)
+    _, slug = key
+    view = product_view(session, products.get_product(session, slug))
+    return view.model_dump_json(by_alias=True).encode(), True
 
 
 @router.patch("/products/{slug}", summary="Change a product's fields (owner or admin).")

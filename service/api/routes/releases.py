@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from evals import CaseResult
@@ -12,8 +14,10 @@ from governance.catalog import impact
 from governance.catalog.models import ComponentKind, RiskTier
 from governance.kernel.errors import Invalid, NotFound
 from governance.kernel.pagination import PageView
+from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases import cutting as releases
 from governance.releases import policies, reading
+from governance.releases.models import ReleaseState
 from governance.releases.policies import PolicyUpdate, policy_snapshot
 from governance.review import decisions
 from governance.review.repository import recorded_counts
@@ -26,9 +30,14 @@ from governance.review.views import (
     run_summary,
 )
 from governance.runs import reading as runs
-from service.api.deps import CurrentUser, DbSession, Paging
+from governance.runs.models import FINISHED_RUN_STATES
+from service.api.deps import BearerCredentials, CurrentUser, DbSession, Paging
+from service.api.view_cache import Built, cached_json
 
 router = APIRouter(tags=["releases"])
+
+ReleaseNumber = Annotated[int, Path(ge=1, description="The release's number within its product (release 6).")]
+ReleaseId = Annotated[int, Path(description="The release's global id (older clients; people quote the number).")]
 
 
 class CutRequest(BaseModel):
@@ -98,10 +107,23 @@ def list_releases(slug: str, session: DbSession, actor: CurrentUser, page: Pagin
     return PageView(items=[release_summary(r, product.slug) for r in result.items], next=result.next)
 
 
-@router.get("/releases/{release_id}", summary="A release: state and why, manifest, changes, runs and decisions.")
-def get_release(release_id: int, session: DbSession, actor: CurrentUser) -> ReleaseView:
+@router.get(
+    "/releases/{release_id}",
+    response_model=ReleaseView,
+    summary="A release: state and why, manifest, changes, runs and decisions.",
+)
+async def get_release(request: Request, credentials: BearerCredentials, release_id: ReleaseId) -> Response:
     """A release: state and why, manifest, changes, runs and decisions."""
-    return release_view(session, reading.get_release(session, release_id))
+    return await run_in_threadpool(cached_json, request, credentials, lambda _: ("release", release_id), _release_body)
+
+
+def _release_body(session: UnitOfWork, key: Hashable) -> Built:
+    """The release's view as the API sends it; remembered once nothing in it moves without an audit event."""
+    assert isinstance(key, tuple)
+    _, release_id = key
+    view = release_view(session, reading.get_release(session, release_id))
+    settled = view.state != ReleaseState.testing and all(run.state in FINISHED_RUN_STATES for run in view.runs)
+    return view.model_dump_json(by_alias=True).encode(), settled
 
 
 @router.post("/releases/{release_id}/signoff", summary="The owner signs off (a failed release needs a waiver).")
@@ -174,13 +196,19 @@ def rerun_release(release_id: int, session: DbSession, actor: CurrentUser) -> li
 
 # --- the same, by the identifier people quote: the product and the release's number within it ---------------------
 
-ReleaseNumber = Annotated[int, Path(ge=1, description="The release's number within its product (release 6).")]
 
-
-@router.get("/products/{slug}/releases/{number}", summary="A release by its product and number.")
-def get_numbered(slug: str, number: ReleaseNumber, session: DbSession, actor: CurrentUser) -> ReleaseView:
+@router.get(
+    "/products/{slug}/releases/{number}", response_model=ReleaseView, summary="A release by its product and number."
+)
+async def get_numbered(request: Request, credentials: BearerCredentials, slug: str, number: ReleaseNumber) -> Response:
     """A release by its product and number: state and why, manifest, changes, runs and decisions."""
-    return get_release(reading.release_id_at(session, slug, number), session, actor)
+    return await run_in_threadpool(
+        cached_json,
+        request,
+        credentials,
+        lambda session: ("release", reading.release_id_at(session, slug, number)),
+        _release_body,
+    )
 
 
 @router.post("/products/{slug}/releases/{number}/signoff", summary="Sign off a release by its product and number.")
