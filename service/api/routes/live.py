@@ -8,13 +8,13 @@ from fastapi import APIRouter, Header, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
-from governance.accounts.users import authenticate
+from governance.accounts.users import authenticate, hash_token
 from governance.serving import live, suspension
 from governance.serving.repository import live_pointer as live_pointer_row
 from governance.serving.schemas import LiveReleaseView, ResumeRequest, SuspendRequest, SuspensionView
 from service.api.attestation import attest
 from service.api.deps import BearerCredentials, CurrentUser, DbSession, request_transaction
-from service.api.live_pointers import PointerCache
+from service.api.live_pointers import GrantCache, PointerCache
 
 router = APIRouter(tags=["live"])
 
@@ -44,8 +44,12 @@ async def get_live(
     slug: str = ProductSlug,
 ) -> Response:
     """The product's live release, attested: what a running product serves."""
-    # Every running product revalidates this often: the whole request (authenticate, look up, answer) is one
-    # trip to the thread pool, not one per dependency, and a 304 costs two queries.
+    # Every running product revalidates this often. A 304 whose pointer and grant this server remembers is
+    # answered here on the event loop; otherwise the whole request (authenticate, look up, answer) is one trip to
+    # the thread pool, not one per dependency, and a 304 costs two queries.
+    remembered = _remembered_not_modified(request, credentials, if_none_match, slug)
+    if remembered is not None:
+        return remembered
     return await run_in_threadpool(_live_response, request, credentials, if_none_match, slug)
 
 
@@ -56,6 +60,30 @@ def _pointers(request: Request) -> PointerCache:
     return cache
 
 
+def _grants(request: Request) -> GrantCache:
+    cache: GrantCache | None = getattr(request.app.state, "live_grants", None)
+    if cache is None:
+        cache = request.app.state.live_grants = GrantCache(request.app.state.settings.live_pointer_cache_seconds)
+    return cache
+
+
+def _remembered_not_modified(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, if_none_match: str | None, slug: str
+) -> Response | None:
+    """A 304 from what this server remembers (a pointer that is live and not stopped, and the token's grant for
+    the product, both younger than the cache's time), or None: then the full check decides."""
+    if not if_none_match or credentials is None:
+        return None
+    pointer = _pointers(request).peek(slug)
+    if pointer is None or pointer.suspension is not None or pointer.release_id is None:
+        return None
+    etag = live.entity_tag(pointer)
+    if not _matches(if_none_match, etag) or not _grants(request).allows(hash_token(credentials.credentials), slug):
+        return None
+    headers = {"ETag": etag, "Cache-Control": request.app.state.settings.live_cache_control}
+    return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+
+
 def _live_response(
     request: Request, credentials: HTTPAuthorizationCredentials | None, if_none_match: str | None, slug: str
 ) -> Response:
@@ -64,6 +92,8 @@ def _live_response(
         actor = authenticate(session, credentials.credentials if credentials else None, runtime=True)
         remembered = _pointers(request).get(slug, lambda: live_pointer_row(session, slug))
         pointer = live.checked_pointer(actor, slug, remembered)
+        if credentials is not None:
+            _grants(request).remember(hash_token(credentials.credentials), slug)
         etag = live.entity_tag(pointer)
         headers = {"ETag": etag, "Cache-Control": settings.live_cache_control}
         if _matches(if_none_match, etag):

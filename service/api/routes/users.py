@@ -19,6 +19,7 @@ from governance.accounts.schemas import (
 from governance.kernel.pagination import PageView
 from governance.serving import accounts as serving_accounts
 from service.api.deps import CurrentUser, DbSession, Paging
+from service.api.live_pointers import forget_every_grant
 
 router = APIRouter(tags=["users"])
 
@@ -76,4 +77,9 @@ def issue_token(name: str, session: DbSession, actor: CurrentUser, label: str = 
 @router.delete("/tokens/{token_id}", summary="Revoke a token (its user or an admin).")
 def revoke_token(token_id: int, session: DbSession, actor: CurrentUser) -> TokenView:
     """Revoke a token (its user or an admin)."""
-    return token_view(accounts.revoke_token(session, actor, token_id))
+    revoked = token_view(accounts.revoke_token(session, actor, token_id))
+    # A running product's remembered 304s need the full check again: at once, and once the revocation commits
+    # (a fetch between the two would have been granted on the token as it still was).
+    forget_every_grant()
+    session.after_commit(forget_every_grant)
+    return revoked

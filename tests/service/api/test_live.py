@@ -15,6 +15,7 @@ from service.seed import publish_bundle
 from service.settings import PROJECT_ROOT
 from tests.factories import auth, make_user
 from tests.inline_worker import run_queued_chunks
+from tests.service.api.test_query_counts import counting
 
 POLICY = "performance-management-policy"
 
@@ -260,3 +261,40 @@ async def test_a_stop_and_a_restart_take_effect_at_once_though_the_pointer_is_re
         "/products/goal-coach/live", headers={**auth(token), "If-None-Match": first.headers["etag"]}
     )
     assert again.status_code == 304
+
+
+async def test_a_remembered_304_costs_no_query_and_a_revoked_token_loses_it_at_once(
+    client, session, connection, people
+):
+    await take_live(client, session, people)
+    await runtime_token(client, people, "goal-coach")
+    issued = await client.post("/users/coach-app/tokens", headers=auth(people["ada"]))
+    assert issued.status_code == 201, issued.text
+    token, token_id = issued.json()["token"], issued.json()["id"]
+    first = await client.get("/products/goal-coach/live", headers=auth(token))
+    conditional = {**auth(token), "If-None-Match": first.headers["etag"]}
+    with counting(connection) as seen:
+        remembered = await client.get("/products/goal-coach/live", headers=conditional)
+    assert remembered.status_code == 304 and seen == []
+    assert (await client.delete(f"/tokens/{token_id}", headers=auth(people["ada"]))).status_code == 200
+    refused = await client.get("/products/goal-coach/live", headers=conditional)
+    assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_only_a_token_a_full_check_granted_skips_it(client, session, connection, people):
+    await take_live(client, session, people)
+    coach = await runtime_token(client, people, "goal-coach")
+    etag = (await client.get("/products/goal-coach/live", headers=auth(coach))).headers["etag"]
+    # The pointer is remembered now, but a token that was never granted goes through the full check.
+    other = {"name": "other-app", "roles": ["runtime"], "products": ["goal-coach"]}
+    created = await client.post("/users", json=other, headers=auth(people["ada"]))
+    assert created.status_code == 201, created.text
+    conditional = {"If-None-Match": etag, **auth(created.json()["token"])}
+    with counting(connection) as seen:
+        checked = await client.get("/products/goal-coach/live", headers=conditional)
+    assert checked.status_code == 304 and len(seen) >= 1
+    with counting(connection) as seen:
+        assert (await client.get("/products/goal-coach/live", headers=conditional)).status_code == 304
+    assert seen == []
+    for headers in ({"If-None-Match": etag, **auth("stw_nope")}, {"If-None-Match": etag}):
+        assert (await client.get("/products/goal-coach/live", headers=headers)).status_code == 401
