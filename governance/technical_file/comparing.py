@@ -27,17 +27,27 @@ def section_diffs(old: TechnicalFile, new: TechnicalFile) -> list[SectionDiff]:
     return diffs
 
 
+def release_id_by_number(session: Session, release_id: int, number: int) -> int:
+    """The id of release ``number`` of the same product as release ``release_id``.
+
+    Raises:
+        NotFound: the product has no release ``number``.
+    """
+    release = get_release(session, release_id)
+    other = repository.release_by_number(session, release.product_id, number)
+    if other is None:
+        raise NotFound(f"the product has no release {number} to compare with", field="with")
+    return other.id
+
+
 def compare(session: Session, release_id: int, with_number: int) -> TechnicalFileComparison:
     """The technical file of a release against that of release number ``with_number`` of the same product.
 
     Raises:
         NotFound: no such release, no release ``with_number`` of its product, or a file purged after retention.
     """
-    release = get_release(session, release_id)
-    other = repository.release_by_number(session, release.product_id, with_number)
-    if other is None:
-        raise NotFound(f"the product has no release {with_number} to compare with", field="with")
-    ours, theirs = technical_file(session, release.id).file, technical_file(session, other.id).file
+    ours = technical_file(session, release_id).file
+    theirs = technical_file(session, release_id_by_number(session, release_id, with_number)).file
     return TechnicalFileComparison(
         product=ours.product,
         release=ours.release,
