@@ -36,10 +36,8 @@ def purge(
             else:
                 found = purge_expired(session, "system", retention_years=years, dry_run=dry_run)
     except DomainError as exc:
-        where = "; ".join(
-            f"{problem.field}: {problem.reason}" for problem in exc.problems if problem.reason != exc.detail
-        )
-        fail(exc.detail + (f" ({where})" if where else ""))
+        field = exc.problems[0].field if exc.problems else None
+        fail(f"--{field.replace('_', '-')}: {exc.detail}" if field else exc.detail)
     verb = "would purge" if dry_run else "purged"
     for item in found:
         console.print(
