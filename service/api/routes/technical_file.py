@@ -88,7 +88,7 @@ def get_technical_file(
     chosen = format or negotiate(accept)
     years = request.app.state.settings.technical_file_retention_years
     document = technical_file(session, release_id, retention_years=years)
-    headers = {"X-Technical-File-Status": document.status}
+    headers: dict[str, str] = {"X-Technical-File-Status": document.status}
     if document.frozen is not None:
         headers["X-Technical-File-SHA256"] = document.frozen.sha256
     if chosen == "md":
