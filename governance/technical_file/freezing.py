@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from governance.audit.events import actor_name
 from governance.audit.trail import record_event
 from governance.kernel.canonical import canonical_json
 from governance.kernel.db import utcnow
@@ -56,7 +57,7 @@ def add_years(moment: datetime, years: int) -> datetime:
 @subscribe(ReleaseWentLive)
 def freeze_on_go_live(session: Session, event: ReleaseWentLive) -> None:
     """The release just went live: its technical file is frozen in the same transaction, its hash audited."""
-    freeze(session, event.release, actor=event.actor if isinstance(event.actor, str) else event.actor.name)
+    freeze(session, event.release, actor=actor_name(event.actor))
 
 
 def freeze(session: Session, release: Release, *, actor: str) -> FrozenTechnicalFile:

@@ -53,6 +53,13 @@ def quote(text: str) -> list[str]:
     return [f"> {line}" if line else ">" for line in (text or "—").splitlines()] or ["> —"]
 
 
+def draft_note(file: TechnicalFile) -> str:
+    """Why a file is not frozen: its release has not gone live, or went live before files were frozen."""
+    if file.general.state in ("live", "retired"):
+        return "this release went live before Steward froze technical files, so it is assembled on each request."
+    return "it is frozen when the release goes live."
+
+
 def _general(file: TechnicalFile) -> list[str]:
     g = file.general
     return [
@@ -303,7 +310,7 @@ def markdown(document: TechnicalFileDocument) -> str:
             f"change. sha256 of its canonical JSON: `{frozen.sha256}` (audit event {frozen.audit_seq}).",
         ]
     else:
-        lines += [f"**Draft**, assembled {when(file.assembled_at)}: it is frozen when the release goes live."]
+        lines += [f"**Draft**, assembled {when(file.assembled_at)}: {draft_note(file)}"]
     keep = f", until {when(document.retention.keep_until)}" if document.retention.keep_until else " once frozen"
     lines += ["", f"Retention: {document.retention.years} years{keep}.", ""]
     body = "\n".join(lines) + "\n" + "\n".join(section_markdown(file, key) for key, _, _ in SECTIONS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from governance.technical_file.rendering import kpi_lines, pct, when, who
+from governance.technical_file.rendering import draft_note, kpi_lines, pct, when, who
 from governance.technical_file.schemas import SECTIONS, TechnicalFileDocument
 from service.web.routing import STATIC_DIR, templates
 
@@ -18,7 +18,14 @@ PRINT_CSS = "technical-file.css"
 def template_helpers() -> dict[str, object]:
     """What the file's templates read besides the document: the sections in order and the formatters."""
     titles = {key: (number, title, ref) for number, (key, title, ref) in enumerate(SECTIONS, start=1)}
-    return {"section_titles": titles, "tf_when": when, "tf_pct": pct, "tf_who": who, "tf_kpis": kpi_lines}
+    return {
+        "section_titles": titles,
+        "tf_when": when,
+        "tf_pct": pct,
+        "tf_who": who,
+        "tf_kpis": kpi_lines,
+        "tf_draft_note": draft_note,
+    }
 
 
 def technical_file_html(document: TechnicalFileDocument) -> str:

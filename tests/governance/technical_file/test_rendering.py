@@ -80,3 +80,14 @@ def test_each_section_renders_on_its_own(session):
     file = technical_file(session, demo.first.id).file
     for number, (key, title, _) in enumerate(SECTIONS, start=1):
         assert section_markdown(file, key).startswith(f"## {number}. {title}")
+
+
+def test_a_draft_says_why_it_is_not_frozen(session):
+    demo = live_demo(session)
+    document = technical_file(session, demo.first.id)
+    # A live release without a frozen file went live before files were frozen (an upgraded installation).
+    unfrozen = document.model_copy(update={"status": "draft", "frozen": None})
+    assert "went live before Steward froze technical files" in markdown(unfrozen)
+    release = second_release(session, live=False)
+    assert "it is frozen when the release goes live" in markdown(technical_file(session, release.id))
+    assert "it is frozen when the release goes live" in technical_file_html(technical_file(session, release.id))
