@@ -17,3 +17,4 @@ from governance.review import decisions as _decisions  # noqa: F401  (subscribes
 from governance.runs import execution as _execution  # noqa: F401  (subscribes to ReleasesClosed)
 from governance.runs import queueing as _queueing  # noqa: F401  (subscribes to ReleasesCut)
 from governance.serving import suspension as _suspension  # noqa: F401  (subscribes to ReleaseWentLive)
+from governance.technical_file import freezing as _freezing  # noqa: F401  (subscribes to ReleaseWentLive)

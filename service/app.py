@@ -26,6 +26,7 @@ from service.api.routes import (
     recertification,
     releases,
     shared,
+    technical_file,
     users,
 )
 from service.database import engine_for, session_factory
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         feedback,
         incidents,
         recertification,
+        technical_file,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web_router)

@@ -130,34 +130,41 @@ def launch_first_release(engine: Engine, settings: Settings) -> str | None:
     while execute_chunk(engine, None, worker, settings):
         pass
     with unit_of_work(engine) as session:
-        release = latest_release(session, products.get_product(session, "goal-coach"))
-        if release is None or release.state != ReleaseState.passed.value:
-            return f"the first release is {release.state if release else 'missing'}: {release.error if release else ''}"
-        people = {name: accounts.get_user(session, name) for name in ("olivia", "rita", "ravi")}
-        decisions.sign_off(
-            session,
-            people["olivia"],
-            release.id,
-            decisions.SignOffRequest(
-                note="Initial launch: reviewed all 22 cases of goal-coach-quality and the intended purpose."
-            ),
-        )
-        decisions.approve(
-            session,
-            people["rita"],
-            release.id,
-            decisions.ApproveRequest(note="Governance board: evidence and purpose reviewed for the initial launch."),
-        )
-        decisions.approve(
-            session,
-            people["ravi"],
-            release.id,
-            decisions.ApproveRequest(
-                note="Works council: employee-facing limits (no ratings, no pay promises) confirmed."
-            ),
-        )
-        decisions.go_live(session, people["olivia"], release.id)
-        seed_feedback(session, people["olivia"], release.number)
+        return take_first_release_live(session)
+
+
+def take_first_release_live(session: UnitOfWork) -> str | None:
+    """The goal coach's tested first release, signed off, approved by two reviewers, live, with pilot feedback.
+
+    Returns:
+        None, or why it could not go live (its runs did not pass).
+    """
+    release = latest_release(session, products.get_product(session, "goal-coach"))
+    if release is None or release.state != ReleaseState.passed.value:
+        return f"the first release is {release.state if release else 'missing'}: {release.error if release else ''}"
+    people = {name: accounts.get_user(session, name) for name in ("olivia", "rita", "ravi")}
+    decisions.sign_off(
+        session,
+        people["olivia"],
+        release.id,
+        decisions.SignOffRequest(
+            note="Initial launch: reviewed all 22 cases of goal-coach-quality and the intended purpose."
+        ),
+    )
+    decisions.approve(
+        session,
+        people["rita"],
+        release.id,
+        decisions.ApproveRequest(note="Governance board: evidence and purpose reviewed for the initial launch."),
+    )
+    decisions.approve(
+        session,
+        people["ravi"],
+        release.id,
+        decisions.ApproveRequest(note="Works council: employee-facing limits (no ratings, no pay promises) confirmed."),
+    )
+    decisions.go_live(session, people["olivia"], release.id)
+    seed_feedback(session, people["olivia"], release.number)
     return None
 
 

@@ -185,6 +185,13 @@ class Settings(BaseSettings):
         le=3650,
         description="Days production feedback keeps its comment, input and output; then only the counts remain.",
     )
+    technical_file_retention_years: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Years a release's frozen technical file is kept after go-live (AI Act Art. 18: 10 years); "
+        "`steward technical-file purge` deletes only older ones.",
+    )
     schedule_seconds: float = Field(
         default=600.0,
         ge=1,

@@ -77,6 +77,13 @@ class Locked(DomainError):
     title = "Locked"
 
 
+class NotAcceptable(DomainError):
+    """None of the representations the client accepts can be given (content negotiation)."""
+
+    status = 406
+    title = "Not acceptable"
+
+
 class Invalid(DomainError):
     """The payload is well-formed but its content breaks a rule (unknown slug, bad suite spec)."""
 

@@ -10,6 +10,7 @@ from service.cli.demo import demo
 from service.cli.eval import eval_app
 from service.cli.recertify import recertify
 from service.cli.server import db_app, serve
+from service.cli.technical_file import technical_file_app
 from service.cli.users import users_app
 from service.cli.worker import worker
 
@@ -41,6 +42,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval")
 app.add_typer(audit_app, name="audit")
+app.add_typer(technical_file_app, name="technical-file")
 
 
 def main() -> None:

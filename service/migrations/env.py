@@ -19,6 +19,7 @@ from governance.recertification import models as _recertification_models  # noqa
 from governance.releases import models as _releases_models  # noqa: F401
 from governance.runs import models as _runs_models  # noqa: F401
 from governance.serving import models as _serving_models  # noqa: F401
+from governance.technical_file import models as _technical_file_models  # noqa: F401
 from service.database import make_engine
 from service.settings import get_settings
 

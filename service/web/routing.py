@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Form, Request, Response
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -25,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from governance.accounts.models import User
 from governance.kernel.errors import DomainError, Unauthenticated, field_path
+from governance.releases.reading import release_id_at
 from service.api.deps import DbSession
 from service.api.problems import DATABASE_RETRY_AFTER_SECONDS, database_unavailable
 from service.web.sessions import WebSession, load_session, save_session
@@ -141,6 +143,15 @@ def redirect(target: str) -> RedirectResponse:
 def release_page_path(product_slug: str, number: int) -> str:
     """A release's page, by the identifier people quote: its product and its number within it."""
     return f"/products/{quote(product_slug)}/releases/{int(number)}"
+
+
+def _release_at(slug: str, number: Annotated[int, PathParam(ge=1)], session: DbSession) -> int:
+    """The release a page's path names by its product and number (the identifier people quote)."""
+    return release_id_at(session, slug, number)
+
+
+# A page's release, from ``/products/{slug}/releases/{number}/...``: its global id, for the domain's functions.
+ReleaseAt = Annotated[int, Depends(_release_at)]
 
 
 def _back_to(request: Request) -> str:

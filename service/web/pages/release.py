@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -20,7 +20,7 @@ from governance.accounts.models import User
 from governance.compliance.schemas import ObligationsView
 from governance.kernel.errors import FieldProblem, field_path
 from governance.kernel.unit_of_work import UnitOfWork
-from governance.releases.reading import get_release, release_id_at
+from governance.releases.reading import get_release
 from governance.review import decisions
 from governance.review.evidence import RunEvidence, run_evidence
 from governance.review.facts import facts_of, gather
@@ -37,7 +37,16 @@ from governance.review.views import (
 )
 from service.api.deps import DbSession
 from service.web.changes import ChangeView, describe_changes
-from service.web.routing import CsrfChecked, Web, WebRoute, WebUser, redirect, release_page_path, render_page
+from service.web.routing import (
+    CsrfChecked,
+    ReleaseAt,
+    Web,
+    WebRoute,
+    WebUser,
+    redirect,
+    release_page_path,
+    render_page,
+)
 from service.web.sessions import WebSession
 
 if TYPE_CHECKING:
@@ -51,13 +60,6 @@ CONFIRMED = "approve-despite-failure"
 
 FormText = Annotated[str, Form()]
 
-
-def _release_at(slug: str, number: Annotated[int, Path(ge=1)], session: DbSession) -> int:
-    """The release a page's path names by its product and number (the identifier people quote)."""
-    return release_id_at(session, slug, number)
-
-
-ReleaseAt = Annotated[int, Depends(_release_at)]
 M = TypeVar("M", bound=BaseModel)
 
 
