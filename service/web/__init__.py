@@ -7,10 +7,10 @@ route class that turns domain refusals into pages or flash messages; ``sessions`
 from fastapi import APIRouter
 
 from service.web import assets
-from service.web.pages import audit, home, impact, product, production, release, sign_in
+from service.web.pages import audit, history, home, impact, product, production, release, sign_in
 
 router = APIRouter()
-for page in (sign_in, release, assets, home, product, production, impact, audit):
+for page in (sign_in, release, assets, home, product, production, impact, audit, history):
     router.include_router(page.router)
 
 __all__ = ["router"]

@@ -14,6 +14,8 @@ STATIC_FILES = {
     "htmx.min.js": "text/javascript",
     "steward.css": "text/css",
     "favicon.svg": "image/svg+xml",
+    "history.css": "text/css",
+    "copy.js": "text/javascript",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from governance.catalog.schemas import ProductView, VersionSummary
+from governance.catalog.schemas import ComponentView, ProductView, VersionSummary
 
 COLUMN_X = (16, 316, 616)
 BOX_WIDTH = 250
@@ -27,6 +27,8 @@ class Node:
     detail: str
     x: int
     y: int
+    href: str = ""
+    """The component's history page; the product's node has none."""
 
     @property
     def short_label(self) -> str:
@@ -67,12 +69,16 @@ def _version(head: VersionSummary | None) -> str:
     return f"v{head.number}" if head else "no version"
 
 
-def dependency_graph(view: ProductView) -> Graph:
-    """Product in the first column, its processes in the second, every document it reads in the third."""
+def dependency_graph(view: ProductView, reached: list[ComponentView] | None = None) -> Graph:
+    """Product in the first column, its processes in the second, every document it reads in the third.
+
+    ``reached`` holds the documents read only through a process, with their heads, so their boxes show a version.
+    """
     graph = Graph()
 
     def place(column: int, row: int, key: str, kind: str, label: str, detail: str) -> Node:
-        node = Node(key, kind, label, detail, COLUMN_X[column], TOP + row * (BOX_HEIGHT + ROW_GAP))
+        href = "" if kind == "product" else f"/{'processes' if kind == 'process' else 'documents'}/{label}"
+        node = Node(key, kind, label, detail, COLUMN_X[column], TOP + row * (BOX_HEIGHT + ROW_GAP), href)
         graph.nodes.append(node)
         return node
 
@@ -85,10 +91,16 @@ def dependency_graph(view: ProductView) -> Graph:
         graph.edges.append(Edge(product, processes[process.name]))
     documents: dict[str, Node] = {}
     heads = {doc.name: doc.head for doc in view.documents}
+    through = {doc.name: doc.head for doc in reached or []}
 
     def document(name: str) -> Node:
         if name not in documents:
-            detail = _version(heads[name]) if name in heads else "via process"
+            if name in heads:
+                detail = _version(heads[name])
+            elif name in through:
+                detail = f"{_version(through[name])} via process"
+            else:
+                detail = "via process"
             documents[name] = place(2, len(documents), f"document:{name}", "document", name, detail)
         return documents[name]
 
