@@ -119,11 +119,20 @@ def list_events(
     product: str | None = None,
     by: str | None = None,
     since: datetime | None = None,
+    action: str | None = None,
+    until: datetime | None = None,
 ) -> Page[AuditEvent]:
-    """Events in chain order. Every signed-in role may read the trail: auditability is the point."""
+    """Events in chain order. Every signed-in role may read the trail: auditability is the point.
+
+    ``until`` is exclusive: events before it.
+    """
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    return audit_repo.events_page(session, after=after, limit=limit, product=product, actor=by, since=since)
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    return audit_repo.events_page(
+        session, after=after, limit=limit, product=product, actor=by, since=since, action=action, before=until
+    )
 
 
 @dataclass(frozen=True)

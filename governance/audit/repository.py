@@ -51,15 +51,13 @@ def events_page(
     product: str | None = None,
     actor: str | None = None,
     since: datetime | None = None,
+    action: str | None = None,
+    before: datetime | None = None,
 ) -> Page[AuditEvent]:
-    """Events in chain order after ``after`` (a seq), of one product, by one actor or since a time if given."""
-    query = select(AuditEvent)
-    if product is not None:
-        query = query.where(AuditEvent.product_slug == product)
-    if actor is not None:
-        query = query.where(AuditEvent.actor == actor)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= since)
+    """Events in chain order after ``after`` (a seq), of one product, by one actor, of one action, or within a
+    time range if given."""
+    where = EventFilter(product=product, actor=actor, action=action, since=since, before=before)
+    query = select(AuditEvent).where(*where.conditions())
     return keyset_page(session, query, AuditEvent.seq, after=after, limit=limit)
 
 

@@ -43,16 +43,21 @@ def reached_through_processes(session: Session, view: ProductView) -> list[Compo
     names = sorted({name for process in view.processes for name in process.documents} - direct)
     found = components_repo.get_shared_many(session, ComponentKind.document, names)
     heads = components_repo.head_versions(session, found.values())
-    return [
-        ComponentView(
-            kind=ComponentKind.document.value,
-            name=name,
-            owner=found[name].owner.name if found[name].owner else None,
-            head=version_summary(heads[found[name].id]) if found[name].id in heads else None,
+    views = []
+    for name in names:
+        component = found.get(name)
+        if component is None:
+            continue
+        head = heads.get(component.id)
+        views.append(
+            ComponentView(
+                kind=ComponentKind.document.value,
+                name=name,
+                owner=component.owner.name if component.owner else None,
+                head=version_summary(head) if head else None,
+            )
         )
-        for name in names
-        if name in found
-    ]
+    return views
 
 
 def set_product_links(session: Session, actor: User, slug: str, data: LinksUpdate) -> ProductLinks:
