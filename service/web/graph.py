@@ -1,4 +1,4 @@
-"""The product's dependency graph laid out in three columns (product → processes → documents) for inline SVG.
+"""The product's dependency graph in three columns (product → processes, prompts, suites → documents) for inline SVG.
 
 Server-side layout keeps the page free of scripts and external services; the template draws the boxes and
 arrows from these coordinates, and the page also lists the same edges as text for screen readers.
@@ -60,7 +60,7 @@ class Graph:
     box_height: int = BOX_HEIGHT
     headings: tuple[tuple[int, str], ...] = (
         (COLUMN_X[0], "Product"),
-        (COLUMN_X[1], "Processes"),
+        (COLUMN_X[1], "Processes, prompts, suites"),
         (COLUMN_X[2], "Documents"),
     )
 
@@ -70,14 +70,19 @@ def _version(head: VersionSummary | None) -> str:
 
 
 def dependency_graph(view: ProductView, reached: list[ComponentView] | None = None) -> Graph:
-    """Product in the first column, its processes in the second, every document it reads in the third.
+    """Product in the first column; its processes, then its prompts and suites in the second; every document it
+    reads in the third. Each component's box links to its history page.
 
     ``reached`` holds the documents read only through a process, with their heads, so their boxes show a version.
     """
     graph = Graph()
 
     def place(column: int, row: int, key: str, kind: str, label: str, detail: str) -> Node:
-        href = "" if kind == "product" else f"/{'processes' if kind == 'process' else 'documents'}/{label}"
+        href = ""
+        if kind in ("prompt", "suite"):
+            href = f"/products/{view.slug}/{kind}s/{label}"
+        elif kind in ("process", "document"):
+            href = f"/{'processes' if kind == 'process' else 'documents'}/{label}"
         node = Node(key, kind, label, detail, COLUMN_X[column], TOP + row * (BOX_HEIGHT + ROW_GAP), href)
         graph.nodes.append(node)
         return node
@@ -89,6 +94,12 @@ def dependency_graph(view: ProductView, reached: list[ComponentView] | None = No
             1, row, f"process:{process.name}", "process", process.name, _version(process.head)
         )
         graph.edges.append(Edge(product, processes[process.name]))
+    owned = [*view.prompts, *view.suites]
+    for row, component in enumerate(owned, start=len(processes)):
+        node = place(
+            1, row, f"{component.kind}:{component.name}", component.kind, component.name, _version(component.head)
+        )
+        graph.edges.append(Edge(product, node))
     documents: dict[str, Node] = {}
     heads = {doc.name: doc.head for doc in view.documents}
     through = {doc.name: doc.head for doc in reached or []}
@@ -109,6 +120,6 @@ def dependency_graph(view: ProductView, reached: list[ComponentView] | None = No
     for process in view.processes:
         for name in process.documents:
             graph.edges.append(Edge(processes[process.name], document(name)))
-    rows = max(1, len(processes), len(documents))
+    rows = max(1, len(processes) + len(owned), len(documents))
     graph.height = TOP + rows * (BOX_HEIGHT + ROW_GAP)
     return graph

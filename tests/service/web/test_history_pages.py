@@ -167,6 +167,8 @@ async def test_the_product_page_lists_documents_reached_through_a_process_and_li
     # The graph's boxes link to the same pages and give the version of a document read through the process.
     assert f'<a href="/documents/{POLICY}">' in page and "v2 via process" in page
     assert '<a href="/processes/goal-setting">' in page
+    graph = page[page.index("<svg") : page.index("</svg>")]
+    assert '<a href="/products/goal-coach/prompts/system">' in graph and "suite: goal-coach-quality" in graph
 
 
 async def test_the_audit_log_is_newest_first_with_display_names_links_and_labelled_fields(web, world):
