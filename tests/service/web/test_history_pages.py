@@ -202,6 +202,9 @@ async def test_filters_find_paula_by_name_and_a_product_keeps_the_publishes_that
     # The policy is shared (its events carry no product) and its publish cut release 2 of goal-coach.
     assert f"document {POLICY} v2" in product.text
     assert f"document {POLICY} v1" not in product.text
+    runs = await web.get("/audit", params={"product": "goal-coach", "action": "run.passed"})
+    assert f'href="/releases/{world["second"].id}#run-' in runs.text
+    assert f'href="/releases/{world["first"].id}#run-' in runs.text
     nothing = await web.get("/audit", params={"actor": "nobody-at-all"})
     assert "No events match." in nothing.text
     dated = await web.get("/audit", params={"since": "2000-01-01", "until": "2000-01-31"})
