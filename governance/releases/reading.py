@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from governance.catalog.models import Component, ComponentKind, Product
@@ -43,14 +42,15 @@ def latest_release(session: Session, product: Product) -> Release | None:
     return releases_repo.latest_release(session, product.id)
 
 
-@dataclass(frozen=True)
-class LiveUse:
+class LiveUse(BaseModel):
     """A component version that the live release of a product is made of."""
 
-    product: str
+    model_config = ConfigDict(frozen=True)
+
+    product: str = Field(description="The product's slug.")
     release_id: int
     release_number: int
-    version: int
+    version: int = Field(description="The component's version in that live release.")
 
 
 def live_uses(session: Session, component: Component) -> list[LiveUse]:
@@ -67,5 +67,9 @@ def live_uses(session: Session, component: Component) -> list[LiveUse]:
     for release, slug in releases_repo.live_releases(session, owner):
         entry = (release.manifest.get(section) or {}).get(component.name)
         if entry is not None:
-            uses.append(LiveUse(slug, release.id, release.number, int(entry["version"])))
+            uses.append(
+                LiveUse(
+                    product=slug, release_id=release.id, release_number=release.number, version=int(entry["version"])
+                )
+            )
     return uses

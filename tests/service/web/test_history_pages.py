@@ -247,3 +247,15 @@ async def test_the_audit_page_costs_a_bounded_number_of_queries_however_long_the
     with counting(connection) as long:
         assert (await web.get(path)).status_code == 200
     assert len(long) == len(short) <= AUDIT_PAGE_MAX_QUERIES
+
+
+async def test_the_api_says_which_version_each_live_release_holds(web, world):
+    headers = {"Authorization": f"Bearer {world['tokens']['rita']}"}
+    first = world["first"]
+    policy = await web.get(f"/api/v1/documents/{POLICY}/live", headers=headers)
+    assert policy.status_code == 200
+    assert policy.json() == [{"product": "goal-coach", "release_id": first.id, "release_number": 1, "version": 1}]
+    prompt = await web.get("/api/v1/products/goal-coach/prompts/system/live", headers=headers)
+    assert [use["version"] for use in prompt.json()] == [1]
+    missing = await web.get("/api/v1/processes/nope/live", headers=headers)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
