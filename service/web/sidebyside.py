@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 # Words, runs of spaces, and single punctuation marks: a changed comma is marked alone, not with its word.
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
 MAX_ROWS = 3000
+# Unchanged lines shown around a change when the comparison is folded.
+CONTEXT = 3
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,11 @@ class Side:
 
 @dataclass(frozen=True)
 class Row:
-    kind: str  # "same", "changed", "removed" or "added"
+    kind: str  # "same", "changed", "removed", "added", or "skip" for a run of unchanged lines folded away
     old: Side
     new: Side
+    skipped: int = 0
+    """How many unchanged lines a "skip" row stands for."""
 
 
 @dataclass
@@ -48,11 +52,15 @@ class SideBySide:
 
     @property
     def identical(self) -> bool:
-        return all(row.kind == "same" for row in self.rows)
+        return all(row.kind in ("same", "skip") for row in self.rows)
 
     @property
     def changed_rows(self) -> int:
-        return sum(1 for row in self.rows if row.kind != "same")
+        return sum(1 for row in self.rows if row.kind not in ("same", "skip"))
+
+    @property
+    def folded(self) -> bool:
+        return any(row.kind == "skip" for row in self.rows)
 
 
 def tokens(line: str) -> list[str]:
@@ -103,3 +111,27 @@ def side_by_side(old_text: str, new_text: str) -> SideBySide:
     if len(view.rows) > MAX_ROWS:
         view.rows, view.truncated = view.rows[:MAX_ROWS], True
     return view
+
+
+def fold(view: SideBySide, context: int = CONTEXT) -> SideBySide:
+    """Keep ``context`` unchanged lines around each change; longer unchanged runs become one "skip" row.
+
+    A ten-page policy with one changed clause reads as that clause and its neighbours, as a unified diff does.
+    """
+    changed = [index for index, row in enumerate(view.rows) if row.kind != "same"]
+    if not changed:
+        return view
+    keep = {i for index in changed for i in range(index - context, index + context + 1)}
+    rows: list[Row] = []
+    run = 0
+    for index, row in enumerate(view.rows):
+        if index in keep:
+            if run:
+                rows.append(Row("skip", Side(None), Side(None), skipped=run))
+                run = 0
+            rows.append(row)
+        else:
+            run += 1
+    if run:
+        rows.append(Row("skip", Side(None), Side(None), skipped=run))
+    return SideBySide(rows=rows, truncated=view.truncated)

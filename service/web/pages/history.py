@@ -24,7 +24,7 @@ from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.reading import LiveUse, live_uses
 from service.api.deps import DbSession
 from service.web.routing import WebRoute, WebUser, render_page
-from service.web.sidebyside import SideBySide, side_by_side
+from service.web.sidebyside import SideBySide, fold, side_by_side
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -54,6 +54,8 @@ class Comparison:
     a: int
     b: int
     diff: SideBySide
+    whole: bool
+    """Both texts in full; otherwise long runs of unchanged lines are folded."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def _chosen(value: int | None, field: str, numbers: set[int]) -> int | None:
 
 
 def present_history(
-    session: UnitOfWork, component: Component, product: str | None, a: int | None, b: int | None
+    session: UnitOfWork, component: Component, product: str | None, a: int | None, b: int | None, *, whole: bool = False
 ) -> HistoryPage:
     versions = every_version(session, component)
     by_number = {version.number: version for version in versions}
@@ -104,7 +106,8 @@ def present_history(
     if a is not None and b is not None:
         kind = ComponentKind(component.kind)
         old, new = (content_as_text(kind, by_number[n].content) for n in (a, b))
-        comparison = Comparison(a=a, b=b, diff=side_by_side(old, new))
+        diff = side_by_side(old, new)
+        comparison = Comparison(a=a, b=b, diff=diff if whole else fold(diff), whole=whole)
     url = history_url(component.kind, component.name, product)
     return HistoryPage(
         kind=component.kind,
@@ -130,10 +133,11 @@ def prompt_history(
     user: WebUser,
     a: int | None = None,
     b: int | None = None,
+    whole: bool = False,
 ) -> HTMLResponse:
     """A prompt's versions, where each is live, and two of them side by side."""
     component = _owned(session, ComponentKind.prompt, slug, name)
-    return render_page(request, "history.html", present_history(session, component, slug, a, b))
+    return render_page(request, "history.html", present_history(session, component, slug, a, b, whole=whole))
 
 
 @router.get("/products/{slug}/suites/{name}")
@@ -145,25 +149,38 @@ def suite_history(
     user: WebUser,
     a: int | None = None,
     b: int | None = None,
+    whole: bool = False,
 ) -> HTMLResponse:
     """An eval suite's versions, where each is live, and two of them side by side."""
     component = _owned(session, ComponentKind.suite, slug, name)
-    return render_page(request, "history.html", present_history(session, component, slug, a, b))
+    return render_page(request, "history.html", present_history(session, component, slug, a, b, whole=whole))
 
 
 @router.get("/documents/{slug}")
 def document_history(
-    slug: str, request: Request, session: DbSession, user: WebUser, a: int | None = None, b: int | None = None
+    slug: str,
+    request: Request,
+    session: DbSession,
+    user: WebUser,
+    a: int | None = None,
+    b: int | None = None,
+    whole: bool = False,
 ) -> HTMLResponse:
     """A document's versions, the products each is live in, and two of them side by side."""
     component = find_shared(session, ComponentKind.document, slug)
-    return render_page(request, "history.html", present_history(session, component, None, a, b))
+    return render_page(request, "history.html", present_history(session, component, None, a, b, whole=whole))
 
 
 @router.get("/processes/{slug}")
 def process_history(
-    slug: str, request: Request, session: DbSession, user: WebUser, a: int | None = None, b: int | None = None
+    slug: str,
+    request: Request,
+    session: DbSession,
+    user: WebUser,
+    a: int | None = None,
+    b: int | None = None,
+    whole: bool = False,
 ) -> HTMLResponse:
     """A process's versions, the products each is live in, and two of them side by side."""
     component = find_shared(session, ComponentKind.process, slug)
-    return render_page(request, "history.html", present_history(session, component, None, a, b))
+    return render_page(request, "history.html", present_history(session, component, None, a, b, whole=whole))

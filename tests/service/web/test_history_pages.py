@@ -108,6 +108,11 @@ async def test_a_document_history_lists_every_version_with_its_author_and_where_
     added = re.findall(r'<tr class="sbs-added">.*?</tr>', page.text, re.S)
     assert any("14. Goals may be revised at mid-year." in text_of(row) for row in added)
     assert f"/api/v1/documents/{POLICY}/diff?from=1&amp;to=2" in page.text
+    # The policy is long and the change is at its end: the unchanged clauses before it are folded.
+    assert re.search(r'<tr class="sbs-skip"><td colspan="4">⋯ \d+ unchanged lines</td></tr>', page.text)
+    whole = await web.get(f"/documents/{POLICY}", params={"a": 1, "b": 2, "whole": "true"})
+    assert "sbs-skip" not in whole.text and "title: Performance management policy" in whole.text
+    assert "Show only the changes" in whole.text
 
 
 async def test_two_chosen_versions_are_compared_word_by_word(web, world, session):

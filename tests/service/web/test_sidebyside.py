@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.web.sidebyside import side_by_side, word_diff
+from service.web.sidebyside import fold, side_by_side, word_diff
 
 lines = st.lists(st.text(alphabet="ab c,.\u00e9", max_size=12), max_size=12)
 
@@ -39,3 +41,24 @@ def test_a_changed_line_marks_the_changed_word_not_the_line():
     assert [s.text for s in changed.new.segments if s.changed] == ["quarterly"]
     assert view.rows[3].old.number is None and view.rows[3].new.text == "new line"
     assert view.changed_rows == 2
+
+
+@given(old=lines, new=lines, context=st.integers(min_value=0, max_value=3))
+def test_folding_keeps_every_change_and_counts_every_unchanged_line(old, new, context):
+    whole = side_by_side("\n".join(old), "\n".join(new))
+    folded = fold(whole, context)
+    assert [r for r in folded.rows if r.kind not in ("same", "skip")] == [r for r in whole.rows if r.kind != "same"]
+    same = sum(1 for r in folded.rows if r.kind == "same") + sum(r.skipped for r in folded.rows if r.kind == "skip")
+    assert same == sum(1 for r in whole.rows if r.kind == "same")
+    kinds = [r.kind for r in folded.rows]
+    assert all(not (a == b == "skip") for a, b in itertools.pairwise(kinds))
+    if whole.identical:
+        assert folded.rows == whole.rows
+
+
+def test_a_long_text_with_one_change_folds_to_the_change_and_its_neighbours():
+    old = [f"clause {n}" for n in range(1, 41)]
+    new = [*old[:19], "clause twenty, revised", *old[20:]]
+    folded = fold(side_by_side("\n".join(old), "\n".join(new)), 3)
+    assert [r.kind for r in folded.rows] == ["skip", "same", "same", "same", "changed", "same", "same", "same", "skip"]
+    assert [r.skipped for r in folded.rows if r.kind == "skip"] == [16, 17]
