@@ -102,6 +102,10 @@ def present_history(
     if a is None and b is None and len(versions) >= 2:
         # Unasked, the page shows the newest change: what a reader of a history page usually came for.
         a, b = versions[-2].number, versions[-1].number
+    elif a is not None and b is None:
+        b = versions[-1].number  # one version named: against the head
+    elif b is not None and a is None:
+        a = max((n for n in by_number if n < b), default=b)  # against the version before it
     comparison = None
     if a is not None and b is not None:
         kind = ComponentKind(component.kind)

@@ -133,6 +133,13 @@ async def test_two_chosen_versions_are_compared_word_by_word(web, world, session
     assert '<option value="2" selected>' in page.text and '<option value="3" selected>' in page.text
     backwards = await web.get(f"/documents/{POLICY}", params={"a": 3, "b": 1})
     assert backwards.status_code == 200 and "<del>" in backwards.text
+    against_head = await web.get(f"/documents/{POLICY}", params={"a": 1})
+    assert '<option value="1" selected>' in against_head.text and '<option value="3" selected>' in against_head.text
+    against_previous = await web.get(f"/documents/{POLICY}", params={"b": 2})
+    assert (
+        '<option value="1" selected>' in against_previous.text
+        and '<option value="2" selected>' in against_previous.text
+    )
     missing = await web.get(f"/documents/{POLICY}", params={"a": 9, "b": 1})
     assert missing.status_code == 422 and "no version 9" in missing.text
 

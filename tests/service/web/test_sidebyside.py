@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.web.sidebyside import fold, side_by_side, word_diff
@@ -12,6 +12,7 @@ from service.web.sidebyside import fold, side_by_side, word_diff
 lines = st.lists(st.text(alphabet="ab c,.\u00e9", max_size=12), max_size=12)
 
 
+@settings(deadline=None)  # a loaded CI machine must not turn a slow example into a failure
 @given(old=lines, new=lines)
 def test_each_side_reads_as_its_own_text_in_order(old, new):
     view = side_by_side("\n".join(old), "\n".join(new))
@@ -22,6 +23,7 @@ def test_each_side_reads_as_its_own_text_in_order(old, new):
     assert view.identical == (old == new or "\n".join(old).splitlines() == "\n".join(new).splitlines())
 
 
+@settings(deadline=None)  # a loaded CI machine must not turn a slow example into a failure
 @given(old=st.text(max_size=40), new=st.text(max_size=40))
 def test_a_word_diff_keeps_both_lines_and_marks_nothing_they_share_wholly(old, new):
     left, right = word_diff(old, new)
@@ -43,6 +45,7 @@ def test_a_changed_line_marks_the_changed_word_not_the_line():
     assert view.changed_rows == 2
 
 
+@settings(deadline=None)  # a loaded CI machine must not turn a slow example into a failure
 @given(old=lines, new=lines, context=st.integers(min_value=0, max_value=3))
 def test_folding_keeps_every_change_and_counts_every_unchanged_line(old, new, context):
     whole = side_by_side("\n".join(old), "\n".join(new))
