@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,15 @@ from governance.kernel.repository import keyset_page
 
 def get_by_name(session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
+
+
+def display_names(session: Session, names: Iterable[str]) -> dict[str, str]:
+    """Each existing user's display name (their user name when they have none), by user name, in one query."""
+    names = sorted(set(names))
+    if not names:
+        return {}
+    query = select(User.name, User.display_name).where(User.name.in_(names))
+    return {name: display or name for name, display in session.execute(query)}
 
 
 def users_page(session: Session, *, after: int, limit: int) -> Page[User]:

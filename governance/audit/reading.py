@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,11 +130,78 @@ def list_events(
     product: str | None = None,
     by: str | None = None,
     since: datetime | None = None,
+    action: str | None = None,
+    until: datetime | None = None,
 ) -> Page[AuditEvent]:
-    """Events in chain order. Every signed-in role may read the trail: auditability is the point."""
+    """Events in chain order. Every signed-in role may read the trail: auditability is the point.
+
+    ``until`` is exclusive: events before it.
+    """
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    return audit_repo.events_page(session, after=after, limit=limit, product=product, actor=by, since=since)
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    return audit_repo.events_page(
+        session, after=after, limit=limit, product=product, actor=by, since=since, action=action, before=until
+    )
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """One page of the audit log, newest first, with the seqs to page on from in each direction."""
+
+    items: list[AuditEvent]
+    newer_than: int | None
+    """Pass as ``newer_than`` for the page of newer events; None when this page holds the newest."""
+    older_than: int | None
+    """Pass as ``older_than`` for the page of older events; None when this page holds the oldest."""
+
+
+def product_filter_extras(session: Session, product: str) -> frozenset[int]:
+    """The seqs of the publish events that caused one of the product's releases.
+
+    The publish of a shared document or process carries no product, yet it is why the product's release was
+    cut: filtering the log by the product keeps it in, as the export does.
+    """
+    causes = _release_causes(session, product)
+    actions = {action for action, _subject, _version in causes}
+    subjects = {subject for _action, subject, _version in causes}
+    return frozenset(
+        seq
+        for seq, action, subject, after in audit_repo.publish_events(session, actions, subjects)
+        if (action, subject, (after or {}).get("version")) in causes
+    )
+
+
+def browse_events(
+    session: Session,
+    actor: Named,
+    where: audit_repo.EventFilter,
+    *,
+    older_than: int | None = None,
+    newer_than: int | None = None,
+    limit: int,
+) -> EventWindow:
+    """A page of the log newest first, read from either side of a seq (every signed-in role may read it).
+
+    A product filter also keeps the publish events that caused the product's releases.
+    """
+    if where.product is not None and not where.extra_seqs:
+        where = replace(where, extra_seqs=product_filter_extras(session, where.product))
+    rows = audit_repo.events_window(session, where, older_than=older_than, newer_than=newer_than, limit=limit)
+    more = len(rows) > limit
+    if newer_than is not None:
+        items = rows[-limit:] if more else rows
+        has_newer, has_older = more, bool(items) and audit_repo.any_older(session, where, items[-1].seq)
+    else:
+        items = rows[:limit]
+        has_older = more
+        has_newer = older_than is not None and bool(items) and audit_repo.any_newer(session, where, items[0].seq)
+    return EventWindow(
+        items=items,
+        newer_than=items[0].seq if items and has_newer else None,
+        older_than=items[-1].seq if items and has_older else None,
+    )
 
 
 def event_record(event: AuditEvent) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from governance.audit.models import AuditEvent
@@ -50,16 +51,93 @@ def events_page(
     product: str | None = None,
     actor: str | None = None,
     since: datetime | None = None,
+    action: str | None = None,
+    before: datetime | None = None,
 ) -> Page[AuditEvent]:
-    """Events in chain order after ``after`` (a seq), of one product, by one actor or since a time if given."""
-    query = select(AuditEvent)
-    if product is not None:
-        query = query.where(AuditEvent.product_slug == product)
-    if actor is not None:
-        query = query.where(AuditEvent.actor == actor)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= since)
+    """Events in chain order after ``after`` (a seq), of one product, by one actor, of one action, or within a
+    time range if given."""
+    where = EventFilter(product=product, actor=actor, action=action, since=since, before=before)
+    query = select(AuditEvent).where(*where.conditions())
     return keyset_page(session, query, AuditEvent.seq, after=after, limit=limit)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What the audit log is narrowed to; ``extra_seqs`` are events of another product's kind kept in anyway."""
+
+    product: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    extra_seqs: frozenset[int] = frozenset()
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.product is not None:
+            of_product = AuditEvent.product_slug == self.product
+            conditions.append(
+                or_(of_product, AuditEvent.seq.in_(sorted(self.extra_seqs))) if self.extra_seqs else of_product
+            )
+        if self.actor is not None:
+            conditions.append(AuditEvent.actor == self.actor)
+        if self.action is not None:
+            conditions.append(AuditEvent.action == self.action)
+        if self.since is not None:
+            conditions.append(AuditEvent.occurred_at >= self.since)
+        if self.before is not None:
+            conditions.append(AuditEvent.occurred_at < self.before)
+        return conditions
+
+
+def events_window(
+    session: Session, where: EventFilter, *, older_than: int | None, newer_than: int | None, limit: int
+) -> list[AuditEvent]:
+    """Up to ``limit + 1`` matching events next to a seq, newest first.
+
+    Older than ``older_than`` reads down from it; newer than ``newer_than`` reads up from it (the rows nearest
+    that seq, returned newest first too); neither: the newest events.
+    """
+    query = select(AuditEvent).where(*where.conditions())
+    if newer_than is not None:
+        query = query.where(AuditEvent.seq > newer_than).order_by(AuditEvent.seq)
+        return list(reversed(list(session.scalars(query.limit(limit + 1)))))
+    if older_than is not None:
+        query = query.where(AuditEvent.seq < older_than)
+    return list(session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)))
+
+
+def any_newer(session: Session, where: EventFilter, seq: int) -> bool:
+    query = select(AuditEvent.seq).where(*where.conditions(), AuditEvent.seq > seq).limit(1)
+    return session.scalar(query) is not None
+
+
+def any_older(session: Session, where: EventFilter, seq: int) -> bool:
+    query = select(AuditEvent.seq).where(*where.conditions(), AuditEvent.seq < seq).limit(1)
+    return session.scalar(query) is not None
+
+
+def distinct_actors(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor)))
+
+
+def distinct_actions(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def distinct_products(session: Session) -> list[str]:
+    query = select(AuditEvent.product_slug).where(AuditEvent.product_slug.is_not(None)).distinct()
+    return [slug for slug in session.scalars(query.order_by(AuditEvent.product_slug)) if slug is not None]
+
+
+def publish_events(session: Session, actions: set[str], subjects: set[str]) -> list[tuple[int, str, str, Any]]:
+    """(seq, action, subject, after) of the publish events of these subjects: the candidates of release causes."""
+    if not actions or not subjects:
+        return []
+    query = select(AuditEvent.seq, AuditEvent.action, AuditEvent.subject, AuditEvent.after).where(
+        AuditEvent.action.in_(sorted(actions)), AuditEvent.subject.in_(sorted(subjects))
+    )
+    return [(seq, action, subject, after) for seq, action, subject, after in session.execute(query)]
 
 
 def release_cut_details(session: Session, product: str) -> list[dict[str, Any] | None]:

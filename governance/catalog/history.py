@@ -23,6 +23,11 @@ def diff_view(session: Session, component: Component, from_version: int, to_vers
     )
 
 
+def every_version(session: Session, component: Component) -> list[ComponentVersion]:
+    """Every version of a component, oldest first."""
+    return components_repo.all_versions(session, component.id)
+
+
 def list_versions(session: Session, component: Component, *, after: int, limit: int) -> Page[ComponentVersion]:
     return components_repo.versions_page(session, component.id, after=after, limit=limit)
 

@@ -13,7 +13,7 @@ from governance.catalog.events import ProductChanged
 from governance.catalog.models import Component, ComponentKind
 from governance.catalog.permissions import require_product_manager
 from governance.catalog.products import get_product
-from governance.catalog.schemas import LinksUpdate
+from governance.catalog.schemas import ComponentView, LinksUpdate, ProductView, version_summary
 from governance.kernel.errors import FieldProblem, Invalid
 from governance.kernel.events import publish
 
@@ -31,6 +31,33 @@ def product_links(session: Session, product_id: int) -> ProductLinks:
         documents=[c for c in linked if c.kind == ComponentKind.document.value],
         processes=[c for c in linked if c.kind == ComponentKind.process.value],
     )
+
+
+def reached_through_processes(session: Session, view: ProductView) -> list[ComponentView]:
+    """The documents a product reads only through its processes, with their heads, by name (two queries).
+
+    They are part of every release's manifest though the product never linked them, so its components table and
+    graph show them too.
+    """
+    direct = {document.name for document in view.documents}
+    names = sorted({name for process in view.processes for name in process.documents} - direct)
+    found = components_repo.get_shared_many(session, ComponentKind.document, names)
+    heads = components_repo.head_versions(session, found.values())
+    views = []
+    for name in names:
+        component = found.get(name)
+        if component is None:
+            continue
+        head = heads.get(component.id)
+        views.append(
+            ComponentView(
+                kind=ComponentKind.document.value,
+                name=name,
+                owner=component.owner.name if component.owner else None,
+                head=version_summary(head) if head else None,
+            )
+        )
+    return views
 
 
 def set_product_links(session: Session, actor: User, slug: str, data: LinksUpdate) -> ProductLinks:

@@ -142,6 +142,22 @@ def head_versions(session: Session, components: Iterable[Component]) -> dict[int
     return {version.component_id: version for version in session.scalars(query)}
 
 
+def all_versions(session: Session, component_id: int) -> list[ComponentVersion]:
+    """Every version of a component, oldest first, in one query (its history page lists them all)."""
+    query = select(ComponentVersion).where(ComponentVersion.component_id == component_id)
+    return list(session.scalars(query.order_by(ComponentVersion.number)))
+
+
+def product_names(session: Session, slugs: Iterable[str]) -> dict[str, str]:
+    """Each existing product's name by slug, in one query."""
+    slugs = sorted(set(slugs))
+    if not slugs:
+        return {}
+    return {
+        slug: name for slug, name in session.execute(select(Product.slug, Product.name).where(Product.slug.in_(slugs)))
+    }
+
+
 def versions_page(session: Session, component_id: int, *, after: int, limit: int) -> Page[ComponentVersion]:
     query = select(ComponentVersion).where(ComponentVersion.component_id == component_id)
     return keyset_page(session, query, ComponentVersion.number, after=after, limit=limit)

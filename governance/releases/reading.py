@@ -1,5 +1,5 @@
-"""Reading releases: one by id or by its number within its product, a product's history page by page, and its
-newest.
+"""Reading releases: one by id or by its number within its product, a product's history page by page, its
+newest, and which versions are live.
 
 A release has two identifiers: the number within its product (``goal-coach`` release 6), which people quote and
 the API, web app, CLI, webhooks and audit trail show, and a global id, which older links use and which is still
@@ -8,9 +8,10 @@ accepted everywhere.
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from governance.catalog.models import Product
+from governance.catalog.models import Component, ComponentKind, Product
 from governance.catalog.products import get_product
 from governance.kernel.errors import NotFound
 from governance.kernel.pagination import Page
@@ -59,3 +60,36 @@ def list_releases(session: Session, slug: str, *, before: int, limit: int) -> tu
 def latest_release(session: Session, product: Product) -> Release | None:
     """The product's newest release, whatever its state; None before its first."""
     return releases_repo.latest_release(session, product.id)
+
+
+class LiveUse(BaseModel):
+    """A component version that the live release of a product is made of."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product: str = Field(description="The product's slug.")
+    release_id: int
+    release_number: int
+    version: int = Field(description="The component's version in that live release.")
+
+
+def live_uses(session: Session, component: Component) -> list[LiveUse]:
+    """Which version of ``component`` each product's live release holds, by product slug.
+
+    Read from the live manifests themselves, not from today's links: a product that unlinked a document since
+    going live still serves the version its live release was approved with. A document a product reads through
+    a process is in its manifest too.
+    """
+    kind = ComponentKind(component.kind)
+    section = "processes" if kind is ComponentKind.process else f"{kind.value}s"
+    owner = component.product_id if kind.owned_by_product else None
+    uses = []
+    for release, slug in releases_repo.live_releases(session, owner):
+        entry = (release.manifest.get(section) or {}).get(component.name)
+        if entry is not None:
+            uses.append(
+                LiveUse(
+                    product=slug, release_id=release.id, release_number=release.number, version=int(entry["version"])
+                )
+            )
+    return uses

@@ -119,3 +119,26 @@ def policy_or_none(session: Session, risk_tier: str) -> Policy | None:
 
 def all_policies(session: Session) -> list[Policy]:
     return list(session.scalars(select(Policy)))
+
+
+def live_releases(session: Session, product_id: int | None = None) -> list[tuple[Release, str]]:
+    """Every live release (of one product, if given) with its product's slug, by slug."""
+    query = select(Release, Product.slug).join(Product, Product.id == Release.product_id)
+    query = query.where(Release.state == ReleaseState.live)
+    if product_id is not None:
+        query = query.where(Release.product_id == product_id)
+    return [(release, slug) for release, slug in session.execute(query.order_by(Product.slug))]
+
+
+def release_ids(session: Session, numbered: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The id of each (product slug, release number) that exists, in one query."""
+    if not numbered:
+        return {}
+    slugs = sorted({slug for slug, _number in numbered})
+    numbers = sorted({number for _slug, number in numbered})
+    query = (
+        select(Release.id, Product.slug, Release.number)
+        .join(Product, Product.id == Release.product_id)
+        .where(Product.slug.in_(slugs), Release.number.in_(numbers))
+    )
+    return {(slug, number): id_ for id_, slug, number in session.execute(query) if (slug, number) in numbered}

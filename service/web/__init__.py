@@ -7,10 +7,10 @@ route class that turns domain refusals into pages or flash messages; ``sessions`
 from fastapi import APIRouter
 
 from service.web import assets
-from service.web.pages import audit, home, impact, product, production, release, sign_in, technical_file
+from service.web.pages import audit, history, home, impact, product, production, release, sign_in, technical_file
 
 router = APIRouter()
-for page in (sign_in, release, technical_file, assets, home, product, production, impact, audit):
+for page in (sign_in, release, technical_file, assets, home, product, production, impact, audit, history):
     router.include_router(page.router)
 
 __all__ = ["router"]

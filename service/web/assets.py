@@ -15,6 +15,8 @@ STATIC_FILES = {
     "steward.css": "text/css",
     "technical-file.css": "text/css",
     "favicon.svg": "image/svg+xml",
+    "history.css": "text/css",
+    "copy.js": "text/javascript",
 }
 
 

@@ -1,4 +1,4 @@
-"""The product's dependency graph laid out in three columns (product → processes → documents) for inline SVG.
+"""The product's dependency graph in three columns (product → processes, prompts, suites → documents) for inline SVG.
 
 Server-side layout keeps the page free of scripts and external services; the template draws the boxes and
 arrows from these coordinates, and the page also lists the same edges as text for screen readers.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from governance.catalog.schemas import ProductView, VersionSummary
+from governance.catalog.schemas import ComponentView, ProductView, VersionSummary
 
 COLUMN_X = (16, 316, 616)
 BOX_WIDTH = 250
@@ -27,6 +27,8 @@ class Node:
     detail: str
     x: int
     y: int
+    href: str = ""
+    """The component's history page; the product's node has none."""
 
     @property
     def short_label(self) -> str:
@@ -58,7 +60,7 @@ class Graph:
     box_height: int = BOX_HEIGHT
     headings: tuple[tuple[int, str], ...] = (
         (COLUMN_X[0], "Product"),
-        (COLUMN_X[1], "Processes"),
+        (COLUMN_X[1], "Processes, prompts, suites"),
         (COLUMN_X[2], "Documents"),
     )
 
@@ -67,12 +69,21 @@ def _version(head: VersionSummary | None) -> str:
     return f"v{head.number}" if head else "no version"
 
 
-def dependency_graph(view: ProductView) -> Graph:
-    """Product in the first column, its processes in the second, every document it reads in the third."""
+def dependency_graph(view: ProductView, reached: list[ComponentView] | None = None) -> Graph:
+    """Product in the first column; its processes, then its prompts and suites in the second; every document it
+    reads in the third. Each component's box links to its history page.
+
+    ``reached`` holds the documents read only through a process, with their heads, so their boxes show a version.
+    """
     graph = Graph()
 
     def place(column: int, row: int, key: str, kind: str, label: str, detail: str) -> Node:
-        node = Node(key, kind, label, detail, COLUMN_X[column], TOP + row * (BOX_HEIGHT + ROW_GAP))
+        href = ""
+        if kind in ("prompt", "suite"):
+            href = f"/products/{view.slug}/{kind}s/{label}"
+        elif kind in ("process", "document"):
+            href = f"/{'processes' if kind == 'process' else 'documents'}/{label}"
+        node = Node(key, kind, label, detail, COLUMN_X[column], TOP + row * (BOX_HEIGHT + ROW_GAP), href)
         graph.nodes.append(node)
         return node
 
@@ -83,12 +94,24 @@ def dependency_graph(view: ProductView) -> Graph:
             1, row, f"process:{process.name}", "process", process.name, _version(process.head)
         )
         graph.edges.append(Edge(product, processes[process.name]))
+    owned = [*view.prompts, *view.suites]
+    for row, component in enumerate(owned, start=len(processes)):
+        node = place(
+            1, row, f"{component.kind}:{component.name}", component.kind, component.name, _version(component.head)
+        )
+        graph.edges.append(Edge(product, node))
     documents: dict[str, Node] = {}
     heads = {doc.name: doc.head for doc in view.documents}
+    through = {doc.name: doc.head for doc in reached or []}
 
     def document(name: str) -> Node:
         if name not in documents:
-            detail = _version(heads[name]) if name in heads else "via process"
+            if name in heads:
+                detail = _version(heads[name])
+            elif name in through:
+                detail = f"{_version(through[name])} via process"
+            else:
+                detail = "via process"
             documents[name] = place(2, len(documents), f"document:{name}", "document", name, detail)
         return documents[name]
 
@@ -97,6 +120,6 @@ def dependency_graph(view: ProductView) -> Graph:
     for process in view.processes:
         for name in process.documents:
             graph.edges.append(Edge(processes[process.name], document(name)))
-    rows = max(1, len(processes), len(documents))
+    rows = max(1, len(processes) + len(owned), len(documents))
     graph.height = TOP + rows * (BOX_HEIGHT + ROW_GAP)
     return graph

@@ -37,7 +37,7 @@ class ChainView(BaseModel):
     checked_at: datetime | None
 
 
-@router.get("/audit", summary="Audit events in chain order, filtered by product, actor or time.")
+@router.get("/audit", summary="Audit events in chain order, filtered by product, actor, action or time.")
 def list_events(
     session: DbSession,
     actor: CurrentUser,
@@ -45,9 +45,21 @@ def list_events(
     product: str | None = Query(None, description="Only events about this product slug."),
     by: str | None = Query(None, alias="actor", description="Only events by this user."),
     since: datetime | None = Query(None, description="Only events at or after this time (ISO 8601)."),
+    until: datetime | None = Query(None, description="Only events before this time (ISO 8601)."),
+    action: str | None = Query(None, max_length=64, description="Only events of this action, e.g. release.cut."),
 ) -> PageView[AuditEventView]:
-    """Audit events in chain order, filtered by product, actor or time."""
-    result = audit.list_events(session, actor, after=page.after, limit=page.limit, product=product, by=by, since=since)
+    """Audit events in chain order, filtered by product, actor, action or time."""
+    result = audit.list_events(
+        session,
+        actor,
+        after=page.after,
+        limit=page.limit,
+        product=product,
+        by=by,
+        since=since,
+        action=action,
+        until=until,
+    )
     return PageView(
         items=[AuditEventView(**{**e.__dict__, "product": e.product_slug}) for e in result.items],
         next=result.next,

@@ -27,6 +27,7 @@ from governance.catalog.schemas import (
 )
 from governance.kernel.pagination import PageView
 from governance.kernel.unit_of_work import UnitOfWork
+from governance.releases.reading import LiveUse, live_uses
 from governance.releases.status import product_summaries, product_view
 from service.api.deps import FROM_VERSION, TO_VERSION, BearerCredentials, CurrentUser, DbSession, Paging
 from service.api.view_cache import Built, cached_json
@@ -195,6 +196,14 @@ def _add_owned_history(kind: ComponentKind, plural: str) -> None:
         to: int = TO_VERSION,
     ) -> DiffView:
         return diff_view(session, component(session, slug, name), from_, to)
+
+    @router.get(
+        f"{base}/live",
+        summary=f"The version of a {kind.value} the product's live release holds (an empty list before one).",
+        name=f"live_{kind.value}_version",
+    )
+    def live(slug: str, name: str, session: DbSession, actor: CurrentUser) -> list[LiveUse]:
+        return live_uses(session, component(session, slug, name))
 
 
 _add_owned_history(ComponentKind.prompt, "prompts")

@@ -21,6 +21,7 @@ from governance.catalog.schemas import (
     version_view,
 )
 from governance.kernel.pagination import PageView
+from governance.releases.reading import LiveUse, live_uses
 from service.api.deps import FROM_VERSION, TO_VERSION, CurrentUser, DbSession, Paging
 from service.api.routes.products import publish_view
 
@@ -96,6 +97,15 @@ def _add_shared_routes(kind: ComponentKind, plural: str) -> None:
         slug: str, session: DbSession, actor: CurrentUser, from_: int = FROM_VERSION, to: int = TO_VERSION
     ) -> DiffView:
         return diff_view(session, find_shared(session, kind, slug), from_, to)
+
+    @router.get(
+        f"{base}/live",
+        summary=f"Which version of a {kind.value} each product's live release holds.",
+        name=f"live_{kind.value}_versions",
+    )
+    def live(slug: str, session: DbSession, actor: CurrentUser) -> list[LiveUse]:
+        """Read from the live manifests: a document a product reads through a process is listed too."""
+        return live_uses(session, find_shared(session, kind, slug))
 
 
 _add_shared_routes(ComponentKind.document, "documents")

@@ -44,3 +44,15 @@ async def test_verify_detects_a_deleted_event(client, session):
     result = (await client.get("/audit/verify", headers=auth(token))).json()
     assert result["ok"] is False and result["first_bad_seq"] == seqs[3]
     assert "missing" in result["problem"]
+
+
+async def test_the_listing_filters_by_action_and_a_time_range(client, session):
+    owner, token = make_user(session, Role.product_owner)
+    slug = make_product(session, owner)
+    await client.put(f"/products/{slug}/prompts/system", json={"template": "a", "message": "x"}, headers=auth(token))
+    published = await client.get("/audit", params={"product": slug, "action": "prompt.published"}, headers=auth(token))
+    assert [e["action"] for e in published.json()["items"]] == ["prompt.published"]
+    window = {"product": slug, "since": "2000-01-01T00:00:00Z", "until": "2000-02-01T00:00:00Z"}
+    assert (await client.get("/audit", params=window, headers=auth(token))).json()["items"] == []
+    today = {"product": slug, "since": "2000-01-01T00:00:00Z", "until": "2999-01-01T00:00:00Z"}
+    assert len((await client.get("/audit", params=today, headers=auth(token))).json()["items"]) == 4

@@ -284,14 +284,71 @@ def test_impact_and_audit_pages_in_the_browser(browser, world):
     expect(paula.page.get_by_role("table")).to_contain_text("goal-coach → process:goal-setting → document:" + POLICY)
     paula.shot("impact")
     paula.page.get_by_role("link", name="Audit").click()
+    paula.page.get_by_role("button", name="Verify the chain now").click()
     expect(paula.page.locator(".chain-ok")).to_contain_text("Chain verified")
-    paula.page.get_by_label("Actor").fill("paula")
+    paula.shot("audit-chain-verified")
+    paula.page.get_by_role("link", name="Back to the audit log").click()
+    paula.page.get_by_label("Actor").select_option(label=option_label(paula.page, "#f-actor", "Paula Policy"))
     paula.page.get_by_role("button", name="Filter").click()
     expect(paula.page.locator("table.audit")).to_contain_text("document.published")
     paula.shot("audit")
     paula.page.get_by_role("button", name="Sign out").click()
     expect(paula.page.get_by_role("status")).to_contain_text("signed out")
     paula.shot("signed-out")
+    paula.close()
+
+
+def option_label(page, select: str, starts: str) -> str:
+    """The full label of the drop-down option a person picks by the start of its text."""
+    labels = [text.strip() for text in page.locator(f"{select} option").all_text_contents()]
+    return next(label for label in labels if label.startswith(starts))
+
+
+def test_history_pages_and_the_audit_log_in_the_browser(browser, world):
+    """From the product's components to the policy's history, two versions side by side, then the audit log."""
+    paula = Person(browser, world, "paula")
+    paula.sign_in()
+    paula.page.goto("/products/goal-coach")
+    row = paula.page.locator(f"tr[data-component='document:{POLICY}']")
+    expect(row).to_contain_text("via process goal-setting")
+    row.get_by_role("link", name=POLICY).click()
+    expect(paula.page.locator("h1")).to_contain_text(f"Document {POLICY}")
+    versions = paula.page.locator("table.versions tbody tr")
+    expect(versions).to_have_count(2)
+    expect(versions.first).to_contain_text("Paula Policy")
+    # Release 1 holds v1; once the first journey took release 2 live, v2 is the live one.
+    live = re.compile(r"live in goal-coach \(release \d+\)")
+    expect(paula.page.locator("table.versions .live-mark")).to_have_count(1)
+    expect(paula.page.locator("table.versions .live-mark")).to_contain_text(live)
+    expect(versions.first.locator("code.hash")).to_have_attribute("title", re.compile(r"^[0-9a-f]{64}$"))
+    # The script shows the copy button; the page works without it.
+    expect(versions.first.get_by_role("button", name=re.compile("Copy the sha256 of v2"))).to_be_visible()
+    paula.page.get_by_label("Older (left)").select_option("v2")
+    paula.page.get_by_label("Newer (right)").select_option("v1")
+    paula.page.get_by_role("button", name="Compare").click()
+    expect(paula.page).to_have_url(re.compile(r"\?a=2&b=1"))
+    side = paula.page.get_by_role("region", name="v2 and v1 side by side")
+    expect(side.locator("tr.sbs-removed td.old").filter(has_text="14. Goals may be revised at mid-year")).to_have_count(
+        1
+    )
+    paula.shot("document-history-side-by-side")
+
+    paula.page.get_by_role("link", name="Audit").click()
+    seqs = [
+        int(i.removeprefix("event-"))
+        for i in paula.page.locator("table.audit > tbody > tr").evaluate_all("rows => rows.map(row => row.id)")
+    ]
+    assert seqs == sorted(seqs, reverse=True) and len(seqs) > 3
+    paula.page.get_by_label("Actor").select_option(label=option_label(paula.page, "#f-actor", "Paula Policy"))
+    paula.page.get_by_label("Action").select_option("document.published")
+    paula.page.get_by_role("button", name="Filter").click()
+    entries = paula.page.locator("table.audit > tbody > tr")
+    expect(entries.first).to_contain_text("Paula Policy")
+    expect(entries.first.get_by_role("link", name=f"document {POLICY} v2")).to_be_visible()
+    expect(entries.first.locator("table.fields")).to_contain_text("version")
+    paula.shot("audit-filtered-by-display-name")
+    entries.first.get_by_role("link", name=f"document {POLICY} v2").click()
+    expect(paula.page).to_have_url(re.compile(rf"/documents/{POLICY}#v2$"))
     paula.close()
 
 

@@ -170,8 +170,10 @@ async def test_every_page_reads_with_javascript_off(web, world):
     impact = await web.get("/impact", params={"component": f"document:{POLICY}"})
     assert "goal-coach → process:goal-setting → document:performance-management-policy" in impact.text
     audit = await web.get("/audit", params={"actor": "paula"})
-    assert "Chain verified" in audit.text and "document.published" in audit.text
-    for page in (home, product, release, impact, audit):
+    assert "Verify the chain now" in audit.text and "document.published" in audit.text
+    verified = await web.get("/audit/verify")
+    assert "Chain verified" in verified.text
+    for page in (home, product, release, impact, audit, verified):
         assert page.status_code == 200
         scripts = re.findall(r"<script[^>]*>", page.text)
         assert scripts == ['<script src="/static/htmx.min.js" defer>']
