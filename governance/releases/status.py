@@ -34,6 +34,8 @@ class StatusView:
     pending_release: int | None
     revalidation_due_at: datetime | None
     overdue: bool
+    pending_state: str | None = None
+    """The pending release's state (testing, passed, signed off...), when there is one."""
 
 
 def product_statuses(session: Session, product_ids: list[int]) -> dict[int, StatusView]:
@@ -51,14 +53,16 @@ def product_statuses(session: Session, product_ids: list[int]) -> dict[int, Stat
     for product_id in product_ids:
         if product_id not in live:
             pending = newest.get(product_id)
-            result[product_id] = StatusView("no_release", None, pending[0] if pending else None, None, False)
+            result[product_id] = StatusView(
+                "no_release", None, pending[0] if pending else None, None, False, pending[1] if pending else None
+            )
             continue
         release_id, state, due = newest[product_id]
         if state == ReleaseState.live.value:
             result[product_id] = StatusView("compliant", live[product_id], None, None, False)
         else:
             result[product_id] = StatusView(
-                "revalidation_required", live[product_id], release_id, due, bool(due and due < now)
+                "revalidation_required", live[product_id], release_id, due, bool(due and due < now), state
             )
     return result
 
