@@ -36,6 +36,8 @@ class StatusView:
     overdue: bool
     pending_state: str | None = None
     """The pending release's state (testing, passed, signed off...), when there is one."""
+    pending_since: datetime | None = None
+    """When the pending release entered that state."""
 
 
 def product_statuses(session: Session, product_ids: list[int]) -> dict[int, StatusView]:
@@ -44,25 +46,25 @@ def product_statuses(session: Session, product_ids: list[int]) -> dict[int, Stat
     if not product_ids:
         return result
     live: dict[int, int] = {}
-    newest: dict[int, tuple[int, str, datetime | None]] = {}
-    for product_id, release_id, state, _number, due in releases_repo.status_rows(session, product_ids):
+    newest: dict[int, tuple[int, str, datetime | None, datetime]] = {}
+    for product_id, release_id, state, _number, due, changed in releases_repo.status_rows(session, product_ids):
         if state == ReleaseState.live.value:
             live[product_id] = release_id
-        newest[product_id] = (release_id, state, due)
+        newest[product_id] = (release_id, state, due, changed)
     now = utcnow()
     for product_id in product_ids:
         if product_id not in live:
             pending = newest.get(product_id)
-            result[product_id] = StatusView(
-                "no_release", None, pending[0] if pending else None, None, False, pending[1] if pending else None
-            )
+            if pending is None:
+                continue
+            result[product_id] = StatusView("no_release", None, pending[0], None, False, pending[1], pending[3])
             continue
-        release_id, state, due = newest[product_id]
+        release_id, state, due, changed = newest[product_id]
         if state == ReleaseState.live.value:
             result[product_id] = StatusView("compliant", live[product_id], None, None, False)
         else:
             result[product_id] = StatusView(
-                "revalidation_required", live[product_id], release_id, due, bool(due and due < now), state
+                "revalidation_required", live[product_id], release_id, due, bool(due and due < now), state, changed
             )
     return result
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from governance.accounts.models import User
+from governance.accounts.roles import Role
 from governance.catalog import repository as catalog_repo
 from governance.catalog.models import RiskTier
 from governance.catalog.repository import ProductIndexRow
@@ -46,9 +47,10 @@ OWNER_TASKS = {
     Action.waive: "runs failed: fix, re-run or waive",
     Action.go_live: "take live",
 }
-# Someone other than the owner may act on a release in these states (reviewers approve, an admin takes it live):
-# the only other releases home gathers besides the user's own products'.
-OTHERS_ACT_ON = frozenset({ReleaseState.signed_off.value, ReleaseState.approved.value})
+# Someone other than the owner may act on a release in these states: reviewers approve a signed-off release, an
+# admin may take an approved one live. Home gathers other products' releases only in the states the user's roles
+# could act on (the rules table still decides); gathering a release is the dearest part of the page.
+OTHERS_ACT_ON = {Role.reviewer: ReleaseState.signed_off.value, Role.admin: ReleaseState.approved.value}
 # Who a release of the owner's waits on, by state, when the owner has nothing to do on it.
 WAITING_ON = {
     ReleaseState.testing.value: "the runs to finish",
@@ -56,6 +58,9 @@ WAITING_ON = {
     ReleaseState.approved.value: "an admin to take it live",
 }
 DUE_SOON = timedelta(days=7)
+# Other products' releases gathered for the review queue, the longest waiting first: what a reviewer works through
+# first, while the page stays one batch however many wait. The rest are listed as links.
+REVIEWS_GATHERED = 25
 
 
 class Sort(StrEnum):
@@ -78,7 +83,7 @@ FAR_FUTURE = datetime.max.replace(tzinfo=None)
 
 @dataclass(frozen=True)
 class OwnerTask:
-    product: Product
+    product: Product | ProductIndexRow
     release: Release | None
     task: str
     status: StatusView
@@ -113,6 +118,15 @@ class WaitingOnOthers:
 
 
 @dataclass(frozen=True)
+class MoreToReview:
+    """A release beyond the gathered ones, in a state the user's role acts on: not yet checked against the rules."""
+
+    product: ProductIndexRow
+    release_id: int
+    state: str
+
+
+@dataclass(frozen=True)
 class ProductRow:
     product: ProductIndexRow
     status: StatusView
@@ -139,6 +153,8 @@ class HomePage:
     reviews: list[AwaitingApproval]
     """Oldest sign-off first: the release that has waited longest."""
     waiting: list[WaitingOnOthers]
+    more_reviews: list[MoreToReview]
+    """Releases in a state the user's role acts on, past the REVIEWS_GATHERED longest waiting."""
     rows: list[ProductRow]
     """One page of the product list."""
     query: ProductQuery
@@ -209,23 +225,32 @@ def present_home(session: UnitOfWork, user: User, query: ProductQuery = ProductQ
     """The user's tasks come from the rules table: a release is theirs to act on when the table allows it."""
     everything = catalog_repo.product_index(session)
     statuses = product_statuses(session, [p.id for p in everything])
-    mine = [p.id for p in everything if p.owner_id == user.id]
-    relevant = [
-        status.pending_release
-        for product in everything
-        if (status := statuses[product.id]).pending_release is not None
-        and (product.owner_id == user.id or status.pending_state in OTHERS_ACT_ON)
+    owned = [p for p in everything if p.owner_id == user.id]
+    others_act_on = {state for role, state in OTHERS_ACT_ON.items() if user.has_role(role)}
+    mine = [s.pending_release for p in owned if (s := statuses[p.id]).pending_release is not None]
+    others = sorted(
+        (
+            (_naive(status.pending_since), status.pending_release, product)
+            for product in everything
+            if product.owner_id != user.id
+            and (status := statuses[product.id]).pending_release is not None
+            and status.pending_state in others_act_on
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    records = gather_by_id(session, [*mine, *(release_id for _, release_id, _ in others[:REVIEWS_GATHERED])])
+    more_reviews = [
+        MoreToReview(product, release_id, statuses[product.id].pending_state or "")
+        for _, release_id, product in others[REVIEWS_GATHERED:]
     ]
-    records = gather_by_id(session, relevant)
     checklists = release_checklists(session, list(records.values()))
-    owned = {p.id: p for p in catalog_repo.products_by_ids(session, mine)}
     owner_tasks: list[OwnerTask] = []
     reviews: list[AwaitingApproval] = []
     waiting: list[WaitingOnOthers] = []
-    for product in owned.values():
-        status = statuses[product.id]
+    for row in owned:
+        status = statuses[row.id]
         if status.overdue:
-            owner_tasks.append(OwnerTask(product, None, "revalidation overdue", status))
+            owner_tasks.append(OwnerTask(row, None, "revalidation overdue", status))
     for record in records.values():
         product, release = record.product, record.release
         status = statuses[product.id]
@@ -252,11 +277,12 @@ def present_home(session: UnitOfWork, user: User, query: ProductQuery = ProductQ
         task_groups=group_by_due(owner_tasks, utcnow()),
         reviews=reviews,
         waiting=waiting,
+        more_reviews=more_reviews,
         rows=rows[start : start + PRODUCTS_PER_PAGE],
         query=ProductQuery(query.q, query.sort, min(query.page, pages)),
         matching=len(rows),
         pages=pages,
-        production_tasks=production_tasks(session, user, list(owned.values())),
+        production_tasks=production_tasks(session, user, owned),
     )
 
 

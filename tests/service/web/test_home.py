@@ -23,6 +23,7 @@ from governance.kernel.db import utcnow
 from governance.releases.repository import list_for_product
 from governance.releases.status import StatusView
 from governance.review import decisions
+from service.web.pages import home as home_page
 from service.web.pages.home import (
     PRODUCTS_PER_PAGE,
     OwnerTask,
@@ -142,6 +143,22 @@ def test_the_owner_sees_tasks_by_due_date_and_what_waits_on_reviewers(session: S
     theirs = present_home(session, rita)
     assert theirs.task_groups == [] and theirs.waiting == []
     assert [r.release.id for r in theirs.reviews] == [waiting_release]
+
+
+def test_a_reviewer_is_shown_the_longest_waiting_releases_and_links_to_the_rest(session: Session, monkeypatch) -> None:
+    monkeypatch.setattr(home_page, "REVIEWS_GATHERED", 2)
+    olivia = make_user(session, Role.product_owner, name="olivia")[0]
+    rita = make_user(session, Role.reviewer, name="rita")[0]
+    signed = []
+    for slug in add_products(session, olivia, 3):
+        signed.append(with_passed_release(session, olivia, slug))
+        decisions.sign_off(session, olivia, signed[-1], decisions.SignOffRequest())
+        session.flush()
+    page = present_home(session, rita)
+    assert [r.release.id for r in page.reviews] == signed[:2]
+    assert [(m.release_id, m.state) for m in page.more_reviews] == [(signed[2], "signed_off")]
+    # The owner's own releases are always gathered, whatever the cap.
+    assert len(present_home(session, olivia).waiting) == 3
 
 
 def task_due(due_in: timedelta | None) -> OwnerTask:

@@ -168,7 +168,9 @@ async def test_every_page_reads_with_javascript_off(web, world):
     for page in (home, product, release, impact, audit):
         assert page.status_code == 200
         scripts = re.findall(r"<script[^>]*>", page.text)
-        assert scripts == ['<script src="/static/htmx.min.js" defer>']
+        assert scripts == ['<script src="/static/htmx.min.js" defer>', '<script src="/static/copy.js" defer>']
+        # Copy buttons need the script: without it they stay hidden, and the full hash is in the title.
+        assert all(" hidden " in button for button in re.findall(r"<button[^>]*data-copy[^>]*>", page.text))
         assert "default-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["cache-control"] == "no-store"
 
