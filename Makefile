@@ -58,6 +58,10 @@ lock: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+# The web app's home at 1,000 products (SQLite; BENCH_ARGS="--postgres URL" adds PostgreSQL).
+bench-home: $(STAMP)
+	$(BIN)/python bench/home.py $(BENCH_ARGS)
+
 # A real `steward serve` under wrk on SQLite and PostgreSQL (a scratch database: STEWARD_BENCH_POSTGRES_URL).
 bench-load: $(STAMP)
 	$(BIN)/python bench/load.py $(BENCH_ARGS)
