@@ -433,13 +433,14 @@ def test_every_page_fits_390_px_and_passes_axe_with_250_products(browser, world)
 
     release = world.newest_release_id()
     problems = check_pages(olivia, [path.format(release=release) for path in PAGES])
-    # A reviewer's home carries the approval queue with each release's risk line.
-    rita = Person(browser, world, "rita", bypass_csp=True)
-    rita.sign_in()
-    problems += check_pages(rita, ["/"])
+    # A reviewer's home carries the approval queue with each release's risk line (ravi has not yet decided on the
+    # waived release when the tests run in order; alone, this test finds the queue empty and checks the page anyway).
+    ravi = Person(browser, world, "ravi", bypass_csp=True)
+    ravi.sign_in()
+    problems += check_pages(ravi, ["/"])
     assert problems == [], "\n".join(problems)
     olivia.close()
-    rita.close()
+    ravi.close()
 
 
 def check_pages(person: Person, urls: list[str]) -> list[str]:
