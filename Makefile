@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 STAMP := $(VENV)/.installed-lock
 
-.PHONY: run test test-quick lint lock venv bench bench-load clean
+.PHONY: run test test-quick lint lock venv browser-deps bench bench-home bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,22 @@ $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 
 venv: $(STAMP)
 
+# axe-core, which the browser tests inject into every page to check it against WCAG 2.1 A/AA: exactly the version
+# and hash tests/browser/package-lock.json pins, from the npm registry.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $(AXE)
+
+browser-deps: $(AXE)
+
 run: $(STAMP)
 	mkdir -p -m 700 var
 	$(BIN)/steward db upgrade
 	$(BIN)/steward demo
 	$(BIN)/steward serve
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The tests without those marked `slow`.
@@ -48,6 +57,10 @@ lock: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# The web app's home at 1,000 products (SQLite; BENCH_ARGS="--postgres URL" adds PostgreSQL).
+bench-home: $(STAMP)
+	$(BIN)/python bench/home.py $(BENCH_ARGS)
 
 # A real `steward serve` under wrk on SQLite and PostgreSQL (a scratch database: STEWARD_BENCH_POSTGRES_URL).
 bench-load: $(STAMP)

@@ -7,7 +7,8 @@
    (bench/engine_inprocess.py);
 5. publishes a document that reaches 1,000 products in catalogues of 10,000 and 1,000 products, on
    SQLite and PostgreSQL (bench/publish_impact.py);
-6. weighs a 200-case release page as a reviewer loads it (bench/release_page_weight.py).
+6. weighs a 200-case release page as a reviewer loads it (bench/release_page_weight.py);
+7. times the web app's home at 1,000 products for an owner and a reviewer (bench/home.py).
 
 Results go to bench/results/<timestamp>/ and bench/results/latest.md. Any option of
 evals_vs_promptfoo.py is passed through, e.g. `python bench/run_all.py --quick`.
@@ -61,12 +62,21 @@ def main(argv: list[str]) -> int:
         timeout=600,
         check=True,
     ).stdout
+    print("## Home at 1,000 products", flush=True)
+    home = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("home.py")), *(["--requests", "10"] if args.quick else [])],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
     text = (
         f"## Fake server ceiling\n\n{ceiling_md}\n\n"
         f"## Steward vs promptfoo {versions['promptfoo']} (node {versions['node']})\n\n{table}\n"
         f"## Scenario b, the engine in a warm process (no command start-up)\n\n{engine}\n"
         f"## Publishing a document that reaches 1,000 products\n\n{publish}\n"
         f"## The weight of a 200-case release page\n\n{weight}\n"
+        f"## Home at 1,000 products\n\n{home}\n"
         f"Raw results: {out}\n"
     )
     (out / "report.md").write_text(text)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, bindparam, cast, delete, literal, or_, select
+from sqlalchemy import Integer, Select, String, bindparam, cast, delete, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from governance.accounts.models import User
@@ -74,6 +74,35 @@ def products_page(
     if risk_tier is not None:
         query = query.where(Product.risk_tier == risk_tier)
     return keyset_page(session, query, Product.id, after=after, limit=limit)
+
+
+@dataclass(frozen=True)
+class ProductIndexRow:
+    """What a list of many products shows of each: read as plain columns, without loading the products."""
+
+    id: int
+    slug: str
+    name: str
+    risk_tier: str
+    owner_id: int
+    owner_name: str
+
+
+def product_index(session: Session, search: str | None = None) -> list[ProductIndexRow]:
+    """Every product (or those whose name, slug or owner contains ``search``, any case), in id order."""
+    query = select(Product.id, Product.slug, Product.name, Product.risk_tier, Product.owner_id, User.name).join(
+        User, Product.owner_id == User.id
+    )
+    if search:
+        needle = search.lower()
+        query = query.where(
+            or_(
+                func.lower(Product.name).contains(needle, autoescape=True),
+                func.lower(Product.slug).contains(needle, autoescape=True),
+                func.lower(User.name).contains(needle, autoescape=True),
+            )
+        )
+    return [ProductIndexRow(*row) for row in session.execute(query.order_by(Product.id))]
 
 
 def get_owned(session: Session, product_id: int, kind: ComponentKind, name: str) -> Component | None:

@@ -98,7 +98,14 @@ def newest_numbers(session: Session, product_ids: Sequence[int]) -> dict[int, in
 
 # Built once: every product read and list page runs it, and building a statement costs more than running it.
 _STATUS_ROWS = (
-    select(Release.product_id, Release.id, Release.state, Release.number, Release.revalidation_due_at)
+    select(
+        Release.product_id,
+        Release.id,
+        Release.state,
+        Release.number,
+        Release.revalidation_due_at,
+        Release.state_changed_at,
+    )
     .where(
         Release.product_id.in_(bindparam("product_ids", expanding=True)),
         Release.state != ReleaseState.superseded.value,
@@ -107,10 +114,16 @@ _STATUS_ROWS = (
 )
 
 
-def status_rows(session: Session, product_ids: Sequence[int]) -> list[tuple[int, int, str, int, datetime | None]]:
-    """(product id, release id, state, number, revalidation due) of every release not superseded, in number order."""
+def status_rows(
+    session: Session, product_ids: Sequence[int]
+) -> list[tuple[int, int, str, int, datetime | None, datetime]]:
+    """(product id, release id, state, number, revalidation due, state changed at) of every release not
+    superseded, in number order."""
     rows = session.execute(_STATUS_ROWS, {"product_ids": list(product_ids)})
-    return [(product_id, release_id, state, number, due) for product_id, release_id, state, number, due in rows]
+    return [
+        (product_id, release_id, state, number, due, changed)
+        for product_id, release_id, state, number, due, changed in rows
+    ]
 
 
 def policy_or_none(session: Session, risk_tier: str) -> Policy | None:

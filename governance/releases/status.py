@@ -34,8 +34,14 @@ class StatusView:
     pending_release: int | None
     revalidation_due_at: datetime | None
     overdue: bool
+    pending_state: str | None = None
+    """The pending release's state (testing, passed, signed off...), when there is one."""
+    pending_since: datetime | None = None
+    """When the pending release entered that state."""
     live_number: int | None = None
+    """The live release's number within the product (the one people quote)."""
     pending_number: int | None = None
+    """The pending release's number within the product."""
 
 
 def product_statuses(session: Session, product_ids: list[int]) -> dict[int, StatusView]:
@@ -44,26 +50,31 @@ def product_statuses(session: Session, product_ids: list[int]) -> dict[int, Stat
     if not product_ids:
         return result
     live: dict[int, tuple[int, int]] = {}
-    newest: dict[int, tuple[int, int, str, datetime | None]] = {}
-    for product_id, release_id, state, number, due in releases_repo.status_rows(session, product_ids):
+    newest: dict[int, tuple[int, int, str, datetime | None, datetime]] = {}
+    for product_id, release_id, state, number, due, changed in releases_repo.status_rows(session, product_ids):
         if state == ReleaseState.live.value:
             live[product_id] = (release_id, number)
-        newest[product_id] = (release_id, number, state, due)
+        newest[product_id] = (release_id, number, state, due, changed)
     now = utcnow()
     for product_id in product_ids:
         if product_id not in live:
             pending = newest.get(product_id)
+            if pending is None:
+                continue
+            pending_id, number, state, _due, changed = pending
             result[product_id] = StatusView(
                 "no_release",
                 None,
-                pending[0] if pending else None,
+                pending_id,
                 None,
                 False,
-                pending_number=pending[1] if pending else None,
+                pending_state=state,
+                pending_since=changed,
+                pending_number=number,
             )
             continue
         live_id, live_number = live[product_id]
-        release_id, number, state, due = newest[product_id]
+        release_id, number, state, due, changed = newest[product_id]
         if state == ReleaseState.live.value:
             result[product_id] = StatusView("compliant", live_id, None, None, False, live_number=live_number)
         else:
@@ -73,6 +84,8 @@ def product_statuses(session: Session, product_ids: list[int]) -> dict[int, Stat
                 release_id,
                 due,
                 bool(due and due < now),
+                pending_state=state,
+                pending_since=changed,
                 live_number=live_number,
                 pending_number=number,
             )

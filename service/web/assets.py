@@ -12,6 +12,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 STATIC_FILES = {
     "htmx.min.js": "text/javascript",
+    "copy.js": "text/javascript",
     "steward.css": "text/css",
     "technical-file.css": "text/css",
     "favicon.svg": "image/svg+xml",

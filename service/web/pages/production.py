@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
@@ -112,7 +113,7 @@ def present_production(session: UnitOfWork, user: User, product: Product, suites
 
 @dataclass(frozen=True)
 class ProductionTask:
-    product: Product
+    product: OwnedProduct
     task: str
     detail: str
     deadline: datetime | None = None
@@ -123,7 +124,20 @@ def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
-def production_tasks(session: UnitOfWork, user: User, products: list[Product]) -> list[ProductionTask]:
+class OwnedProduct(Protocol):
+    """What a task needs of a product: a loaded ``Product`` or a row of the catalogue's plain product index."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def owner_id(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+def production_tasks(session: UnitOfWork, user: User, products: Sequence[OwnedProduct]) -> list[ProductionTask]:
     """The owner's after-go-live tasks: a suspension in force, KPI alerts to acknowledge, incidents to report."""
     mine = {product.id: product for product in products if product.owner_id == user.id}
     if not mine:

@@ -22,7 +22,9 @@ def test_a_product_without_releases_has_no_release(session, product):
 
 def test_a_product_whose_first_release_is_on_its_way_has_no_release_but_a_pending_one(session, owner, product):
     first = change(session, owner, product, "one")
-    assert status_of(session, product) == StatusView("no_release", None, first.id, None, False)
+    assert status_of(session, product) == StatusView(
+        "no_release", None, first.id, None, False, first.state, first.state_changed_at
+    )
 
 
 def test_a_product_whose_newest_release_is_live_is_compliant(session, owner, product):
@@ -34,7 +36,15 @@ def test_a_change_after_go_live_requires_revalidation_by_its_due_date(session, o
     live = make_live(session, owner, product)
     pending = change(session, owner, product, "one")
     status = status_of(session, product)
-    assert status == StatusView("revalidation_required", live.id, pending.id, pending.revalidation_due_at, False)
+    assert status == StatusView(
+        "revalidation_required",
+        live.id,
+        pending.id,
+        pending.revalidation_due_at,
+        False,
+        pending.state,
+        pending.state_changed_at,
+    )
     assert status.revalidation_due_at > utcnow() + timedelta(days=13)
 
 

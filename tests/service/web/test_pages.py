@@ -176,7 +176,9 @@ async def test_every_page_reads_with_javascript_off(web, world):
     for page in (home, product, release, impact, audit, verified):
         assert page.status_code == 200
         scripts = re.findall(r"<script[^>]*>", page.text)
-        assert scripts == ['<script src="/static/htmx.min.js" defer>']
+        assert scripts == ['<script src="/static/htmx.min.js" defer>', '<script src="/static/copy.js" defer>']
+        # Copy buttons need the script: without it they stay hidden, and the full hash is in the title.
+        assert all(" hidden " in button for button in re.findall(r"<button[^>]*data-copy[^>]*>", page.text))
         assert "default-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["cache-control"] == "no-store"
 
@@ -471,3 +473,17 @@ async def test_why_it_changed_names_the_compared_release_and_links_the_one_that_
     page = (await web.get(f"{page_of(newest)}")).text
     assert f"release {first.number}</a>, which it replaced when it went live" in page
     assert "15. Goals are reviewed each quarter." in page
+
+
+async def test_change_summaries_keep_their_spaces_and_name_the_model_once(web, world, session):
+    olivia = world["users"]["olivia"]
+    model = {"provider": "offline", "name": "coach-2", "temperature": 0.1}
+    update_product(session, olivia, "goal-coach", ProductUpdate(model=model))
+    session.flush()
+    newest = list_for_product(session, get_product(session, "goal-coach").id, before_number=0, limit=1)[0]
+    await sign_in(web, world["tokens"]["olivia"])
+    text = re.sub(r"<[^>]+>", "", (await web.get(f"/releases/{newest.id}")).text)
+    words = " ".join(text.split())
+    # The template trims whitespace around its tags: the space before the line counts is written out.
+    assert re.search(r"v1 → v2 \(\+\d+ / \u2212\d+ lines\)", words), words  # a minus sign, as the page writes it
+    assert "model: changed" in words and "model model" not in words
