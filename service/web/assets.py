@@ -17,7 +17,6 @@ STATIC_FILES = {
     "technical-file.css": "text/css",
     "favicon.svg": "image/svg+xml",
     "history.css": "text/css",
-    "copy.js": "text/javascript",
 }
 
 
