@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from evals.compare import status_label
+from evals.fairness.render import markdown_lines
 from evals.results import CaseResult, Report
 
 MAX_ROWS = 50
@@ -84,6 +85,8 @@ def render_markdown(report: Report) -> str:
         lines.append("")
     if report.not_run:
         lines += [f"**Not run**: {len(report.not_run)} execution(s).", ""]
+    if report.fairness is not None:
+        lines += markdown_lines(report.fairness, lambda text: _cell(text, 600))
     return "\n".join(lines)
 
 

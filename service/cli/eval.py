@@ -390,6 +390,13 @@ def _print_summary(report: Report) -> None:
         typer.echo(f"  required cases not passing: {', '.join(s.required_failures)}")
     if s.error:
         typer.echo(f"  error: {s.error}")
+    if report.fairness is not None:
+        from evals.fairness.render import headline
+
+        typer.echo(f"  fairness: {headline(report.fairness)}")
+        for dim in report.fairness.dimensions:
+            why = "; ".join(dim.findings + dim.errors)
+            typer.echo(f"    {dim.dimension}: {dim.status} ({dim.pairs} matched sets){': ' + why if why else ''}")
     shown = 0
     for result in report.results:
         if result.outcome == "passed" or shown >= 20:
