@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -56,9 +56,13 @@ SetKey = tuple[str, int, int]
 """A matched set: base case id, cue position, repeat index."""
 
 
+def _string_ratio(a: str, b: str) -> float:
+    return fuzz.ratio(normalise(a), normalise(b)) / 100.0
+
+
 async def string_similarity(pairs: list[tuple[str, str]]) -> list[float]:
     """The ``similar`` assertion's string method on each pair."""
-    return [fuzz.ratio(normalise(a), normalise(b)) / 100.0 for a, b in pairs]
+    return [_string_ratio(a, b) for a, b in pairs]
 
 
 def embedding_similarity(embed: Embed, model: str) -> Similarity:
@@ -211,21 +215,69 @@ async def analyse(
             ratio is used and the method says so.
         seed: Seed of the permutation tests that are too big to enumerate.
     """
-    spec = plan.spec
-    th = spec.thresholds
-    tests = _Tests()
-    similarity: Similarity = string_similarity
+    dims = _group_results(plan, results, planned or {})
+    text_spec = plan.spec.compare.text
+    needed = _text_pairs(dims.values()) if text_spec is not None else []
     method = STRING_METHOD
-    text_spec = spec.compare.text
+    similarity: Similarity = string_similarity
     if text_spec is not None and (match := EMBEDDING_METHOD.match(text_spec.method)) is not None:
         if embed is not None:
             similarity = embedding_similarity(embed, match.group(1))
             method = f"cosine similarity of embeddings ({match.group(1)})"
         else:
             method = STRING_METHOD.replace("no embedding method named", f"embeddings ({text_spec.method}) unavailable")
+    scores: dict[tuple[str, str], float] | str
+    try:
+        scores = dict(zip(needed, await similarity(needed), strict=True)) if needed else {}
+    except Exception as exc:  # an embeddings endpoint that fails leaves the comparison undecided, never passed
+        scores = f"similarity could not be measured ({method}): {exc}"
+    return _build(plan, dims, offline=offline, scores=scores, method=method, seed=seed)
+
+
+def analyse_sync(
+    plan: FairnessPlan,
+    results: Sequence[CaseResult],
+    *,
+    offline: bool,
+    planned: Mapping[str, int] | None = None,
+    seed: int = 0,
+) -> FairnessReport:
+    """:func:`analyse` without embeddings (the string ratio, labelled so), for callers with no event loop or model."""
+    dims = _group_results(plan, results, planned or {})
+    text_spec = plan.spec.compare.text
+    method = STRING_METHOD
+    if text_spec is not None and text_spec.method != "string":
+        method = STRING_METHOD.replace("no embedding method named", f"embeddings ({text_spec.method}) unavailable")
+    needed = _text_pairs(dims.values()) if text_spec is not None else []
+    scores = {pair: _string_ratio(*pair) for pair in needed}
+    return _build(plan, dims, offline=offline, scores=scores, method=method, seed=seed)
+
+
+def _text_pairs(dims: Iterable[_Dimension]) -> list[tuple[str, str]]:
+    """Every distinct pair of answers whose similarity the text comparison needs."""
+    needed: dict[tuple[str, str], None] = {}
+    for data in dims:
+        for a, b in itertools.combinations(data.groups, 2):
+            for ra, rb in data.pairs(a, b):
+                needed[(ra.output or "", rb.output or "")] = None
+    return list(needed)
+
+
+def _build(
+    plan: FairnessPlan,
+    grouped: Mapping[str, _Dimension],
+    *,
+    offline: bool,
+    scores: Mapping[tuple[str, str], float] | str,
+    method: str,
+    seed: int,
+) -> FairnessReport:
+    spec = plan.spec
+    th = spec.thresholds
+    tests = _Tests()
     outputs = [(o, re.compile(o.regex)) for o in spec.compare.outputs]
     dims: list[DimensionFairness] = []
-    for data in _group_results(plan, results, planned or {}).values():
+    for data in grouped.values():
         out = DimensionFairness(
             dimension=data.dim.name,
             description=data.dim.description,
@@ -237,8 +289,8 @@ async def analyse(
         )
         dims.append(out)
         _parity(out, data, th, tests)
-        if text_spec is not None:
-            out.text = await _text(out, data, th, tests, similarity, method, seed)
+        if spec.compare.text is not None:
+            out.text = _text(out, data, th, tests, scores, method, seed)
         for o, pattern in outputs:
             comparison = _output(out, data, o, pattern, th, tests, seed)
             if comparison is not None:
@@ -288,12 +340,12 @@ def _parity(out: DimensionFairness, data: _Dimension, th: FairnessThresholds, te
             tests.add(out, f"pass: {label}", (a, b), mcnemar_exact(pairs))
 
 
-async def _text(
+def _text(
     out: DimensionFairness,
     data: _Dimension,
     th: FairnessThresholds,
     tests: _Tests,
-    similarity: Similarity,
+    similarity: Mapping[tuple[str, str], float] | str,
     method: str,
     seed: int,
 ) -> TextDrift:
@@ -311,11 +363,12 @@ async def _text(
         if not pairs:
             continue
         texts = [(ra.output or "", rb.output or "") for ra, rb in pairs]
-        try:
-            scores = await similarity(texts)
-        except Exception as exc:  # an embeddings endpoint that fails leaves the comparison undecided
-            out.errors.append(f"similarity of {a} and {b} answers could not be measured ({method}): {exc}")
+        if isinstance(similarity, str):
+            if similarity not in out.errors:
+                out.errors.append(similarity)
             scores = []
+        else:
+            scores = [similarity[pair] for pair in texts]
         if scores:
             sims.append(SimilarityPair(groups=[a, b], mean=sum(scores) / len(scores), min=min(scores), n=len(scores)))
         tests.add(

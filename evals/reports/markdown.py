@@ -71,6 +71,9 @@ def render_markdown(report: Report) -> str:
     ]
     if s.required_failures:
         lines += ["**Required cases not passing**: " + ", ".join(_code(i, 80) for i in s.required_failures), ""]
+    if report.fairness is not None:
+        # before the failing cases: a fairness verdict is about the groups, not any one case
+        lines += markdown_lines(report.fairness, lambda text: _cell(text, 600))
     by_case: dict[str, list[CaseResult]] = {}
     for result in report.results:
         by_case.setdefault(result.case_id, []).append(result)
@@ -85,8 +88,6 @@ def render_markdown(report: Report) -> str:
         lines.append("")
     if report.not_run:
         lines += [f"**Not run**: {len(report.not_run)} execution(s).", ""]
-    if report.fairness is not None:
-        lines += markdown_lines(report.fairness, lambda text: _cell(text, 600))
     return "\n".join(lines)
 
 
