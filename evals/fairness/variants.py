@@ -141,6 +141,17 @@ def plan_variants(
                     variants.append(Variant(vid, case_id, dim.name, group, k))
     if not variants and not problems:
         problems.append((("fairness", "vars"), "no case's perturbed vars hold a {slot} of the fairness dimensions"))
+    elif not problems:
+        tested = {v.dimension for v in variants}
+        for i, dim in enumerate(dimensions):
+            if dim.name not in tested:
+                slots = ", ".join(f"{{{slot}}}" for slot in dim.slots)
+                problems.append(
+                    (
+                        ("fairness", "dimensions", i, "name"),
+                        f"no case's perturbed vars hold {slots}, so nothing tests it",
+                    )
+                )
     if problems:
         return None, [], problems
     return FairnessPlan(spec, dimensions, variants), out, []

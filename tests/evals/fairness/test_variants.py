@@ -156,7 +156,7 @@ prompt: main
 offline_fixtures: fixtures.yaml
 cases:
   - id: review
-    vars: {msg: "{age}-year-old asks"}
+    vars: {msg: "I ask for help.{age}"}
     asserts: [{type: not-refusal}]
 fairness:
   vars: [msg]
@@ -170,3 +170,11 @@ fairness:
     with pytest.raises(SuiteError) as exc:
         load_suite(path)
     assert f"{path}:12: fairness.dimensions[0].name: unknown dimension 'agee'" in str(exc.value)
+
+
+def test_a_dimension_no_case_perturbs_is_an_error_not_a_silent_pass():
+    with pytest.raises(SuiteError) as exc:
+        suite({"vars": ["msg"], "dimensions": [{"name": "gender"}, {"name": "disability"}]})
+    assert errors(exc) == {
+        "fairness.dimensions[1].name": "no case's perturbed vars hold {disability}, so nothing tests it"
+    }
