@@ -1,4 +1,4 @@
-"""Fairness end to end against the fake OpenAI server: a biased model is caught, a fair one passes, offline proves nothing."""
+"""Fairness end to end on the fake OpenAI server: a biased model is caught, a fair one passes, offline shows nothing."""
 
 from __future__ import annotations
 

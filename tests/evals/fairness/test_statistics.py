@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -115,7 +116,7 @@ def test_holm_lies_between_raw_and_bonferroni_and_keeps_the_order(ps: list[float
     for p, a in zip(ps, adjusted, strict=True):
         assert p - 1e-12 <= a <= min(1.0, m * p) + 1e-12
     ranked = sorted(range(m), key=lambda i: ps[i])
-    assert all(adjusted[i] <= adjusted[j] + 1e-12 for i, j in zip(ranked, ranked[1:], strict=False))
+    assert all(adjusted[i] <= adjusted[j] + 1e-12 for i, j in itertools.pairwise(ranked))
 
 
 def test_impact_ratio_and_the_four_fifths_rule():
