@@ -56,7 +56,8 @@ class OutputSpec(_Strict):
         default=False, description="number: selected means at or below selected_at (a rank, where 1 is best)."
     )
     selected: list[str] | None = Field(
-        default=None, description="category: the values (case-insensitive) that count as selected, e.g. [yes]."
+        default=None,
+        description='category: the values (case-insensitive) that count as selected, e.g. ["yes"] (quote it in YAML).',
     )
 
 

@@ -178,3 +178,17 @@ def test_a_dimension_no_case_perturbs_is_an_error_not_a_silent_pass():
     assert errors(exc) == {
         "fairness.dimensions[1].name": "no case's perturbed vars hold {disability}, so nothing tests it"
     }
+
+
+def test_the_readme_example_is_a_valid_fairness_block():
+    import re
+
+    import yaml
+
+    from evals.fairness.dimensions import CUES_FILE
+
+    readme = (CUES_FILE.parents[2] / "README.md").read_text(encoding="utf-8").split("## Fairness", 1)[1]
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", readme, re.S).group(1))
+    parsed = parse_suite({"version": 1, "name": "readme", "prompt": "main", **example})
+    assert [d.name for d in parsed._fairness_plan.dimensions] == ["gender", "age", "parental-leave", "caregiving"]
+    assert "growth-goal~caregiving~carer~1" in {c.id for c in parsed.cases}
