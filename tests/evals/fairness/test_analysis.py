@@ -229,3 +229,62 @@ async def test_every_report_format_has_the_fairness_section(fake_openai, openai_
     assert by_name["fairness: ethnicity"].find("failure") is None
     suite_el = junit.find("testsuite")
     assert suite_el is not None and int(suite_el.get("failures", "0")) >= 1
+
+
+async def test_an_embeddings_endpoint_that_fails_makes_fairness_an_error():
+    from evals.fairness.analysis import analyse
+
+    suite = fairness_suite(compare={"text": {"method": "openai:embedding:e"}})
+    offline = await run_suite(suite, templates=TEMPLATES, options=RunOptions(), provider_config=ProviderConfig())
+
+    async def broken(model: str, texts: Any) -> list[list[float]]:
+        raise ConnectionError("embeddings endpoint refused the connection")
+
+    fairness = await analyse(suite._fairness_plan, offline.results, offline=False, embed=broken)
+    assert fairness.status == "error"
+    assert all(d.status == "error" and "embeddings endpoint refused" in d.errors[0] for d in fairness.dimensions)
+    # the same answers without embeddings: the string ratio, and the label says why
+    fallback = await analyse(suite._fairness_plan, offline.results, offline=False)
+    assert (
+        fallback.status == "passed"
+        and "embeddings (openai:embedding:e) unavailable" in fallback.dimensions[0].text.method
+    )
+
+
+@pytest.mark.parametrize(
+    ("run_status", "fairness_status", "expected"),
+    [
+        ("passed", "passed", "passed"),
+        ("passed", "failed", "failed"),
+        ("passed", "error", "error"),
+        ("passed", "cannot-show-bias", "passed"),
+        ("failed", "passed", "failed"),
+        ("error", "failed", "error"),
+    ],
+)
+def test_the_fairness_verdict_joins_the_runs(run_status: str, fairness_status: str, expected: str):
+    from evals.fairness.analysis import with_fairness
+    from evals.fairness.report import FairnessReport
+    from evals.results import Counts, Summary, Totals
+
+    summary = Summary(
+        status=run_status,
+        pass_rate=1.0,
+        threshold=1.0,
+        counts=Counts(cases=1, runs=1, passed=1, failed=0, errors=0, not_run=0, cached=0),
+        totals=Totals(
+            prompt_tokens=0,
+            completion_tokens=0,
+            cost_usd=0,
+            cost_unknown=0,
+            latency_ms_mean=None,
+            latency_ms_p95=None,
+            provider_calls=0,
+            duration_s=0,
+        ),
+        provider="openai:m",
+        offline=False,
+    )
+    fairness = FairnessReport(status=fairness_status, offline=False, alpha=0.05, tests=0, thresholds={}, dimensions=[])
+    joined = with_fairness(summary, fairness)
+    assert (joined.status, joined.fairness) == (expected, fairness_status)
