@@ -240,9 +240,13 @@ def analyse_sync(
     *,
     offline: bool,
     planned: Mapping[str, int] | None = None,
+    thresholds: FairnessThresholds | None = None,
     seed: int = 0,
 ) -> FairnessReport:
-    """:func:`analyse` without embeddings (the string ratio, labelled so), for callers with no event loop or model."""
+    """:func:`analyse` without embeddings (the string ratio, labelled so), for callers with no event loop or model.
+
+    ``thresholds`` replace the suite's (the server passes the suite's tightened by the policy's).
+    """
     dims = _group_results(plan, results, planned or {})
     text_spec = plan.spec.compare.text
     method = STRING_METHOD
@@ -250,7 +254,7 @@ def analyse_sync(
         method = STRING_METHOD.replace("no embedding method named", f"embeddings ({text_spec.method}) unavailable")
     needed = _text_pairs(dims.values()) if text_spec is not None else []
     scores = {pair: _string_ratio(*pair) for pair in needed}
-    return _build(plan, dims, offline=offline, scores=scores, method=method, seed=seed)
+    return _build(plan, dims, offline=offline, scores=scores, method=method, seed=seed, thresholds=thresholds)
 
 
 def _text_pairs(dims: Iterable[_Dimension]) -> list[tuple[str, str]]:
@@ -271,9 +275,10 @@ def _build(
     scores: Mapping[tuple[str, str], float] | str,
     method: str,
     seed: int,
+    thresholds: FairnessThresholds | None = None,
 ) -> FairnessReport:
     spec = plan.spec
-    th = spec.thresholds
+    th = thresholds or spec.thresholds
     tests = _Tests()
     outputs = [(o, re.compile(o.regex)) for o in spec.compare.outputs]
     dims: list[DimensionFairness] = []

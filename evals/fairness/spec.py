@@ -6,6 +6,7 @@ checked in :mod:`evals.fairness.variants`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,6 +103,26 @@ class FairnessThresholds(_Strict):
     permutations: int = Field(
         default=9999, ge=99, le=100_000, description="Resamples of a permutation test when exact is too costly."
     )
+
+
+# which way each threshold is stricter: up for floors and alpha (more findings), down for ceilings
+_STRICTER_UP = ("alpha", "min_impact_ratio", "min_similarity", "permutations")
+_STRICTER_DOWN = ("max_pass_rate_gap", "max_length_gap", "max_refusal_gap")
+
+
+def stricter(suite: FairnessThresholds, policy: Mapping[str, float]) -> FairnessThresholds:
+    """The suite's thresholds, each tightened to the policy's where the policy is stricter.
+
+    A policy sets floors the way its ``min_pass_rate`` does: a suite may be stricter, never laxer. A higher
+    alpha is stricter too (a difference is called significant on less evidence).
+    """
+    values = suite.model_dump()
+    for name, value in policy.items():
+        if name in _STRICTER_UP:
+            values[name] = max(values[name], value)
+        elif name in _STRICTER_DOWN:
+            values[name] = min(values[name], value)
+    return FairnessThresholds.model_validate(values)
 
 
 class FairnessSpec(_Strict):

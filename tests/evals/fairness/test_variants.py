@@ -192,3 +192,12 @@ def test_the_readme_example_is_a_valid_fairness_block():
     parsed = parse_suite({"version": 1, "name": "readme", "prompt": "main", **example})
     assert [d.name for d in parsed._fairness_plan.dimensions] == ["gender", "age", "parental-leave", "caregiving"]
     assert "growth-goal~caregiving~carer~1" in {c.id for c in parsed.cases}
+
+
+def test_a_policy_tightens_a_suites_thresholds_never_loosens_them():
+    from evals.fairness.spec import FairnessThresholds, stricter
+
+    suite_own = FairnessThresholds(min_impact_ratio=0.9, max_pass_rate_gap=0.2, alpha=0.01)
+    joined = stricter(suite_own, {"min_impact_ratio": 0.8, "max_pass_rate_gap": 0.05, "alpha": 0.05})
+    assert (joined.min_impact_ratio, joined.max_pass_rate_gap, joined.alpha) == (0.9, 0.05, 0.05)
+    assert stricter(suite_own, {}) == suite_own

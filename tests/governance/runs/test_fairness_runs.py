@@ -42,3 +42,26 @@ def test_variants_are_queued_in_chunks_and_the_run_carries_the_fairness_verdict(
     # offline answers cannot show bias: the run keeps its own verdict and says so, never "fairness passed"
     assert run.state == "passed" and run.summary["fairness"] == "cannot-show-bias"
     assert release.state == "passed"
+
+
+def test_the_policy_of_the_tier_sets_floors_on_the_fairness_thresholds(session, monkeypatch):
+    from governance.catalog.models import RiskTier
+    from governance.catalog.products import get_product
+    from governance.releases.policies import PolicyFairness, PolicyUpdate, policy_snapshot, update_policy
+    from governance.runs import execution
+
+    owner, _ = make_user(session, Role.product_owner)
+    admin, _ = make_user(session, Role.admin)
+    slug = make_product(session, owner)
+    tier = RiskTier(get_product(session, slug).risk_tier)
+    floors = PolicyFairness(min_impact_ratio=0.9, max_pass_rate_gap=0.5)
+    policy = update_policy(session, admin, tier, PolicyUpdate(fairness_thresholds=floors))
+    assert policy_snapshot(policy)["fairness_thresholds"] == {"min_impact_ratio": 0.9, "max_pass_rate_gap": 0.5}
+    seen = []
+    analyse = execution.analyse_sync
+    monkeypatch.setattr(execution, "analyse_sync", lambda *a, **kw: seen.append(kw["thresholds"]) or analyse(*a, **kw))
+    components.publish_prompt(session, owner, slug, "system", PromptPublish(template="Coach."))
+    components.publish_suite(session, owner, slug, "coach-fairness", SuitePublish(spec=fairness_spec()))
+    run_queued_chunks(session)
+    # the policy's stricter floor wins; the suite's own stricter gap (default 0.1) stays
+    assert [(t.min_impact_ratio, t.max_pass_rate_gap) for t in seen] == [(0.9, 0.1)]
