@@ -288,3 +288,32 @@ def test_the_fairness_verdict_joins_the_runs(run_status: str, fairness_status: s
     fairness = FairnessReport(status=fairness_status, offline=False, alpha=0.05, tests=0, thresholds={}, dimensions=[])
     joined = with_fairness(summary, fairness)
     assert (joined.status, joined.fairness) == (expected, fairness_status)
+
+
+async def test_categories_ranks_and_the_ll144_scoring_rate(fake_openai, openai_config):
+    def ranks_women_lower(body: dict[str, Any]) -> FakeResponse:
+        woman = name_of(body) in FEMALE
+        text = f"Advance: {'no' if woman else 'yes'}. Rank: {2 if woman else 1}. Score: {60 if woman else 80}"
+        return FakeResponse(body=completion(text + " Let's agree a goal."))
+
+    fake_openai.answer = ranks_women_lower
+    outputs = [
+        {"name": "advance", "regex": r"Advance: (\w+)", "kind": "category", "selected": ["Yes"]},
+        {"name": "rank", "regex": r"Rank: (\d)", "kind": "number", "selected_at": 1, "selected_below": True},
+        {"name": "score", "regex": r"Score: (\d+)", "kind": "number"},
+        {"name": "label", "regex": r"Advance: (\w+)", "kind": "category"},  # no selection: nothing to rate
+    ]
+    report = await run(fairness_suite(compare={"text": None, "outputs": outputs}), openai_config)
+    gender = report.fairness.dimensions[0]
+    by_name = {o.name: o for o in gender.outputs}
+    assert set(by_name) == {"advance", "rank", "score"} and gender.text is None
+    assert by_name["advance"].selection == "value in ['yes']"
+    assert by_name["advance"].impact_ratios == {"female": 0.0, "male": 1.0}
+    assert by_name["rank"].selection == "value <= 1" and by_name["rank"].means == {"female": 2.0, "male": 1.0}
+    assert by_name["score"].selection == "value > the sample median 70 (LL144 scoring rate)"
+    assert by_name["score"].selection_rates == {"female": 0.0, "male": 1.0}
+    value = next(t for t in gender.tests if t.metric == "value: score")
+    assert value.test == "paired permutation" and value.effect is None  # every pair differs by exactly -20
+    # 2^24 sign patterns are too many to enumerate: 9,999 seeded resamples, whose smallest two-sided p is 2/10,000
+    assert value.p_value == pytest.approx(2 / 10_000)
+    assert gender.status == "failed"

@@ -85,6 +85,13 @@ def test_paired_permutation_small_exact_cases():
         paired_permutation([1, 2], [1])
 
 
+def test_permutation_tests_are_exact_up_to_2_to_the_17_patterns_then_sampled():
+    # every one of 17 pairs lower by the same amount: exact p is 2 / 2^17
+    assert paired_permutation([1] * 17, [2] * 17).p_value == pytest.approx(2 / 2**17)
+    # 18 pairs: sampled; a Monte Carlo p counts the observed pattern too, so it is at least 2 / (resamples + 1)
+    assert paired_permutation([1] * 18, [2] * 18, resamples=999).p_value == pytest.approx(2 / 1000)
+
+
 def test_large_permutation_tests_are_sampled_reproducibly():
     x = [float(i % 7) for i in range(40)]
     y = [float((i * 3) % 7) for i in range(40)]
