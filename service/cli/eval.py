@@ -458,7 +458,13 @@ def validate(
     if details:
         raise _fail(str(SuiteError(str(suite), _by_line(details))))
     asserts = sum(len(c.asserts) + len(loaded.defaults.asserts) for c in loaded.cases)
-    typer.echo(f"{suite}: valid: suite {loaded.name!r}, {len(loaded.cases)} cases, {asserts} assertions")
+    plan = loaded._fairness_plan
+    variants = (
+        f" ({len(plan.variants)} fairness variants of {len({v.base for v in plan.variants})} base cases)"
+        if plan
+        else ""
+    )
+    typer.echo(f"{suite}: valid: suite {loaded.name!r}, {len(loaded.cases)} cases{variants}, {asserts} assertions")
 
 
 def _by_line(details: list[Any]) -> list[Any]:
