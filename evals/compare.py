@@ -39,6 +39,8 @@ def status_label(report: Report) -> str:
     label = report.summary.status.upper()
     if report.comparison is not None and report.comparison.regressions and report.summary.status == "failed":
         label += " (regression)"
+    elif report.summary.fairness == "failed" and report.summary.status == "failed":
+        label += " (fairness)"
     return label
 
 

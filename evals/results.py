@@ -10,6 +10,8 @@ from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evals.fairness.report import FairnessReport, FairnessStatus
+
 REPORT_FORMAT_VERSION: Final = 1
 
 Outcome = Literal["passed", "failed", "error"]
@@ -119,6 +121,9 @@ class Summary(_Model):
     offline: bool = Field(description="True when answers came from the offline provider, not a model.")
     judge_provider: str | None = Field(default=None, description="Provider used for llm-rubric, if any ran.")
     judge_offline: bool = Field(default=False, description="True when llm-rubric verdicts are offline heuristics.")
+    fairness: FairnessStatus | None = Field(
+        default=None, description="The fairness verdict, when the suite has a fairness block (see Report.fairness)."
+    )
 
 
 class Comparison(_Model):
@@ -144,6 +149,9 @@ class Report(_Model):
     cases: list[CaseSummary] = Field(default_factory=list, description="Each case across its repeats.")
     not_run: list[CaseRef] = Field(default_factory=list, description="Executions that never finished.")
     results: list[CaseResult] = Field(default_factory=list, description="Every execution, in plan order.")
+    fairness: FairnessReport | None = Field(
+        default=None, description="Counterfactual fairness per dimension, when the suite has a fairness block."
+    )
 
 
 _M = TypeVar("_M", bound=BaseModel)

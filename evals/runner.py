@@ -22,6 +22,7 @@ from evals.assertions import AssertionContext, JudgeOptions, Verdict, get_assert
 from evals.assertions.registry import CheckFn
 from evals.cache import ResponseCache
 from evals.calls import CallParameters, ModelCaller
+from evals.fairness.analysis import analyse, with_fairness
 from evals.judge import ModelJudge, OfflineJudge, load_judge_prompt
 from evals.messages import Message
 from evals.providers import Provider, ProviderConfig, ProviderError, ProviderSetupError, create_provider
@@ -553,7 +554,22 @@ async def run_suite(
     work = [(plan, r) for plan in plans for r in range(options.repeat or plan.case.repeat)]
     cancelled = await run.execute_all(work, main, judges, cancel)
     await run.flush()
-    return run.report(cases, work, main_provider, judges, started_at=started_at, clock=clock, cancelled=cancelled)
+    report = run.report(cases, work, main_provider, judges, started_at=started_at, clock=clock, cancelled=cancelled)
+    plan = suite._fairness_plan
+    if plan is None or case_ids is not None:
+        # a chunk holds only some variants: fairness is judged on the whole run (see evals.fairness)
+        return report
+    planned: dict[str, int] = {}
+    for item, _ in work:
+        planned[item.case.id] = planned.get(item.case.id, 0) + 1
+    try:
+        fairness = await analyse(
+            plan, report.results, offline=main_provider.offline, planned=planned, embed=run.embeddings
+        )
+    finally:
+        if run.embeddings is not None:
+            await run.embeddings.aclose()
+    return report.model_copy(update={"fairness": fairness, "summary": with_fairness(report.summary, fairness)})
 
 
 def run_suite_sync(

@@ -10,6 +10,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from evals.fairness.spec import FairnessSpec
 from evals.messages import Role
 
 
@@ -143,8 +144,16 @@ class Suite(_Strict):
         default=None, description="YAML/JSON file (relative to the suite) mapping case id -> offline output."
     )
     cases: list[Case] = Field(min_length=1, description="The cases.")
+    fairness: FairnessSpec | None = Field(
+        default=None,
+        description="Counterfactual fairness (added field): base cases run once per cue of each group of each "
+        "dimension, everything else fixed, and the groups compared statistically.",
+    )
 
     _fixture_outputs: dict[str, str] = PrivateAttr(default_factory=dict)
+    # the fairness plan (evals.fairness.variants.FairnessPlan) when the suite has a fairness block; its
+    # variants have replaced their base cases in ``cases``
+    _fairness_plan: Any = PrivateAttr(default=None)
 
     @property
     def fixture_outputs(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from evals.assertions import ArgError, assertion_names, get_assertion
+from evals.assertions.text import EMBEDDING_METHOD
+from evals.fairness.spec import CompareSpec, DimensionSpec, FairnessSpec, FairnessThresholds, OutputSpec, TextSpec
+from evals.fairness.variants import plan_variants
 from evals.providers import parse_provider_spec, provider_names
 from evals.suite import AssertSpec, Case, Defaults, MessageTemplate, ModelSpec, Suite, Threshold
 from evals.suite_errors import SuiteError, SuiteErrorDetail
@@ -31,7 +35,10 @@ Problem = tuple[Loc, str]
 _FIELD_NAMES = sorted(
     {
         name
-        for model in (Suite, Case, AssertSpec, ModelSpec, Defaults, Threshold, MessageTemplate)
+        for model in (
+            *(Suite, Case, AssertSpec, ModelSpec, Defaults, Threshold, MessageTemplate),
+            *(FairnessSpec, DimensionSpec, CompareSpec, TextSpec, OutputSpec, FairnessThresholds),
+        )
         for name in model.model_fields
     }
 )
@@ -243,9 +250,49 @@ def parse_suite(
     problems = _semantic_problems(suite)
     if suite.offline_fixtures and not problems:
         problems = _load_fixtures(suite, base_dir or Path.cwd())
+    if suite.fairness is not None and not problems:
+        problems = _fairness_problems(suite.fairness) or _expand_fairness(suite)
     if problems:
         raise _error(source, data, problems, text)
     return suite
+
+
+def _fairness_problems(spec: FairnessSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    text = spec.compare.text
+    if text is not None and text.method != "string" and not EMBEDDING_METHOD.match(text.method):
+        problems.append(
+            (
+                ("fairness", "compare", "text", "method"),
+                f"unknown method {text.method!r}; use 'string' or 'openai:embedding:<model>'",
+            )
+        )
+    for i, out in enumerate(spec.compare.outputs):
+        loc: Loc = ("fairness", "compare", "outputs", i)
+        try:
+            re.compile(out.regex)
+        except re.error as exc:
+            problems.append(((*loc, "regex"), f"invalid regular expression: {exc}"))
+        if out.kind == "number" and out.selected is not None:
+            problems.append(((*loc, "selected"), "a number output takes selected_at, not selected"))
+        if out.kind == "category" and (out.selected_at is not None or out.selected_below):
+            problems.append(((*loc, "selected_at"), "a category output takes selected, not selected_at"))
+    return problems
+
+
+def _expand_fairness(suite: Suite) -> list[Problem]:
+    """Replace each perturbed base case by its variants (offline fixtures of the base apply to each)."""
+    assert suite.fairness is not None
+    plan, cases, problems = plan_variants(suite.fairness, suite.cases, {**suite.vars, **suite.defaults.vars})
+    if problems:
+        return problems
+    fixtures = suite.fixture_outputs
+    for variant in plan.variants if plan is not None else []:
+        if variant.base in fixtures:
+            fixtures[variant.case_id] = fixtures[variant.base]
+    suite.cases = cases
+    suite._fairness_plan = plan
+    return []
 
 
 def _load_fixtures(suite: Suite, base_dir: Path) -> list[Problem]:

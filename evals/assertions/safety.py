@@ -21,6 +21,11 @@ _REFUSAL = re.compile(
 )
 
 
+def is_refusal(output: str) -> bool:
+    """Whether ``output`` is empty or says it will not help (what ``refusal`` checks)."""
+    return not output.strip() or _REFUSAL.search(output) is not None
+
+
 def _no_value(spec: AssertSpec) -> None:
     if spec.value is not None:
         raise ArgError("value", f"'{spec.type}' takes no value")

@@ -195,7 +195,7 @@ _SPACES = re.compile(r"\s+")
 DEFAULT_SIMILARITY = 0.75
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     return _SPACES.sub(" ", text.lower()).strip()
 
 
@@ -208,7 +208,7 @@ class SimilarArgs:
     embedding_model: str | None = None
 
 
-_EMBEDDING_METHOD = re.compile(r"^openai:embeddings?:(\S+)$")
+EMBEDDING_METHOD = re.compile(r"^openai:embeddings?:(\S+)$")
 
 
 def _references(spec: AssertSpec) -> SimilarArgs:
@@ -218,8 +218,8 @@ def _references(spec: AssertSpec) -> SimilarArgs:
         raise ArgError("value", "'similar' needs a reference string (or a list of them) as value")
     threshold = DEFAULT_SIMILARITY if spec.threshold is None else spec.threshold
     if spec.method is None or spec.method == "string":
-        return SimilarArgs([_normalise(r) for r in refs], threshold)
-    match = _EMBEDDING_METHOD.match(spec.method)
+        return SimilarArgs([normalise(r) for r in refs], threshold)
+    match = EMBEDDING_METHOD.match(spec.method)
     if match is None:
         raise ArgError("method", f"unknown method {spec.method!r}; use 'string' or 'openai:embedding:<model>'")
     return SimilarArgs(list(refs), threshold, match.group(1))
@@ -236,7 +236,7 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 async def similar(output: str, args: SimilarArgs, ctx: AssertionContext) -> Verdict:
     """The output is similar to a reference: string ratio, or embeddings' cosine by ``method``, >= threshold (0.75)."""
     if args.embedding_model is None:
-        text = _normalise(output)
+        text = normalise(output)
         best = max(fuzz.ratio(text, ref) / 100.0 for ref in args.references)
         what = "similarity"
     else:

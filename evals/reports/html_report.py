@@ -6,6 +6,7 @@ from html import escape
 from pathlib import Path
 
 from evals.compare import status_label
+from evals.fairness.render import html_section
 from evals.results import CaseResult, Comparison, Report, Summary
 
 _CSS = """
@@ -71,6 +72,8 @@ def render_html(report: Report) -> str:
     out.append(_totals_html(s))
     if s.required_failures:
         out.append(f"<p><b>Required cases not passing</b>: {escape(', '.join(s.required_failures))}</p>")
+    if report.fairness is not None:
+        out.append(html_section(report.fairness))
     out.append("<h2>Cases</h2>")
     out.extend(_cases_html(report))
     if report.not_run:

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals.fairness.render import junit_cases
 from evals.results import CaseResult, CaseSummary, Comparison, Report, Summary
 
 # XML 1.0 cannot carry most control characters even escaped; model output sometimes has them
@@ -51,6 +52,12 @@ def render_junit(report: Report) -> str:
     tally = _Tally()
     if report.comparison is not None:
         _comparison_case(suite_el, report.suite, report.comparison, tally)
+    if report.fairness is not None:
+        for tag in junit_cases(suite_el, report.suite + label, report.fairness, _clean):
+            tally.tests += 1
+            tally.failures += tag == "failure"
+            tally.errors += tag == "error"
+            tally.skipped += tag == "skipped"
     for case in report.cases:
         _case(suite_el, report.suite + label, case, by_case.get(case.case_id, []), summary.provider, tally)
     for ref in report.not_run:
@@ -98,6 +105,7 @@ def _properties(suite_el: ET.Element, summary: Summary) -> None:
         ("threshold", f"{summary.threshold:.4f}"),
         ("judge_provider", summary.judge_provider or ""),
         ("judge_offline", str(summary.judge_offline).lower()),
+        ("fairness", summary.fairness or ""),
     ):
         ET.SubElement(props, "property", name=name, value=_clean(value))
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from evals.compare import status_label
+from evals.fairness.render import markdown_lines
 from evals.results import CaseResult, Report
 
 MAX_ROWS = 50
@@ -70,6 +71,9 @@ def render_markdown(report: Report) -> str:
     ]
     if s.required_failures:
         lines += ["**Required cases not passing**: " + ", ".join(_code(i, 80) for i in s.required_failures), ""]
+    if report.fairness is not None:
+        # before the failing cases: a fairness verdict is about the groups, not any one case
+        lines += markdown_lines(report.fairness, lambda text: _cell(text, 600))
     by_case: dict[str, list[CaseResult]] = {}
     for result in report.results:
         by_case.setdefault(result.case_id, []).append(result)

@@ -53,6 +53,9 @@ class Policy(Base):
     # editorial change's release may carry over the live release's sign-off and approvals once its suites pass.
     document_lint: Mapped[str] = mapped_column(String(8), default="warn")
     editorial_carry_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Floors on fairness suites' thresholds (evals.fairness.spec.FairnessThresholds' names): a suite may be
+    # stricter, never laxer; applied when a run of a suite with a fairness block finishes.
+    fairness_thresholds: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
 

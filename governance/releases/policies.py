@@ -37,6 +37,19 @@ class KpiThreshold(BaseModel):
         return self
 
 
+class PolicyFairness(BaseModel):
+    """Floors on every fairness suite's thresholds for this tier; unset ones leave the suite's own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alpha: float | None = Field(default=None, gt=0, lt=1, description="At least this family-wise error rate.")
+    min_impact_ratio: float | None = Field(default=None, ge=0, le=1, description="At least this (four-fifths: 0.8).")
+    max_pass_rate_gap: float | None = Field(default=None, ge=0, le=1, description="At most this pass-rate gap.")
+    min_similarity: float | None = Field(default=None, ge=0, le=1, description="At least this paired similarity.")
+    max_length_gap: float | None = Field(default=None, ge=0, description="At most this relative length gap.")
+    max_refusal_gap: float | None = Field(default=None, ge=0, le=1, description="At most this refusal-rate gap.")
+
+
 class PolicyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -85,6 +98,10 @@ class PolicyUpdate(BaseModel):
         default=None,
         description="An editorial change's release carries over the live release's sign-off and approvals.",
     )
+    fairness_thresholds: PolicyFairness | None = Field(
+        default=None,
+        description="Floors on fairness suites' thresholds (a suite may be stricter, never laxer); {} removes them.",
+    )
 
 
 def get_policy(session: Session, tier: str) -> Policy:
@@ -114,6 +131,7 @@ def policy_snapshot(policy: Policy) -> dict[str, Any]:
         "offline_evidence_reason": policy.offline_evidence_reason,
         "document_lint": policy.document_lint,
         "editorial_carry_over": policy.editorial_carry_over,
+        "fairness_thresholds": dict(policy.fairness_thresholds or {}),
     }
 
 
@@ -125,6 +143,8 @@ def update_policy(session: Session, actor: User, tier: RiskTier, data: PolicyUpd
     if data.kpi_thresholds is not None:
         # Stored whole, defaults included: what a limit means must not change when a default does.
         values["kpi_thresholds"] = [limit.model_dump(exclude_none=True) for limit in data.kpi_thresholds]
+    if data.fairness_thresholds is not None:
+        values["fairness_thresholds"] = data.fairness_thresholds.model_dump(exclude_none=True)
     for field, value in values.items():
         setattr(policy, field, value)
     if policy.recertify_days == 0:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from evals import CaseRef, CaseResult, parse_suite, summarize
+from evals.fairness.analysis import analyse_sync, with_fairness
+from evals.fairness.spec import stricter
 from governance.audit.trail import begin_write, record_event
 from governance.catalog import repository as components_repo
 from governance.catalog.content import VersionedContent, template_variables
@@ -237,6 +239,13 @@ def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
         offline=run.offline,
         error=errors or None,
     )
+    plan = suite._fairness_plan
+    if plan is not None:
+        # judged on the whole run (chunks hold only some variants); no embeddings here, so the string ratio
+        planned = {case.id: case.repeat or 1 for case in suite.cases}
+        thresholds = stricter(plan.spec.thresholds, policy.fairness_thresholds or {})
+        fairness = analyse_sync(plan, results, offline=run.offline, planned=planned, thresholds=thresholds)
+        summary = with_fairness(summary, fairness)
     run.state = RunState(summary.status)
     run.summary = summary.model_dump(mode="json")
     run.error = summary.error or errors or None

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from evals import parse_suite
 from governance.audit.events import Actor, actor_name
 from governance.catalog import repository as components_repo
 from governance.catalog.models import Product
@@ -32,6 +33,17 @@ def suite_specs(session: Session, wanted: dict[tuple[int, str], int]) -> dict[tu
         if product_id is not None and wanted.get((product_id, name)) == number:
             specs[(product_id, name)] = content["spec"]
     return specs
+
+
+def planned_cases(spec: dict[str, Any]) -> list[tuple[str, int]]:
+    """The (case id, repeats) a run of the suite executes, read from the spec without parsing it when it can be.
+
+    A suite with a fairness block runs the variants the engine generates in place of its base cases, so only
+    that suite is parsed (its spec was checked when it was published).
+    """
+    if "fairness" not in spec:
+        return [(case["id"], int(case.get("repeat") or 1)) for case in spec["cases"]]
+    return [(case.id, case.repeat) for case in parse_suite(spec, source="suite").cases]
 
 
 def note_queued(session: Session, chunk_ids: list[int]) -> None:
@@ -67,7 +79,7 @@ def queue_runs_many(
     for release, product in items:
         suites = release.manifest["suites"]
         for name in sorted(suites):
-            cases = [(case["id"], int(case.get("repeat") or 1)) for case in specs[(product.id, name)]["cases"]]
+            cases = planned_cases(specs[(product.id, name)])
             run_rows.append(
                 {
                     "release_id": release.id,

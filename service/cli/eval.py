@@ -391,6 +391,13 @@ def _print_summary(report: Report) -> None:
         typer.echo(f"  required cases not passing: {', '.join(s.required_failures)}")
     if s.error:
         typer.echo(f"  error: {s.error}")
+    if report.fairness is not None:
+        from evals.fairness.render import headline
+
+        typer.echo(f"  fairness: {headline(report.fairness)}")
+        for dim in report.fairness.dimensions:
+            why = "; ".join(dim.findings + dim.errors)
+            typer.echo(f"    {dim.dimension}: {dim.status} ({dim.pairs} matched sets){': ' + why if why else ''}")
     shown = 0
     for result in report.results:
         if result.outcome == "passed" or shown >= 20:
@@ -452,7 +459,13 @@ def validate(
     if details:
         raise _fail(str(SuiteError(str(suite), _by_line(details))))
     asserts = sum(len(c.asserts) + len(loaded.defaults.asserts) for c in loaded.cases)
-    typer.echo(f"{suite}: valid: suite {loaded.name!r}, {len(loaded.cases)} cases, {asserts} assertions")
+    plan = loaded._fairness_plan
+    variants = (
+        f" ({len(plan.variants)} fairness variants of {len({v.base for v in plan.variants})} base cases)"
+        if plan
+        else ""
+    )
+    typer.echo(f"{suite}: valid: suite {loaded.name!r}, {len(loaded.cases)} cases{variants}, {asserts} assertions")
 
 
 def _by_line(details: list[Any]) -> list[Any]:

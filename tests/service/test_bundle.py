@@ -19,9 +19,9 @@ def test_the_reference_bundle_loads():
     assert [s.name for s in bundle.processes["goal-setting"].steps][:2] == ["Draft", "Manager review"] or len(
         bundle.processes["goal-setting"].steps
     ) == 4
-    assert "system" in bundle.prompts and len(bundle.suites) == 1
-    suite = next(iter(bundle.suites.values()))
-    assert len(suite.spec["cases"]) >= 15
+    assert "system" in bundle.prompts and set(bundle.suites) == {"goal-coach-quality", "goal-coach-fairness"}
+    assert len(bundle.suites["goal-coach-quality"].spec["cases"]) >= 15
+    assert "fairness" in bundle.suites["goal-coach-fairness"].spec
 
 
 @pytest.fixture

@@ -61,8 +61,10 @@ def test_registering_a_new_product_cuts_exactly_one_release_with_its_suites(sess
     releases = session.scalars(select(Release)).all()
     assert len(releases) == 1
     assert releases[0].state == "testing" and releases[0].error is None
-    assert list(releases[0].manifest["suites"]) == ["goal-coach-quality"]
-    assert [(r.product, r.number, r.suites) for r in plan.releases] == [("goal-coach", 1, ["goal-coach-quality"])]
+    assert list(releases[0].manifest["suites"]) == ["goal-coach-fairness", "goal-coach-quality"]
+    assert [(r.product, r.number, r.suites) for r in plan.releases] == [
+        ("goal-coach", 1, ["goal-coach-fairness", "goal-coach-quality"])
+    ]
     again = apply_bundle(session, people["olivia"], goal_coach())
     assert {i.action for i in again.items} == {"unchanged"} and again.releases == []
     assert len(session.scalars(select(Release)).all()) == 1

@@ -384,7 +384,11 @@ async def test_regressions_against_the_live_release_come_first(web, world, sessi
     assert "Live release's answer (passed)" in page and "This release's answer (failed)" in page
     passed = len(spec["cases"]) - 1
     assert f"{passed} case executions passed" in page
-    assert page.count("The rendered system prompt of this run") == 1 and page.count(">system</span> message") == 0
+    # once per run (the quality suite's and the fairness suite's)
+    assert page.count("The rendered system prompt of this run") == 2 and page.count(">system</span> message") == 0
+    # the fairness suite ran offline: its verdict says it cannot show bias, and is no pass
+    assert "Fairness across groups: <span" in page and ">cannot-show-bias</span>" in page
+    assert "they cannot show bias" in page
 
 
 async def test_a_malformed_address_is_an_html_page_too(web, world):
@@ -422,7 +426,7 @@ async def test_the_owner_re_runs_the_suites_from_the_release_page(web, world, se
     done = await web.post(f"{rid}/rerun", data={"csrf_token": CSRF.search(page).group(1)})
     assert done.status_code == 303
     after = (await web.get(done.headers["location"])).text
-    assert "Re-running 1 suite(s)" in after and "testing" in after
+    assert "Re-running 2 suite(s)" in after and "testing" in after
     run_queued_chunks(session)
     assert "passed" in (await web.get(f"{rid}")).text
 
