@@ -7,11 +7,16 @@ how surprising a difference is, not how big. scipy does the exact binomial and t
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy import stats
+if TYPE_CHECKING:
+    import numpy as np
+
+# scipy (and numpy under it) is imported by the tests that use it: importing it costs most of a second, which every
+# `steward eval run` and every server start would pay though only suites with a `fairness` block need it.
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,8 @@ def sign_test(positives: int, negatives: int) -> TestOutcome:
     n = positives + negatives
     if n == 0:
         return TestOutcome("exact sign test", 1.0, 0.0, "share of positive differences - 0.5", 0)
+    from scipy import stats
+
     p = float(stats.binomtest(positives, n, 0.5, alternative="two-sided").pvalue)
     return TestOutcome("exact sign test", min(p, 1.0), positives / n - 0.5, "share of positive differences - 0.5", n)
 
@@ -46,6 +53,8 @@ def mcnemar_exact(pairs: Sequence[tuple[bool, bool]]) -> TestOutcome:
     n01 = sum(1 for a, b in pairs if b and not a)
     n = len(pairs)
     discordant = n10 + n01
+    from scipy import stats
+
     p = float(stats.binomtest(n10, discordant, 0.5, alternative="two-sided").pvalue) if discordant else 1.0
     return TestOutcome("exact McNemar", min(p, 1.0), (n10 - n01) / n if n else 0.0, "difference in rate", n)
 
@@ -64,6 +73,9 @@ def paired_permutation(
         raise ValueError("paired samples must have the same length")
     if n == 0:
         return TestOutcome("paired permutation", 1.0, 0.0, "Cohen's d_z", 0)
+    import numpy as np
+    from scipy import stats
+
     diffs = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
     if not np.any(diffs) or n == 1:
         # no difference, or one pair whose two sign patterns are equally extreme: p is exactly 1
@@ -121,4 +133,4 @@ def impact_ratios(rates: Mapping[str, float]) -> dict[str, float] | None:
 
 
 def median(values: Sequence[float]) -> float:
-    return float(np.median(np.asarray(values, dtype=float)))
+    return float(statistics.median(float(value) for value in values))

@@ -23,13 +23,13 @@ def test_a_product_without_releases_has_no_release(session, product):
 def test_a_product_whose_first_release_is_on_its_way_has_no_release_but_a_pending_one(session, owner, product):
     first = change(session, owner, product, "one")
     assert status_of(session, product) == StatusView(
-        "no_release", None, first.id, None, False, first.state, first.state_changed_at
+        "no_release", None, first.id, None, False, first.state, first.state_changed_at, pending_number=first.number
     )
 
 
 def test_a_product_whose_newest_release_is_live_is_compliant(session, owner, product):
     live = make_live(session, owner, product)
-    assert status_of(session, product) == StatusView("compliant", live.id, None, None, False)
+    assert status_of(session, product) == StatusView("compliant", live.id, None, None, False, live_number=live.number)
 
 
 def test_a_change_after_go_live_requires_revalidation_by_its_due_date(session, owner, product):
@@ -44,6 +44,8 @@ def test_a_change_after_go_live_requires_revalidation_by_its_due_date(session, o
         False,
         pending.state,
         pending.state_changed_at,
+        live_number=live.number,
+        pending_number=pending.number,
     )
     assert status.revalidation_due_at > utcnow() + timedelta(days=13)
 
@@ -70,7 +72,9 @@ def test_going_live_again_makes_the_product_compliant(session, owner, product):
     pending = change(session, owner, product, "one")
     move(session, first, ReleaseState.retired)
     move(session, pending, ReleaseState.signed_off, ReleaseState.approved, ReleaseState.live)
-    assert status_of(session, product) == StatusView("compliant", pending.id, None, None, False)
+    assert status_of(session, product) == StatusView(
+        "compliant", pending.id, None, None, False, live_number=pending.number
+    )
 
 
 def test_statuses_of_many_products_in_one_call(session, owner, product):
@@ -81,6 +85,7 @@ def test_statuses_of_many_products_in_one_call(session, owner, product):
     ids = {slug: get_product(session, slug).id for slug in (product, live_slug, pending_slug)}
     statuses = product_statuses(session, list(ids.values()))
     assert statuses[ids[product]].status == "no_release"
-    assert statuses[ids[live_slug]] == StatusView("compliant", live.id, None, None, False)
+    assert statuses[ids[live_slug]] == StatusView("compliant", live.id, None, None, False, live_number=live.number)
     assert statuses[ids[pending_slug]].pending_release == pending.id
+    assert statuses[ids[pending_slug]].pending_number == pending.number
     assert product_statuses(session, []) == {}
