@@ -10,6 +10,7 @@ from evals.providers import ModelPrice, ProviderConfig, provider
 from evals.results import (
     AssertionResult,
     CaseRef,
+    CombinationSummary,
     CaseResult,
     CaseSummary,
     Comparison,
@@ -31,6 +32,7 @@ __all__ = [
     "AssertionResult",
     "Case",
     "CaseRef",
+    "CombinationSummary",
     "CaseResult",
     "CaseSummary",
     "Comparison",
