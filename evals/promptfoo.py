@@ -737,7 +737,7 @@ def import_promptfoo_config(path: str | Path, *, name: str | None = None) -> Imp
     imp = _Importer(path)
     imp.top_level(config)
     prompts = imp.prompt(config.get("prompts"))
-    prompt_text, messages = prompts[0]
+    messages = prompts[0][1]
     model, providers = imp.provider(config.get("providers"))
     defaults, expanding = imp.defaults(config.get("defaultTest") or {})
     tests = imp.tests(config.get("tests"))

@@ -402,8 +402,7 @@ class _Run:
         """Run ``work`` with ``concurrency`` workers until done, stopped or cancelled; True if cancelled."""
         items = iter(enumerate(work))
         tasks = [
-            asyncio.create_task(self.worker(items))
-            for _ in range(min(self.options.concurrency, max(1, len(work))))
+            asyncio.create_task(self.worker(items)) for _ in range(min(self.options.concurrency, max(1, len(work))))
         ]
         everything = asyncio.gather(*tasks)
         stoppers = [asyncio.create_task(self.stop.wait())]
@@ -612,15 +611,15 @@ def _combinations(
 ) -> list[_Combination]:
     """Every prompt on every provider, prompt-major; one provider (and its judges) per spec, shared by prompts."""
     prompts = suite.prompt_names
-    renderers = {
-        name: PromptRenderer(suite, templates, run.options.template_limits, prompt=name) for name in prompts
-    }
+    renderers = {name: PromptRenderer(suite, templates, run.options.template_limits, prompt=name) for name in prompts}
     template = _judge_template(plans, run.config)
     callers: list[tuple[Provider, ModelCaller, _Judges]] = []
     for spec in provider_specs:
         provider = _main_provider(suite, spec, run.config)
         judge_spec = run.config.judge or (spec if ":" in spec else _spec_name(provider))
-        callers.append((provider, run.caller(provider, run.parameters), _Judges(judge_spec, run.judge_caller, template)))
+        callers.append(
+            (provider, run.caller(provider, run.parameters), _Judges(judge_spec, run.judge_caller, template))
+        )
     matrix = len(prompts) * len(callers) > 1
     combinations = []
     for n, name in enumerate(prompts):

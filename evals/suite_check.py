@@ -46,7 +46,7 @@ def render_problems(
     def detail(loc: Loc, case_id: str | None, message: str) -> SuiteErrorDetail:
         return SuiteErrorDetail(path=_path(loc), case_id=case_id, message=message, line=line_of(loc))
 
-    problems = []
+    problems: list[SuiteErrorDetail] = []
     for name in suite.prompt_names:
         # a case with a problem is reported once, for the first prompt that cannot render it
         reported = {p.case_id for p in problems}

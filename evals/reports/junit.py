@@ -55,9 +55,7 @@ def render_junit(report: Report) -> str:
         refs = [ref for ref in report.not_run if (ref.prompt, ref.provider) == pair]
         name = f"{report.suite} [{combination_label(*pair)}]" + (" [offline]" if combo.offline else "")
         suites.append(
-            _suite(
-                report, name, own, _per_case(report.cases, own), refs, combo.provider, combo=combo, first=n == 0
-            )
+            _suite(report, name, own, _per_case(report.cases, own), refs, combo.provider, combo=combo, first=n == 0)
         )
     totals = _Tally()
     for _, tally in suites:

@@ -106,7 +106,12 @@ def _matrix_lines(report: Report) -> list[str]:
         for label, c in combos
     ]
     rows = differing_first(side_by_side(report))
-    lines += ["", "### Cases side by side", "", "| case | " + " | ".join(_code(label, 60) for label, _ in combos) + " |"]
+    lines += [
+        "",
+        "### Cases side by side",
+        "",
+        "| case | " + " | ".join(_code(label, 60) for label, _ in combos) + " |",
+    ]
     lines.append("|---|" + "---|" * len(combos))
     for case_id, cells in rows[:MAX_ROWS]:
         lines.append(f"| {_code(case_id, 80)} | " + " | ".join(cell.text for cell in cells) + " |")

@@ -36,7 +36,7 @@ def side_by_side(report: Report) -> list[tuple[str, list[Cell]]]:
     combos = report.summary.combinations
     if not combos:
         return []
-    column = {(c.prompt, c.provider): i for i, c in enumerate(combos)}
+    column: dict[tuple[str | None, str | None], int] = {(c.prompt, c.provider): i for i, c in enumerate(combos)}
     tallies: dict[str, list[list[int]]] = {}  # case -> per column [runs, passed, errors]
     for result in report.results:
         row = tallies.setdefault(result.case_id, [[0, 0, 0] for _ in combos])

@@ -174,7 +174,7 @@ def test_a_provider_given_twice_or_a_missing_prompt_template_stops_the_run():
             options=RunOptions(providers=("offline", "offline")),
             provider_config=ProviderConfig(),
         )
-    with pytest.raises(EvalConfigError, match="no template for prompt 'mentor.txt'"):
+    with pytest.raises(EvalConfigError, match=r"no template for prompt 'mentor\.txt'"):
         run_suite_sync(suite, templates={"coach.txt": "x"}, options=RunOptions(), provider_config=ProviderConfig())
 
 

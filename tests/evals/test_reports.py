@@ -186,9 +186,9 @@ def junit_10_violations(document: str) -> list[str]:
         problems += [f"<{el.tag}> has no attribute {a!r}" for a in sorted(set(el.attrib) - allowed)]
         problems += [f"<{el.tag}> lacks {a!r}" for a in sorted(required - set(el.attrib))]
         problems += [f"<{child.tag}> inside <{el.tag}>" for child in el if child.tag not in children]
-        if el.tag in ("testsuite", "testsuites") and "time" in el.attrib:
-            if not _SUREFIRE_TIME.fullmatch(el.get("time", "")):
-                problems.append(f"<{el.tag}> time {el.get('time')!r}")
+        timed = el.tag in ("testsuite", "testsuites") and "time" in el.attrib
+        if timed and not _SUREFIRE_TIME.fullmatch(el.get("time", "")):
+            problems.append(f"<{el.tag}> time {el.get('time')!r}")
     return problems
 
 
