@@ -15,6 +15,7 @@ from service.api.problems import install_pool_exhausted_handler, install_problem
 from service.api.routes import (
     audit,
     bundles,
+    candidates,
     compliance,
     feedback,
     health,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         feedback,
         incidents,
         recertification,
+        candidates,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web_router)
