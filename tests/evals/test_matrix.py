@@ -409,3 +409,35 @@ tests:
         {"role": "system", "content": "S"},
         {"role": "user", "content": "{{ prompt }}"},
     ]
+
+
+async def test_a_cancelled_matrix_names_the_unfinished_combinations(fake_openai, openai_config):
+    import asyncio
+
+    cancel = asyncio.Event()
+
+    def slow_after_first(body):
+        delay = 0.0 if len(fake_openai.requests) <= 2 else 5.0
+        return FakeResponse(body=completion(f"{body['model']} says goal"), delay=delay)
+
+    fake_openai.answer = slow_after_first
+
+    def stop_after_first_batch(batch):
+        cancel.set()
+
+    report = await run_suite(
+        matrix_suite(),
+        templates=PROMPTS,
+        options=RunOptions(concurrency=2, batch_size=1),
+        provider_config=openai_config,
+        on_results=stop_after_first_batch,
+        cancel=cancel,
+    )
+    assert report.summary.status == "error" and report.summary.cancelled
+    finished = {(r.case_id, r.prompt, r.provider) for r in report.results}
+    unfinished = {(ref.case_id, ref.prompt, ref.provider) for ref in report.not_run}
+    assert finished and unfinished and not finished & unfinished
+    assert len(finished) + len(unfinished) == 12
+    assert all(ref.prompt in PROMPTS and ref.provider.startswith("openai:") for ref in report.not_run)
+    assert sum(c.not_run for c in report.summary.combinations) == len(report.not_run)
+    assert {c.status for c in report.summary.combinations if c.not_run} == {"error"}
