@@ -221,3 +221,14 @@ def test_junit_conforms_to_junit_10_xsd_passing_failing_regressed_skipped_and_ma
     )
     document = render_junit(matrix)
     assert document.count("<testsuite ") == 4 and junit_10_violations(document) == []
+
+
+def test_the_json_report_is_written_result_by_result_as_the_same_document(reports, tmp_path):
+    import json
+
+    for report in (*reports, reports[0].model_copy(update={"results": []})):
+        write_json(report, tmp_path / "r.json")
+        text = (tmp_path / "r.json").read_text(encoding="utf-8")
+        assert text == report.model_dump_json(indent=2)  # byte for byte, so diffs of reports stay the same
+        assert json.loads(text) == json.loads(report.model_dump_json())
+        assert read_report(tmp_path / "r.json") == report
