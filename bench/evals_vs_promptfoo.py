@@ -6,6 +6,9 @@ Scenarios (from issue 3):
   c  N=10000, C=100, 50 ms, no cache, Steward: peak RSS of a large suite
   d  N=1000, C=100, 1000 ms: a cold run that fills the cache, then a re-run of the unchanged suite;
      provider calls are counted at the fake server
+  e  a 2 prompts x 2 models matrix of N=1000 cases (4,000 calls), C=100, 1000 ms, Steward: wall time
+     against the lower bound ceil(calls/C) x latency
+  f  N=100,000, C=100, 50 ms, no cache, Steward, with JSON and JUnit reports: peak RSS of a huge suite
 
 Runs of the tools are interleaved within each repeat, so drift in the shared machine's load hits
 both alike; the table shows medians of the repeats and the ratios between the tools.
@@ -43,20 +46,30 @@ class Scenario:
     latency_ms: float
     tools: tuple[str, ...]
     cached: bool = False
+    prompts: int = 1
+    providers: int = 1
+    junit: bool = False
+
+    @property
+    def calls(self) -> int:
+        """Model calls (and results) of a run: every case on every prompt x provider combination."""
+        return self.n * self.prompts * self.providers
 
     @property
     def lower_bound_s(self) -> float:
-        return math.ceil(self.n / self.concurrency) * self.latency_ms / 1000
+        return math.ceil(self.calls / self.concurrency) * self.latency_ms / 1000
 
 
 def scenarios(quick: bool, promptfoo_in_b: bool, promptfoo_in_d: bool) -> list[Scenario]:
     both = ("steward", "promptfoo")
-    n, big = (200, 2000) if quick else (1000, 10_000)
+    n, big, huge = (200, 2000, 10_000) if quick else (1000, 10_000, 100_000)
     return [
         Scenario("a", "throughput, no cache", n, 50, 50, both),
         Scenario("b", "realistic latency, no cache", n, 100, 1000, both if promptfoo_in_b else ("steward",)),
         Scenario("c", "large suite, no cache", big, 100, 50, ("steward",)),
         Scenario("d", "cached re-run", n, 100, 1000, both if promptfoo_in_d else ("steward",), cached=True),
+        Scenario("e", "2 prompts x 2 models matrix, no cache", n, 100, 1000, ("steward",), prompts=2, providers=2),
+        Scenario("f", "huge suite with JSON and JUnit reports", huge, 100, 50, ("steward",), junit=True),
     ]
 
 
@@ -79,7 +92,7 @@ def invocation(
     via_npx: bool,
 ) -> tools.Invocation:
     if tool == "steward":
-        return tools.steward(suite, sc.concurrency, server.base_url, out, cache)
+        return tools.steward(suite, sc.concurrency, server.base_url, out, cache, sc.providers, sc.junit)
     inv = tools.promptfoo(config, sc.concurrency, out, cache is not None, via_npx)
     if cache is not None:
         inv.env["PROMPTFOO_CACHE_PATH"] = str(cache)
@@ -102,16 +115,17 @@ def run_once(
     inv.report.unlink(missing_ok=True)
     server.reset()
     server_cpu0 = server.cpu_s()
-    timeout = 120 + sc.n * 0.1 + 3 * sc.lower_bound_s  # generous; only guards against a hang
+    timeout = 120 + sc.calls * 0.1 + 3 * sc.lower_bound_s  # generous; only guards against a hang
     m = run_measured(inv.cmd, inv.env, out, timeout)
     stats = server.stats()
     outcomes = tools.count_outcomes(tool, inv.report)
-    ok = m.returncode == 0 and outcomes is not None and outcomes["passed"] == sc.n
+    ok = m.returncode == 0 and outcomes is not None and outcomes["passed"] == sc.calls
     row = {
         "scenario": sc.key,
         "tool": tool,
         "variant": variant,
         "n": sc.n,
+        "calls": sc.calls,
         "concurrency": sc.concurrency,
         "latency_ms": sc.latency_ms,
         "wall_s": round(m.wall_s, 3),
@@ -144,7 +158,7 @@ def run_scenario(sc: Scenario, repeats: int, via_npx: bool, fmt: str) -> list[di
     rows: list[dict] = []
     base = WORK / "runs" / sc.key
     with FakeServer(sc.latency_ms, WORK / "tmp") as server:
-        suite, config = write_suite(sc.n, server.base_url, WORK / "suites" / f"{sc.key}-n{sc.n}", fmt)
+        suite, config = write_suite(sc.n, server.base_url, WORK / "suites" / f"{sc.key}-n{sc.n}", fmt, sc.prompts)
         for rep in range(repeats):
             for tool in sc.tools:
                 out = base / f"{tool}-{rep}"
@@ -174,23 +188,25 @@ def summarize(rows: list[dict]) -> list[dict]:
     for (key, tool, variant), rs in groups.items():
         r0 = rs[0]
         wall = statistics.median(r["wall_s"] for r in rs)
-        lower = math.ceil(r0["n"] / r0["concurrency"]) * r0["latency_ms"] / 1000
+        calls = r0.get("calls", r0["n"])
+        lower = math.ceil(calls / r0["concurrency"]) * r0["latency_ms"] / 1000
         summary.append(
             {
                 "scenario": key,
                 "tool": tool,
                 "variant": variant,
                 "n": r0["n"],
+                "calls": calls,
                 "concurrency": r0["concurrency"],
                 "latency_ms": r0["latency_ms"],
                 "runs": len(rs),
                 "wall_s": wall,
                 "walls": [r["wall_s"] for r in rs],
-                "cases_per_s": r0["n"] / wall,
+                "cases_per_s": calls / wall,
                 "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs),
                 "peak_rss_max_mb": max(r["peak_rss_mb"] for r in rs),
                 "cpu_s": statistics.median(r["cpu_s"] for r in rs),
-                "cpu_ms_per_case": statistics.median(r["cpu_s"] for r in rs) / r0["n"] * 1000,
+                "cpu_ms_per_case": statistics.median(r["cpu_s"] for r in rs) / calls * 1000,
                 # A warm re-run makes no calls, so the latency bound says nothing about it.
                 "x_lower_bound": wall / lower if lower and variant != "warm" else None,
                 "provider_calls": sorted({r["provider_calls"] for r in rs}),
@@ -240,6 +256,20 @@ def comparisons(summary: list[dict]) -> list[str]:
             met = cold["all_ok"] and warm["all_ok"] and calls == [0] and share < 0.10
             target = f" (target 0 calls and < 10%): {mark(met)}" if tool == "steward" else ""
             lines.append(f"(d) {tool} cached re-run: provider calls {calls}, wall {share:.1%} of the cold run{target}")
+    st = find(summary, "e", "steward", "nocache")
+    if st:
+        x = st["x_lower_bound"]
+        lines.append(
+            f"(e) Steward matrix ({st['calls']} calls) wall = {x:.2f}x its lower bound (target <= 1.2x): "
+            f"{mark(st['all_ok'] and x <= 1.2)}"
+        )
+    st = find(summary, "f", "steward", "nocache")
+    if st:
+        worst = st["peak_rss_max_mb"]
+        lines.append(
+            f"(f) Steward peak RSS at N={st['n']} with JSON and JUnit reports = {worst:.0f} MB (worst of runs; "
+            f"target < 250 MB): {mark(st['all_ok'] and worst < 250)}"
+        )
     if any(not s["all_ok"] for s in summary):
         lines.append("Some runs failed or did not pass every case: see runs.json (stderr_tail) in the results folder")
     return lines
@@ -272,7 +302,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller N and one repeat: a smoke run")
     parser.add_argument("--repeats", type=int, help="runs per tool and scenario (default 3, quick 1)")
-    parser.add_argument("--scenarios", default="a,b,c,d")
+    parser.add_argument("--scenarios", default="a,b,c,d,e,f")
     parser.add_argument("--no-promptfoo-b", action="store_true", help="Steward only in scenario b")
     parser.add_argument("--no-promptfoo-d", action="store_true", help="Steward only in scenario d")
     parser.add_argument("--via-npx", action="store_true", help="run promptfoo through npx")

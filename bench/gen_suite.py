@@ -31,7 +31,7 @@ def case(i: int) -> tuple[str, dict]:
     return case_id, {"case_id": case_id, "question": QUESTIONS[i % len(QUESTIONS)]}
 
 
-def steward_suite(n: int) -> dict:
+def steward_suite(n: int, prompts: int = 1) -> dict:
     cases = []
     for i in range(n):
         case_id, vars_ = case(i)
@@ -49,8 +49,8 @@ def steward_suite(n: int) -> dict:
         "version": 1,
         "name": f"bench-n{n}",
         "description": f"Benchmark suite: {n} cases, two assertions each.",
-        "prompt": "prompt.txt",
-        # The benchmark always overrides this with --provider openai:bench-model.
+        **({"prompt": "prompt.txt"} if prompts == 1 else {"prompts": prompt_files(prompts)}),
+        # The benchmark always overrides this with --provider openai:bench-model (given twice for a matrix).
         "model": {"provider": "openai", "name": MODEL, "temperature": 0, "max_tokens": 64},
         "threshold": {"pass_rate": 1.0},
         "cases": cases,
@@ -92,16 +92,22 @@ def dump(data: dict, path: Path) -> None:
         path.write_text(yaml.dump(data, Dumper=dumper, sort_keys=False, width=1000))
 
 
-def write_suite(n: int, base_url: str, out: Path, fmt: str = "yaml") -> tuple[Path, Path]:
+def prompt_files(prompts: int) -> list[str]:
+    """prompt.txt, prompt-2.txt, ...: a matrix's prompts differ only in their first word."""
+    return ["prompt.txt", *(f"prompt-{k}.txt" for k in range(2, prompts + 1))]
+
+
+def write_suite(n: int, base_url: str, out: Path, fmt: str = "yaml", prompts: int = 1) -> tuple[Path, Path]:
     """Write the Steward suite, the promptfoo config and prompt.txt under ``out``; return both configs.
 
     YAML by default because that is what users write (and parsing it is part of a real run);
     ``fmt="json"`` writes JSON documents instead, to separate parsing cost from running cost.
     """
     out.mkdir(parents=True, exist_ok=True)
-    (out / "prompt.txt").write_text(PROMPT)
+    for k, name in enumerate(prompt_files(prompts)):
+        (out / name).write_text(PROMPT if k == 0 else f"Variant {k + 1}. {PROMPT}")
     suite, config = out / f"suite.{fmt}", out / f"promptfooconfig.{fmt}"
-    dump(steward_suite(n), suite)
+    dump(steward_suite(n, prompts), suite)
     dump(promptfoo_config(n, base_url), config)
     return suite, config
 

@@ -88,9 +88,12 @@ def ensure() -> None:
 
 
 def versions() -> dict[str, str]:
-    node = subprocess.run([str(node_bin()), "--version"], capture_output=True, text=True, timeout=30)
+    # Steward-only scenarios (e, f) run without node and promptfoo installed
+    node = "not installed"
+    if node_bin().exists():
+        node = subprocess.run([str(node_bin()), "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
     pf = installed_version(PROMPTFOO_PREFIX / "node_modules" / "promptfoo" / "package.json")
-    return {"node": node.stdout.strip(), "promptfoo": pf or "?"}
+    return {"node": node, "promptfoo": pf or "?"}
 
 
 if __name__ == "__main__":

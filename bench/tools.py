@@ -28,11 +28,26 @@ def steward_bin() -> Path:
     return Path(sys.executable).parent / "steward"
 
 
-def steward(suite: Path, concurrency: int, base_url: str, out: Path, cache: Path | None) -> Invocation:
-    """``cache=None`` runs with --no-cache; otherwise the cache file to read and fill."""
+def steward(
+    suite: Path,
+    concurrency: int,
+    base_url: str,
+    out: Path,
+    cache: Path | None,
+    providers: int = 1,
+    junit: bool = False,
+) -> Invocation:
+    """``cache=None`` runs with --no-cache; otherwise the cache file to read and fill.
+
+    ``providers`` > 1 names that many models (``--provider`` repeated: a matrix); ``junit`` also writes JUnit.
+    """
     report = out / "steward.json"
-    cmd = [str(steward_bin()), "eval", "run", str(suite), "--provider", "openai:bench-model"]
+    cmd = [str(steward_bin()), "eval", "run", str(suite)]
+    for k in range(providers):
+        cmd += ["--provider", "openai:bench-model" + (f"-{k + 1}" if k else "")]
     cmd += ["--concurrency", str(concurrency), "--json", str(report)]
+    if junit:
+        cmd += ["--junit", str(out / "steward.xml")]
     env = dict(os.environ)
     env.update(
         STEWARD_OPENAI_BASE_URL=base_url,

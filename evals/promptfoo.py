@@ -165,8 +165,10 @@ class SuiteDocument(TypedDict, total=False):
     name: Required[str]
     description: str
     prompt: str
+    prompts: list[str]
     messages: list[ChatMessageDocument]
     model: ModelDocument
+    providers: list[str]
     defaults: DefaultsDocument
     cases: list[CaseDocument]
 
@@ -181,10 +183,11 @@ class ImportResult:
 
     Attributes:
         suite: The suite document (plain data, ready to dump as YAML).
-        prompt_text: The prompt template, written beside the suite.
-        prompt_file: The prompt's file name, relative to the suite.
+        prompt_text: The (first) prompt template, written beside the suite.
+        prompt_file: The (first) prompt's file name, relative to the suite.
         unsupported: Every item left out, by name and place, e.g. ``tests[3].assert[1]: type 'javascript'``.
         notes: Differences worth knowing that did not drop anything.
+        more_prompts: The further prompts of a matrix, file name -> template, written beside the suite.
     """
 
     suite: SuiteDocument
@@ -192,6 +195,7 @@ class ImportResult:
     prompt_file: str
     unsupported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    more_prompts: dict[str, str] = field(default_factory=dict)
 
 
 def _slug(text: str) -> str:
@@ -229,8 +233,13 @@ class _Importer:
             else:
                 self.refuse(key, "top-level key")
 
-    def prompt(self, prompts: object) -> tuple[str, list[ChatMessageDocument] | None]:
-        """The suite's one prompt; every further prompt (a list, a glob, ``---`` sections) is refused by name."""
+    def prompt(self, prompts: object) -> list[tuple[str, list[ChatMessageDocument] | None]]:
+        """The suite's prompts (text, chat messages): every prompt of the list, its globs and ``---`` sections.
+
+        A suite's prompts share its chat messages but for the last user message, so a further prompt of
+        another form than the first (a text prompt beside a chat, or chats that differ elsewhere) is
+        refused by name.
+        """
         if isinstance(prompts, (str, dict)):
             prompts = [prompts]
         if not isinstance(prompts, list) or not prompts:
@@ -246,18 +255,27 @@ class _Importer:
             found.extend(self._prompt_texts(raw, f"prompts[{i}]"))
         if not found:
             raise PromptfooImportError(f"{self.source}: prompts: no prompt could be read")
-        for place, text in found[1:]:
-            self.refuse(
-                place,
-                f"a further prompt {text.strip()[:50]!r} (a suite has one prompt; promptfoo would run every prompt)",
-            )
-        text = found[0][1]
-        if "{%" in text or "|" in text:
+        accepted: list[tuple[str, list[ChatMessageDocument] | None]] = []
+        first_frame: object = None
+        for place, text in found:
+            messages = _chat_messages(text)
+            if messages is None and text.lstrip().startswith("[") and "{%" in text:
+                self.refuse(place, "a chat prompt built by a template loop (Steward's chat messages are fixed)")
+                if accepted:
+                    continue
+            frame = _frame(messages)
+            if accepted and frame != first_frame:
+                self.refuse(
+                    place,
+                    f"a further prompt {text.strip()[:50]!r} of another form than the first (a suite's prompts "
+                    "share its chat messages, all but the last user message)",
+                )
+                continue
+            first_frame = first_frame if accepted else frame
+            accepted.append((text, messages))
+        if any("{%" in text or "|" in text for text, _ in accepted):
             self.notes.append("promptfoo renders Nunjucks, Steward Jinja2: check filters and tags in the prompt")
-        messages = _chat_messages(text)
-        if messages is None and text.lstrip().startswith("[") and "{%" in text:
-            self.refuse(found[0][0], "a chat prompt built by a template loop (Steward's chat messages are fixed)")
-        return text, messages
+        return accepted
 
     def _prompt_texts(self, raw: str, where: str) -> list[tuple[str, str]]:
         if not raw.startswith("file://"):
@@ -296,16 +314,22 @@ class _Importer:
             )
         return texts
 
-    def provider(self, providers: object) -> ModelDocument:
+    def provider(self, providers: object) -> tuple[ModelDocument, list[str]]:
+        """The suite's model (the first provider's) and, for several providers, their specs.
+
+        A suite's providers share its model parameters, so a further provider with other
+        parameters (temperature, max_tokens, seed) than the first is refused by name.
+        """
         if providers is None:
             self.notes.append("no providers: the suite defaults to the offline provider")
-            return {"provider": "offline"}
+            return {"provider": "offline"}, []
         if isinstance(providers, (str, dict)):
             providers = [providers]
         if not isinstance(providers, list):
             self.refuse("providers", f"expected a list of providers, not {type(providers).__name__}")
-            return {"provider": "offline"}
+            return {"provider": "offline"}, []
         model: ModelDocument | None = None
+        specs: list[str] = []
         for i, item in enumerate(providers):
             spec = item if isinstance(item, str) else item.get("id", "") if isinstance(item, dict) else ""
             config = item.get("config") if isinstance(item, dict) else None
@@ -316,18 +340,28 @@ class _Importer:
             if match is None or "embedding" in spec or "assistant" in spec:
                 self.refuse(f"providers[{i}]", f"provider {spec!r}")
                 continue
-            if model is not None:
-                self.refuse(
-                    f"providers[{i}]", f"provider {spec!r} (a suite runs one provider; pass others with --provider)"
-                )
-                continue
-            model = {"provider": "openai", "name": match.group(1)}
-            for key in sorted(set(item) - {"id", "label", "config"}) if isinstance(item, dict) else []:
-                self.refuse(f"providers[{i}].{key}", "provider key")
+            this: ModelDocument = {"provider": "openai", "name": match.group(1)}
             for key in _MODEL_PARAMETERS:
                 value = config.get(key, _PROMPTFOO_MODEL_DEFAULTS.get(key))
                 if value is not None:
-                    model[key] = value
+                    this[key] = value
+            if model is not None:
+                differ = [k for k in _MODEL_PARAMETERS if this.get(k) != model.get(k)]
+                if differ:
+                    self.refuse(
+                        f"providers[{i}]",
+                        f"provider {spec!r} with other {', '.join(differ)} than the first provider's "
+                        "(a suite's providers share its model parameters)",
+                    )
+                    continue
+                if f"openai:{this['name']}" in specs:
+                    self.refuse(f"providers[{i}]", f"provider {spec!r} a second time")
+                    continue
+            else:
+                model = this
+            specs.append(f"openai:{this['name']}")
+            for key in sorted(set(item) - {"id", "label", "config"}) if isinstance(item, dict) else []:
+                self.refuse(f"providers[{i}].{key}", "provider key")
             for setting in ("apiBaseUrl", "apiKeyEnvar", "apiHost", "apiKey"):
                 if setting in config:
                     self.refuse(
@@ -338,7 +372,7 @@ class _Importer:
                     )
             for setting in sorted(set(config) - {*_MODEL_PARAMETERS, "apiKeyEnvar", "apiBaseUrl", "apiHost", "apiKey"}):
                 self.refuse(f"providers[{i}].config.{setting}", "provider setting")
-        return model or {"provider": "offline"}
+        return (model or {"provider": "offline"}), (specs if len(specs) > 1 else [])
 
     def assertion(self, raw: object, where: str) -> AssertDocument | None:
         if not isinstance(raw, dict) or "type" not in raw:
@@ -629,6 +663,14 @@ def _chat_messages(raw: str) -> list[ChatMessageDocument] | None:
     return None
 
 
+def _frame(messages: list[ChatMessageDocument] | None) -> object:
+    """What prompts must share to be one suite's: the chat but for its last user message (None: a text prompt)."""
+    if messages is None:
+        return None
+    last_user = _last_user_message(messages)
+    return [(m["role"], None if i == last_user else m["content"]) for i, m in enumerate(messages)]
+
+
 def _expands(value: object) -> bool:
     """promptfoo runs a test once per item of a list var whose first item is a string; other lists stay whole."""
     return isinstance(value, list) and bool(value) and isinstance(value[0], str)
@@ -694,8 +736,9 @@ def import_promptfoo_config(path: str | Path, *, name: str | None = None) -> Imp
     config = _read_config(path)
     imp = _Importer(path)
     imp.top_level(config)
-    prompt_text, messages = imp.prompt(config.get("prompts"))
-    model = imp.provider(config.get("providers"))
+    prompts = imp.prompt(config.get("prompts"))
+    messages = prompts[0][1]
+    model, providers = imp.provider(config.get("providers"))
     defaults, expanding = imp.defaults(config.get("defaultTest") or {})
     tests = imp.tests(config.get("tests"))
     if not tests and "scenarios" not in config:
@@ -707,20 +750,29 @@ def import_promptfoo_config(path: str | Path, *, name: str | None = None) -> Imp
     suite: SuiteDocument = {"version": 1, "name": suite_name}
     if config.get("description"):
         suite["description"] = str(config["description"])
-    suite["prompt"] = prompt_file
+    # the last user message of a chat becomes the prompt file; the others stay inline in messages
+    texts = [text if chat is None else chat[_last_user_message(chat)]["content"] for text, chat in prompts]
+    files = [prompt_file] + [f"{suite_name}.prompt-{n}.txt" for n in range(2, len(prompts) + 1)]
+    if len(prompts) == 1:
+        suite["prompt"] = prompt_file
+    else:
+        # promptfoo runs every test on every prompt: so does a suite with prompts
+        suite["prompts"] = files
     if messages is not None:
-        # the last user message becomes the prompt file; the others stay inline in messages
         last_user = _last_user_message(messages)
-        prompt_text = messages[last_user]["content"]
         suite["messages"] = [
             {"role": m["role"], "content": "{{ prompt }}" if i == last_user else m["content"]}
             for i, m in enumerate(messages)
         ]
     suite["model"] = model
+    if providers:
+        # ... and on every provider
+        suite["providers"] = providers
     if defaults["vars"] or defaults["asserts"]:
         suite["defaults"] = defaults
     suite["cases"] = cases
-    return ImportResult(suite, prompt_text, prompt_file, imp.unsupported, imp.notes)
+    more = dict(zip(files[1:], texts[1:], strict=True))
+    return ImportResult(suite, texts[0], prompt_file, imp.unsupported, imp.notes, more)
 
 
 def write_imported_suite(result: ImportResult, output: str | Path) -> list[str]:
@@ -744,7 +796,10 @@ def write_imported_suite(result: ImportResult, output: str | Path) -> list[str]:
         lines += [f"- {item}".replace("\n", " ") for item in result.unsupported]
         header = "".join(f"# {line}\n" for line in lines)
     output.parent.mkdir(parents=True, exist_ok=True)
-    (output.parent / result.prompt_file).write_text(result.prompt_text, encoding="utf-8")
+    written = []
+    for name, text in {result.prompt_file: result.prompt_text, **result.more_prompts}.items():
+        (output.parent / name).write_text(text, encoding="utf-8")
+        written.append(str(output.parent / name))
     body = yaml.safe_dump(result.suite, sort_keys=False, allow_unicode=True)
     output.write_text(header + body, encoding="utf-8")
-    return [str(output.parent / result.prompt_file)]
+    return written

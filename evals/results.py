@@ -58,6 +58,12 @@ class CaseResult(_Model):
     offline: bool = Field(default=False, description="Whether the answer came from the offline provider.")
     attempts: int = Field(default=0, description="Provider calls made (retries included; 0 when cached).")
     error: str | None = Field(default=None, description="Why the case could not be executed or graded.")
+    prompt: str | None = Field(
+        default=None, description="In a prompt x provider matrix: the prompt of this execution; else None."
+    )
+    provider: str | None = Field(
+        default=None, description="In a prompt x provider matrix: the provider of this execution; else None."
+    )
 
 
 class CaseSummary(_Model):
@@ -79,6 +85,24 @@ class CaseRef(_Model):
 
     case_id: str = Field(description="The case's id.")
     repeat_index: int = Field(description="0-based repeat number.")
+    prompt: str | None = Field(default=None, description="In a matrix: the prompt of the execution.")
+    provider: str | None = Field(default=None, description="In a matrix: the provider of the execution.")
+
+
+class CombinationSummary(_Model):
+    """One prompt x provider combination of a matrix run: its own pass rate and verdict."""
+
+    prompt: str = Field(description="The prompt.")
+    provider: str = Field(description="Provider and model, e.g. openai:gpt-4o-mini.")
+    offline: bool = Field(description="True when its answers came from the offline provider.")
+    status: RunStatus = Field(description="Its verdict, by the suite's threshold and required cases.")
+    pass_rate: float = Field(description="Weighted pass rate of its cases (repeats averaged).")
+    runs: int = Field(description="Executions planned.")
+    passed: int = Field(description="Executions that passed.")
+    failed: int = Field(description="Executions that failed.")
+    errors: int = Field(description="Executions that errored.")
+    not_run: int = Field(description="Executions never finished.")
+    required_failures: list[str] = Field(default_factory=list, description="Required cases that did not pass.")
 
 
 class Counts(_Model):
@@ -123,6 +147,11 @@ class Summary(_Model):
     judge_offline: bool = Field(default=False, description="True when llm-rubric verdicts are offline heuristics.")
     fairness: FairnessStatus | None = Field(
         default=None, description="The fairness verdict, when the suite has a fairness block (see Report.fairness)."
+    )
+    combinations: list[CombinationSummary] = Field(
+        default_factory=list,
+        description="A prompt x provider matrix's combinations, each with its pass rate and verdict (the run "
+        "passes only if each does); empty for a run of one prompt on one provider.",
     )
 
 

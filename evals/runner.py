@@ -32,7 +32,7 @@ from evals.ratelimit import RateLimiter
 from evals.results import AssertionResult, CaseRef, CaseResult, ChatMessage, Outcome, Report, construct
 from evals.retry import RetryPolicy
 from evals.run_errors import EvalConfigError
-from evals.scoring import case_outcome, summarize
+from evals.scoring import case_outcome, summarize, summarize_combinations
 from evals.suite import UNPREPARED, AssertSpec, Case, ModelSpec, Suite
 from evals.templates import DEFAULT_LIMITS, PromptRenderer, RenderError, TemplateLimits
 
@@ -49,6 +49,12 @@ class RunOptions(BaseModel):
 
     provider: str | None = Field(
         default=None, description="Provider override, e.g. openai:gpt-4o-mini or offline; None: the suite's."
+    )
+    providers: tuple[str, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="Providers to compare (every case runs on each, and on each of the suite's prompts); "
+        "overrides `provider` and the suite's `providers`.",
     )
     concurrency: int = Field(default=20, ge=1, le=2000, description="Model calls in flight at once.")
     repeat: int | None = Field(default=None, ge=1, le=100, description="Repeat override for every case.")
@@ -82,8 +88,22 @@ class _CasePlan:
     render_error: str | None = None
 
 
-_Work = tuple[_CasePlan, int]
-"""One execution: a case's plan and the repeat index."""
+@dataclass(slots=True)
+class _Combination:
+    """One prompt on one provider: its renderer, caller, judges and the cases' plans (rendered with its prompt)."""
+
+    prompt: str
+    provider: Provider
+    renderer: PromptRenderer
+    main: ModelCaller
+    judges: _Judges
+    plans: list[_CasePlan]
+    tag: tuple[str | None, str | None]
+    """(prompt, provider) as results name the combination: (None, None) unless the run is a matrix."""
+
+
+_Work = tuple[_Combination, _CasePlan, int]
+"""One execution: a combination, a case's plan and the repeat index."""
 
 
 def _case_result(
@@ -103,6 +123,7 @@ def _case_result(
     offline: bool = False,
     attempts: int = 0,
     error: str | None = None,
+    tag: tuple[str | None, str | None] = (None, None),
 ) -> CaseResult:
     """A result built without validation (see :func:`construct`); every field not given is its default."""
     return construct(
@@ -123,6 +144,8 @@ def _case_result(
             "offline": offline,
             "attempts": attempts,
             "error": error,
+            "prompt": tag[0],
+            "provider": tag[1],
         },
     )
 
@@ -264,14 +287,12 @@ class _Run:
         config: ProviderConfig,
         cache: ResponseCache | None,
         on_results: ResultsCallback | None,
-        renderer: PromptRenderer,
     ) -> None:
         self.suite = suite
         self.options = options
         self.config = config
         self.cache = cache if options.use_cache else None
         self.on_results = on_results
-        self.renderer = renderer
         self.policy = RetryPolicy(config.max_retries, config.backoff_initial_s, config.backoff_max_s)
         self.parameters = _call_parameters(suite.model)
         self.providers: list[Provider] = []
@@ -304,11 +325,11 @@ class _Run:
         provider = create_provider(spec, self.config, default_model=self.suite.model.name)
         return self.caller(provider, {"temperature": 0.0})
 
-    def render(self, plan: _CasePlan) -> list[Message] | None:
+    def render(self, plan: _CasePlan, renderer: PromptRenderer) -> list[Message] | None:
         """The plan's messages, rendered on first use; None when rendering failed (``render_error`` says why)."""
         if plan.messages is None and plan.render_error is None:
             try:
-                plan.messages = self.renderer.render(plan.vars)
+                plan.messages = renderer.render(plan.vars)
                 plan.report_messages = [
                     construct(ChatMessage, {"role": m["role"], "content": m["content"]}) for m in plan.messages
                 ]
@@ -316,12 +337,15 @@ class _Run:
                 plan.render_error = f"template error: {exc}"
         return plan.messages
 
-    async def execute(self, plan: _CasePlan, repeat_index: int, main: ModelCaller, judges: _Judges) -> CaseResult:
+    async def execute(self, combination: _Combination, plan: _CasePlan, repeat_index: int) -> CaseResult:
         case = plan.case
+        main, tag = combination.main, combination.tag
         offline = main.provider.offline
-        messages = self.render(plan)
+        messages = self.render(plan, combination.renderer)
         if messages is None:
-            return _case_result(case.id, repeat_index, outcome="error", error=plan.render_error, offline=offline)
+            return _case_result(
+                case.id, repeat_index, outcome="error", error=plan.render_error, offline=offline, tag=tag
+            )
         try:
             answer = await main.call(messages, case_id=case.id, sample=repeat_index)
         except ProviderError as exc:
@@ -333,9 +357,10 @@ class _Run:
                 error=f"provider error: {exc}",
                 offline=offline,
                 attempts=self.policy.max_retries + 1,
+                tag=tag,
             )
         ctx = AssertionContext(
-            answer.latency_ms, answer.cost_usd, plan.vars, judges, None if offline else self.embeddings
+            answer.latency_ms, answer.cost_usd, plan.vars, combination.judges, None if offline else self.embeddings
         )
         verdicts = await self.grade(plan, answer.text, ctx)
         outcome, score = case_outcome(verdicts, case.threshold)
@@ -355,6 +380,7 @@ class _Run:
             offline=offline,
             attempts=answer.attempts,
             error=None,
+            tag=tag,
         )
 
     async def grade(self, plan: _CasePlan, output: str, ctx: AssertionContext) -> list[AssertionResult]:
@@ -373,14 +399,11 @@ class _Run:
                 verdicts.append(_assertion_result(item, "error", 0.0, _error_reason(exc)))
         return verdicts
 
-    async def execute_all(
-        self, work: list[_Work], main: ModelCaller, judges: _Judges, cancel: asyncio.Event | None
-    ) -> bool:
+    async def execute_all(self, work: list[_Work], cancel: asyncio.Event | None) -> bool:
         """Run ``work`` with ``concurrency`` workers until done, stopped or cancelled; True if cancelled."""
         items = iter(enumerate(work))
         tasks = [
-            asyncio.create_task(self.worker(items, main, judges))
-            for _ in range(min(self.options.concurrency, max(1, len(work))))
+            asyncio.create_task(self.worker(items)) for _ in range(min(self.options.concurrency, max(1, len(work))))
         ]
         everything = asyncio.gather(*tasks)
         stoppers = [asyncio.create_task(self.stop.wait())]
@@ -406,13 +429,13 @@ class _Run:
             await self.close()
         return cancelled
 
-    async def worker(self, items: Iterator[tuple[int, _Work]], main: ModelCaller, judges: _Judges) -> None:
+    async def worker(self, items: Iterator[tuple[int, _Work]]) -> None:
         """Executes items from the shared iterator until it is exhausted or the run stops."""
-        for index, (plan, repeat_index) in items:
+        for index, (combination, plan, repeat_index) in items:
             if self.stop.is_set():
                 return
             try:
-                result = await self.execute(plan, repeat_index, main, judges)
+                result = await self.execute(combination, plan, repeat_index)
             except ProviderSetupError as exc:
                 self.fatal = f"provider cannot start: {exc}"
                 self.stop.set()
@@ -457,8 +480,7 @@ class _Run:
         self,
         cases: list[Case],
         work: list[_Work],
-        main: Provider,
-        judges: _Judges,
+        combinations: list[_Combination],
         *,
         started_at: datetime,
         clock: float,
@@ -469,26 +491,40 @@ class _Run:
         results = [result for _, result in self.results]
         finished = {index for index, _ in self.results}
         not_run = [
-            CaseRef.model_construct(case_id=plan.case.id, repeat_index=r)
-            for index, (plan, r) in enumerate(work)
+            CaseRef.model_construct(case_id=plan.case.id, repeat_index=r, prompt=combo.tag[0], provider=combo.tag[1])
+            for index, (combo, plan, r) in enumerate(work)
             if index not in finished
         ]
+        providers = list(dict.fromkeys(_spec_name(c.provider) for c in combinations))
+        judges = list({id(c.judges): c.judges for c in combinations}.values())
+        judge_specs = list(dict.fromkeys(j.default_spec for j in judges if j.used))
         summary, case_summaries = summarize(
             cases,
             results,
             planned_runs=len(work),
             not_run=not_run,
             threshold=self.suite.threshold.pass_rate,
-            provider=_spec_name(main),
-            offline=main.offline,
+            provider=", ".join(providers),
+            offline=any(c.provider.offline for c in combinations),
             # the offline provider answers in-process: like the server's summary, it counts no provider call
             provider_calls=sum(c.provider_calls for c in self.callers if not c.provider.offline),
             duration_s=time.perf_counter() - clock,
-            judge_provider=judges.default_spec if judges.used else None,
-            judge_offline=judges.used_offline,
+            judge_provider=", ".join(judge_specs) or None,
+            judge_offline=any(j.used_offline for j in judges),
             cancelled=cancelled,
             error=self.fatal or ("cancelled before every case ran" if cancelled else None),
         )
+        if len(combinations) > 1:
+            summary.combinations = summarize_combinations(
+                cases,
+                results,
+                combinations=[(c.prompt, _spec_name(c.provider), c.provider.offline) for c in combinations],
+                runs_per_combination=len(work) // len(combinations),
+                not_run=not_run,
+                threshold=self.suite.threshold.pass_rate,
+            )
+            if summary.status == "passed" and any(c.status != "passed" for c in summary.combinations):
+                summary.status = "failed"
         return Report.model_construct(
             version=1,
             suite=self.suite.name,
@@ -539,37 +575,82 @@ async def run_suite(
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     cases = _select(suite, case_ids)
-    run = _Run(
-        suite, options, provider_config, cache, on_results, PromptRenderer(suite, templates, options.template_limits)
-    )
-    provider_spec = options.provider or suite.model.provider
-    main_provider = _main_provider(suite, provider_spec, provider_config)
-    main = run.caller(main_provider, run.parameters)
-    # an offline run makes no network calls, embeddings included; the client connects on first use only
-    run.embeddings = None if main_provider.offline else OpenAIEmbeddings(provider_config)
+    run = _Run(suite, options, provider_config, cache, on_results)
     plans = _plans(suite, cases, extra_vars)
-    template = _judge_template(plans, provider_config)
-    judge_spec = provider_config.judge or (provider_spec if ":" in provider_spec else _spec_name(main_provider))
-    judges = _Judges(judge_spec, run.judge_caller, template)
-    work = [(plan, r) for plan in plans for r in range(options.repeat or plan.case.repeat)]
-    cancelled = await run.execute_all(work, main, judges, cancel)
+    combinations = _combinations(run, suite, templates, plans, _provider_specs(suite, options))
+    # an offline run makes no network calls, embeddings included; the client connects on first use only
+    online = any(not c.provider.offline for c in combinations)
+    run.embeddings = OpenAIEmbeddings(provider_config) if online else None
+    # case-major order: a case's combinations finish close together, so its side-by-side row fills early
+    work = [
+        (combination, combination.plans[i], r)
+        for i, plan in enumerate(plans)
+        for combination in combinations
+        for r in range(options.repeat or plan.case.repeat)
+    ]
+    cancelled = await run.execute_all(work, cancel)
     await run.flush()
-    report = run.report(cases, work, main_provider, judges, started_at=started_at, clock=clock, cancelled=cancelled)
+    report = run.report(cases, work, combinations, started_at=started_at, clock=clock, cancelled=cancelled)
     plan = suite._fairness_plan
     if plan is None or case_ids is not None:
         # a chunk holds only some variants: fairness is judged on the whole run (see evals.fairness)
         return report
+    # In a matrix, fairness is judged on the first combination (the suite's first prompt on its first provider):
+    # the paired tests compare the groups' answers from one model and one prompt.
+    first = combinations[0]
     planned: dict[str, int] = {}
-    for item, _ in work:
-        planned[item.case.id] = planned.get(item.case.id, 0) + 1
+    for combination, item, _ in work:
+        if combination is first:
+            planned[item.case.id] = planned.get(item.case.id, 0) + 1
+    judged = [r for r in report.results if (r.prompt, r.provider) == first.tag]
     try:
-        fairness = await analyse(
-            plan, report.results, offline=main_provider.offline, planned=planned, embed=run.embeddings
-        )
+        fairness = await analyse(plan, judged, offline=first.provider.offline, planned=planned, embed=run.embeddings)
     finally:
         if run.embeddings is not None:
             await run.embeddings.aclose()
     return report.model_copy(update={"fairness": fairness, "summary": with_fairness(report.summary, fairness)})
+
+
+def _provider_specs(suite: Suite, options: RunOptions) -> list[str]:
+    """The providers every case runs on: the run's, else the suite's ``providers``, else its ``model``'s."""
+    if options.providers:
+        specs = list(options.providers)
+    elif options.provider:
+        specs = [options.provider]
+    else:
+        specs = list(suite.providers or [suite.model.provider])
+    repeated = sorted({spec for spec in specs if specs.count(spec) > 1})
+    if repeated:
+        raise EvalConfigError("providers", f"listed more than once: {', '.join(repeated)}")
+    return specs
+
+
+def _combinations(
+    run: _Run, suite: Suite, templates: Mapping[str, str], plans: list[_CasePlan], provider_specs: list[str]
+) -> list[_Combination]:
+    """Every prompt on every provider, prompt-major; one provider (and its judges) per spec, shared by prompts."""
+    prompts = suite.prompt_names
+    renderers = {name: PromptRenderer(suite, templates, run.options.template_limits, prompt=name) for name in prompts}
+    template = _judge_template(plans, run.config)
+    callers: list[tuple[Provider, ModelCaller, _Judges]] = []
+    for spec in provider_specs:
+        provider = _main_provider(suite, spec, run.config)
+        judge_spec = run.config.judge or (spec if ":" in spec else _spec_name(provider))
+        callers.append(
+            (provider, run.caller(provider, run.parameters), _Judges(judge_spec, run.judge_caller, template))
+        )
+    matrix = len(prompts) * len(callers) > 1
+    combinations = []
+    for n, name in enumerate(prompts):
+        # each prompt renders its own messages; vars and prepared assertions are shared
+        own = plans if n == 0 else [_CasePlan(p.case, p.vars, p.asserts) for p in plans]
+        for provider, main, judges in callers:
+            tag = (name, _spec_name(provider)) if matrix else (None, None)
+            combinations.append(_Combination(name, provider, renderers[name], main, judges, own, tag))
+    labels = [c.tag for c in combinations]
+    if len(set(labels)) < len(labels):
+        raise EvalConfigError("providers", "two providers name the same model: " + ", ".join(map(str, labels)))
+    return combinations
 
 
 def run_suite_sync(

@@ -10,6 +10,7 @@ from evals.results import (
     CaseRef,
     CaseResult,
     CaseSummary,
+    CombinationSummary,
     Counts,
     Outcome,
     RunStatus,
@@ -189,3 +190,54 @@ def _totals(results: Sequence[CaseResult], *, provider_calls: int, duration_s: f
         provider_calls=provider_calls,
         duration_s=duration_s,
     )
+
+
+def summarize_combinations(
+    cases: Sequence[Case],
+    results: Sequence[CaseResult],
+    *,
+    combinations: Sequence[tuple[str, str, bool]],
+    runs_per_combination: int,
+    not_run: Sequence[CaseRef],
+    threshold: float,
+) -> list[CombinationSummary]:
+    """Each (prompt, provider, offline) combination of a matrix judged on its own results, as a run of its own.
+
+    A matrix asks "does every prompt pass on every model?": a combination under the threshold fails
+    the run even when the pass rate over all combinations reaches it.
+    """
+    by_pair: dict[tuple[str | None, str | None], list[CaseResult]] = {}
+    for result in results:
+        by_pair.setdefault((result.prompt, result.provider), []).append(result)
+    missing: dict[tuple[str | None, str | None], list[CaseRef]] = {}
+    for ref in not_run:
+        missing.setdefault((ref.prompt, ref.provider), []).append(ref)
+    summaries = []
+    for prompt, provider, offline in combinations:
+        own = by_pair.get((prompt, provider), [])
+        unfinished = missing.get((prompt, provider), [])
+        summary, _ = summarize(
+            cases,
+            own,
+            planned_runs=runs_per_combination,
+            not_run=unfinished,
+            threshold=threshold,
+            provider=provider,
+            offline=offline,
+        )
+        summaries.append(
+            CombinationSummary.model_construct(
+                prompt=prompt,
+                provider=provider,
+                offline=offline,
+                status=summary.status,
+                pass_rate=summary.pass_rate,
+                runs=runs_per_combination,
+                passed=summary.counts.passed,
+                failed=summary.counts.failed,
+                errors=summary.counts.errors,
+                not_run=len(unfinished),
+                required_failures=summary.required_failures,
+            )
+        )
+    return summaries

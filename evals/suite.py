@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from evals.fairness.spec import FairnessSpec
 from evals.messages import Role
@@ -130,7 +130,22 @@ class Suite(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=200, description="Suite name.")
     description: str = Field(default="", description="What this suite proves.")
     prompt: str = Field(
-        min_length=1, description="Prompt name of the product, or a template file relative to the suite file."
+        default="",
+        min_length=1,
+        description="Prompt name of the product, or a template file relative to the suite file; with `prompts` "
+        "it may be left out (it is then the first of them).",
+    )
+    prompts: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Several prompts to compare (names or files, as `prompt`): every case runs on each, "
+        "and on each of `providers` (a prompt x provider matrix).",
+    )
+    providers: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Several providers to compare, e.g. [openai:gpt-4o-mini, openai:gpt-4.1-mini]: every case "
+        "runs on each, with the parameters of `model`. Without it: `model.provider` and `model.name`.",
     )
     system: str | None = Field(default=None, description="Template of a system message (simple form).")
     messages: list[MessageTemplate] | None = Field(
@@ -154,6 +169,20 @@ class Suite(_Strict):
     # the fairness plan (evals.fairness.variants.FairnessPlan) when the suite has a fairness block; its
     # variants have replaced their base cases in ``cases``
     _fairness_plan: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _prompt_or_prompts(self) -> Suite:
+        if not self.prompt:
+            if not self.prompts:
+                raise ValueError("a suite needs `prompt` or `prompts`")
+            # the first prompt is the suite's prompt, for callers that handle one
+            self.prompt = self.prompts[0]
+        return self
+
+    @property
+    def prompt_names(self) -> list[str]:
+        """The prompts every case runs on: ``prompts`` if given, else the one ``prompt``."""
+        return list(self.prompts) if self.prompts else [self.prompt]
 
     @property
     def fixture_outputs(self) -> dict[str, str]:

@@ -46,22 +46,30 @@ def render_problems(
     def detail(loc: Loc, case_id: str | None, message: str) -> SuiteErrorDetail:
         return SuiteErrorDetail(path=_path(loc), case_id=case_id, message=message, line=line_of(loc))
 
-    try:
-        renderer = PromptRenderer(suite, templates)
-    except EvalConfigError as exc:
-        return [detail((exc.field,), None, str(exc).removeprefix(f"{exc.field}: "))]
-    problems = []
-    base = {**suite.vars, **suite.defaults.vars}
-    for i, case in enumerate(suite.cases):
-        variables = {**base, **case.vars, **(extra_vars or {})}
+    problems: list[SuiteErrorDetail] = []
+    for name in suite.prompt_names:
+        # a case with a problem is reported once, for the first prompt that cannot render it
+        reported = {p.case_id for p in problems}
         try:
-            renderer.render(variables)
-        except RenderError as exc:
-            message = str(exc)
-            missing = _UNDEFINED.search(message)
-            if missing is not None:
-                message += did_you_mean(missing.group(1), list(variables))
-            problems.append(detail(("cases", i, "vars"), case.id, message))
+            renderer = PromptRenderer(suite, templates, prompt=name)
+        except EvalConfigError as exc:
+            problems.append(detail((exc.field,), None, str(exc).removeprefix(f"{exc.field}: ")))
+            continue
+        base = {**suite.vars, **suite.defaults.vars}
+        for i, case in enumerate(suite.cases):
+            if case.id in reported:
+                continue
+            variables = {**base, **case.vars, **(extra_vars or {})}
+            try:
+                renderer.render(variables)
+            except RenderError as exc:
+                message = str(exc)
+                missing = _UNDEFINED.search(message)
+                if missing is not None:
+                    message += did_you_mean(missing.group(1), list(variables))
+                if len(suite.prompt_names) > 1:
+                    message = f"prompt {name!r}: {message}"
+                problems.append(detail(("cases", i, "vars"), case.id, message))
     return problems
 
 

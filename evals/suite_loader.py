@@ -74,6 +74,9 @@ def _pydantic_message(err: ErrorDetails) -> str:
         return "required field is missing"
     if kind == "literal_error" and err["loc"] == ("version",):
         return f"unsupported suite format version {err.get('input')!r}; this engine reads version 1"
+    if kind == "value_error":
+        # a model validator's own message, without pydantic's "Value error, " prefix
+        return str(err["msg"]).removeprefix("Value error, ")
     return str(err["msg"])
 
 
@@ -115,9 +118,26 @@ def _provider_problems(spec: str) -> list[str]:
     return []
 
 
+def _matrix_problems(suite: Suite) -> list[Problem]:
+    """Unknown or repeated providers and repeated prompts: each would make a column that says nothing new."""
+    problems: list[Problem] = []
+    for key, names in (("prompts", suite.prompts or []), ("providers", suite.providers or [])):
+        seen: dict[str, int] = {}
+        for i, name in enumerate(names):
+            if name in seen:
+                problems.append(((key, i), f"{name!r} is listed twice (first at {key}[{seen[name]}])"))
+            seen.setdefault(name, i)
+            if key == "providers":
+                problems.extend(((key, i), msg) for msg in _provider_problems(name))
+    if suite.prompts and suite.prompt not in suite.prompts:
+        problems.append((("prompt",), f"{suite.prompt!r} is not one of `prompts`; leave `prompt` out or list it there"))
+    return problems
+
+
 def _semantic_problems(suite: Suite) -> list[Problem]:
     problems: list[Problem] = []
     problems.extend((("model", "provider"), msg) for msg in _provider_problems(suite.model.provider))
+    problems.extend(_matrix_problems(suite))
     for j, spec in enumerate(suite.defaults.asserts):
         problems.extend(check_assert(spec, ("defaults", "asserts", j)))
     seen: dict[str, int] = {}

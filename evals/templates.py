@@ -343,21 +343,30 @@ def render_text(
 class PromptRenderer:
     """Turns a case's variables into the chat messages of a suite, with templates compiled once."""
 
-    def __init__(self, suite: Suite, templates: Mapping[str, str], limits: TemplateLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        suite: Suite,
+        templates: Mapping[str, str],
+        limits: TemplateLimits = DEFAULT_LIMITS,
+        *,
+        prompt: str | None = None,
+    ) -> None:
         """Compile the suite's templates.
 
         Args:
             suite: The suite whose ``prompt``, ``system`` and ``messages`` to compile.
-            templates: Prompt texts by name; must contain ``suite.prompt``.
+            templates: Prompt texts by name; must contain the prompt.
             limits: What one render may cost.
+            prompt: Which of the suite's prompts (a matrix has several); default ``suite.prompt``.
 
         Raises:
             EvalConfigError: The prompt is missing or a template does not compile.
         """
-        if suite.prompt not in templates:
+        name = suite.prompt if prompt is None else prompt
+        if name not in templates:
             known = ", ".join(sorted(templates)) or "none"
-            raise EvalConfigError("prompt", f"no template for prompt {suite.prompt!r} (templates given: {known})")
-        self._prompt = compile_template(templates[suite.prompt], f"prompt {suite.prompt!r}", limits)
+            raise EvalConfigError("prompt", f"no template for prompt {name!r} (templates given: {known})")
+        self._prompt = compile_template(templates[name], f"prompt {name!r}", limits)
         self._system = compile_template(suite.system, "system", limits) if suite.system is not None else None
         self._messages: list[tuple[Role, Template]] | None = (
             [

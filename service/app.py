@@ -15,6 +15,7 @@ from service.api.problems import install_pool_exhausted_handler, install_problem
 from service.api.routes import (
     audit,
     bundles,
+    candidates,
     compliance,
     feedback,
     health,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         incidents,
         recertification,
         technical_file,
+        candidates,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web_router)

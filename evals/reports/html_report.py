@@ -7,6 +7,7 @@ from pathlib import Path
 
 from evals.compare import status_label
 from evals.fairness.render import html_section
+from evals.reports.matrix import combination_label, combination_rows, differing_first, side_by_side
 from evals.results import CaseResult, Comparison, Report, Summary
 
 _CSS = """
@@ -22,7 +23,8 @@ padding:.5rem;margin:.3rem 0;max-height:24rem;overflow:auto}details{margin:.2rem
 def _runs_html(runs: list[CaseResult]) -> str:
     parts = []
     for run in runs:
-        head = f"repeat {run.repeat_index}: <b class='{run.outcome}'>{run.outcome}</b>"
+        where = f"{escape(combination_label(run.prompt, run.provider))}, " if run.prompt is not None else ""
+        head = f"{where}repeat {run.repeat_index}: <b class='{run.outcome}'>{run.outcome}</b>"
         meta = []
         if run.latency_ms is not None:
             meta.append(f"{run.latency_ms:.0f} ms")
@@ -74,6 +76,7 @@ def render_html(report: Report) -> str:
         out.append(f"<p><b>Required cases not passing</b>: {escape(', '.join(s.required_failures))}</p>")
     if report.fairness is not None:
         out.append(html_section(report.fairness))
+    out.extend(_matrix_html(report))
     out.append("<h2>Cases</h2>")
     out.extend(_cases_html(report))
     if report.not_run:
@@ -124,6 +127,30 @@ def _totals_html(s: Summary) -> str:
         f"<td>{t.prompt_tokens + t.completion_tokens}</td><td>{t.cost_usd:.4f}</td>"
         f"<td>{t.duration_s:.1f} s</td></tr></table>"
     )
+
+
+def _matrix_html(report: Report) -> list[str]:
+    """A matrix's pass rate per combination and every case side by side, disagreeing cases first."""
+    combos = combination_rows(report.summary.combinations)
+    if not combos:
+        return []
+    out = [
+        "<h2>Pass rate per combination</h2><table><tr><th>prompt × provider</th><th>status</th><th>pass rate</th>"
+        "<th>passed</th><th>failed</th><th>errors</th><th>not run</th></tr>"
+    ]
+    out += [
+        f"<tr><td>{escape(label)}{' (offline)' if c.offline else ''}</td><td class='{c.status}'>{c.status.upper()}</td>"
+        f"<td>{c.pass_rate:.1%}</td><td>{c.passed}</td><td>{c.failed}</td><td>{c.errors}</td><td>{c.not_run}</td></tr>"
+        for label, c in combos
+    ]
+    out.append("</table><h2>Cases side by side</h2><table><tr><th>case</th>")
+    out += [f"<th>{escape(label)}</th>" for label, _ in combos]
+    out.append("</tr>")
+    for case_id, cells in differing_first(side_by_side(report)):
+        tds = "".join(f"<td class='{cell.outcome or 'error'}'>{escape(cell.text)}</td>" for cell in cells)
+        out.append(f"<tr><td><code>{escape(case_id)}</code></td>{tds}</tr>")
+    out.append("</table>")
+    return out
 
 
 def _cases_html(report: Report) -> list[str]:

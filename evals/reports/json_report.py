@@ -10,8 +10,21 @@ from evals.results import REPORT_FORMAT_VERSION, Report
 
 
 def write_json(report: Report, path: str | Path) -> None:
-    """Write ``report`` as JSON (UTF-8, indented for diffs)."""
-    Path(path).write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    """Write ``report`` as JSON (UTF-8, indented for diffs), one result at a time.
+
+    The same document as ``report.model_dump_json(indent=2)``, without building it as one string: at
+    100,000 results that string alone is hundreds of megabytes.
+    """
+    shell = report.model_copy(update={"results": []}).model_dump_json(indent=2)
+    # ``results`` is the report's last field, so the shell ends with it
+    head, marker, tail = shell.rpartition('"results": []')
+    if not marker:  # pragma: no cover - the field order is the model's
+        raise AssertionError("the report shell has no results field")
+    with Path(path).open("w", encoding="utf-8") as out:
+        out.write(head + '"results": [')
+        for i, result in enumerate(report.results):
+            out.write(("," if i else "") + "\n    " + result.model_dump_json(indent=2).replace("\n", "\n    "))
+        out.write(("\n  ]" if report.results else "]") + tail)
 
 
 def read_report(path: str | Path) -> Report:

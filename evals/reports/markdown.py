@@ -7,6 +7,7 @@ from pathlib import Path
 
 from evals.compare import status_label
 from evals.fairness.render import markdown_lines
+from evals.reports.matrix import combination_rows, differing_first, side_by_side
 from evals.results import CaseResult, Report
 
 MAX_ROWS = 50
@@ -74,6 +75,7 @@ def render_markdown(report: Report) -> str:
     if report.fairness is not None:
         # before the failing cases: a fairness verdict is about the groups, not any one case
         lines += markdown_lines(report.fairness, lambda text: _cell(text, 600))
+    lines += _matrix_lines(report)
     by_case: dict[str, list[CaseResult]] = {}
     for result in report.results:
         by_case.setdefault(result.case_id, []).append(result)
@@ -89,6 +91,37 @@ def render_markdown(report: Report) -> str:
     if report.not_run:
         lines += [f"**Not run**: {len(report.not_run)} execution(s).", ""]
     return "\n".join(lines)
+
+
+def _matrix_lines(report: Report) -> list[str]:
+    """A matrix's pass rate per combination, then its cases side by side (disagreeing cases first)."""
+    combos = combination_rows(report.summary.combinations)
+    if not combos:
+        return []
+    lines = [
+        "### Pass rate per combination",
+        "",
+        "| prompt × provider | status | pass rate | passed | failed | errors | not run |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {_code(label, 120)}{' (offline)' if c.offline else ''} | {c.status.upper()} | {c.pass_rate:.1%} "
+        f"| {c.passed} | {c.failed} | {c.errors} | {c.not_run} |"
+        for label, c in combos
+    ]
+    rows = differing_first(side_by_side(report))
+    lines += [
+        "",
+        "### Cases side by side",
+        "",
+        "| case | " + " | ".join(_code(label, 60) for label, _ in combos) + " |",
+    ]
+    lines.append("|---|" + "---|" * len(combos))
+    for case_id, cells in rows[:MAX_ROWS]:
+        lines.append(f"| {_code(case_id, 80)} | " + " | ".join(cell.text for cell in cells) + " |")
+    if len(rows) > MAX_ROWS:
+        lines.append(f"\n…and {len(rows) - MAX_ROWS} more; see the JSON or HTML report.")
+    return [*lines, ""]
 
 
 def write_markdown(report: Report, path: str | Path) -> None:

@@ -101,6 +101,12 @@ def chunk_work(session: Session, chunk_id: int) -> ChunkWork:
     spec = dict(_content(session, ComponentKind.suite, run.suite_name, run.suite_version, product_id)["spec"])
     # The product's model settings are what employees get; the suite's are only defaults.
     spec["model"] = {**spec.get("model", {}), **manifest["model"]}
+    # A run is one prompt on one model (results are keyed by case and repeat): a suite's prompt x provider
+    # matrix is for local comparisons; the server runs its first prompt on the run's provider.
+    prompts = spec.pop("prompts", None)
+    spec.pop("providers", None)
+    if prompts and not spec.get("prompt"):
+        spec["prompt"] = prompts[0]
     templates = {
         name: _content(session, ComponentKind.prompt, name, entry["version"], product_id)["template"]
         for name, entry in manifest["prompts"].items()

@@ -38,6 +38,9 @@ class RunPurpose(enum.StrEnum):
     release = "release"
     # A re-run of a live release's suites on schedule: compared with its evidence, never evidence itself.
     recertification = "recertification"
+    # The live release's suites on another model ("does the coach still pass on the new model?"): shown
+    # beside the live model's results, never evidence.
+    candidate = "candidate"
 
 
 class Run(Base):

@@ -58,13 +58,15 @@ def queue_runs_many(
     actor: Actor,
     chunk_size: int,
     purpose: RunPurpose = RunPurpose.release,
+    provider: str | None = None,
 ) -> list[int]:
     """One queued run per suite of each (testable) release and its chunks, in two inserts whatever the count.
 
     A publish that cuts 1,000 releases queues their runs here: one query for the suite specs of every product
     and one bulk insert each for runs and chunks, instead of a query and two flushes per
     release. Plain rows, not objects: nothing in this transaction reads the runs back as objects, and the
-    unit of work's bookkeeping per object cost more than the inserts. Returns the new runs' ids.
+    unit of work's bookkeeping per object cost more than the inserts. ``provider`` (``name:model``) runs the
+    suites on another model than the product's (a candidate run). Returns the new runs' ids.
     """
     wanted = {
         (product.id, name): entry["version"]
@@ -86,8 +88,8 @@ def queue_runs_many(
                     "suite_name": name,
                     "suite_version": suites[name]["version"],
                     "manifest_hash": release.manifest_hash,
-                    "provider": provider_of(product),
-                    "offline": product.model["provider"] == "offline",
+                    "provider": provider or provider_of(product),
+                    "offline": (provider or provider_of(product)).split(":", 1)[0] == "offline",
                     "purpose": purpose.value,
                     "state": RunState.queued.value,
                     "attempt": 1,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from governance.kernel.errors import NotFound
 from governance.kernel.pagination import Page
 from governance.kernel.repository import allocate_ids, keyset_page
+from governance.releases.models import Release, ReleaseState
 from governance.runs.models import CaseResultRow, ChunkState, Run, RunChunk, RunPurpose, RunState
 
 _UNFINISHED_CHUNKS = [ChunkState.queued.value, ChunkState.running.value]
@@ -50,6 +51,17 @@ def runs_of_release(session: Session, release_id: int) -> list[Run]:
     """The runs a release is decided on (re-certification runs are read through ``runs_by_ids``)."""
     query = select(Run).where(Run.release_id == release_id, Run.purpose == RunPurpose.release.value)
     return list(session.scalars(query.order_by(Run.id)))
+
+
+def runs_of_release_for(session: Session, release_id: int, purpose: RunPurpose) -> list[Run]:
+    """A release's runs of one purpose (e.g. candidate runs), oldest first."""
+    query = select(Run).where(Run.release_id == release_id, Run.purpose == purpose.value)
+    return list(session.scalars(query.order_by(Run.id)))
+
+
+def live_release(session: Session, product_id: int) -> Release | None:
+    query = select(Release).where(Release.product_id == product_id, Release.state == ReleaseState.live.value)
+    return session.scalar(query)
 
 
 def runs_by_ids(session: Session, run_ids: Sequence[int]) -> list[Run]:

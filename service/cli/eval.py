@@ -53,13 +53,17 @@ def _parse_vars(pairs: list[str], vars_file: Path | None) -> dict[str, Any]:
     return extra
 
 
-def _templates(suite_path: Path, prompt_name: str, prompt_file: Path | None) -> dict[str, str]:
-    path = prompt_file if prompt_file is not None else suite_path.parent / prompt_name
-    where = "--prompt-file" if prompt_file is not None else f"{suite_path}: prompt"
-    try:
-        return {prompt_name: path.read_text(encoding="utf-8")}
-    except OSError as exc:
-        raise _fail(f"{where}: cannot read prompt template {path}: {exc.strerror or exc}") from None
+def _templates(suite_path: Path, prompt_names: list[str], prompt_file: Path | None) -> dict[str, str]:
+    """Each prompt's template file, relative to the suite; ``--prompt-file`` replaces the first (or only) one."""
+    templates = {}
+    for n, name in enumerate(prompt_names):
+        path = prompt_file if prompt_file is not None and n == 0 else suite_path.parent / name
+        where = "--prompt-file" if prompt_file is not None and n == 0 else f"{suite_path}: prompt"
+        try:
+            templates[name] = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"{where}: cannot read prompt template {path}: {exc.strerror or exc}") from None
+    return templates
 
 
 class _Progress:
@@ -209,7 +213,11 @@ def run(
     prompt_file: Path | None = typer.Option(
         None, "--prompt-file", help="Prompt template; default: the suite's `prompt` path."
     ),
-    provider: str | None = typer.Option(None, "--provider", help="Override, e.g. openai:gpt-4o-mini or offline."),
+    provider: list[str] = typer.Option(
+        [],
+        "--provider",
+        help="Override, e.g. openai:gpt-4o-mini or offline; repeat it to compare providers (every case runs on each).",
+    ),
     concurrency: int | None = typer.Option(None, "--concurrency", min=1, help="Model calls in flight."),
     repeat: int | None = typer.Option(None, "--repeat", min=1, max=100, help="Run every case K times."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the response cache."),
@@ -253,9 +261,9 @@ def run(
         options = _server_options(server, token, live) if server is not None else None
         templates, bundle_vars, bundle_provider = _from_bundle(bundle, loaded.prompt, prompt_file, options)
         extra_vars = {**bundle_vars, **_parse_vars(var, vars_file)}
-        provider = provider or bundle_provider
+        provider = provider or ([] if loaded.providers else [bundle_provider])
     else:
-        templates = _templates(suite, loaded.prompt, prompt_file)
+        templates = _templates(suite, loaded.prompt_names, prompt_file)
         extra_vars = _parse_vars(var, vars_file)
     baseline_report = _read_baseline(baseline)
     report = _execute(
@@ -299,7 +307,7 @@ def _execute(
     templates: dict[str, str],
     extra_vars: dict[str, Any],
     *,
-    provider: str | None,
+    provider: list[str],
     concurrency: int | None,
     repeat: int | None,
     no_cache: bool,
@@ -316,7 +324,7 @@ def _execute(
         judge_prompts_dir=settings.prompts_dir / "judges",
     )
     options = RunOptions(
-        provider=provider,
+        providers=tuple(provider) if provider else None,
         concurrency=concurrency or settings.eval_concurrency,
         repeat=repeat,
         use_cache=not no_cache,
@@ -324,8 +332,9 @@ def _execute(
         template_limits=settings.template_limits,
     )
     cache = None if no_cache else SQLiteResponseCache(settings.resolved_eval_cache_path)
-    runs = sum(repeat or case.repeat for case in loaded.cases)
-    progress = _Progress(runs, f"{loaded.name} [{provider or loaded.model.provider}]")
+    providers = provider or loaded.providers or [loaded.model.provider]
+    runs = sum(repeat or case.repeat for case in loaded.cases) * len(providers) * len(loaded.prompt_names)
+    progress = _Progress(runs, f"{loaded.name} [{', '.join(providers)}]")
     try:
         return asyncio.Runner(loop_factory=_loop_factory()).run(
             _run_with_interrupt(
@@ -385,6 +394,11 @@ def _print_summary(report: Report) -> None:
         f"{counts.errors} errors, {counts.not_run} not run, {counts.cached} cached; provider {s.provider}; "
         f"{totals.provider_calls} provider calls; ${totals.cost_usd:.4f}; {totals.duration_s:.1f} s"
     )
+    for combo in s.combinations:
+        typer.echo(
+            f"  {combo.prompt} × {combo.provider}: {combo.status.upper()}, pass rate {combo.pass_rate:.1%}; "
+            f"{combo.passed} passed, {combo.failed} failed, {combo.errors} errors, {combo.not_run} not run"
+        )
     if s.judge_offline:
         typer.echo("  llm-rubric verdicts come from the OFFLINE judge heuristic, not a model")
     if s.required_failures:
@@ -404,7 +418,8 @@ def _print_summary(report: Report) -> None:
             continue
         shown += 1
         why = result.error or next((f"{a.type}: {a.reason}" for a in result.assertions if a.outcome != "passed"), "")
-        typer.echo(f"  {result.outcome.upper()} {result.case_id}#{result.repeat_index}: {why}")
+        where = f" [{result.prompt} × {result.provider}]" if result.prompt is not None else ""
+        typer.echo(f"  {result.outcome.upper()} {result.case_id}#{result.repeat_index}{where}: {why}")
 
 
 @eval_app.command("schema")
@@ -452,7 +467,7 @@ def validate(
     else:
         details += _prompt_file_problems(suite, prompt_file, None, read_document)
         if not details:
-            templates = _templates(suite, loaded.prompt, prompt_file)
+            templates = _templates(suite, loaded.prompt_names, prompt_file)
     if templates is not None:
         _, text = read_document(suite)
         details += render_problems(loaded, templates, extra_vars=extra_vars, text=text)
@@ -483,14 +498,26 @@ def _prompt_file_problems(suite: Path, prompt_file: Path | None, bundle: Path | 
         data, text = read(suite)
     except SuiteError:
         return []
-    prompt = data.get("prompt") if isinstance(data, dict) else None
-    if not isinstance(prompt, str) or not prompt:
+    if not isinstance(data, dict):
         return []
-    path = prompt_file if prompt_file is not None else suite.parent / prompt
-    if path.is_file():
-        return []
-    where = "--prompt-file" if prompt_file is not None else "prompt"
-    return [SuiteErrorDetail(where, None, f"prompt template {path} does not exist", line_finder(text)(("prompt",)))]
+    # (place, name): the prompt, else each of prompts (the first of which --prompt-file replaces)
+    named: list[tuple[tuple[str | int, ...], object]] = []
+    if isinstance(data.get("prompts"), list):
+        named += [(("prompts", i), name) for i, name in enumerate(data["prompts"])]
+    elif data.get("prompt") is not None:
+        named.append((("prompt",), data.get("prompt")))
+    problems = []
+    for n, (loc, name) in enumerate(named):
+        if not isinstance(name, str) or not name:
+            continue
+        replaced = prompt_file is not None and n == 0
+        path = prompt_file if replaced and prompt_file is not None else suite.parent / name
+        if path.is_file():
+            continue
+        where = "--prompt-file" if replaced else ".".join(map(str, loc)).replace(".", "[", 1) + "]" * (len(loc) > 1)
+        line = line_finder(text)(loc)
+        problems.append(SuiteErrorDetail(where, None, f"prompt template {path} does not exist", line))
+    return problems
 
 
 @eval_app.command("import-promptfoo")

@@ -143,9 +143,11 @@ def test_prompt_file_with_separators_holds_several_prompts(tmp_path):
         },
     )
     result = import_promptfoo_config(config)
+    # promptfoo runs every test on both sections: so does the suite, a matrix of two prompts
     assert result.prompt_text == "First: {{q}}"
-    further = [item for item in result.unsupported if item.startswith("prompt.txt")]
-    assert len(further) == 1 and "prompt.txt prompt 2" in further[0] and "Second" in further[0]
+    assert result.suite["prompts"] == [result.prompt_file, *result.more_prompts]
+    assert list(result.more_prompts.values()) == ["Second: {{q}}"]
+    assert not [item for item in result.unsupported if item.startswith("prompt.txt")]
 
 
 def test_yaml_1_1_booleans_stay_strings_as_in_promptfoo(tmp_path):
@@ -195,10 +197,11 @@ def test_file_vars_globs_prompt_globs_and_test_file_globs_are_read(tmp_path):
     assert result.prompt_text == "Summarise {{article}} in {{style}}"
     assert result.suite["defaults"]["vars"] == {"style": "one line", "data": '{"a":1,"b":["x","y"]}'}
     assert [c["vars"]["article"] for c in result.suite["cases"]] == ["Article A", "Article B", "plain"]
-    # a second matching prompt file is a prompt the suite cannot run: named, not dropped
+    # a second matching prompt file is a second prompt of the suite's matrix
     (tmp_path / "prompts" / "prompt2.txt").write_text("Other {{article}}")
     again = import_promptfoo_config(config)
-    assert any(item.startswith("prompt2.txt") for item in again.unsupported)
+    assert again.unsupported == []
+    assert list(again.more_prompts.values()) == ["Other {{article}}"]
 
 
 def test_list_expansion_follows_promptfoo_rules(tmp_path):

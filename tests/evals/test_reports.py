@@ -137,3 +137,98 @@ def test_markdown_survives_backticks_and_offline_shows_once_with_no_provider_cal
     markdown = render_markdown(report)
     assert "| ```a`b``c``` | failed |" in markdown
     assert "| offline |" in markdown and "offline:offline" not in markdown and "offline (offline)" not in markdown
+
+
+# The rules of Jenkins xunit's JUnit schema, junit-10.xsd, as the test checks them: per element, the
+# attributes allowed, those required, and the child elements allowed. Source:
+# https://github.com/jenkinsci/xunit-plugin/blob/master/src/main/resources/org/jenkinsci/plugins/xunit/types/model/xsd/junit-10.xsd
+_OUTCOME = ({"type", "message"}, set(), set())
+_RERUN = ({"type", "message"}, {"type"}, {"stackTrace", "system-out", "system-err"})
+JUNIT_10_RULES: dict[str, tuple[set[str], set[str], set[str]]] = {
+    "testsuites": ({"name", "time", "tests", "failures", "errors"}, set(), {"testsuite"}),
+    "testsuite": (
+        {"name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id", "package"}
+        | {"file", "log", "url"},
+        {"name", "tests", "failures", "errors"},
+        {"testsuite", "properties", "testcase", "system-out", "system-err"},
+    ),
+    "properties": (set(), set(), {"property"}),
+    "property": ({"name", "value"}, {"name", "value"}, set()),
+    "testcase": (
+        {"name", "time", "classname", "group"},
+        {"name"},
+        {"skipped", "error", "failure", "system-out", "system-err"}
+        | {"rerunFailure", "rerunError", "flakyFailure", "flakyError"},
+    ),
+    "failure": _OUTCOME,
+    "error": _OUTCOME,
+    "skipped": _OUTCOME,
+    "system-out": (set(), set(), set()),
+    "system-err": (set(), set(), set()),
+    "rerunFailure": _RERUN,
+    "rerunError": _RERUN,
+    "flakyFailure": _RERUN,
+    "flakyError": _RERUN,
+}
+# the schema's SUREFIRE_TIME type, of testsuite/@time and testsuites/@time
+_SUREFIRE_TIME = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?")
+
+
+def junit_10_violations(document: str) -> list[str]:
+    """Where ``document`` breaks junit-10.xsd's rules (empty when it conforms)."""
+    root = ET.fromstring(document)
+    problems = [] if root.tag == "testsuites" else [f"root element <{root.tag}>"]
+    for el in root.iter():
+        if el.tag not in JUNIT_10_RULES:
+            problems.append(f"unknown element <{el.tag}>")
+            continue
+        allowed, required, children = JUNIT_10_RULES[el.tag]
+        problems += [f"<{el.tag}> has no attribute {a!r}" for a in sorted(set(el.attrib) - allowed)]
+        problems += [f"<{el.tag}> lacks {a!r}" for a in sorted(required - set(el.attrib))]
+        problems += [f"<{child.tag}> inside <{el.tag}>" for child in el if child.tag not in children]
+        timed = el.tag in ("testsuite", "testsuites") and "time" in el.attrib
+        if timed and not _SUREFIRE_TIME.fullmatch(el.get("time", "")):
+            problems.append(f"<{el.tag}> time {el.get('time')!r}")
+    return problems
+
+
+def test_the_rules_catch_what_junit_10_refuses():
+    assert junit_10_violations(
+        '<testsuites skipped="1"><testsuite name="s" tests="0" failures="0" errors="0"/></testsuites>'
+    )
+    assert junit_10_violations('<testsuites><testsuite name="s" tests="0"/></testsuites>')
+    assert junit_10_violations('<testsuites time="1e3"/>')
+
+
+def test_junit_conforms_to_junit_10_xsd_passing_failing_regressed_skipped_and_matrix(reports, tmp_path):
+    baseline, current = reports
+    from evals.compare import apply_comparison
+
+    apply_comparison(current, compare_reports(baseline, current, baseline_name="base.json"))
+    assert junit_10_violations(render_junit(baseline)) == []
+    assert junit_10_violations(render_junit(current)) == []
+    # a stopped run: its unfinished executions are <skipped>
+    from evals import CaseRef
+
+    stopped = baseline.model_copy(update={"not_run": [CaseRef(case_id="later", repeat_index=1)]})
+    document = render_junit(stopped)
+    assert "<skipped" in document and junit_10_violations(document) == []
+    matrix = run_suite_sync(
+        make_suite(providers=["offline", "offline:other"], prompts=["main", "second"]),
+        templates={**TEMPLATES, "second": "Second: {{ msg }}"},
+        options=RunOptions(),
+        provider_config=ProviderConfig(),
+    )
+    document = render_junit(matrix)
+    assert document.count("<testsuite ") == 4 and junit_10_violations(document) == []
+
+
+def test_the_json_report_is_written_result_by_result_as_the_same_document(reports, tmp_path):
+    import json
+
+    for report in (*reports, reports[0].model_copy(update={"results": []})):
+        write_json(report, tmp_path / "r.json")
+        text = (tmp_path / "r.json").read_text(encoding="utf-8")
+        assert text == report.model_dump_json(indent=2)  # byte for byte, so diffs of reports stay the same
+        assert json.loads(text) == json.loads(report.model_dump_json())
+        assert read_report(tmp_path / "r.json") == report

@@ -22,6 +22,7 @@ from governance.releases.policies import get_policy, policy_snapshot
 from governance.releases.repository import list_for_product, live_releases
 from governance.releases.status import product_view
 from governance.review.views import ReleaseSummary, release_summary
+from governance.runs.candidates import CandidateComparison, candidate_comparison
 from governance.serving.schemas import SuspensionView
 from governance.serving.suspension import suspension_view
 from service.api.deps import DbSession
@@ -108,6 +109,8 @@ class ProductPage:
     classification: ClassificationView
     obligations: ObligationsView
     """The obligations of its classification as a checklist (governance.compliance)."""
+    candidates: CandidateComparison | None
+    """The live release's suites on candidate models, beside the live model's results."""
 
 
 def newest_events(session: UnitOfWork, user: User, product: str, count: int) -> list[AuditEvent]:
@@ -139,6 +142,7 @@ def present_product(session: UnitOfWork, user: User, slug: str) -> ProductPage:
         production=present_production(session, user, product, [suite.name for suite in view.suites]),
         classification=classification_view(session, slug),
         obligations=obligations_view(session, slug),
+        candidates=candidate_comparison(session, product),
     )
 
 

@@ -82,3 +82,23 @@ def test_a_chunk_renders_with_the_same_variables_as_a_local_bundle_run(session):
         for slug, variables in served[section].items():
             assert variables["version"] == 1 and local[section][slug]["version"] == "local"
             assert {**variables, "version": "local"} == local[section][slug]
+
+
+def test_a_matrix_suite_runs_on_the_server_as_its_first_prompt_on_the_releases_model(session):
+    """Results are keyed by (run, case, repeat): a suite's prompt x provider matrix is for local comparisons."""
+    from governance.runs import repository as runs_repo
+
+    owner, _ = make_user(session, Role.product_owner)
+    slug = make_product(session, owner)
+    components.publish_prompt(session, owner, slug, "system", PromptPublish(template="Coach."))
+    spec = {**suite_spec(cases=3), "prompts": ["system", "elsewhere"], "providers": ["offline:a", "offline:b"]}
+    del spec["prompt"]
+    components.publish_suite(session, owner, slug, "quality", SuitePublish(spec=spec))
+    run_queued_chunks(session)
+    run = session.scalars(select(Run).order_by(Run.id.desc())).first()
+    assert run.state == "passed" and run.summary["counts"]["runs"] == 3
+    results = runs_repo.case_results_of_run(session, run.id)
+    assert len(results) == 3
+    assert {(row.result["prompt"], row.result["provider"]) for row in results} == {(None, None)}
+    newest = session.scalars(select(Release).order_by(Release.id.desc())).first()
+    assert newest.state == "passed"

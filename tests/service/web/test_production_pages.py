@@ -119,3 +119,23 @@ async def test_the_owner_acts_from_the_product_page(web, session, production):
     )
     assert refused.status_code == 303
     assert "choose one of the product" in (await web.get(refused.headers["location"])).text
+
+
+async def test_the_product_page_shows_candidate_models_beside_the_live_one(web, session, production):
+    from tests.inline_worker import run_queued_chunks
+
+    slug, token = production["slug"], production["token"]
+    await sign_in(web, token)
+    assert "Candidate models" not in (await web.get(f"/products/{slug}")).text  # nothing tried yet
+    started = await web.post(
+        f"/api/v1/products/{slug}/candidate-runs",
+        json={"model": {"provider": "offline", "name": "next-gen"}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert started.status_code == 202, started.text
+    run_queued_chunks(session)
+    html = (await web.get(f"/products/{slug}")).text
+    table = html[html.index('id="candidate-models"') :]
+    table = table[: table.index("</table>")]
+    assert "<th>offline:m (live)</th><th>offline:next-gen</th>" in table
+    assert re.search(r"<td>quality</td>\s*<td>passed \(100%\)</td>\s*<td>passed \(100%\)</td>", table)
