@@ -169,6 +169,7 @@ async def test_the_product_page_lists_documents_reached_through_a_process_and_li
     assert set(rows) == {
         "prompt:system",
         "suite:goal-coach-quality",
+        "suite:goal-coach-fairness",
         "process:goal-setting",
         "document:smart-goals-guide",
         f"document:{POLICY}",

@@ -486,7 +486,7 @@ async def test_change_summaries_keep_their_spaces_and_name_the_model_once(web, w
     session.flush()
     newest = list_for_product(session, get_product(session, "goal-coach").id, before_number=0, limit=1)[0]
     await sign_in(web, world["tokens"]["olivia"])
-    text = re.sub(r"<[^>]+>", "", (await web.get(f"/releases/{newest.id}")).text)
+    text = re.sub(r"<[^>]+>", "", (await web.get(page_of(newest))).text)
     words = " ".join(text.split())
     # The template trims whitespace around its tags: the space before the line counts is written out.
     assert re.search(r"v1 → v2 \(\+\d+ / \u2212\d+ lines\)", words), words  # a minus sign, as the page writes it
