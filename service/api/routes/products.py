@@ -30,7 +30,7 @@ from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.reading import LiveUse, live_uses
 from governance.releases.status import product_summaries, product_view
 from service.api.deps import FROM_VERSION, TO_VERSION, BearerCredentials, CurrentUser, DbSession, Paging
-from service.api.view_cache import Built, cached_json
+from service.api.view_cache import Built, cached_json, remembered_answer
 
 router = APIRouter(tags=["products"])
 
@@ -84,6 +84,9 @@ def list_products(
 )
 async def get_product(request: Request, credentials: BearerCredentials, slug: str) -> Response:
     """A product with its components' head versions, links and status."""
+    remembered = remembered_answer(request, credentials)
+    if remembered is not None:
+        return remembered
     return await run_in_threadpool(cached_json, request, credentials, lambda _: ("product", slug), _product_body)
 
 
