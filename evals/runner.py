@@ -211,12 +211,28 @@ def _select(suite: Suite, case_ids: Sequence[str] | None) -> list[Case]:
 
 
 def _plans(suite: Suite, cases: list[Case], extra_vars: Mapping[str, object] | None) -> list[_CasePlan]:
-    """Each case's vars merged and assertions prepared (the suite's default asserts after its own)."""
+    """Each case's vars merged and assertions prepared (the suite's default asserts after its own).
+
+    Small per case, since a big suite plans every case before the first call: a case with nothing to
+    merge keeps its own vars, and an assertion shared by cases (see the suite loader) is prepared once.
+    """
     default_asserts = [_prepare(spec) for spec in suite.defaults.asserts]
     base_vars = {**suite.vars, **suite.defaults.vars}
     extra = dict(extra_vars or {})
+    prepared: dict[int, _PreparedAssert[Any]] = {}
+
+    def prepare(spec: AssertSpec) -> _PreparedAssert[Any]:
+        item = prepared.get(id(spec))
+        if item is None:
+            item = prepared[id(spec)] = _prepare(spec)
+        return item
+
     return [
-        _CasePlan(case, {**base_vars, **case.vars, **extra}, [_prepare(s) for s in case.asserts] + default_asserts)
+        _CasePlan(
+            case,
+            {**base_vars, **case.vars, **extra} if base_vars or extra else case.vars,
+            [prepare(s) for s in case.asserts] + default_asserts,
+        )
         for case in cases
     ]
 
