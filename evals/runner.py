@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,16 @@ from evals.providers import Provider, ProviderConfig, ProviderError, ProviderSet
 from evals.providers.base import parse_provider_spec
 from evals.providers.embeddings import OpenAIEmbeddings
 from evals.ratelimit import RateLimiter
-from evals.results import AssertionResult, CaseRef, CaseResult, ChatMessage, Outcome, Report, construct
+from evals.results import (
+    AssertionResult,
+    CaseRef,
+    CaseResult,
+    CaseSummary,
+    ChatMessage,
+    Outcome,
+    Report,
+    construct,
+)
 from evals.retry import RetryPolicy
 from evals.run_errors import EvalConfigError
 from evals.scoring import ResultTally, case_outcome, summarize_combination_tallies, summarize_tally
@@ -540,7 +549,7 @@ class _Run:
     ) -> Report:
         """The report of the finished (or stopped) run: results in plan order, unfinished work under not_run."""
         self.results.sort(key=lambda pair: pair[0])
-        results: Sequence[CaseResult] = [result for _, result in self.results] if self.spool is None else self.spool
+        results = [result for _, result in self.results] if self.spool is None else self.spool
         self.results = []
         not_run = [
             CaseRef.model_construct(case_id=plan.case.id, repeat_index=r, prompt=combo.tag[0], provider=combo.tag[1])
@@ -585,9 +594,12 @@ class _Run:
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             summary=summary,
             comparison=None,
-            cases=self.tally.case_summaries(cases) if self.spool is None else CaseSummaries(cases, self.tally),
+            # spooled, both are sequences read on demand, not lists (see RunOptions.spool_results)
+            cases=self.tally.case_summaries(cases)
+            if self.spool is None
+            else cast(list[CaseSummary], CaseSummaries(cases, self.tally)),
             not_run=not_run,
-            results=results,
+            results=results if isinstance(results, list) else cast(list[CaseResult], results),
         )
 
 

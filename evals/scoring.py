@@ -109,6 +109,11 @@ class ResultTally:
                 summaries.append(summary)
         return summaries
 
+    def ran(self, case: Case) -> bool:
+        """Whether ``case`` has a result."""
+        position = self._position.get(case.id)
+        return position is not None and self.runs[position] > 0
+
     def case_summary(self, case: Case) -> CaseSummary | None:
         """``case`` across its repeats; None when it has no result."""
         position = self._position.get(case.id)
@@ -153,9 +158,7 @@ class ResultTally:
     def required_failures(self, cases: Sequence[Case], not_run: Sequence[CaseRef]) -> list[str]:
         """Required cases that did not pass, then (sorted) required cases with executions that never finished."""
         failures = [
-            case.id
-            for case, runs, passed, errors in self._ran(cases)
-            if case.required and (errors or passed != runs)
+            case.id for case, runs, passed, errors in self._ran(cases) if case.required and (errors or passed != runs)
         ]
         required_ids = {c.id for c in cases if c.required}
         failures += sorted({ref.case_id for ref in not_run if ref.case_id in required_ids} - set(failures))
@@ -309,7 +312,9 @@ def summarize_combinations(
     A matrix asks "does every prompt pass on every model?": a combination under the threshold fails
     the run even when the pass rate over all combinations reaches it.
     """
-    tallies = {(prompt, provider): ResultTally(cases) for prompt, provider, _ in combinations}
+    tallies: dict[tuple[str | None, str | None], ResultTally] = {
+        (prompt, provider): ResultTally(cases) for prompt, provider, _ in combinations
+    }
     for result in results:
         tally = tallies.get((result.prompt, result.provider))
         if tally is not None:

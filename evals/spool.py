@@ -35,7 +35,8 @@ class ResultSpool:
     """
 
     def __init__(self, planned: int) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="steward-results-")
+        # held open for the life of the report that reads it; the file has no name and goes when closed
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="steward-results-")  # noqa: SIM115
         self._offsets = array("q", [-1]) * planned
         self._count = 0
 
@@ -74,7 +75,7 @@ class CaseSummaries(Sequence[CaseSummary]):
     """A report's per-case summaries made on demand from a :class:`ResultTally`, not held as objects."""
 
     def __init__(self, cases: Sequence[Case], tally: ResultTally) -> None:
-        self._cases = [case for case in cases if tally.case_summary(case) is not None]
+        self._cases = [case for case in cases if tally.ran(case)]
         self._tally = tally
 
     @overload

@@ -66,6 +66,7 @@ def _write(report: Report, out: TextIO) -> None:
     label = " [offline]" if summary.offline else ""
     with contextlib.ExitStack() as stack:
         suites: list[tuple[ET.Element, _Tally, IO[str]]] = []
+        body: IO[str]
         if not summary.combinations:
             body = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
             name = f"{report.suite}{label}"

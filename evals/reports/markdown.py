@@ -78,10 +78,10 @@ def render_markdown(report: Report) -> str:
     lines += _matrix_lines(report)
     bad = [case for case in report.cases if case.outcome != "passed"]
     # only the results of the cases shown: a big run's results are read back from disk, not held
-    shown = {case.case_id for case in bad[:MAX_ROWS]}
+    listed = {case.case_id for case in bad[:MAX_ROWS]}
     by_case: dict[str, list[CaseResult]] = {}
-    for result in report.results if shown else ():
-        if result.case_id in shown:
+    for result in report.results if listed else ():
+        if result.case_id in listed:
             by_case.setdefault(result.case_id, []).append(result)
     if bad:
         lines += ["| case | outcome | passed | why |", "|---|---|---:|---|"]
