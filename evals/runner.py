@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,10 +29,20 @@ from evals.providers import Provider, ProviderConfig, ProviderError, ProviderSet
 from evals.providers.base import parse_provider_spec
 from evals.providers.embeddings import OpenAIEmbeddings
 from evals.ratelimit import RateLimiter
-from evals.results import AssertionResult, CaseRef, CaseResult, ChatMessage, Outcome, Report, construct
+from evals.results import (
+    AssertionResult,
+    CaseRef,
+    CaseResult,
+    CaseSummary,
+    ChatMessage,
+    Outcome,
+    Report,
+    construct,
+)
 from evals.retry import RetryPolicy
 from evals.run_errors import EvalConfigError
-from evals.scoring import case_outcome, summarize, summarize_combinations
+from evals.scoring import ResultTally, case_outcome, summarize_combination_tallies, summarize_tally
+from evals.spool import CaseSummaries, ResultSpool
 from evals.suite import UNPREPARED, AssertSpec, Case, ModelSpec, Suite
 from evals.templates import DEFAULT_LIMITS, PromptRenderer, RenderError, TemplateLimits
 
@@ -62,6 +72,12 @@ class RunOptions(BaseModel):
     batch_size: int = Field(default=100, ge=1, description="Results per on_results call.")
     batch_interval_s: float = Field(
         default=0.5, gt=0, description="Longest a finished result waits before on_results sees it."
+    )
+    spool_results: bool = Field(
+        default=False,
+        description="Write finished results to a temporary file instead of holding them: the report then reads "
+        "them back one at a time (its results and cases are sequences made on demand, not lists). For suites "
+        "too big for memory; the CLI's `steward eval run` uses it.",
     )
     template_limits: TemplateLimits = Field(
         default=DEFAULT_LIMITS, description="What one render of a template may cost (integers, lengths, output, time)."
@@ -204,12 +220,28 @@ def _select(suite: Suite, case_ids: Sequence[str] | None) -> list[Case]:
 
 
 def _plans(suite: Suite, cases: list[Case], extra_vars: Mapping[str, object] | None) -> list[_CasePlan]:
-    """Each case's vars merged and assertions prepared (the suite's default asserts after its own)."""
+    """Each case's vars merged and assertions prepared (the suite's default asserts after its own).
+
+    Small per case, since a big suite plans every case before the first call: a case with nothing to
+    merge keeps its own vars, and an assertion shared by cases (see the suite loader) is prepared once.
+    """
     default_asserts = [_prepare(spec) for spec in suite.defaults.asserts]
     base_vars = {**suite.vars, **suite.defaults.vars}
     extra = dict(extra_vars or {})
+    prepared: dict[int, _PreparedAssert[Any]] = {}
+
+    def prepare(spec: AssertSpec) -> _PreparedAssert[Any]:
+        item = prepared.get(id(spec))
+        if item is None:
+            item = prepared[id(spec)] = _prepare(spec)
+        return item
+
     return [
-        _CasePlan(case, {**base_vars, **case.vars, **extra}, [_prepare(s) for s in case.asserts] + default_asserts)
+        _CasePlan(
+            case,
+            {**base_vars, **case.vars, **extra} if base_vars or extra else case.vars,
+            [prepare(s) for s in case.asserts] + default_asserts,
+        )
         for case in cases
     ]
 
@@ -298,6 +330,10 @@ class _Run:
         self.providers: list[Provider] = []
         self.callers: list[ModelCaller] = []
         self.results: list[tuple[int, CaseResult]] = []
+        self.spool: ResultSpool | None = None
+        self.tally = ResultTally(())
+        self.combination_tallies: dict[tuple[str | None, str | None], ResultTally] = {}
+        self.done = bytearray()
         self.batch: list[CaseResult] = []
         self.last_flush = time.monotonic()
         self.flush_lock = asyncio.Lock()
@@ -325,27 +361,36 @@ class _Run:
         provider = create_provider(spec, self.config, default_model=self.suite.model.name)
         return self.caller(provider, {"temperature": 0.0})
 
-    def render(self, plan: _CasePlan, renderer: PromptRenderer) -> list[Message] | None:
-        """The plan's messages, rendered on first use; None when rendering failed (``render_error`` says why)."""
-        if plan.messages is None and plan.render_error is None:
-            try:
-                plan.messages = renderer.render(plan.vars)
-                plan.report_messages = [
-                    construct(ChatMessage, {"role": m["role"], "content": m["content"]}) for m in plan.messages
-                ]
-            except RenderError as exc:
-                plan.render_error = f"template error: {exc}"
-        return plan.messages
+    def render(self, plan: _CasePlan, renderer: PromptRenderer) -> tuple[list[Message], list[ChatMessage]] | None:
+        """The plan's messages (to send, and as reports show them); None when rendering failed (``render_error``).
+
+        A case that repeats keeps its rendering for the next repeat; one that runs once renders into its
+        execution only, so a big suite does not hold every case's messages at once.
+        """
+        if plan.messages is not None:
+            return plan.messages, plan.report_messages
+        if plan.render_error is not None:
+            return None
+        try:
+            messages = renderer.render(plan.vars)
+        except RenderError as exc:
+            plan.render_error = f"template error: {exc}"
+            return None
+        report_messages = [construct(ChatMessage, {"role": m["role"], "content": m["content"]}) for m in messages]
+        if (self.options.repeat or plan.case.repeat) > 1:
+            plan.messages, plan.report_messages = messages, report_messages
+        return messages, report_messages
 
     async def execute(self, combination: _Combination, plan: _CasePlan, repeat_index: int) -> CaseResult:
         case = plan.case
         main, tag = combination.main, combination.tag
         offline = main.provider.offline
-        messages = self.render(plan, combination.renderer)
-        if messages is None:
+        rendered = self.render(plan, combination.renderer)
+        if rendered is None:
             return _case_result(
                 case.id, repeat_index, outcome="error", error=plan.render_error, offline=offline, tag=tag
             )
+        messages, report_messages = rendered
         try:
             answer = await main.call(messages, case_id=case.id, sample=repeat_index)
         except ProviderError as exc:
@@ -353,7 +398,7 @@ class _Run:
                 case.id,
                 repeat_index,
                 outcome="error",
-                messages=plan.report_messages,
+                messages=report_messages,
                 error=f"provider error: {exc}",
                 offline=offline,
                 attempts=self.policy.max_retries + 1,
@@ -369,7 +414,7 @@ class _Run:
             repeat_index,
             outcome=outcome,
             score=score,
-            messages=plan.report_messages,
+            messages=report_messages,
             output=answer.text,
             assertions=verdicts,
             latency_ms=answer.latency_ms,
@@ -442,8 +487,24 @@ class _Run:
                 return
             await self.record(index, result)
 
+    def plan(self, cases: list[Case], work: list[_Work], combinations: list[_Combination]) -> None:
+        """Where results go: running tallies for the summary, and a list or (``spool_results``) a spool."""
+        self.tally = ResultTally(cases)
+        if len(combinations) > 1:
+            self.combination_tallies = {c.tag: ResultTally(cases, self.tally.positions) for c in combinations}
+        self.done = bytearray(len(work))
+        if self.options.spool_results:
+            self.spool = ResultSpool(len(work))
+
     async def record(self, index: int, result: CaseResult) -> None:
-        self.results.append((index, result))
+        self.done[index] = 1
+        self.tally.add(result, index)
+        if self.combination_tallies:
+            self.combination_tallies[(result.prompt, result.provider)].add(result, index)
+        if self.spool is not None:
+            self.spool.add(index, result)
+        else:
+            self.results.append((index, result))
         if self.on_results is None:
             return
         self.batch.append(result)
@@ -488,19 +549,19 @@ class _Run:
     ) -> Report:
         """The report of the finished (or stopped) run: results in plan order, unfinished work under not_run."""
         self.results.sort(key=lambda pair: pair[0])
-        results = [result for _, result in self.results]
-        finished = {index for index, _ in self.results}
+        results = [result for _, result in self.results] if self.spool is None else self.spool
+        self.results = []
         not_run = [
             CaseRef.model_construct(case_id=plan.case.id, repeat_index=r, prompt=combo.tag[0], provider=combo.tag[1])
             for index, (combo, plan, r) in enumerate(work)
-            if index not in finished
+            if not self.done[index]
         ]
         providers = list(dict.fromkeys(_spec_name(c.provider) for c in combinations))
         judges = list({id(c.judges): c.judges for c in combinations}.values())
         judge_specs = list(dict.fromkeys(j.default_spec for j in judges if j.used))
-        summary, case_summaries = summarize(
+        summary = summarize_tally(
             cases,
-            results,
+            self.tally,
             planned_runs=len(work),
             not_run=not_run,
             threshold=self.suite.threshold.pass_rate,
@@ -515,9 +576,9 @@ class _Run:
             error=self.fatal or ("cancelled before every case ran" if cancelled else None),
         )
         if len(combinations) > 1:
-            summary.combinations = summarize_combinations(
+            summary.combinations = summarize_combination_tallies(
                 cases,
-                results,
+                self.combination_tallies,
                 combinations=[(c.prompt, _spec_name(c.provider), c.provider.offline) for c in combinations],
                 runs_per_combination=len(work) // len(combinations),
                 not_run=not_run,
@@ -533,9 +594,12 @@ class _Run:
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             summary=summary,
             comparison=None,
-            cases=case_summaries,
+            # spooled, both are sequences read on demand, not lists (see RunOptions.spool_results)
+            cases=self.tally.case_summaries(cases)
+            if self.spool is None
+            else cast(list[CaseSummary], CaseSummaries(cases, self.tally)),
             not_run=not_run,
-            results=results,
+            results=results if isinstance(results, list) else cast(list[CaseResult], results),
         )
 
 
@@ -588,6 +652,7 @@ async def run_suite(
         for combination in combinations
         for r in range(options.repeat or plan.case.repeat)
     ]
+    run.plan(cases, work, combinations)
     cancelled = await run.execute_all(work, cancel)
     await run.flush()
     report = run.report(cases, work, combinations, started_at=started_at, clock=clock, cancelled=cancelled)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from evals.results import (
     AssertionResult,
@@ -50,38 +51,147 @@ def _percentile(sorted_values: list[float], fraction: float) -> float | None:
     return sorted_values[index]
 
 
+class ResultTally:
+    """What a run's summary needs from its results, kept as running counts instead of the results.
+
+    Results are added as they finish, in any order; ``index`` (the execution's place in the plan)
+    keeps the float sums (latency, cost) in plan order, so a tally gives the same totals as the list
+    it replaces. Memory is a few numbers per case and per result, not the results: at 100,000
+    executions about 3 MB.
+    """
+
+    def __init__(self, cases: Sequence[Case], positions: Mapping[str, int] | None = None) -> None:
+        # tallies of one run's combinations share ``positions`` (case id -> place in ``cases``)
+        self._position = positions if positions is not None else {case.id: n for n, case in enumerate(cases)}
+        size = len(self._position)
+        self.runs = array("l", [0]) * size
+        self.passed = array("l", [0]) * size
+        self.errors = array("l", [0]) * size
+        self.results = 0
+        self.passed_total = 0
+        self.errors_total = 0
+        self.cached = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.cost_unknown = 0
+        self._order = array("q")
+        self._latency = array("d")  # nan: no latency
+        self._cost = array("d")  # nan: no known cost
+
+    @property
+    def positions(self) -> Mapping[str, int]:
+        return self._position
+
+    def add(self, result: CaseResult, index: int | None = None) -> None:
+        """Count ``result``; ``index`` is its place in the plan (default: the order of adding)."""
+        position = self._position.get(result.case_id)
+        if position is not None:
+            self.runs[position] += 1
+            self.passed[position] += result.outcome == "passed"
+            self.errors[position] += result.outcome == "error"
+        self.results += 1
+        self.passed_total += result.outcome == "passed"
+        self.errors_total += result.outcome == "error"
+        self.cached += result.cached
+        self.prompt_tokens += result.prompt_tokens
+        self.completion_tokens += result.completion_tokens
+        self.cost_unknown += result.cost_usd is None and result.output is not None and not result.offline
+        self._order.append(self.results if index is None else index)
+        self._latency.append(math.nan if result.latency_ms is None else result.latency_ms)
+        self._cost.append(math.nan if result.cost_usd is None else result.cost_usd)
+
+    def case_summaries(self, cases: Iterable[Case]) -> list[CaseSummary]:
+        """Per-case pass rates across repeats, for the cases that have results, in ``cases`` order."""
+        summaries: list[CaseSummary] = []
+        for case in cases:
+            summary = self.case_summary(case)
+            if summary is not None:
+                summaries.append(summary)
+        return summaries
+
+    def ran(self, case: Case) -> bool:
+        """Whether ``case`` has a result."""
+        position = self._position.get(case.id)
+        return position is not None and self.runs[position] > 0
+
+    def case_summary(self, case: Case) -> CaseSummary | None:
+        """``case`` across its repeats; None when it has no result."""
+        position = self._position.get(case.id)
+        runs = 0 if position is None else self.runs[position]
+        if position is None or not runs:
+            return None
+        passed, errors = self.passed[position], self.errors[position]
+        outcome: Outcome = "error" if errors else ("passed" if passed == runs else "failed")
+        return CaseSummary.model_construct(
+            case_id=case.id,
+            runs=runs,
+            passed=passed,
+            errors=errors,
+            pass_rate=passed / runs,
+            outcome=outcome,
+            weight=case.weight,
+            required=case.required,
+            tags=list(case.tags),
+        )
+
+    def _ran(self, cases: Iterable[Case]) -> Iterator[tuple[Case, int, int, int]]:
+        """(case, runs, passed, errors) of each case in ``cases`` that has results."""
+        for case in cases:
+            position = self._position.get(case.id)
+            if position is not None and self.runs[position]:
+                yield case, self.runs[position], self.passed[position], self.errors[position]
+
+    def pass_rate(self, cases: Iterable[Case]) -> float:
+        """The case-weighted mean of per-case pass rates; with no weight, 1 only if every case passed."""
+        weight_sum = 0.0
+        weighted = 0.0
+        ran = all_passed = 0
+        for case, runs, passed, errors in self._ran(cases):
+            weight_sum += case.weight
+            weighted += case.weight * (passed / runs)
+            ran += 1
+            all_passed += not errors and passed == runs
+        if weight_sum:
+            return weighted / weight_sum
+        return 1.0 if ran and all_passed == ran else 0.0
+
+    def required_failures(self, cases: Sequence[Case], not_run: Sequence[CaseRef]) -> list[str]:
+        """Required cases that did not pass, then (sorted) required cases with executions that never finished."""
+        failures = [
+            case.id for case, runs, passed, errors in self._ran(cases) if case.required and (errors or passed != runs)
+        ]
+        required_ids = {c.id for c in cases if c.required}
+        failures += sorted({ref.case_id for ref in not_run if ref.case_id in required_ids} - set(failures))
+        return failures
+
+    def totals(self, *, provider_calls: int, duration_s: float) -> Totals:
+        in_plan_order = sorted(range(len(self._order)), key=self._order.__getitem__)
+        latencies = sorted(v for v in (self._latency[i] for i in in_plan_order) if not math.isnan(v))
+        known_costs = [v for v in (self._cost[i] for i in in_plan_order) if not math.isnan(v)]
+        return Totals.model_construct(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost_usd=float(sum(known_costs)),
+            cost_unknown=self.cost_unknown,
+            latency_ms_mean=(sum(latencies) / len(latencies)) if latencies else None,
+            latency_ms_p95=_percentile(latencies, 0.95),
+            provider_calls=provider_calls,
+            duration_s=duration_s,
+        )
+
+
 def summarize_cases(cases: Iterable[Case], results: Iterable[CaseResult]) -> list[CaseSummary]:
     """Per-case pass rates across repeats, for the cases that have results, in ``cases`` order."""
-    by_case: dict[str, list[CaseResult]] = {}
+    cases = list(cases)
+    tally = ResultTally(cases)
     for result in results:
-        by_case.setdefault(result.case_id, []).append(result)
-    summaries: list[CaseSummary] = []
-    for case in cases:
-        runs = by_case.get(case.id)
-        if not runs:
-            continue
-        passed = sum(1 for r in runs if r.outcome == "passed")
-        errors = sum(1 for r in runs if r.outcome == "error")
-        outcome: Outcome = "error" if errors else ("passed" if passed == len(runs) else "failed")
-        summaries.append(
-            CaseSummary.model_construct(
-                case_id=case.id,
-                runs=len(runs),
-                passed=passed,
-                errors=errors,
-                pass_rate=passed / len(runs),
-                outcome=outcome,
-                weight=case.weight,
-                required=case.required,
-                tags=list(case.tags),
-            )
-        )
-    return summaries
+        tally.add(result)
+    return tally.case_summaries(cases)
 
 
 def summarize(
     cases: Sequence[Case],
-    results: Sequence[CaseResult],
+    results: Iterable[CaseResult],
     *,
     planned_runs: int,
     not_run: Sequence[CaseRef],
@@ -116,11 +226,56 @@ def summarize(
         cancelled: Whether the run was cancelled.
         error: What stopped the run, if anything.
     """
-    case_summaries = summarize_cases(cases, results)
-    pass_rate = _pass_rate(case_summaries)
-    required_failures = _required_failures(cases, case_summaries, not_run)
-    counts = _counts(cases, results, planned_runs=planned_runs, not_run=not_run)
-    if counts.errors or not_run or cancelled or error or len(results) < planned_runs:
+    tally = ResultTally(cases)
+    for result in results:
+        tally.add(result)
+    summary = summarize_tally(
+        cases,
+        tally,
+        planned_runs=planned_runs,
+        not_run=not_run,
+        threshold=threshold,
+        provider=provider,
+        offline=offline,
+        provider_calls=provider_calls,
+        duration_s=duration_s,
+        judge_provider=judge_provider,
+        judge_offline=judge_offline,
+        cancelled=cancelled,
+        error=error,
+    )
+    return summary, tally.case_summaries(cases)
+
+
+def summarize_tally(
+    cases: Sequence[Case],
+    tally: ResultTally,
+    *,
+    planned_runs: int,
+    not_run: Sequence[CaseRef],
+    threshold: float,
+    provider: str,
+    offline: bool,
+    provider_calls: int = 0,
+    duration_s: float = 0.0,
+    judge_provider: str | None = None,
+    judge_offline: bool = False,
+    cancelled: bool = False,
+    error: str | None = None,
+) -> Summary:
+    """:func:`summarize`'s summary from running counts (see :class:`ResultTally`), without a per-case list."""
+    pass_rate = tally.pass_rate(cases)
+    required_failures = tally.required_failures(cases, not_run)
+    counts = Counts.model_construct(
+        cases=len(cases),
+        runs=planned_runs,
+        passed=tally.passed_total,
+        failed=tally.results - tally.passed_total - tally.errors_total,
+        errors=tally.errors_total,
+        not_run=len(not_run),
+        cached=tally.cached,
+    )
+    if counts.errors or not_run or cancelled or error or tally.results < planned_runs:
         status: RunStatus = "error"
     elif pass_rate < threshold - 1e-9 or required_failures:
         status = "failed"
@@ -134,62 +289,13 @@ def summarize(
         threshold=threshold,
         required_failures=required_failures,
         counts=counts,
-        totals=_totals(results, provider_calls=provider_calls, duration_s=duration_s),
+        totals=tally.totals(provider_calls=provider_calls, duration_s=duration_s),
         provider=provider,
         offline=offline,
         judge_provider=judge_provider,
         judge_offline=judge_offline,
     )
-    return summary, case_summaries
-
-
-def _pass_rate(case_summaries: Sequence[CaseSummary]) -> float:
-    """The case-weighted mean of per-case pass rates; with no weight, 1 only if every case passed."""
-    weight_sum = sum(c.weight for c in case_summaries)
-    if weight_sum:
-        return sum(c.weight * c.pass_rate for c in case_summaries) / weight_sum
-    return 1.0 if case_summaries and all(c.outcome == "passed" for c in case_summaries) else 0.0
-
-
-def _required_failures(
-    cases: Sequence[Case], case_summaries: Sequence[CaseSummary], not_run: Sequence[CaseRef]
-) -> list[str]:
-    """Required cases that did not pass, then (sorted) required cases with executions that never finished."""
-    failures = [c.case_id for c in case_summaries if c.required and c.outcome != "passed"]
-    required_ids = {c.id for c in cases if c.required}
-    failures += sorted({ref.case_id for ref in not_run if ref.case_id in required_ids} - set(failures))
-    return failures
-
-
-def _counts(
-    cases: Sequence[Case], results: Sequence[CaseResult], *, planned_runs: int, not_run: Sequence[CaseRef]
-) -> Counts:
-    passed = sum(1 for r in results if r.outcome == "passed")
-    errors = sum(1 for r in results if r.outcome == "error")
-    return Counts.model_construct(
-        cases=len(cases),
-        runs=planned_runs,
-        passed=passed,
-        failed=len(results) - passed - errors,
-        errors=errors,
-        not_run=len(not_run),
-        cached=sum(1 for r in results if r.cached),
-    )
-
-
-def _totals(results: Sequence[CaseResult], *, provider_calls: int, duration_s: float) -> Totals:
-    latencies = sorted(r.latency_ms for r in results if r.latency_ms is not None)
-    known_costs = [r.cost_usd for r in results if r.cost_usd is not None]
-    return Totals.model_construct(
-        prompt_tokens=sum(r.prompt_tokens for r in results),
-        completion_tokens=sum(r.completion_tokens for r in results),
-        cost_usd=float(sum(known_costs)),
-        cost_unknown=sum(1 for r in results if r.cost_usd is None and r.output is not None and not r.offline),
-        latency_ms_mean=(sum(latencies) / len(latencies)) if latencies else None,
-        latency_ms_p95=_percentile(latencies, 0.95),
-        provider_calls=provider_calls,
-        duration_s=duration_s,
-    )
+    return summary
 
 
 def summarize_combinations(
@@ -206,17 +312,41 @@ def summarize_combinations(
     A matrix asks "does every prompt pass on every model?": a combination under the threshold fails
     the run even when the pass rate over all combinations reaches it.
     """
-    by_pair: dict[tuple[str | None, str | None], list[CaseResult]] = {}
+    tallies: dict[tuple[str | None, str | None], ResultTally] = {
+        (prompt, provider): ResultTally(cases) for prompt, provider, _ in combinations
+    }
     for result in results:
-        by_pair.setdefault((result.prompt, result.provider), []).append(result)
+        tally = tallies.get((result.prompt, result.provider))
+        if tally is not None:
+            tally.add(result)
+    return summarize_combination_tallies(
+        cases,
+        tallies,
+        combinations=combinations,
+        runs_per_combination=runs_per_combination,
+        not_run=not_run,
+        threshold=threshold,
+    )
+
+
+def summarize_combination_tallies(
+    cases: Sequence[Case],
+    tallies: Mapping[tuple[str | None, str | None], ResultTally],
+    *,
+    combinations: Sequence[tuple[str, str, bool]],
+    runs_per_combination: int,
+    not_run: Sequence[CaseRef],
+    threshold: float,
+) -> list[CombinationSummary]:
+    """:func:`summarize_combinations` from one running tally per (prompt, provider)."""
     missing: dict[tuple[str | None, str | None], list[CaseRef]] = {}
     for ref in not_run:
         missing.setdefault((ref.prompt, ref.provider), []).append(ref)
     summaries = []
     for prompt, provider, offline in combinations:
-        own = by_pair.get((prompt, provider), [])
+        own = tallies.get((prompt, provider)) or ResultTally(())
         unfinished = missing.get((prompt, provider), [])
-        summary, _ = summarize(
+        summary = summarize_tally(
             cases,
             own,
             planned_runs=runs_per_combination,

@@ -63,11 +63,15 @@ def _stream_load(text: str) -> object:
     stack: list[_Container] = []
     keys: list[object] = []
     anchors: dict[str, object] = {}
+    # one object per distinct string: a big suite repeats its keys, assertion types and values in every case
+    strings: dict[str, str] = {}
     root: object = None
     for event in yaml.parse(text, Loader=SAFE_LOADER):
         value: object
         if isinstance(event, events.ScalarEvent):
             value = _scalar(event)
+            if isinstance(value, str):
+                value = strings.setdefault(value, value)
             if event.anchor:
                 anchors[event.anchor] = value
         elif isinstance(event, events.CollectionStartEvent):

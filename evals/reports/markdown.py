@@ -76,10 +76,13 @@ def render_markdown(report: Report) -> str:
         # before the failing cases: a fairness verdict is about the groups, not any one case
         lines += markdown_lines(report.fairness, lambda text: _cell(text, 600))
     lines += _matrix_lines(report)
-    by_case: dict[str, list[CaseResult]] = {}
-    for result in report.results:
-        by_case.setdefault(result.case_id, []).append(result)
     bad = [case for case in report.cases if case.outcome != "passed"]
+    # only the results of the cases shown: a big run's results are read back from disk, not held
+    listed = {case.case_id for case in bad[:MAX_ROWS]}
+    by_case: dict[str, list[CaseResult]] = {}
+    for result in report.results if listed else ():
+        if result.case_id in listed:
+            by_case.setdefault(result.case_id, []).append(result)
     if bad:
         lines += ["| case | outcome | passed | why |", "|---|---|---:|---|"]
         for case in bad[:MAX_ROWS]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from evals import SuiteError, load_suite, parse_suite, suite_json_schema
 
@@ -184,3 +185,49 @@ def test_a_limit_given_twice_with_different_numbers_is_an_error():
 
     with pytest.raises(SuiteError, match="takes its limit once"):
         make_suite([{"id": "c", "vars": {"msg": "x"}, "asserts": [{"type": "latency", "threshold": 5, "value": 3}]}])
+
+
+# -- big suites: cases validated in chunks, equal assertions shared --------------------------------
+
+
+def _big_document(n: int, bad: int | None = None) -> dict:
+    cases = [
+        {
+            "id": f"case-{i}",
+            "vars": {"msg": f"m{i}"},
+            "asserts": [{"type": "contains", "value": f"case-{i}"}, {"type": "not-icontains", "value": "as an ai"}],
+        }
+        for i in range(n)
+    ]
+    if bad is not None:
+        cases[bad]["asserts"][0] = {"type": "contains", "valeu": "typo"}
+        cases[bad + 1]["weight"] = -1
+    return {"version": 1, "name": "big", "prompt": "main", "model": {"provider": "offline"}, "cases": cases}
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_a_big_suite_loads_as_it_parses_with_equal_assertions_shared(tmp_path, suffix):
+    document = _big_document(2500)
+    path = tmp_path / f"suite{suffix}"
+    path.write_text(json.dumps(document), encoding="utf-8")  # JSON is YAML too
+    loaded = load_suite(path)
+    assert loaded == parse_suite(document)
+    banned = {id(case.asserts[1]) for case in loaded.cases}
+    assert len(banned) == 1 and len({id(case.asserts[0]) for case in loaded.cases}) == 2500
+    assert loaded.cases[7].asserts[0].value == "case-7"
+    assert loaded.cases[0].model_dump(exclude_unset=True) == document["cases"][0]
+
+
+def test_a_big_suite_with_problems_in_a_later_chunk_reports_them_as_the_whole_document_does(tmp_path):
+    document = _big_document(2500, bad=2100)
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SuiteError) as loaded:
+        load_suite(path)
+    with pytest.raises(SuiteError) as parsed:
+        parse_suite(document, source=str(path), text=path.read_text(encoding="utf-8"))
+    assert [(d.path, d.case_id, d.message, d.line) for d in loaded.value.errors] == [
+        (d.path, d.case_id, d.message, d.line) for d in parsed.value.errors
+    ]
+    assert {d.path for d in loaded.value.errors} >= {"cases[2100].asserts[0].valeu", "cases[2101].weight"}
+    assert all(d.line for d in loaded.value.errors)

@@ -1,0 +1,98 @@
+"""Finished results on disk instead of in memory, for runs too big to hold (the CLI's ``steward eval run``).
+
+At 100,000 executions the ``CaseResult`` objects alone are several hundred megabytes; spooled, a run
+holds 8 bytes per execution (where its line starts) and reads results back one at a time, in plan
+order, for the reports. Each line is the result exactly as the JSON report writes it (indented), so
+the JSON writer copies lines without parsing them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from array import array
+from collections.abc import Iterator, Sequence
+from typing import IO, overload
+
+from evals.results import CaseResult, CaseSummary
+from evals.scoring import ResultTally
+from evals.suite import Case
+
+JSON_INDENT = "    "
+"""How deep a result sits in the JSON report: its lines are indented by this."""
+
+
+def report_json(item: CaseResult | CaseSummary) -> str:
+    """A result or case summary as the JSON report writes it: indented two spaces a level, at its depth there."""
+    return item.model_dump_json(indent=2).replace("\n", "\n" + JSON_INDENT)
+
+
+class ResultSpool:
+    """Results written to a temporary file as they finish; iterating reads them back in plan order.
+
+    ``planned`` is how many executions the plan has; :meth:`add` takes each result with its index in
+    the plan (results finish out of order). Iteration yields only the finished ones, a fresh
+    ``CaseResult`` each time, so nothing but the current result is held.
+    """
+
+    def __init__(self, planned: int) -> None:
+        # held open for the life of the report that reads it; the file has no name and goes when closed
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="steward-results-")  # noqa: SIM115
+        self._offsets = array("q", [-1]) * planned
+        self._count = 0
+
+    def add(self, index: int, result: CaseResult) -> None:
+        self._file.seek(0, 2)
+        self._offsets[index] = self._file.tell()
+        # a JSON string never holds a raw newline, so one result is one line
+        self._file.write(report_json(result).replace("\n", "\r").encode("utf-8") + b"\n")
+        self._count += 1
+
+    def finished(self, index: int) -> bool:
+        return self._offsets[index] >= 0
+
+    def json_lines(self) -> Iterator[str]:
+        """Each finished result in plan order, as the JSON report writes it."""
+        for offset in self._offsets:
+            if offset >= 0:
+                self._file.seek(offset)
+                yield self._file.readline()[:-1].decode("utf-8").replace("\r", "\n")
+
+    def __iter__(self) -> Iterator[CaseResult]:
+        for text in self.json_lines():
+            yield CaseResult.model_validate_json(text)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class CaseSummaries(Sequence[CaseSummary]):
+    """A report's per-case summaries made on demand from a :class:`ResultTally`, not held as objects."""
+
+    def __init__(self, cases: Sequence[Case], tally: ResultTally) -> None:
+        self._cases = [case for case in cases if tally.ran(case)]
+        self._tally = tally
+
+    @overload
+    def __getitem__(self, index: int) -> CaseSummary: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[CaseSummary]: ...
+
+    def __getitem__(self, index: int | slice) -> CaseSummary | list[CaseSummary]:
+        if isinstance(index, slice):
+            return [self._summary(case) for case in self._cases[index]]
+        return self._summary(self._cases[index])
+
+    def _summary(self, case: Case) -> CaseSummary:
+        summary = self._tally.case_summary(case)
+        assert summary is not None  # only cases with results are listed
+        return summary
+
+    def __len__(self) -> int:
+        return len(self._cases)
