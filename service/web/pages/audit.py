@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -110,6 +110,8 @@ class AuditPage:
     """Link to the page of newer events; None on the newest page."""
     older: str | None
     """Link to the page of older events; None on the oldest page."""
+    errors: dict[str, str] = field(default_factory=dict)
+    """A refused filter's reason by its field: shown beside it, the other filters kept."""
 
 
 def _moment(value: str, field: str, *, end_of_day: bool) -> datetime | None:
@@ -251,7 +253,19 @@ def audit_page(
 ) -> HTMLResponse:
     """The audit log, newest first, filtered; the chain is verified on request (``/audit/verify``)."""
     filters = AuditFilters(product=product, actor=actor, action=action, since=since, until=until)
-    return render_page(request, "audit.html", present_audit(session, user, filters, newer, older))
+    try:
+        return render_page(request, "audit.html", present_audit(session, user, filters, newer, older))
+    except Invalid as refused:
+        where = refused.problems[0].field if refused.problems else None
+        if where not in ("since", "until"):
+            raise
+        # The page again with every filter as typed and the reason beside the date that was refused; the events
+        # shown are those the other filters select.
+        usable = replace(filters, **{where: ""})
+        page = replace(
+            present_audit(session, user, usable, newer, older), filters=filters, errors={where: refused.detail}
+        )
+        return render_page(request, "audit.html", page, status_code=422)
 
 
 @dataclass(frozen=True)

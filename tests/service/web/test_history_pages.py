@@ -225,8 +225,12 @@ async def test_filters_find_paula_by_name_and_a_product_keeps_the_publishes_that
     assert "No events match." in nothing.text
     dated = await web.get("/audit", params={"since": "2000-01-01", "until": "2000-01-31"})
     assert "No events match." in dated.text
-    refused = await web.get("/audit", params={"since": "last tuesday"})
+    refused = await web.get("/audit", params={"since": "last tuesday", "actor": "paula", "until": "2000-01-31"})
     assert refused.status_code == 422 and "2025-01-31" in refused.text
+    # The log again, every filter as typed, the reason beside the refused date.
+    assert 'aria-invalid="true" aria-describedby="f-since-error"' in refused.text
+    assert 'id="f-since-error">give a date like 2025-01-31' in refused.text and "last tuesday" in refused.text
+    assert 'value="2000-01-31"' in refused.text and "No events match." in refused.text
 
 
 async def test_paging_goes_older_and_back_newer(web, world, monkeypatch):
