@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from governance.catalog.components import find_owned, find_shared
@@ -128,6 +129,25 @@ def _owned(session: UnitOfWork, kind: ComponentKind, slug: str, name: str) -> Co
     return find_owned(session, get_product(session, slug), kind, name)
 
 
+@dataclass(frozen=True)
+class Pick:
+    """The two versions a history page compares (``?a=&b=``; the newest change when unasked), and whether whole."""
+
+    a: int | None = None
+    b: int | None = None
+    whole: bool = False
+
+
+Picked = Annotated[Pick, Depends()]
+
+
+def _history_page(
+    request: Request, session: UnitOfWork, component: Component, product: str | None, pick: Pick
+) -> HTMLResponse:
+    page = present_history(session, component, product, pick.a, pick.b, whole=pick.whole)
+    return render_page(request, "history.html", page)
+
+
 @router.get("/products/{slug}/prompts/{name}")
 def prompt_history(
     slug: str,
@@ -135,13 +155,13 @@ def prompt_history(
     request: Request,
     session: DbSession,
     user: WebUser,
-    a: int | None = None,
-    b: int | None = None,
-    whole: bool = False,
+    pick: Picked,
 ) -> HTMLResponse:
     """A prompt's versions, where each is live, and two of them side by side."""
     component = _owned(session, ComponentKind.prompt, slug, name)
-    return render_page(request, "history.html", present_history(session, component, slug, a, b, whole=whole))
+    return render_page(
+        request, "history.html", present_history(session, component, slug, pick.a, pick.b, whole=pick.whole)
+    )
 
 
 @router.get("/products/{slug}/suites/{name}")
@@ -151,13 +171,13 @@ def suite_history(
     request: Request,
     session: DbSession,
     user: WebUser,
-    a: int | None = None,
-    b: int | None = None,
-    whole: bool = False,
+    pick: Picked,
 ) -> HTMLResponse:
     """An eval suite's versions, where each is live, and two of them side by side."""
     component = _owned(session, ComponentKind.suite, slug, name)
-    return render_page(request, "history.html", present_history(session, component, slug, a, b, whole=whole))
+    return render_page(
+        request, "history.html", present_history(session, component, slug, pick.a, pick.b, whole=pick.whole)
+    )
 
 
 @router.get("/documents/{slug}")
@@ -166,13 +186,13 @@ def document_history(
     request: Request,
     session: DbSession,
     user: WebUser,
-    a: int | None = None,
-    b: int | None = None,
-    whole: bool = False,
+    pick: Picked,
 ) -> HTMLResponse:
     """A document's versions, the products each is live in, and two of them side by side."""
     component = find_shared(session, ComponentKind.document, slug)
-    return render_page(request, "history.html", present_history(session, component, None, a, b, whole=whole))
+    return render_page(
+        request, "history.html", present_history(session, component, None, pick.a, pick.b, whole=pick.whole)
+    )
 
 
 @router.get("/processes/{slug}")
@@ -181,10 +201,10 @@ def process_history(
     request: Request,
     session: DbSession,
     user: WebUser,
-    a: int | None = None,
-    b: int | None = None,
-    whole: bool = False,
+    pick: Picked,
 ) -> HTMLResponse:
     """A process's versions, the products each is live in, and two of them side by side."""
     component = find_shared(session, ComponentKind.process, slug)
-    return render_page(request, "history.html", present_history(session, component, None, a, b, whole=whole))
+    return render_page(
+        request, "history.html", present_history(session, component, None, pick.a, pick.b, whole=pick.whole)
+    )
