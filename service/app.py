@@ -30,6 +30,7 @@ from service.api.routes import (
     technical_file,
     users,
 )
+from service.api.view_cache import EdgeMemory
 from service.database import engine_for, session_factory
 from service.docs import install_docs
 from service.secret_key import audit_chain_key
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.api_prefix = API_PREFIX
     app.state.settings = settings
+    # What this server remembers between requests: live pointers, token grants, views (service/api/view_cache.py).
+    app.state.edge_memory = EdgeMemory.of(settings)
     # Read on first use: creating an app must not write the secret key file yet.
     install_chain_key(lambda: audit_chain_key(settings))
     app.state.engine = engine or engine_for(

@@ -25,9 +25,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
 from governance.accounts.users import authenticate, hash_token
@@ -36,7 +38,8 @@ from governance.audit.reading import head_seq
 from governance.kernel.events import subscribe
 from governance.kernel.unit_of_work import UnitOfWork, unit_of
 from service.api.deps import request_transaction
-from service.api.live_pointers import GrantCache
+from service.api.live_pointers import GrantCache, PointerCache
+from service.settings import Settings
 
 # A view as the API sends it, and whether it may be served again while the audit head stays put.
 Built = tuple[bytes, bool]
@@ -138,6 +141,20 @@ class ViewCache:
         return None
 
 
+async def read_view(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    key_of: Callable[[UnitOfWork], Hashable],
+    build: Callable[[UnitOfWork, Hashable], Built],
+) -> Response:
+    """A view read: from memory on the event loop when it may be (``remembered_answer``), else checked against the
+    audit head in one trip to the thread pool (``cached_json``)."""
+    remembered = remembered_answer(request, credentials)
+    if remembered is not None:
+        return remembered
+    return await run_in_threadpool(cached_json, request, credentials, key_of, build)
+
+
 def cached_json(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None,
@@ -149,7 +166,7 @@ def cached_json(
     Called from the thread pool once per request (not once per dependency): on a hit that is three statements.
     A view that is remembered is also remembered as this path's answer, for ``remembered_answer``.
     """
-    cache = _cache(request)
+    memory = edge_memory(request)
     generation = audit_generation()
     with request_transaction(request) as session:
         authenticate(session, credentials.credentials if credentials else None)
@@ -162,10 +179,10 @@ def cached_json(
             remembered.append(built[1])
             return built
 
-        body = cache.get(key, head, build_and_note)
+        body = memory.views.get(key, head, build_and_note)
     if credentials is not None and remembered != [False]:
-        _token_grants(request).remember(hash_token(credentials.credentials), API_READS)
-        cache.remember_checked(request.url.path, generation, body)
+        memory.view_grants.remember(hash_token(credentials.credentials), API_READS)
+        memory.views.remember_checked(request.url.path, generation, body)
     return Response(body, media_type="application/json")
 
 
@@ -174,21 +191,32 @@ def remembered_answer(request: Request, credentials: HTTPAuthorizationCredential
     ``STEWARD_VIEW_CACHE_SECONDS`` and nothing was recorded in this process since; else None."""
     if credentials is None:
         return None
-    body = _cache(request).checked(request.url.path)
-    if body is None or not _token_grants(request).allows(hash_token(credentials.credentials), API_READS):
+    memory = edge_memory(request)
+    body = memory.views.checked(request.url.path)
+    if body is None or not memory.view_grants.allows(hash_token(credentials.credentials), API_READS):
         return None
     return Response(body, media_type="application/json")
 
 
-def _token_grants(request: Request) -> GrantCache:
-    grants: GrantCache | None = getattr(request.app.state, "view_token_grants", None)
-    if grants is None:
-        grants = request.app.state.view_token_grants = GrantCache(request.app.state.settings.view_cache_seconds)
-    return grants
+@dataclass(frozen=True)
+class EdgeMemory:
+    """What one server remembers between requests, made with the app from its settings (``create_app``)."""
+
+    live_pointers: PointerCache
+    """Each product's live pointer (``service.api.live_pointers``)."""
+    live_grants: GrantCache
+    """(token, product) pairs a live fetch's full check allowed."""
+    views: ViewCache
+    """Release and product views, and the answers checked against the audit head."""
+    view_grants: GrantCache
+    """Tokens a view read's full check found valid."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> EdgeMemory:
+        live, views = settings.live_pointer_cache_seconds, settings.view_cache_seconds
+        return cls(PointerCache(live), GrantCache(live), ViewCache(views), GrantCache(views))
 
 
-def _cache(request: Request) -> ViewCache:
-    cache: ViewCache | None = getattr(request.app.state, "view_cache", None)
-    if cache is None:
-        cache = request.app.state.view_cache = ViewCache(request.app.state.settings.view_cache_seconds)
-    return cache
+def edge_memory(request: Request) -> EdgeMemory:
+    memory: EdgeMemory = request.app.state.edge_memory
+    return memory

@@ -14,7 +14,7 @@ from governance.serving.repository import live_pointer as live_pointer_row
 from governance.serving.schemas import LiveReleaseView, ResumeRequest, SuspendRequest, SuspensionView
 from service.api.attestation import attest
 from service.api.deps import BearerCredentials, CurrentUser, DbSession, request_transaction
-from service.api.live_pointers import GrantCache, PointerCache
+from service.api.view_cache import edge_memory
 
 router = APIRouter(tags=["live"])
 
@@ -53,20 +53,6 @@ async def get_live(
     return await run_in_threadpool(_live_response, request, credentials, if_none_match, slug)
 
 
-def _pointers(request: Request) -> PointerCache:
-    cache: PointerCache | None = getattr(request.app.state, "live_pointers", None)
-    if cache is None:
-        cache = request.app.state.live_pointers = PointerCache(request.app.state.settings.live_pointer_cache_seconds)
-    return cache
-
-
-def _grants(request: Request) -> GrantCache:
-    cache: GrantCache | None = getattr(request.app.state, "live_grants", None)
-    if cache is None:
-        cache = request.app.state.live_grants = GrantCache(request.app.state.settings.live_pointer_cache_seconds)
-    return cache
-
-
 def _remembered_not_modified(
     request: Request, credentials: HTTPAuthorizationCredentials | None, if_none_match: str | None, slug: str
 ) -> Response | None:
@@ -74,11 +60,12 @@ def _remembered_not_modified(
     the product, both younger than the cache's time), or None: then the full check decides."""
     if not if_none_match or credentials is None:
         return None
-    pointer = _pointers(request).peek(slug)
+    memory = edge_memory(request)
+    pointer = memory.live_pointers.peek(slug)
     if pointer is None or pointer.suspension is not None or pointer.release_id is None:
         return None
     etag = live.entity_tag(pointer)
-    if not _matches(if_none_match, etag) or not _grants(request).allows(hash_token(credentials.credentials), slug):
+    if not _matches(if_none_match, etag) or not memory.live_grants.allows(hash_token(credentials.credentials), slug):
         return None
     headers = {"ETag": etag, "Cache-Control": request.app.state.settings.live_cache_control}
     return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
@@ -90,10 +77,11 @@ def _live_response(
     settings = request.app.state.settings
     with request_transaction(request) as session:
         actor = authenticate(session, credentials.credentials if credentials else None, runtime=True)
-        remembered = _pointers(request).get(slug, lambda: live_pointer_row(session, slug))
+        memory = edge_memory(request)
+        remembered = memory.live_pointers.get(slug, lambda: live_pointer_row(session, slug))
         pointer = live.checked_pointer(actor, slug, remembered)
         if credentials is not None:
-            _grants(request).remember(hash_token(credentials.credentials), slug)
+            memory.live_grants.remember(hash_token(credentials.credentials), slug)
         etag = live.entity_tag(pointer)
         headers = {"ETag": etag, "Cache-Control": settings.live_cache_control}
         if _matches(if_none_match, etag):

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 
 from governance.catalog import history, links, products
 from governance.catalog.components import PublishResult, find_owned, get_version, publish_prompt, publish_suite
@@ -30,7 +29,7 @@ from governance.kernel.unit_of_work import UnitOfWork
 from governance.releases.reading import LiveUse, live_uses
 from governance.releases.status import product_summaries, product_view
 from service.api.deps import FROM_VERSION, TO_VERSION, BearerCredentials, CurrentUser, DbSession, Paging
-from service.api.view_cache import Built, cached_json, remembered_answer
+from service.api.view_cache import Built, read_view
 
 router = APIRouter(tags=["products"])
 
@@ -84,10 +83,7 @@ def list_products(
 )
 async def get_product(request: Request, credentials: BearerCredentials, slug: str) -> Response:
     """A product with its components' head versions, links and status."""
-    remembered = remembered_answer(request, credentials)
-    if remembered is not None:
-        return remembered
-    return await run_in_threadpool(cached_json, request, credentials, lambda _: ("product", slug), _product_body)
+    return await read_view(request, credentials, lambda _: ("product", slug), _product_body)
 
 
 def _product_body(session: UnitOfWork, key: Hashable) -> Built:

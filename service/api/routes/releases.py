@@ -6,7 +6,6 @@ from collections.abc import Hashable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from evals import CaseResult
@@ -32,7 +31,7 @@ from governance.review.views import (
 from governance.runs import reading as runs
 from governance.runs.models import FINISHED_RUN_STATES
 from service.api.deps import BearerCredentials, CurrentUser, DbSession, Paging
-from service.api.view_cache import Built, cached_json, remembered_answer
+from service.api.view_cache import Built, read_view
 
 router = APIRouter(tags=["releases"])
 
@@ -114,10 +113,7 @@ def list_releases(slug: str, session: DbSession, actor: CurrentUser, page: Pagin
 )
 async def get_release(request: Request, credentials: BearerCredentials, release_id: ReleaseId) -> Response:
     """A release: state and why, manifest, changes, runs and decisions."""
-    remembered = remembered_answer(request, credentials)
-    if remembered is not None:
-        return remembered
-    return await run_in_threadpool(cached_json, request, credentials, lambda _: ("release", release_id), _release_body)
+    return await read_view(request, credentials, lambda _: ("release", release_id), _release_body)
 
 
 def _release_body(session: UnitOfWork, key: Hashable) -> Built:
@@ -205,15 +201,8 @@ def rerun_release(release_id: int, session: DbSession, actor: CurrentUser) -> li
 )
 async def get_numbered(request: Request, credentials: BearerCredentials, slug: str, number: ReleaseNumber) -> Response:
     """A release by its product and number: state and why, manifest, changes, runs and decisions."""
-    remembered = remembered_answer(request, credentials)
-    if remembered is not None:
-        return remembered
-    return await run_in_threadpool(
-        cached_json,
-        request,
-        credentials,
-        lambda session: ("release", reading.release_id_at(session, slug, number)),
-        _release_body,
+    return await read_view(
+        request, credentials, lambda session: ("release", reading.release_id_at(session, slug, number)), _release_body
     )
 
 

@@ -88,7 +88,7 @@ async def test_a_product_read_costs_the_same_with_1_or_20_components_and_release
     large_count = await reads(client, connection, token, f"/products/{large}")
     assert small_count == large_count == PRODUCT_READ_QUERIES
     assert await reads(client, connection, token, f"/products/{large}") == ANSWERED_FROM_MEMORY_QUERIES
-    app.state.view_cache.forget_answers()
+    app.state.edge_memory.views.forget_answers()
     assert await reads(client, connection, token, f"/products/{large}") == REMEMBERED_READ_QUERIES
     body = (await client.get(f"/products/{large}", headers=auth(token))).json()
     assert len(body["documents"]) == 20 and body["documents"][0]["title"] == "Document 0"
@@ -102,7 +102,7 @@ async def test_a_release_read_costs_the_same_however_many_releases_and_changes(c
     assert newest_small == newest_large <= RELEASE_READ_MAX_QUERIES
     assert oldest_large <= RELEASE_READ_MAX_QUERIES
     assert await reads(client, connection, token, f"/releases/{large_releases[-1]}") == ANSWERED_FROM_MEMORY_QUERIES
-    app.state.view_cache.forget_answers()
+    app.state.edge_memory.views.forget_answers()
     assert await reads(client, connection, token, f"/releases/{large_releases[-1]}") == REMEMBERED_READ_QUERIES
     by_number = await client.get(f"/releases/{large_releases[-1]}", headers=auth(token))
     path = by_number.json()["href"].removeprefix("/api/v1")
