@@ -7,9 +7,10 @@ model is read from that installed package with the Hugging Face hub off (``local
 
 It loads on first use, once per process, and stays for the process's life, shared by every run: importing
 this module imports neither PyTorch nor sentence-transformers, so ``steward --help`` and suites without the
-method never pay for them (about 10 s and 500 MB of memory for the first load on a 2-core machine). Encoding
-is CPU work, so it runs in a worker thread and the event loop keeps serving the run's model calls; texts that
-arrive while a batch is encoding go together in the next batch, and each distinct text is embedded once per run.
+method never pay for them (10-35 s and about 530 MB of memory for the first load on a shared 2-core
+machine). Encoding is CPU work, so it runs in a worker thread and the event loop keeps serving the run's
+model calls; texts that arrive while a batch is encoding go together in the next batch, and each distinct
+text is embedded once per run.
 """
 
 from __future__ import annotations
