@@ -19,7 +19,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from governance.kernel.unit_of_work import DEFAULT_CHUNK_SIZE, UnitOfWork
 from service.settings import PRIVATE_FILE_MODE, make_private_dir
 
-
 # How long a writer waits for SQLite's write lock before it fails with "database is locked".
 SQLITE_BUSY_SECONDS = 30.0
 
