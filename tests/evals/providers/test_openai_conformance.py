@@ -305,3 +305,12 @@ async def test_embedding_errors_are_provider_errors_after_the_configured_retries
     finally:
         await embeddings.aclose()
     assert len(server.requests) == 3  # the first attempt and two retries, as the SDK's max_retries made
+
+
+async def test_an_http_proxy_from_the_environment_is_used_by_both(server, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", server.base_url.removesuffix("/v1"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    sdk, direct = await both(config_for("http://api.example.test/v1"), "/chat/completions", CHAT_BODY)
+    assert sdk == direct and sdk[0] == "value"  # the host does not exist: only the proxy could answer
+    assert same_requests(server).headers["host"] == "api.example.test"
