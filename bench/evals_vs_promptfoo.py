@@ -243,8 +243,8 @@ def comparisons(summary: list[dict]) -> list[str]:
         ok = st["all_ok"] and pf["all_ok"]
         speed, rss = pf["wall_s"] / st["wall_s"], st["peak_rss_mb"] / pf["peak_rss_mb"]
         cpu = pf["cpu_s"] / st["cpu_s"] if st["cpu_s"] else float("nan")
-        lines.append(f"(a) Steward throughput = {speed:.2f}x promptfoo's (target >= 4x): {mark(ok and speed >= 4)}")
-        lines.append(f"(a) Steward peak RSS = {rss:.2f}x promptfoo's (target <= 0.33x): {mark(ok and rss <= 1 / 3)}")
+        lines.append(f"(a) Steward throughput = {speed:.2f}x promptfoo's (target >= 8x): {mark(ok and speed >= 8)}")
+        lines.append(f"(a) Steward peak RSS = {rss:.2f}x promptfoo's (target <= 0.25x): {mark(ok and rss <= 1 / 4)}")
         lines.append(f"(a) promptfoo used {cpu:.1f}x the CPU time of Steward for the same suite")
     st, pf = find(summary, "b", "steward", "nocache"), find(summary, "b", "promptfoo", "nocache")
     if st:

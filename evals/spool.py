@@ -39,12 +39,20 @@ class ResultSpool:
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="steward-results-")  # noqa: SIM115
         self._offsets = array("q", [-1]) * planned
         self._count = 0
+        # where the next line goes and where the file's position is, tracked here because a seek() on a
+        # buffered file flushes or drops its buffer: a system call per result when adding or reading
+        self._end = 0
+        self._position = 0
 
     def add(self, index: int, result: CaseResult) -> None:
-        self._file.seek(0, 2)
-        self._offsets[index] = self._file.tell()
+        if self._position != self._end:
+            self._file.seek(self._end)
+        self._offsets[index] = self._end
         # a JSON string never holds a raw newline, so one result is one line
-        self._file.write(report_json(result).replace("\n", "\r").encode("utf-8") + b"\n")
+        line = report_json(result).replace("\n", "\r").encode("utf-8") + b"\n"
+        self._file.write(line)
+        self._end += len(line)
+        self._position = self._end
         self._count += 1
 
     def finished(self, index: int) -> bool:
@@ -54,8 +62,11 @@ class ResultSpool:
         """Each finished result in plan order, as the JSON report writes it."""
         for offset in self._offsets:
             if offset >= 0:
-                self._file.seek(offset)
-                yield self._file.readline()[:-1].decode("utf-8").replace("\r", "\n")
+                if offset != self._position:  # results finish roughly in plan order: most lines follow the last
+                    self._file.seek(offset)
+                line = self._file.readline()
+                self._position = offset + len(line)
+                yield line[:-1].decode("utf-8").replace("\r", "\n")
 
     def __iter__(self) -> Iterator[CaseResult]:
         for text in self.json_lines():

@@ -42,11 +42,9 @@ class ProviderConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     openai_base_url: str | None = Field(
-        default=None, description="OpenAI-compatible base URL; None lets the SDK read OPENAI_BASE_URL."
+        default=None, description="OpenAI-compatible base URL; None: OPENAI_BASE_URL, else https://api.openai.com/v1."
     )
-    openai_api_key: SecretStr | None = Field(
-        default=None, description="API key; None lets the SDK read OPENAI_API_KEY."
-    )
+    openai_api_key: SecretStr | None = Field(default=None, description="API key; None: OPENAI_API_KEY.")
     timeout_s: float = Field(default=60.0, gt=0, description="Per-call timeout in seconds.")
     max_retries: int = Field(default=4, ge=0, description="Retries after the first attempt on 429/5xx/timeouts.")
     backoff_initial_s: float = Field(default=1.0, ge=0, description="First backoff delay; doubles per retry.")

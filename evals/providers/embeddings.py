@@ -4,53 +4,58 @@
 ``openai:embedding:<model>`` to :class:`OpenAIEmbeddings` and ``local:<model>`` to
 :class:`~evals.providers.local_embeddings.LocalEmbeddings`.
 
-``openai:embedding:<model>`` goes through any OpenAI-compatible server. One client per run, created on first
-use with the run's OpenAI endpoint and key (the same as the chat calls'), so a suite without embedding
-assertions never imports the SDK. Each distinct text is embedded once per run: a reference shared by a
-thousand cases costs one call.
+``openai:embedding:<model>`` goes through any OpenAI-compatible server: ``POST {base}/embeddings`` over aiohttp
+(:mod:`evals.providers.openai_http`), with the run's OpenAI endpoint and key (the same as the chat calls'); the
+session opens on first use, so a suite without embedding assertions opens none. Vectors are asked for as base64
+(little-endian float32), as the ``openai`` SDK asks for them: a quarter of the bytes of JSON numbers. Each distinct
+text is embedded once per run: a reference shared by a thousand cases costs one call. Failures are retried like the
+SDK retried them, up to ``max_retries`` with the run's backoff, then raised as :class:`ProviderError`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import sys
+from array import array
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from evals.embedding_methods import EmbeddingMethod, EmbeddingsUnavailable
-from evals.providers.base import ProviderSetupError
+from evals.providers.base import ProviderError
 from evals.providers.config import ProviderConfig
 from evals.providers.local_embeddings import LocalEmbeddings
-
-if TYPE_CHECKING:
-    import openai
+from evals.providers.openai_http import OpenAIEndpoint
 
 
 class OpenAIEmbeddings:
-    """``POST /v1/embeddings`` through ``openai.AsyncOpenAI``; results cached by (model, text) for the run."""
+    """``POST /v1/embeddings``; results cached by (model, text) for the run."""
 
     def __init__(self, config: ProviderConfig) -> None:
         self._config = config
-        self._client: openai.AsyncOpenAI | None = None
+        self._endpoint = OpenAIEndpoint(config, user="embeddings")
         self._cache: dict[tuple[str, str], asyncio.Future[list[float]]] = {}
 
-    def _connect(self) -> openai.AsyncOpenAI:
-        if self._client is not None:
-            return self._client
-        try:
-            import openai
-        except ImportError:
-            raise ProviderSetupError("embeddings need the openai package: pip install 'openai[aiohttp]'") from None
-        key = self._config.openai_api_key
-        try:
-            self._client = openai.AsyncOpenAI(
-                api_key=key.get_secret_value() if key is not None else None,
-                base_url=self._config.openai_base_url,
-                timeout=self._config.timeout_s,
-                max_retries=self._config.max_retries,
-            )
-        except openai.OpenAIError as exc:
-            raise ProviderSetupError(f"embeddings cannot start: {exc}") from None
-        return self._client
+    async def _embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        from evals.retry import RetryPolicy
+
+        policy = RetryPolicy(
+            max_retries=self._config.max_retries,
+            initial_s=self._config.backoff_initial_s,
+            max_s=self._config.backoff_max_s,
+        )
+        body = {"model": model, "input": texts, "encoding_format": "base64"}
+        retry_number = 0
+        while True:
+            try:
+                content = await self._endpoint.post("/embeddings", body)
+                break
+            except ProviderError as exc:
+                if not policy.should_retry(retry_number, exc):
+                    raise
+                await asyncio.sleep(policy.delay(retry_number, exc))
+                retry_number += 1
+        return _vectors(content, len(texts))
 
     async def __call__(self, model: str, texts: Sequence[str]) -> list[list[float]]:
         """The embedding of each text, in order."""
@@ -60,12 +65,7 @@ class OpenAIEmbeddings:
             futures = {t: loop.create_future() for t in missing}
             self._cache.update({(model, t): f for t, f in futures.items()})
             try:
-                response = await self._connect().embeddings.create(model=model, input=missing)
-                vectors = [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
-                if len(vectors) != len(missing):
-                    raise ValueError(
-                        f"the embeddings endpoint returned {len(vectors)} vectors for {len(missing)} texts"
-                    )
+                vectors = await self._embed(model, missing)
             except BaseException as exc:
                 for text, future in futures.items():
                     del self._cache[(model, text)]
@@ -77,10 +77,8 @@ class OpenAIEmbeddings:
         return [await self._cache[(model, t)] for t in texts]
 
     async def aclose(self) -> None:
-        """Close the client and its connection pool."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        """Close the connection pool."""
+        await self._endpoint.aclose()
 
 
 class RunEmbeddings:
@@ -118,3 +116,30 @@ class RunEmbeddings:
         if self._openai is not None:
             await self._openai.aclose()
         await self._local.aclose()
+
+
+def _vectors(content: bytes, expected: int) -> list[list[float]]:
+    """The vectors of an embeddings response in input order (by ``index``), base64 float32 or JSON numbers."""
+    try:
+        data = json.loads(content)["data"]
+        items = sorted(data, key=lambda item: int(item["index"]))
+        vectors = [_vector(item["embedding"]) for item in items]
+    except (ValueError, KeyError, TypeError) as exc:
+        snippet = content[:120].decode("utf-8", "replace")
+        raise ProviderError(f"malformed embeddings response ({exc}): {snippet!r}", retryable=False) from None
+    if len(vectors) != expected:
+        raise ProviderError(
+            f"the embeddings endpoint returned {len(vectors)} vectors for {expected} texts", retryable=False
+        )
+    return vectors
+
+
+def _vector(embedding: object) -> list[float]:
+    if isinstance(embedding, str):
+        packed = array("f", base64.b64decode(embedding, validate=True))
+        if sys.byteorder == "big":
+            packed.byteswap()  # the wire format is little-endian
+        return packed.tolist()
+    if isinstance(embedding, list) and all(isinstance(x, int | float) for x in embedding):
+        return [float(x) for x in embedding]
+    raise TypeError(f"an embedding is {type(embedding).__name__}, not a list of numbers or base64 text")

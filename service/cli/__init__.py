@@ -23,9 +23,16 @@ app = typer.Typer(
 )
 
 
+# Commands that never append to the audit trail: they start without the governance domain, whose package
+# imports all of it (0.7-1 s, most of the one-shot `steward eval run`'s start-up besides the engine itself).
+_NO_AUDIT_TRAIL = frozenset({"eval"})
+
+
 @app.callback()
-def _startup() -> None:
+def _startup(ctx: typer.Context) -> None:
     """Every command that appends to the audit trail seals with the server's chain key, read on first use."""
+    if ctx.invoked_subcommand in _NO_AUDIT_TRAIL:
+        return
     from governance.audit.sealing import install_chain_key
     from service.secret_key import audit_chain_key
     from service.settings import get_settings

@@ -292,10 +292,10 @@ def _server_options(server: str, token: str | None, live: bool) -> _ServerOption
 
 
 def _read_baseline(baseline: Path | None) -> Report | None:
-    from evals.reports import read_report
-
     if baseline is None:
         return None
+    from evals.reports import read_report
+
     try:
         return read_report(baseline)
     except ValueError as exc:
@@ -416,6 +416,8 @@ def _print_summary(report: Report) -> None:
         for dim in report.fairness.dimensions:
             why = "; ".join(dim.findings + dim.errors)
             typer.echo(f"    {dim.dimension}: {dim.status} ({dim.pairs} matched sets){': ' + why if why else ''}")
+    if not (counts.failed or counts.errors):
+        return  # nothing to list: a spooled report's results would each be read back and parsed for nothing
     shown = 0
     for result in report.results:
         if shown >= 20:

@@ -7,11 +7,12 @@ columns, so a CI log holds every line whole. Only the ``error:`` label is styled
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
-from rich.text import Text
+
+if TYPE_CHECKING:  # rich is imported on the first print: 0.15-0.2 s that `steward eval run` never needs
+    from rich.text import Text
 
 
 class Output:
@@ -21,6 +22,8 @@ class Output:
         self.stderr = stderr
 
     def print(self, message: str | Text = "", *, style: str | None = None) -> None:
+        from rich.console import Console
+
         console = Console(stderr=self.stderr, highlight=False, markup=False, emoji=False)
         console.print(message, style=style, soft_wrap=not console.is_terminal, overflow="ignore", crop=False)
 
@@ -30,5 +33,7 @@ errors = Output(stderr=True)
 
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
+    from rich.text import Text
+
     errors.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(code)

@@ -114,6 +114,24 @@ def test_the_spool_reads_results_back_in_plan_order_whatever_order_they_finished
     spool.close()
 
 
+def test_results_added_after_a_read_go_to_the_end_and_every_line_reads_back_whole():
+    results = [CaseResult(case_id=f"c{i}", repeat_index=0, outcome="passed", output="x" * (i * 997)) for i in range(6)]
+    spool = ResultSpool(planned=6)
+    for index in (1, 0, 2):  # in plan order from the second one on: reads follow without seeking
+        spool.add(index, results[index])
+    assert list(spool) == results[:3]
+    reading = iter(spool)
+    assert next(reading) == results[0]  # a read left half-way, then more results arrive
+    for index in (5, 3, 4):
+        spool.add(index, results[index])
+    other = iter(spool)
+    assert [next(other), next(other)] == results[:2]
+    assert list(reading) == results[1:]  # resumed after adds and another reader: still where it was
+    assert list(other) == results[2:]
+    assert list(spool) == results
+    spool.close()
+
+
 @given(
     st.lists(
         st.tuples(

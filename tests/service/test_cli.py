@@ -328,3 +328,23 @@ def test_the_cli_lists_the_domains_roles_without_importing_the_domain():
     code = "import sys, service.cli; print('governance' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_eval_commands_run_without_importing_the_domain(tmp_path):
+    # the callback that installs the audit chain key would import governance (0.7-1 s) for a command
+    # that never appends to the audit trail, and rich (0.15 s) is imported on the first styled print;
+    # other commands still get the key
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from service.cli import app\n"
+        "result = CliRunner().invoke(app, ['eval', 'schema', '-o', sys.argv[1]])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print('governance' in sys.modules, 'rich' in sys.modules)\n"
+        "CliRunner().invoke(app, ['users', 'create', '--help'])\n"
+        "print('governance.audit.sealing' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "schema.json")], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "False", "True"]
