@@ -11,10 +11,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Install exactly what the lock pins (runtime and dev, every file checked against its hash), then the project
-# itself without resolving anything. Changing pyproject.toml or the lock reinstalls.
+# itself without resolving anything, byte-compiled as an installed package is (where PYTHONDONTWRITEBYTECODE is
+# set, Python would otherwise compile every module again in every process). Changing pyproject.toml or the lock
+# reinstalls.
 $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q evals service governance steward_client
 	touch $(STAMP)
 
 venv: $(STAMP)
