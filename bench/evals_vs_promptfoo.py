@@ -132,6 +132,9 @@ def run_once(
         "wall_s": round(m.wall_s, 3),
         # The poll can miss a short spike of a single process; wait4's maxrss cannot.
         "peak_rss_mb": round(max(m.peak_rss_mb, m.max_single_rss_mb), 1),
+        # its two parts: the polled tree sum, and the largest single process's (kernel-kept) maximum
+        "tree_rss_polled_mb": round(m.peak_rss_mb, 1),
+        "max_single_rss_mb": round(m.max_single_rss_mb, 1),
         "cpu_s": round(m.cpu_s, 2),
         "provider_calls": stats["completions"],
         "max_in_flight": stats["max_in_flight"],
