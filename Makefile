@@ -52,7 +52,7 @@ lint: $(STAMP)
 # Re-resolve the lock from pyproject.toml. Existing pins are kept unless asked:
 # make lock LOCK_ARGS="--upgrade-package fastapi"   or   make lock LOCK_ARGS=--upgrade
 lock: $(STAMP)
-	$(BIN)/pip-compile --quiet --extra dev --all-build-deps --generate-hashes --strip-extras --allow-unsafe \
+	$(BIN)/pip-compile --quiet --extra dev --extra local-embeddings --all-build-deps --generate-hashes --strip-extras --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) $(LOCK_ARGS) pyproject.toml
 
 bench: $(STAMP)

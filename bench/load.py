@@ -19,6 +19,7 @@ raw numbers in ``bench/results/load-<timestamp>.json``.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -26,7 +27,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -106,6 +109,9 @@ class Row:
     socket_errors: int
     timeouts: int
     publishes: int
+    publish_p50_ms: float | None = None
+    publish_p99_ms: float | None = None
+    publish_errors: int = 0
 
 
 def fresh_postgres(url: str) -> None:
@@ -119,7 +125,12 @@ def fresh_postgres(url: str) -> None:
 
 
 def environment(
-    database_url: str, var_dir: Path, source: Path | None, port: int, pool_size: int | None
+    database_url: str,
+    var_dir: Path,
+    source: Path | None,
+    port: int,
+    pool_size: int | None,
+    settings: list[str] | None = None,
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
     env.update(
@@ -130,6 +141,9 @@ def environment(
     )
     if pool_size is not None:
         env["STEWARD_DB_POOL_SIZE"] = str(pool_size)
+    for setting in settings or []:
+        name, _, value = setting.partition("=")
+        env[name] = value
     if source is not None:
         env["PYTHONPATH"] = str(source)
         env["STEWARD_PROMPTS_DIR"] = str(source / "prompts")
@@ -183,11 +197,57 @@ def live_etag(url: str, token: str) -> str:
         return str(response.headers["ETag"])
 
 
+class Publisher(threading.Thread):
+    """Publishes the policy at a steady rate while wrk reads: an open loop, as publishes arrive in real use.
+
+    Each publish is timed from when it was due, not from when it was sent, so a publish held up behind a slow
+    one counts its wait (no coordinated omission). One keep-alive connection; an answer other than 2xx or a
+    failed connection is an error.
+    """
+
+    def __init__(self, base: str, token: str, prefix: str, suffix: str, rate: float) -> None:
+        super().__init__(name="publisher", daemon=True)
+        parsed = urllib.parse.urlsplit(base)
+        self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.prefix, self.suffix, self.interval = prefix, suffix, 1.0 / rate
+        self.stopping = threading.Event()
+        self.latencies_ms: list[float] = []
+        self.errors = 0
+
+    def run(self) -> None:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        due = time.monotonic()
+        count = 0
+        while not self.stopping.wait(max(0.0, due - time.monotonic())):
+            count += 1
+            body = f"{self.prefix}publisher-{count}{self.suffix}".encode()
+            try:
+                connection.request("PUT", f"/api/v1/documents/{DOCUMENT}", body, self.headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status in (200, 201)
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection.close()
+                connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            self.latencies_ms.append((time.monotonic() - due) * 1000)
+            self.errors += 0 if ok else 1
+            due += self.interval
+        connection.close()
+
+    def percentile(self, q: float) -> float | None:
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
 def bench_database(name: str, database_url: str, args: argparse.Namespace) -> list[Row]:
     var_dir = Path(tempfile.mkdtemp(prefix=f"load-{name}-", dir=WORK))
     if database_url.startswith("postgresql"):
         fresh_postgres(database_url)
-    env = environment(database_url, var_dir, args.source, args.port, args.pool_size)
+    env = environment(database_url, var_dir, args.source, args.port, args.pool_size, args.server_setting)
     for step in (["db", "upgrade"], ["demo"]):
         subprocess.run([str(STEWARD), *step], env=env, check=True, capture_output=True, cwd=args.source or ROOT)
     tokens = json.loads((var_dir / "demo-tokens.json").read_text())
@@ -212,7 +272,8 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace) -> li
             "healthz": (f"{base}/healthz", LUA_GET.format(token=reader)),
             "product": (f"{base}/api/v1/products/{PRODUCT}", LUA_GET.format(token=reader)),
             "release": (f"{base}/api/v1/releases/{release}", LUA_GET.format(token=reader)),
-            "publish+reads": (
+            "publish+reads": (f"{base}/api/v1/products/{PRODUCT}", LUA_GET.format(token=reader)),
+            "publish 1-in-10": (
                 base,
                 LUA_MIXED.format(
                     read_path=f"/api/v1/products/{PRODUCT}",
@@ -231,10 +292,20 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace) -> li
                 live_url,
                 LUA_CONDITIONAL.format(token=runtime, etag=live_etag(live_url, runtime)),
             )
-        chosen = args.scenarios.split(",") if args.scenarios else list(scenarios)
+        # publish 1-in-10 saturates the writer on purpose (see bench/README.md): run when asked for
+        chosen = args.scenarios.split(",") if args.scenarios else [n for n in scenarios if n != "publish 1-in-10"]
         for scenario, (url, lua) in ((name, scenarios[name]) for name in chosen):
             for connections in args.connections:
-                result = run_wrk(url, LUA_COMMON + lua, connections, args.duration, var_dir)
+                publisher = None
+                if scenario == "publish+reads":
+                    publisher = Publisher(base, writer, prefix, suffix, args.publish_rate)
+                    publisher.start()
+                try:
+                    result = run_wrk(url, LUA_COMMON + lua, connections, args.duration, var_dir)
+                finally:
+                    if publisher is not None:
+                        publisher.stopping.set()
+                        publisher.join()
                 seconds = result["duration_us"] / 1e6
                 row = Row(
                     database=name,
@@ -248,7 +319,10 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace) -> li
                     non_2xx=result["status"],
                     socket_errors=result["connect"] + result["read"] + result["write"],
                     timeouts=result["timeout"],
-                    publishes=result["publishes"],
+                    publishes=len(publisher.latencies_ms) if publisher else result["publishes"],
+                    publish_p50_ms=publisher.percentile(0.5) if publisher else None,
+                    publish_p99_ms=publisher.percentile(0.99) if publisher else None,
+                    publish_errors=publisher.errors if publisher else 0,
                 )
                 rows.append(row)
                 print(json.dumps(asdict(row)), flush=True)
@@ -271,6 +345,12 @@ def server_error_lines(name: str) -> int:
     return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
 
 
+def publishes(row: Row) -> str:
+    if row.publish_p50_ms is None:
+        return str(row.publishes)
+    return f"{row.publishes} ({row.publish_p50_ms} / {row.publish_p99_ms} ms, {row.publish_errors} errors)"
+
+
 def markdown(rows: list[Row], title: str) -> str:
     by_db: dict[str, dict[int, float]] = {}
     for row in rows:
@@ -280,7 +360,7 @@ def markdown(rows: list[Row], title: str) -> str:
         f"### {title}",
         "",
         "| database | scenario | conns | req/s | % of healthz | p50 ms | p99 ms | max ms | non-2xx | socket errors "
-        "| timeouts | publishes |",
+        "| timeouts | publishes (p50 / p99 ms, errors) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
@@ -291,7 +371,7 @@ def markdown(rows: list[Row], title: str) -> str:
         rate = f"{r.rps:,.0f}" if r.requests else "0: no answer"
         lines.append(
             f"| {r.database} | {r.scenario} | {r.connections} | {rate} | {share} | {r.p50_ms} | {r.p99_ms} | "
-            f"{r.max_ms} | {r.non_2xx} | {r.socket_errors} | {r.timeouts} | {r.publishes} |"
+            f"{r.max_ms} | {r.non_2xx} | {r.socket_errors} | {r.timeouts} | {publishes(r)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -302,14 +382,26 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("STEWARD_BENCH_POSTGRES_URL"))
     parser.add_argument("--connections", default="1,50,200", help="Comma-separated wrk connection counts.")
     parser.add_argument("--duration", type=int, default=10, help="Seconds per wrk run.")
-    parser.add_argument("--publish-every", type=int, default=10, help="One publish per this many requests (mixed).")
+    parser.add_argument(
+        "--publish-rate", type=float, default=2.0, help="Publishes per second during publish+reads (an open loop)."
+    )
+    parser.add_argument(
+        "--publish-every", type=int, default=10, help="publish 1-in-10: one publish per this many requests."
+    )
     parser.add_argument("--port", type=int, default=8110)
     parser.add_argument(
         "--scenarios",
         default=None,
-        help="Comma-separated subset: healthz, product, release, publish+reads, live (304).",
+        help="Comma-separated subset: healthz, product, release, publish+reads, live (304), and (not run unless "
+        "named) publish 1-in-10.",
     )
     parser.add_argument("--pool-size", type=int, default=None, help="STEWARD_DB_POOL_SIZE of the server.")
+    parser.add_argument(
+        "--server-setting",
+        action="append",
+        metavar="STEWARD_NAME=VALUE",
+        help="A setting of the server under load (repeatable), e.g. STEWARD_EXECUTOR=none.",
+    )
     parser.add_argument("--source", type=Path, default=None, help="Serve the code of another checkout.")
     parser.add_argument("--title", default="Load benchmark")
     args = parser.parse_args()

@@ -23,6 +23,7 @@ from typing import Any, Literal, Required, TypedDict
 import yaml
 
 from evals.assertions import get_assertion
+from evals.embedding_methods import missing_local_extra, parse_embedding_method
 from evals.suite import AssertSpec
 from evals.suite_errors import SuiteError
 from evals.suite_loader import check_assert, parse_suite
@@ -67,6 +68,9 @@ _CSV_THRESHOLD_TYPES = {
 _CSV_SIMILAR_THRESHOLD = 0.8
 _PROMPTFOO_SIMILAR_THRESHOLD = 0.75  # promptfoo's default outside CSV
 _PROMPTFOO_EMBEDDING = "openai:embedding:text-embedding-3-large"  # promptfoo's default embedding provider
+_LOCAL_EMBEDDING = "local:all-minilm-l6-v2"  # with embeddings="local": on this machine, no server, no key
+EmbeddingsChoice = Literal["openai", "local"]
+"""How ``similar`` is imported: promptfoo's embeddings through the run's OpenAI server, or the local model."""
 _CSV_DEFAULT_THRESHOLD = 0.75
 # promptfoo's OpenAI chat defaults when the config sets none (temperature 0, max_tokens 1024)
 _PROMPTFOO_MODEL_DEFAULTS: dict[str, object] = {"temperature": 0, "max_tokens": 1024}
@@ -211,7 +215,8 @@ def _read(base: Path, ref: str) -> str:
 
 
 class _Importer:
-    def __init__(self, config_path: Path) -> None:
+    def __init__(self, config_path: Path, embeddings: EmbeddingsChoice = "openai") -> None:
+        self.embeddings = embeddings
         self.base = config_path.parent
         self.source = str(config_path)
         self.config_name = config_path.name
@@ -414,8 +419,26 @@ class _Importer:
         return spec if self._valid(spec, where) else None
 
     def _embedding_method(self, raw: Mapping[str, object], where: str) -> str | None:
-        """promptfoo's ``similar`` compares embeddings (its default model, or the assertion's provider)."""
+        """promptfoo's ``similar`` compares embeddings (its default model, or the assertion's provider).
+
+        With ``embeddings="local"`` every ``similar`` compares the local model's embeddings instead, whatever
+        embedding provider promptfoo would have asked, and the note says which it replaces.
+        """
         provider = raw.get("provider")
+        if self.embeddings == "local":
+            if provider is not None and not isinstance(provider, str):
+                self.refuse(where, f"{raw['type']} with embedding provider {provider!r} (not a provider name)")
+                return None
+            missing = missing_local_extra(parse_embedding_method(_LOCAL_EMBEDDING))
+            if missing is not None:
+                raise PromptfooImportError(f"--embeddings local: {missing}")
+            replaced = provider or f"promptfoo's default {_PROMPTFOO_EMBEDDING}"
+            self.notes.append(
+                f"{where}: {raw['type']} compares embeddings as in promptfoo, but of the local model: method "
+                f"{_LOCAL_EMBEDDING} (no network) instead of {replaced}; scores differ between models, so "
+                "check the threshold"
+            )
+            return _LOCAL_EMBEDDING
         if provider is None:
             method = _PROMPTFOO_EMBEDDING
         elif isinstance(provider, str) and re.fullmatch(r"openai:embeddings?:\S+", provider):
@@ -722,19 +745,25 @@ def _last_user_message(messages: list[ChatMessageDocument]) -> int:
     return len(messages) - 1
 
 
-def import_promptfoo_config(path: str | Path, *, name: str | None = None) -> ImportResult:
+def import_promptfoo_config(
+    path: str | Path, *, name: str | None = None, embeddings: EmbeddingsChoice = "openai"
+) -> ImportResult:
     """Convert a promptfoo config file into a suite document.
 
     Args:
         path: ``promptfooconfig.yaml``; ``file://`` references are resolved against its folder.
         name: Suite name; default: a slug of the config's description or file name.
+        embeddings: What ``similar`` compares: ``openai`` (promptfoo's embedding model, through the run's
+            OpenAI-compatible server: what promptfoo measures) or ``local`` (``local:all-minilm-l6-v2``, on
+            this machine with no network; another model, so other scores).
 
     Raises:
-        PromptfooImportError: The config is unreadable or has no prompt or no tests.
+        PromptfooImportError: The config is unreadable or has no prompt or no tests; or ``embeddings="local"``
+            for a config with ``similar`` where the local-embeddings extra is not installed.
     """
     path = Path(path)
     config = _read_config(path)
-    imp = _Importer(path)
+    imp = _Importer(path, embeddings)
     imp.top_level(config)
     prompts = imp.prompt(config.get("prompts"))
     messages = prompts[0][1]

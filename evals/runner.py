@@ -30,7 +30,7 @@ from evals.judge import ModelJudge, OfflineJudge, load_judge_prompt
 from evals.messages import Message
 from evals.providers import Provider, ProviderConfig, ProviderError, ProviderSetupError, create_provider
 from evals.providers.base import parse_provider_spec
-from evals.providers.embeddings import OpenAIEmbeddings
+from evals.providers.embeddings import OpenAIEmbeddings, RunEmbeddings
 from evals.ratelimit import RateLimiter
 from evals.results import (
     AssertionResult,
@@ -417,7 +417,7 @@ class _Run:
         self.flush_lock = asyncio.Lock()
         self.fatal: str | None = None
         self.stop = asyncio.Event()
-        self.embeddings: OpenAIEmbeddings | None = None
+        self.embeddings: RunEmbeddings | None = None
 
     def caller(self, provider: Provider, parameters: CallParameters) -> ModelCaller:
         limiter = None
@@ -482,9 +482,9 @@ class _Run:
                 attempts=self.policy.max_retries + 1,
                 tag=tag,
             )
-        ctx = AssertionContext(
-            answer.latency_ms, answer.cost_usd, plan.vars, combination.judges, None if offline else self.embeddings
-        )
+        # an offline provider's answers are graded without network: local embedding models only
+        embed = self.embeddings.without_network() if offline and self.embeddings is not None else self.embeddings
+        ctx = AssertionContext(answer.latency_ms, answer.cost_usd, plan.vars, combination.judges, embed)
         verdicts = await self.grade(plan, answer.text, ctx)
         outcome, score = case_outcome(verdicts, case.threshold)
         return _case_result(
@@ -721,9 +721,10 @@ async def run_suite(
     run = _Run(suite, options, provider_config, cache, on_results)
     planner = _Planner(suite, cases, extra_vars)
     combinations = _combinations(run, suite, templates, cases, _provider_specs(suite, options))
-    # an offline run makes no network calls, embeddings included; the client connects on first use only
+    # an offline run makes no network calls, embeddings included; the client connects (and a local model loads)
+    # on first use only
     online = any(not c.provider.offline for c in combinations)
-    run.embeddings = OpenAIEmbeddings(provider_config) if online else None
+    run.embeddings = RunEmbeddings(OpenAIEmbeddings(provider_config) if online else None)
     # case-major order: a case's combinations finish close together, so its side-by-side row fills early
     work = _WorkPlan(cases, combinations, planner, options.repeat)
     run.plan(facts, work, combinations)

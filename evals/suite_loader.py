@@ -19,8 +19,8 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from evals.assertions import ArgError, assertion_names, get_assertion
-from evals.assertions.text import EMBEDDING_METHOD
 from evals.case_spool import SpooledCases
+from evals.embedding_methods import missing_local_extra, parse_embedding_method
 from evals.fairness.spec import CompareSpec, DimensionSpec, FairnessSpec, FairnessThresholds, OutputSpec, TextSpec
 from evals.fairness.variants import plan_variants
 from evals.providers import parse_provider_spec, provider_names
@@ -318,13 +318,13 @@ def _share_field_sets(cases: Sequence[Case], sharing: _Sharing | None = None) ->
 def _fairness_problems(spec: FairnessSpec) -> list[Problem]:
     problems: list[Problem] = []
     text = spec.compare.text
-    if text is not None and text.method != "string" and not EMBEDDING_METHOD.match(text.method):
-        problems.append(
-            (
-                ("fairness", "compare", "text", "method"),
-                f"unknown method {text.method!r}; use 'string' or 'openai:embedding:<model>'",
-            )
-        )
+    if text is not None and text.method != "string":
+        try:
+            problem = missing_local_extra(parse_embedding_method(text.method))
+        except ValueError as exc:
+            problem = str(exc)
+        if problem is not None:
+            problems.append((("fairness", "compare", "text", "method"), problem))
     for i, out in enumerate(spec.compare.outputs):
         loc: Loc = ("fairness", "compare", "outputs", i)
         try:

@@ -94,7 +94,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(DatabaseAdmission, limit=settings.db_pool_size, timeout=settings.db_pool_timeout_seconds)
+    app.add_middleware(
+        DatabaseAdmission,
+        limit=settings.db_pool_size,
+        write_limit=settings.db_write_slots,
+        timeout=settings.db_pool_timeout_seconds,
+    )
     # Outermost, so responses from the body limit and unhandled errors carry the headers too.
     app.add_middleware(SecurityHeaders)
     return app

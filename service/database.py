@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -18,9 +19,15 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from governance.kernel.unit_of_work import DEFAULT_CHUNK_SIZE, UnitOfWork
 from service.settings import PRIVATE_FILE_MODE, make_private_dir
 
+# How long a writer waits for SQLite's write lock before it fails with "database is locked".
+SQLITE_BUSY_SECONDS = 30.0
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for SQLite or PostgreSQL with the settings Steward relies on."""
+
+def make_engine(url: str, *, busy_seconds: float = SQLITE_BUSY_SECONDS, **kwargs: Any) -> Engine:
+    """An engine for SQLite or PostgreSQL with the settings Steward relies on.
+
+    ``busy_seconds``: on SQLite, how long a writer waits for its turn and then for the write lock.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -31,7 +38,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         make_private_dir(database.parent)
         if not database.exists():
             os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_seconds}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -40,8 +47,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.close()
+
+    # Writers of this process take turns on a lock of their own before SQLite's: a writer waiting in SQLite's busy
+    # handler polls, sleeping up to 100 ms between tries, so under load the write lock sat free between writers
+    # while they slept. A thread waiting here is woken the moment the previous writer ends. SQLite's lock and its
+    # busy timeout still arbitrate between processes (the CLI, a second server).
+    write_turn = threading.Lock()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
@@ -51,9 +64,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             return
         # A writer takes the write lock up front: a deferred transaction that later writes can fail with
         # SQLITE_BUSY instead of waiting, and serialised writers keep the audit chain linear.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Bounded like SQLite's own wait: past it, SQLite's busy timeout decides (and reports "database is locked").
+        holds_turn = write_turn.acquire(timeout=busy_seconds) if busy_seconds > 0 else write_turn.acquire(False)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if holds_turn:
+                write_turn.release()
+            raise
+        connection.info[_HOLDS_WRITE_TURN] = holds_turn
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(connection: Connection) -> None:
+        if connection.info.pop(_HOLDS_WRITE_TURN, False):
+            write_turn.release()
 
     return engine
+
+
+# Marks a connection whose transaction holds its engine's turn to write (see ``make_engine``).
+_HOLDS_WRITE_TURN = "steward_holds_write_turn"
 
 
 # Marks a transaction that only reads (see ``begin_reading``): on SQLite it begins DEFERRED, not IMMEDIATE.

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         description="Requests `steward serve` lets use the database at once, each with its own pooled connection; "
         "the others wait their turn.",
     )
+    db_write_slots: int = Field(
+        default=2,
+        ge=1,
+        le=200,
+        description="Of those, how many requests that write may use the database at once (writes take turns on one "
+        "lock anyway); reads have the rest, so they never queue behind a burst of writes.",
+    )
     db_pool_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
@@ -171,6 +178,17 @@ class Settings(BaseSettings):
     )
     embedded_workers: int = Field(
         default=2, ge=1, le=64, description="Chunks the embedded executor runs at once inside the server."
+    )
+    embedded_process: bool = Field(
+        default=True,
+        description="Run the embedded executor in a child process of the server (at a lower CPU priority), so suite "
+        "runs never hold the interpreter lock that requests need; off: threads of the server process.",
+    )
+    embedded_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the executor process's CPU priority is than the server's (Unix nice).",
     )
     executor_poll_seconds: float = Field(
         default=2.0,

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar, overload
 
+from evals.embedding_methods import EmbeddingMethod
 from evals.suite import AssertSpec
 
 _A = TypeVar("_A")
@@ -60,10 +61,10 @@ class Judge(Protocol):
 
 
 class Embed(Protocol):
-    """Embeds texts with a model; used by ``similar`` with an embedding method."""
+    """Embeds texts by an embedding method (a server's model or a local one); used by ``similar`` with one."""
 
-    async def __call__(self, model: str, texts: Sequence[str]) -> list[list[float]]:
-        """One vector per text, in order."""
+    async def __call__(self, method: EmbeddingMethod, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order; raises ``EmbeddingsUnavailable`` if the method cannot run here."""
         ...
 
 
@@ -76,7 +77,7 @@ class AssertionContext:
         cost_usd: What the model call cost, or None when the price is unknown.
         vars: The case's template variables.
         judge: The judge for model-graded assertions, or None when none is configured.
-        embed: The embeddings endpoint for ``similar`` by embeddings, or None when none is configured.
+        embed: The run's embeddings for ``similar`` by embeddings, or None when none are configured.
     """
 
     latency_ms: float | None = None

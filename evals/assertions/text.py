@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
+from evals.embedding_methods import EmbeddingMethod, missing_local_extra, parse_embedding_method
 from evals.suite import AssertSpec
 
 
@@ -201,14 +202,11 @@ def normalise(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SimilarArgs:
-    """Prepared arguments of ``similar``: references as given, the threshold and the embedding model (or None)."""
+    """Prepared arguments of ``similar``: references as given, the threshold and the embedding method (or None)."""
 
     references: list[str]
     threshold: float
-    embedding_model: str | None = None
-
-
-EMBEDDING_METHOD = re.compile(r"^openai:embeddings?:(\S+)$")
+    embedding: EmbeddingMethod | None = None
 
 
 def _references(spec: AssertSpec) -> SimilarArgs:
@@ -219,10 +217,15 @@ def _references(spec: AssertSpec) -> SimilarArgs:
     threshold = DEFAULT_SIMILARITY if spec.threshold is None else spec.threshold
     if spec.method is None or spec.method == "string":
         return SimilarArgs([normalise(r) for r in refs], threshold)
-    match = EMBEDDING_METHOD.match(spec.method)
-    if match is None:
-        raise ArgError("method", f"unknown method {spec.method!r}; use 'string' or 'openai:embedding:<model>'")
-    return SimilarArgs(list(refs), threshold, match.group(1))
+    try:
+        method = parse_embedding_method(spec.method)
+    except ValueError as exc:
+        raise ArgError("method", str(exc)) from None
+    # a local model that cannot load here is a suite error now, not an error in every case of the run
+    missing = missing_local_extra(method)
+    if missing is not None:
+        raise ArgError("method", missing)
+    return SimilarArgs(list(refs), threshold, method)
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
@@ -235,15 +238,15 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 @assertion("similar", prepare=_references, negation="not-similar", threshold="unit")
 async def similar(output: str, args: SimilarArgs, ctx: AssertionContext) -> Verdict:
     """The output is similar to a reference: string ratio, or embeddings' cosine by ``method``, >= threshold (0.75)."""
-    if args.embedding_model is None:
+    if args.embedding is None:
         text = normalise(output)
         best = max(fuzz.ratio(text, ref) / 100.0 for ref in args.references)
         what = "similarity"
     else:
         if ctx.embed is None:
-            raise ValueError(f"no embeddings endpoint is configured for openai:embedding:{args.embedding_model}")
-        vectors = await ctx.embed(args.embedding_model, [output, *args.references])
+            raise ValueError(f"no embeddings endpoint is configured for {args.embedding.spec}")
+        vectors = await ctx.embed(args.embedding, [output, *args.references])
         best = max(cosine(vectors[0], ref) for ref in vectors[1:])
-        what = f"cosine similarity ({args.embedding_model})"
+        what = f"cosine similarity ({args.embedding.label})"
     passed = best >= args.threshold
     return Verdict(passed, best, f"{what} {best:.2f} to the closest reference (threshold {args.threshold:.2f})")

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from evals.assertions.safety import is_refusal
-from evals.assertions.text import EMBEDDING_METHOD, cosine, normalise
+from evals.assertions.text import cosine, normalise
+from evals.embedding_methods import EmbeddingMethod, EmbeddingsUnavailable, parse_embedding_method
 from evals.fairness.dimensions import Dimension
 from evals.fairness.report import (
     OFFLINE_LABEL,
@@ -47,8 +48,8 @@ from evals.results import CaseResult, Summary
 
 Similarity = Callable[[list[tuple[str, str]]], Awaitable[list[float]]]
 """Similarity 0..1 of each pair of texts."""
-Embed = Callable[[str, Sequence[str]], Awaitable[list[list[float]]]]
-"""Embeddings of texts by a model (``OpenAIEmbeddings``)."""
+Embed = Callable[[EmbeddingMethod, Sequence[str]], Awaitable[list[list[float]]]]
+"""Embeddings of texts by an embedding method (the run's ``RunEmbeddings``)."""
 
 STRING_METHOD = "string ratio (rapidfuzz, lower-cased and whitespace-normalised; no embedding method named)"
 
@@ -65,12 +66,12 @@ async def string_similarity(pairs: list[tuple[str, str]]) -> list[float]:
     return [_string_ratio(a, b) for a, b in pairs]
 
 
-def embedding_similarity(embed: Embed, model: str) -> Similarity:
+def embedding_similarity(embed: Embed, method: EmbeddingMethod) -> Similarity:
     """Cosine similarity of each pair's embeddings (each distinct text embedded once)."""
 
     async def similarity(pairs: list[tuple[str, str]]) -> list[float]:
         texts = list(dict.fromkeys(t for pair in pairs for t in pair))
-        vectors = dict(zip(texts, await embed(model, texts), strict=True)) if texts else {}
+        vectors = dict(zip(texts, await embed(method, texts), strict=True)) if texts else {}
         return [cosine(vectors[a], vectors[b]) for a, b in pairs]
 
     return similarity
@@ -220,15 +221,21 @@ async def analyse(
     needed = _text_pairs(dims.values()) if text_spec is not None else []
     method = STRING_METHOD
     similarity: Similarity = string_similarity
-    if text_spec is not None and (match := EMBEDDING_METHOD.match(text_spec.method)) is not None:
+    unavailable = ""
+    if text_spec is not None and text_spec.method != "string":
+        unavailable = STRING_METHOD.replace("no embedding method named", f"embeddings ({text_spec.method}) unavailable")
         if embed is not None:
-            similarity = embedding_similarity(embed, match.group(1))
-            method = f"cosine similarity of embeddings ({match.group(1)})"
+            embedding = parse_embedding_method(text_spec.method)  # checked when the suite was loaded
+            similarity = embedding_similarity(embed, embedding)
+            method = f"cosine similarity of embeddings ({embedding.label})"
         else:
-            method = STRING_METHOD.replace("no embedding method named", f"embeddings ({text_spec.method}) unavailable")
+            method = unavailable
     scores: dict[tuple[str, str], float] | str
     try:
         scores = dict(zip(needed, await similarity(needed), strict=True)) if needed else {}
+    except EmbeddingsUnavailable:  # no server in an offline run: the string ratio, labelled so, as without embed
+        method = unavailable
+        scores = dict(zip(needed, await string_similarity(needed), strict=True))
     except Exception as exc:  # an embeddings endpoint that fails leaves the comparison undecided, never passed
         scores = f"similarity could not be measured ({method}): {exc}"
     return _build(plan, dims, offline=offline, scores=scores, method=method, seed=seed)

@@ -67,8 +67,8 @@ class TextSpec(_Strict):
 
     method: str = Field(
         default="string",
-        description="Similarity of paired answers: 'string' (rapidfuzz ratio) or 'openai:embedding:<model>' "
-        "(the embedding method of the similar assertion).",
+        description="Similarity of paired answers: 'string' (rapidfuzz ratio), 'openai:embedding:<model>' or "
+        "'local:all-minilm-l6-v2' (the embedding methods of the similar assertion).",
     )
 
 

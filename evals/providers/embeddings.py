@@ -1,8 +1,13 @@
-"""Embeddings for ``similar`` with ``method: openai:embedding:<model>``, through any OpenAI-compatible server.
+"""Embeddings for ``similar`` by embeddings: every method behind one call, and the OpenAI-compatible server's.
 
-One client per run, created on first use with the run's OpenAI endpoint and key (the same as the
-chat calls'), so a suite without embedding assertions never imports the SDK. Each distinct text is
-embedded once per run: a reference shared by a thousand cases costs one call.
+:class:`RunEmbeddings` is what a run hands its assertions (and its fairness analysis) as ``embed``: it sends
+``openai:embedding:<model>`` to :class:`OpenAIEmbeddings` and ``local:<model>`` to
+:class:`~evals.providers.local_embeddings.LocalEmbeddings`.
+
+``openai:embedding:<model>`` goes through any OpenAI-compatible server. One client per run, created on first
+use with the run's OpenAI endpoint and key (the same as the chat calls'), so a suite without embedding
+assertions never imports the SDK. Each distinct text is embedded once per run: a reference shared by a
+thousand cases costs one call.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from evals.embedding_methods import EmbeddingMethod, EmbeddingsUnavailable
 from evals.providers.base import ProviderSetupError
 from evals.providers.config import ProviderConfig
+from evals.providers.local_embeddings import LocalEmbeddings
 
 if TYPE_CHECKING:
     import openai
@@ -74,3 +81,40 @@ class OpenAIEmbeddings:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+class RunEmbeddings:
+    """The embeddings of one run, by method: the run's OpenAI-compatible server (online runs only) or a local model."""
+
+    def __init__(self, openai: OpenAIEmbeddings | None, local: LocalEmbeddings | None = None) -> None:
+        """``openai``: the server's embeddings, or None when the run makes no network calls."""
+        self._openai = openai
+        self._local = local if local is not None else LocalEmbeddings()
+        self._offline: RunEmbeddings | None = None if openai is not None else self
+
+    def without_network(self) -> RunEmbeddings:
+        """The same embeddings for answers of an offline provider: local models only, sharing this run's cache."""
+        if self._offline is None:
+            self._offline = RunEmbeddings(None, self._local)
+        return self._offline
+
+    async def __call__(self, method: EmbeddingMethod, texts: Sequence[str]) -> list[list[float]]:
+        """The embedding of each text by ``method``, in order.
+
+        Raises:
+            EmbeddingsUnavailable: The method cannot run here: a server's in a run without network, or a
+                local one without the extra installed.
+        """
+        if method.kind == "local":
+            return await self._local(method.model, texts)
+        if self._openai is None:
+            raise EmbeddingsUnavailable(
+                f"no embeddings endpoint is configured for {method.spec} (an offline run makes no network calls)"
+            )
+        return await self._openai(method.model, texts)
+
+    async def aclose(self) -> None:
+        """Close the server's client and stop local encoding for this run."""
+        if self._openai is not None:
+            await self._openai.aclose()
+        await self._local.aclose()

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from evals import CaseRef, CaseResult, parse_suite, summarize
+from evals import CaseRef, CaseResult, Summary, parse_suite, summarize
 from evals.fairness.analysis import analyse_sync, with_fairness
 from evals.fairness.spec import stricter
 from governance.audit.trail import begin_write, record_event
@@ -145,8 +145,14 @@ def record_results(session: Session, run_id: int, results: list[CaseResult]) -> 
     return runs_repo.insert_case_results(session, rows)
 
 
-def complete_chunk(session: Session, chunk_id: int, worker: str, *, error: str | None = None) -> bool:
-    """Mark a leased chunk done (or errored) and finish its run when it was the last. False: the lease was lost."""
+def complete_chunk(
+    session: Session, chunk_id: int, worker: str, *, error: str | None = None, finish_run: bool = True
+) -> bool:
+    """Mark a leased chunk done (or errored) and finish its run when it was the last. False: the lease was lost.
+
+    With ``finish_run=False`` the run is left for :func:`judge_run` and :func:`record_verdict`, so that working
+    out its summary (every result read back, the fairness analysis) does not hold the write lock.
+    """
     begin_write(session)
     chunk = runs_repo.lock_chunk(session, chunk_id)
     if chunk.lease_owner != worker or chunk.state != ChunkState.running.value:
@@ -154,7 +160,8 @@ def complete_chunk(session: Session, chunk_id: int, worker: str, *, error: str |
     chunk.state = ChunkState.error if error else ChunkState.done
     chunk.error, chunk.lease_owner, chunk.lease_expires_at = error, None, None
     session.flush()
-    finish_run_if_complete(session, chunk.run_id)
+    if finish_run:
+        finish_run_if_complete(session, chunk.run_id)
     return True
 
 
@@ -213,11 +220,29 @@ def queued_chunk_ids(session: Session, limit: int = 1000) -> list[int]:
     return runs_repo.claimable_chunk_ids(session, utcnow(), limit=limit)
 
 
-def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
-    """When every chunk of a run is done or errored, summarise it from its recorded results."""
-    run = runs_repo.lock_run(session, run_id)
+@dataclass(frozen=True)
+class RunVerdict:
+    """A complete run's summary, worked out from its recorded results; :func:`record_verdict` writes it."""
+
+    run_id: int
+    summary: Summary
+    errors: str
+
+
+def run_of_chunk(session: Session, chunk_id: int) -> int:
+    """The id of the run a chunk belongs to."""
+    return runs_repo.get_chunk(session, chunk_id).run_id
+
+
+def judge_run(session: Session, run_id: int) -> RunVerdict | None:
+    """The summary of a run whose chunks are all done or errored; None while any is queued or running, or once finished.
+
+    It only reads, so a worker calls it in a reading transaction: once every chunk is final the run's results
+    cannot change, and summarising them (a fairness analysis can take seconds) must not keep writers waiting.
+    """
+    run = runs_repo.get_run(session, run_id)
     if RunState(run.state) in FINISHED_RUN_STATES:
-        return run
+        return None
     chunks = runs_repo.chunks_of_run(session, run_id)
     if any(c.state in (ChunkState.queued.value, ChunkState.running.value) for c in chunks):
         return None
@@ -252,9 +277,28 @@ def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
         thresholds = stricter(plan.spec.thresholds, policy.fairness_thresholds or {})
         fairness = analyse_sync(plan, results, offline=run.offline, planned=planned, thresholds=thresholds)
         summary = with_fairness(summary, fairness)
+    return RunVerdict(run_id, summary, errors)
+
+
+def record_verdict(session: Session, verdict: RunVerdict) -> Run | None:
+    """Finish the run with ``verdict`` (and its release, when it was the last run); None if it is not complete.
+
+    Checked again under the run's lock: of two workers that judged the same run, the first to write finishes
+    it and the second finds it finished and writes nothing.
+    """
+    begin_write(session)
+    run = runs_repo.lock_run(session, verdict.run_id)
+    if RunState(run.state) in FINISHED_RUN_STATES:
+        return run
+    chunks = runs_repo.chunks_of_run(session, run.id)
+    if any(c.state in (ChunkState.queued.value, ChunkState.running.value) for c in chunks):
+        return None  # a chunk was re-queued since the verdict was worked out: its results are not all in
+    release = get_release(session, run.release_id)
+    product = components_repo.get_product_by_id(session, release.product_id)
+    summary = verdict.summary
     run.state = RunState(summary.status)
     run.summary = summary.model_dump(mode="json")
-    run.error = summary.error or errors or None
+    run.error = summary.error or verdict.errors or None
     run.finished_at = utcnow()
     session.flush()
     record_event(
@@ -268,6 +312,15 @@ def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
     )
     finish_release_if_complete(session, release.id)
     return run
+
+
+def finish_run_if_complete(session: Session, run_id: int) -> Run | None:
+    """When every chunk of a run is done or errored, summarise it from its recorded results (in this transaction)."""
+    run = runs_repo.lock_run(session, run_id)
+    if RunState(run.state) in FINISHED_RUN_STATES:
+        return run
+    verdict = judge_run(session, run_id)
+    return None if verdict is None else record_verdict(session, verdict)
 
 
 def current_runs(session: Session, release_id: int) -> list[Run]:

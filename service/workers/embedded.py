@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from sqlalchemy import Engine
 
 from governance.runs.execution import queued_chunk_ids, requeue_expired
-from service.database import unit_of_work
+from service.database import begin_reading, unit_of_work
 from service.settings import Settings
 from service.workers.execute import execute_chunk, new_worker_id
 from service.workers.scheduled import run_scheduled_work
@@ -120,6 +120,7 @@ class EmbeddedExecutor:
         if free <= 0:
             return
         with unit_of_work(self.engine) as session:
+            begin_reading(session)  # looking for work must not take SQLite's write lock on every poll
             candidates = queued_chunk_ids(session, limit=free + len(busy))
         for chunk_id in [c for c in candidates if c not in busy][:free]:
             if self._stopping.is_set():

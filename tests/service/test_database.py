@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -26,13 +27,7 @@ from tests.service.web.test_pages import CSRF
 def sqlite_engine(tmp_path) -> Iterator[Engine]:
     url = f"sqlite:///{tmp_path / 'steward.db'}"
     upgrade(url)
-    engine = make_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _fail_fast(dbapi_connection, _record) -> None:
-        # Registered after the engine's own 30 s busy timeout, so this one wins: a blocked begin fails at once.
-        dbapi_connection.execute("PRAGMA busy_timeout=0")
-
+    engine = make_engine(url, busy_seconds=0)  # a blocked writer fails at once instead of waiting
     yield engine
     engine.dispose()
 
@@ -109,3 +104,40 @@ async def test_a_page_view_writes_a_stale_session_seen_at_in_its_own_transaction
     with unit_of_work(sqlite_engine) as session:
         seen = session.scalars(select(BrowserSession.last_seen_at)).one()
     assert seen > long_ago + timedelta(minutes=29)
+
+
+def test_writers_of_one_process_take_turns_before_asking_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'steward.db'}"
+    upgrade(url)
+    engine = make_engine(url, busy_seconds=5)
+    begins: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _watch(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        if statement.startswith("BEGIN"):
+            begins.append(f"{threading.current_thread().name}: {statement}")
+
+    second_done = threading.Event()
+
+    def second_writer() -> None:
+        with unit_of_work(engine) as session:
+            session.execute(text("UPDATE browser_sessions SET last_seen_at = last_seen_at"))
+        second_done.set()
+
+    try:
+        with unit_of_work(engine) as first:
+            first.execute(text("SELECT 1"))
+            waiting = threading.Thread(target=second_writer, name="second")
+            waiting.start()
+            waiting.join(timeout=0.5)
+            # the second writer waits for its turn in this process: it has not begun polling SQLite's lock
+            assert waiting.is_alive() and begins == ["MainThread: BEGIN IMMEDIATE"]
+        waiting.join(timeout=30)
+        assert second_done.is_set() and begins[1:] == ["second: BEGIN IMMEDIATE"]
+        with pytest.raises(RuntimeError), unit_of_work(engine) as failing:
+            failing.execute(text("SELECT 1"))
+            raise RuntimeError("a writer that fails rolls back")
+        with unit_of_work(engine) as last:  # every turn was handed back, after a commit and after a rollback
+            assert last.connection().info["steward_holds_write_turn"] is True
+    finally:
+        engine.dispose()

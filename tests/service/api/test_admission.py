@@ -76,3 +76,44 @@ async def test_requests_beyond_the_limit_wait_their_turn_then_get_503():
     assert turned_away.status_code == 503 and turned_away.headers["retry-after"] == "1"
     assert results["first"].status_code == 200
     assert health.status_code == 200
+
+
+async def test_reads_have_their_own_lane_beside_writes_waiting_for_their_turn():
+    inside = anyio.Event()
+    leave = anyio.Event()
+
+    async def slow_writes(scope, receive, send) -> None:
+        if scope["method"] == "PUT":
+            inside.set()
+            await leave.wait()
+        await PlainTextResponse("done")(scope, receive, send)
+
+    admission = DatabaseAdmission(slow_writes, limit=3, write_limit=1, timeout=0.2)
+    transport = httpx.ASGITransport(app=admission)
+    async with httpx.AsyncClient(transport=transport, base_url="http://steward.test") as http:
+        results: dict[str, httpx.Response] = {}
+
+        async def first_write() -> None:
+            results["write"] = await http.put("/api/v1/documents/policy", content=b"{}")
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(first_write)
+            await inside.wait()
+            second_write = await http.post("/api/v1/products", content=b"{}")  # the write lane is full
+            reads = [await http.get("/api/v1/products") for _ in range(3)]  # the read lane is not
+            leave.set()
+    assert second_write.status_code == 503 and second_write.headers["retry-after"] == "1"
+    assert [r.status_code for r in reads] == [200, 200, 200]
+    assert results["write"].status_code == 200
+
+
+def test_writes_never_take_every_turn_and_one_connection_is_one_shared_lane():
+    async def app(scope, receive, send) -> None:  # pragma: no cover - never called
+        raise AssertionError
+
+    default = DatabaseAdmission(app, limit=8, write_limit=2, timeout=1)
+    assert (default.read_limit, default.write_limit) == (6, 2)
+    split = DatabaseAdmission(app, limit=2, write_limit=5, timeout=1)
+    assert (split.read_limit, split.write_limit) == (1, 1)
+    shared = DatabaseAdmission(app, limit=1, write_limit=1, timeout=1)
+    assert (shared.read_limit, shared.write_limit) == (1, 0)

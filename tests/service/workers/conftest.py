@@ -93,6 +93,13 @@ class Published:
     owner_token: str
 
 
+@pytest.fixture
+def owner_token(shared_engine) -> str:
+    """A product owner (olivia) in the shared database; her API token."""
+    with unit_of_work(shared_engine) as session:
+        return make_user(session, Role.product_owner, name="olivia")[1]
+
+
 def publish_product(
     engine: Engine,
     slug: str = "goal-coach",

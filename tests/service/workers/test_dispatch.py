@@ -8,17 +8,23 @@ import pytest
 
 from governance.kernel.db import utcnow
 from governance.runs.execution import claim_chunk
-from service.database import unit_of_work
+from service.database import make_engine, unit_of_work
 from service.settings import Settings
 from service.workers import NoExecutor, make_executor
 from service.workers.celery.app import EXECUTE_CHUNK_TASK, BrokerNotConfigured
 from service.workers.celery.dispatch import CeleryExecutor, ChunkSweeper
 from service.workers.embedded import EmbeddedExecutor
+from service.workers.embedded_process import ProcessExecutor
 from tests.service.workers.conftest import publish_product
 
 
 def test_the_setting_picks_the_executor(engine):
-    assert isinstance(make_executor(Settings(executor="embedded"), engine), EmbeddedExecutor)
+    in_child = make_executor(Settings(executor="embedded"), engine)
+    assert isinstance(in_child, ProcessExecutor)
+    assert in_child.settings.database_url == engine.url.render_as_string(hide_password=False)
+    assert isinstance(make_executor(Settings(executor="embedded", embedded_process=False), engine), EmbeddedExecutor)
+    in_memory = make_engine("sqlite://")
+    assert isinstance(make_executor(Settings(executor="embedded"), in_memory), EmbeddedExecutor)  # no other process
     assert isinstance(make_executor(Settings(executor="none"), engine), NoExecutor)
     celery = make_executor(Settings(executor="celery", broker_url="redis://127.0.0.1:6379/15"), engine)
     assert isinstance(celery, CeleryExecutor)

@@ -51,12 +51,6 @@ async def publish_through_the_api(client: httpx.AsyncClient, token: str, templat
     return releases[0]["id"]
 
 
-@pytest.fixture
-def owner_token(shared_engine) -> str:
-    with unit_of_work(shared_engine) as session:
-        return make_user(session, Role.product_owner, name="olivia")[1]
-
-
 @pytest.mark.parametrize(
     ("template", "state"),
     [

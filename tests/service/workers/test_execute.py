@@ -5,13 +5,23 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from evals import CaseResult
+from governance.audit.models import AuditEvent
+from governance.audit.trail import begin_write
 from governance.kernel.db import utcnow
-from governance.runs.execution import claim_chunk, record_results
-from governance.runs.models import RunChunk
-from service.database import unit_of_work
+from governance.runs.execution import (
+    RunVerdict,
+    claim_chunk,
+    complete_chunk,
+    judge_run,
+    record_results,
+    record_verdict,
+)
+from governance.runs.models import Run, RunChunk
+from service.database import begin_reading, unit_of_work
 from service.settings import Settings
 from service.workers.execute import execute_chunk
 from tests.service.workers.conftest import (
@@ -149,3 +159,77 @@ def test_stopping_hands_the_lease_back_without_using_up_an_attempt(
     execute_chunk(shared_engine, None, "w2", settings)
     assert recorded(shared_engine, run_id) == [(f"case-{i}", 0) for i in range(6)]
     assert release_state(shared_engine, published.release_id)[0] == "passed"
+
+
+def _complete_without_finishing(engine, cases: int = 3) -> int:
+    """A run whose one chunk has all its results and is done, but whose summary nobody has written yet."""
+    publish_product(engine, cases=cases)
+    with unit_of_work(engine) as session:
+        chunk = claim_chunk(session, "w1")
+        results = [
+            CaseResult(case_id=f"case-{i}", repeat_index=0, outcome="passed", score=1.0, output="goal")
+            for i in range(cases)
+        ]
+        record_results(session, chunk.run_id, results)
+        assert complete_chunk(session, chunk.id, "w1", finish_run=False)
+        return chunk.run_id
+
+
+def _hold_the_write_lock(engine):
+    """Another writer mid-transaction: SQLite's write lock, PostgreSQL's audit chain lock and every run row."""
+    connection = engine.connect()
+    connection.begin()  # on SQLite, Steward's engine begins every writing transaction IMMEDIATE
+    begin_write(Session(bind=connection))
+    connection.execute(select(Run.id).with_for_update())
+    return connection
+
+
+def test_a_complete_run_is_judged_while_another_writer_holds_the_lock(shared_engine):
+    run_id = _complete_without_finishing(shared_engine)
+    writer = _hold_the_write_lock(shared_engine)
+    judged: list[object] = []
+    try:
+
+        def judge() -> None:
+            with unit_of_work(shared_engine) as session:
+                begin_reading(session)
+                judged.append(judge_run(session, run_id))
+
+        reader = threading.Thread(target=judge, daemon=True)
+        reader.start()
+        reader.join(timeout=25)
+        assert judged, "judging a run waited for the writer: it must only read"
+    finally:
+        writer.rollback()
+        writer.close()
+    [verdict] = judged
+    assert isinstance(verdict, RunVerdict) and verdict.summary.status == "passed"
+    with unit_of_work(shared_engine) as session:
+        assert record_verdict(session, verdict).state == "passed"
+
+
+def test_of_two_workers_that_judged_one_run_only_the_first_writes(shared_engine):
+    run_id = _complete_without_finishing(shared_engine)
+    with unit_of_work(shared_engine) as session:
+        first, second = judge_run(session, run_id), judge_run(session, run_id)
+    assert first is not None and second is not None
+    with unit_of_work(shared_engine) as session:
+        record_verdict(session, first)
+    with unit_of_work(shared_engine) as session:
+        assert record_verdict(session, second).state == "passed"
+        assert judge_run(session, run_id) is None  # finished: nothing left to judge
+    with unit_of_work(shared_engine) as session:
+        events = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("run.%"))).all()
+    assert events == ["run.passed"]
+
+
+def test_a_verdict_is_not_written_when_a_chunk_went_back_to_the_queue(shared_engine):
+    run_id = _complete_without_finishing(shared_engine)
+    with unit_of_work(shared_engine) as session:
+        verdict = judge_run(session, run_id)
+    with unit_of_work(shared_engine) as session:
+        session.execute(update(RunChunk).where(RunChunk.run_id == run_id).values(state="queued"))
+    with unit_of_work(shared_engine) as session:
+        assert verdict is not None and record_verdict(session, verdict) is None
+    with unit_of_work(shared_engine) as session:
+        assert session.get(Run, run_id).state not in ("passed", "failed", "error")

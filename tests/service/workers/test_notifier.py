@@ -7,20 +7,11 @@ import json
 import time
 
 import httpx
-import pytest
 
-from governance.accounts.roles import Role
 from service.app import create_app
-from service.database import unit_of_work
-from tests.factories import auth, make_user, suite_spec
+from tests.factories import auth, suite_spec
 from tests.service.workers.test_embedded import embedded_settings, wait_until_tested
 from tests.service.workers.test_webhook_delivery import Receiver, verify
-
-
-@pytest.fixture
-def owner_token(shared_engine) -> str:
-    with unit_of_work(shared_engine) as session:
-        return make_user(session, Role.product_owner, name="olivia")[1]
 
 
 async def test_a_product_webhook_hears_the_release_cut_and_its_runs_finish(
