@@ -120,7 +120,7 @@ def run_once(
     timeout = 120 + sc.calls * 0.1 + 3 * sc.lower_bound_s  # generous; only guards against a hang
     m = run_measured(inv.cmd, inv.env, out, timeout)
     stats = server.stats()
-    outcomes = tools.count_outcomes(tool, inv.report)
+    outcomes = count_outcomes_apart(tool, inv.report)
     ok = m.returncode == 0 and outcomes is not None and outcomes["passed"] == sc.calls
     row = {
         "scenario": sc.key,
@@ -133,6 +133,9 @@ def run_once(
         "wall_s": round(m.wall_s, 3),
         # The poll can miss a short spike of a single process; wait4's maxrss cannot.
         "peak_rss_mb": round(max(m.peak_rss_mb, m.max_single_rss_mb), 1),
+        # its two parts: the polled tree sum, and the largest single process's (kernel-kept) maximum
+        "tree_rss_polled_mb": round(m.peak_rss_mb, 1),
+        "max_single_rss_mb": round(m.max_single_rss_mb, 1),
         "cpu_s": round(m.cpu_s, 2),
         "provider_calls": stats["completions"],
         "max_in_flight": stats["max_in_flight"],
@@ -165,6 +168,17 @@ def write_suite_apart(n: int, base_url: str, folder: Path, fmt: str, prompts: in
     """
     with multiprocessing.get_context("fork").Pool(1) as pool:
         return pool.apply(write_suite, (n, base_url, folder, fmt, prompts))
+
+
+def count_outcomes_apart(tool: str, report: Path) -> dict[str, int] | None:
+    """``tools.count_outcomes`` in a forked child, so this process never holds a big report.
+
+    Parsing scenario f's 145 MB JSON report here took this process to ~500 MB, and the next run it
+    started carried that into its ``ru_maxrss`` (see :func:`write_suite_apart`): the second of two f
+    runs read 516 MB while its own polled peak was 142 MB.
+    """
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        return pool.apply(tools.count_outcomes, (tool, report))
 
 
 def run_scenario(sc: Scenario, repeats: int, via_npx: bool, fmt: str) -> list[dict]:

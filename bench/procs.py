@@ -48,18 +48,28 @@ def children(pid: int) -> list[int]:
 
 
 def tree_rss_bytes(root: int) -> int:
-    total, stack, seen = 0, [root], set()
+    """Resident memory summed over ``root`` and its descendants, each address space counted once.
+
+    A child made by ``vfork`` (what Python's subprocess uses, e.g. for the ``uname -p`` that
+    ``platform.platform()`` runs when the openai SDK builds its headers) runs in its parent's address
+    space until it execs: /proc shows it with the parent's very statm, and adding it would count the
+    parent twice (a 125 MB Steward read as 251 MB). Such a child is skipped; once it has exec'd it
+    has its own memory and counts.
+    """
+    total, stack, seen = 0, [(root, "")], set()
     while stack:
-        pid = stack.pop()
+        pid, parent_statm = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
         try:
             with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * PAGE
+                statm = fh.read()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        stack.extend(children(pid))
+        if statm != parent_statm:
+            total += int(statm.split()[1]) * PAGE
+        stack.extend((kid, statm) for kid in children(pid))
     return total
 
 

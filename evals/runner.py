@@ -2,7 +2,9 @@
 
 Design for speed and memory: a fixed pool of ``concurrency`` workers pulls (case, repeat) items
 from one shared iterator (no task per case, so 10,000 cases cost 10,000 results, not 10,000 tasks);
-templates compile and assertion arguments prepare once; each case renders once however often it
+a case is planned (vars merged, assertions prepared) when a worker takes its first execution, and a
+spooled suite's case is read from disk only then (see :mod:`evals.case_spool`), so a run holds the
+cases in flight, not the suite; templates compile once; each case renders once however often it
 repeats; results are built without re-validation and handed to ``on_results`` in batches.
 """
 
@@ -22,6 +24,7 @@ from evals.assertions import AssertionContext, JudgeOptions, Verdict, get_assert
 from evals.assertions.registry import CheckFn
 from evals.cache import ResponseCache
 from evals.calls import CallParameters, ModelCaller
+from evals.case_spool import SpooledCases, case_facts
 from evals.fairness.analysis import analyse, with_fairness
 from evals.judge import ModelJudge, OfflineJudge, load_judge_prompt
 from evals.messages import Message
@@ -43,7 +46,7 @@ from evals.retry import RetryPolicy
 from evals.run_errors import EvalConfigError
 from evals.scoring import ResultTally, case_outcome, summarize_combination_tallies, summarize_tally
 from evals.spool import CaseSummaries, ResultSpool
-from evals.suite import UNPREPARED, AssertSpec, Case, ModelSpec, Suite
+from evals.suite import UNPREPARED, AssertSpec, Case, CaseFacts, ModelSpec, Suite
 from evals.templates import DEFAULT_LIMITS, PromptRenderer, RenderError, TemplateLimits
 
 ResultsCallback = Callable[[list[CaseResult]], Awaitable[None] | None]
@@ -106,14 +109,15 @@ class _CasePlan:
 
 @dataclass(slots=True)
 class _Combination:
-    """One prompt on one provider: its renderer, caller, judges and the cases' plans (rendered with its prompt)."""
+    """One prompt on one provider: its renderer, caller and judges."""
 
     prompt: str
+    prompt_index: int
+    """Which of the suite's prompts: a case has one plan per prompt (it holds the messages rendered with it)."""
     provider: Provider
     renderer: PromptRenderer
     main: ModelCaller
     judges: _Judges
-    plans: list[_CasePlan]
     tag: tuple[str | None, str | None]
     """(prompt, provider) as results name the combination: (None, None) unless the run is a matrix."""
 
@@ -208,42 +212,109 @@ def _prepare(spec: AssertSpec) -> _PreparedAssert[Any]:
     return _PreparedAssert(spec.type, definition.check, prepared, spec.weight, args)
 
 
-def _select(suite: Suite, case_ids: Sequence[str] | None) -> list[Case]:
+def _select(suite: Suite, case_ids: Sequence[str] | None) -> Sequence[Case]:
+    """The cases to run: every case, or those named, in suite order (a spooled suite stays spooled)."""
+    cases = suite.cases
+    spooled = isinstance(cases, SpooledCases)
     if case_ids is None:
-        return list(suite.cases)
-    by_id = {case.id: case for case in suite.cases}
-    unknown = [cid for cid in case_ids if cid not in by_id]
+        return cases if spooled else list(cases)
+    ids = list(cases.ids) if isinstance(cases, SpooledCases) else [case.id for case in cases]
+    known = set(ids)
+    unknown = [cid for cid in case_ids if cid not in known]
     if unknown:
         raise EvalConfigError("case_ids", f"unknown case ids: {', '.join(unknown[:10])}")
     wanted = set(case_ids)
-    return [case for case in suite.cases if case.id in wanted]
+    chosen = [n for n, case_id in enumerate(ids) if case_id in wanted]
+    return cases.select(chosen) if isinstance(cases, SpooledCases) else [cases[n] for n in chosen]
 
 
-def _plans(suite: Suite, cases: list[Case], extra_vars: Mapping[str, object] | None) -> list[_CasePlan]:
-    """Each case's vars merged and assertions prepared (the suite's default asserts after its own).
+class _Planner:
+    """Makes a case's plan: its vars merged and assertions prepared (the suite's default asserts after its own).
 
-    Small per case, since a big suite plans every case before the first call: a case with nothing to
-    merge keeps its own vars, and an assertion shared by cases (see the suite loader) is prepared once.
+    Called when a worker takes a case's first execution, not for every case up front, so a run holds
+    the plans of the cases in flight. A case with nothing to merge keeps its own vars; an assertion
+    shared by cases in memory (see the suite loader) is prepared once. A spooled suite's cases are
+    read afresh, so their assertions are new objects each time and are prepared per case: caching
+    them by ``id`` would hold every one of them (and an id is reused once its object is freed).
     """
-    default_asserts = [_prepare(spec) for spec in suite.defaults.asserts]
-    base_vars = {**suite.vars, **suite.defaults.vars}
-    extra = dict(extra_vars or {})
-    prepared: dict[int, _PreparedAssert[Any]] = {}
 
-    def prepare(spec: AssertSpec) -> _PreparedAssert[Any]:
-        item = prepared.get(id(spec))
+    def __init__(self, suite: Suite, cases: Sequence[Case], extra_vars: Mapping[str, object] | None) -> None:
+        self.default_asserts = [_prepare(spec) for spec in suite.defaults.asserts]
+        self.base_vars = {**suite.vars, **suite.defaults.vars}
+        self.extra = dict(extra_vars or {})
+        self.prepared: dict[int, _PreparedAssert[Any]] | None = None if isinstance(cases, SpooledCases) else {}
+        if self.prepared is not None:
+            # a suite built without the loader may name an assertion that does not exist: say so before any call
+            # (a spooled suite's were checked as it was loaded)
+            unknown = sorted({s.type for case in cases for s in case.asserts if get_assertion(s.type) is None})
+            if unknown:
+                raise EvalConfigError("asserts", f"unknown assertion {unknown[0]!r}")
+
+    def prepare(self, spec: AssertSpec) -> _PreparedAssert[Any]:
+        if self.prepared is None:
+            return _prepare(spec)
+        item = self.prepared.get(id(spec))
         if item is None:
-            item = prepared[id(spec)] = _prepare(spec)
+            item = self.prepared[id(spec)] = _prepare(spec)
         return item
 
-    return [
-        _CasePlan(
+    def __call__(self, case: Case) -> _CasePlan:
+        base_vars, extra = self.base_vars, self.extra
+        return _CasePlan(
             case,
             {**base_vars, **case.vars, **extra} if base_vars or extra else case.vars,
-            [prepare(s) for s in case.asserts] + default_asserts,
+            [self.prepare(s) for s in case.asserts] + self.default_asserts,
         )
-        for case in cases
-    ]
+
+
+class _WorkPlan:
+    """Every execution of the run, in plan order: case-major (a case's combinations one after another, each
+    combination's repeats together), so a cancelled matrix has whole rows.
+
+    Iterating plans each case as it reaches it (see :class:`_Planner`); the counts and the executions'
+    names (:meth:`refs`) come from the cases' facts, without reading spooled cases.
+    """
+
+    def __init__(
+        self,
+        cases: Sequence[Case],
+        combinations: list[_Combination],
+        planner: _Planner,
+        repeat: int | None,
+    ) -> None:
+        self.cases = cases
+        self.facts: Sequence[CaseFacts] = case_facts(cases)
+        self.combinations = combinations
+        self.planner = planner
+        self.repeat = repeat
+        self.prompts = max(c.prompt_index for c in combinations) + 1
+        self.size = sum(repeat or f.repeat for f in self.facts) * len(combinations)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[tuple[int, _Work]]:
+        index = 0
+        for case in self.cases:
+            first = self.planner(case)
+            # each prompt renders its own messages; vars and prepared assertions are shared
+            plans = [first] + [_CasePlan(case, first.vars, first.asserts) for _ in range(1, self.prompts)]
+            repeats = self.repeat or case.repeat
+            for combination in self.combinations:
+                plan = plans[combination.prompt_index]
+                for r in range(repeats):
+                    yield index, (combination, plan, r)
+                    index += 1
+
+    def refs(self) -> Iterator[tuple[int, str, int, _Combination]]:
+        """(index, case id, repeat index, combination) of every execution, in plan order."""
+        index = 0
+        for facts in self.facts:
+            repeats = self.repeat or facts.repeat
+            for combination in self.combinations:
+                for r in range(repeats):
+                    yield index, facts.id, r, combination
+                    index += 1
 
 
 def _call_parameters(model: ModelSpec) -> CallParameters:
@@ -265,16 +336,23 @@ def _spec_name(provider: Provider) -> str:
 def _main_provider(suite: Suite, provider_spec: str, config: ProviderConfig) -> Provider:
     """The provider that answers the cases; the offline one answers with the suite's scripted outputs."""
     scripted = dict(suite.fixture_outputs)
-    scripted.update({c.id: c.offline_output for c in suite.cases if c.offline_output is not None})
+    if isinstance(suite.cases, SpooledCases):
+        scripted.update(suite.cases.offline_outputs)
+    else:
+        scripted.update({c.id: c.offline_output for c in suite.cases if c.offline_output is not None})
     try:
         return create_provider(provider_spec, config, default_model=suite.model.name, scripted=scripted)
     except ProviderSetupError as exc:
         raise EvalConfigError("provider", str(exc)) from None
 
 
-def _judge_template(plans: list[_CasePlan], config: ProviderConfig) -> str | None:
+def _judge_template(suite: Suite, cases: Sequence[Case], config: ProviderConfig) -> str | None:
     """The llm-rubric judge prompt, read only when some case has an llm-rubric assertion."""
-    if not any(a.type == "llm-rubric" for plan in plans for a in plan.asserts):
+    # a spooled suite knows the assertion types of all its cases without reading them (a selection's too)
+    types = (
+        cases.assertion_types if isinstance(cases, SpooledCases) else {a.type for case in cases for a in case.asserts}
+    )
+    if "llm-rubric" not in types and not any(a.type == "llm-rubric" for a in suite.defaults.asserts):
         return None
     try:
         return load_judge_prompt(config.judge_prompts_dir)
@@ -444,9 +522,9 @@ class _Run:
                 verdicts.append(_assertion_result(item, "error", 0.0, _error_reason(exc)))
         return verdicts
 
-    async def execute_all(self, work: list[_Work], cancel: asyncio.Event | None) -> bool:
+    async def execute_all(self, work: _WorkPlan, cancel: asyncio.Event | None) -> bool:
         """Run ``work`` with ``concurrency`` workers until done, stopped or cancelled; True if cancelled."""
-        items = iter(enumerate(work))
+        items = iter(work)
         tasks = [
             asyncio.create_task(self.worker(items)) for _ in range(min(self.options.concurrency, max(1, len(work))))
         ]
@@ -487,7 +565,7 @@ class _Run:
                 return
             await self.record(index, result)
 
-    def plan(self, cases: list[Case], work: list[_Work], combinations: list[_Combination]) -> None:
+    def plan(self, cases: Sequence[CaseFacts], work: _WorkPlan, combinations: list[_Combination]) -> None:
         """Where results go: running tallies for the summary, and a list or (``spool_results``) a spool."""
         self.tally = ResultTally(cases)
         if len(combinations) > 1:
@@ -539,8 +617,8 @@ class _Run:
 
     def report(
         self,
-        cases: list[Case],
-        work: list[_Work],
+        cases: Sequence[CaseFacts],
+        work: _WorkPlan,
         combinations: list[_Combination],
         *,
         started_at: datetime,
@@ -552,8 +630,8 @@ class _Run:
         results = [result for _, result in self.results] if self.spool is None else self.spool
         self.results = []
         not_run = [
-            CaseRef.model_construct(case_id=plan.case.id, repeat_index=r, prompt=combo.tag[0], provider=combo.tag[1])
-            for index, (combo, plan, r) in enumerate(work)
+            CaseRef.model_construct(case_id=case_id, repeat_index=r, prompt=combo.tag[0], provider=combo.tag[1])
+            for index, case_id, r, combo in work.refs()
             if not self.done[index]
         ]
         providers = list(dict.fromkeys(_spec_name(c.provider) for c in combinations))
@@ -639,24 +717,20 @@ async def run_suite(
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     cases = _select(suite, case_ids)
+    facts = case_facts(cases)
     run = _Run(suite, options, provider_config, cache, on_results)
-    plans = _plans(suite, cases, extra_vars)
-    combinations = _combinations(run, suite, templates, plans, _provider_specs(suite, options))
+    planner = _Planner(suite, cases, extra_vars)
+    combinations = _combinations(run, suite, templates, cases, _provider_specs(suite, options))
     # an offline run makes no network calls, embeddings included; the client connects (and a local model loads)
     # on first use only
     online = any(not c.provider.offline for c in combinations)
     run.embeddings = RunEmbeddings(OpenAIEmbeddings(provider_config) if online else None)
     # case-major order: a case's combinations finish close together, so its side-by-side row fills early
-    work = [
-        (combination, combination.plans[i], r)
-        for i, plan in enumerate(plans)
-        for combination in combinations
-        for r in range(options.repeat or plan.case.repeat)
-    ]
-    run.plan(cases, work, combinations)
+    work = _WorkPlan(cases, combinations, planner, options.repeat)
+    run.plan(facts, work, combinations)
     cancelled = await run.execute_all(work, cancel)
     await run.flush()
-    report = run.report(cases, work, combinations, started_at=started_at, clock=clock, cancelled=cancelled)
+    report = run.report(facts, work, combinations, started_at=started_at, clock=clock, cancelled=cancelled)
     plan = suite._fairness_plan
     if plan is None or case_ids is not None:
         # a chunk holds only some variants: fairness is judged on the whole run (see evals.fairness)
@@ -665,9 +739,9 @@ async def run_suite(
     # the paired tests compare the groups' answers from one model and one prompt.
     first = combinations[0]
     planned: dict[str, int] = {}
-    for combination, item, _ in work:
+    for _, case_id, _, combination in work.refs():
         if combination is first:
-            planned[item.case.id] = planned.get(item.case.id, 0) + 1
+            planned[case_id] = planned.get(case_id, 0) + 1
     judged = [r for r in report.results if (r.prompt, r.provider) == first.tag]
     try:
         fairness = await analyse(plan, judged, offline=first.provider.offline, planned=planned, embed=run.embeddings)
@@ -692,12 +766,12 @@ def _provider_specs(suite: Suite, options: RunOptions) -> list[str]:
 
 
 def _combinations(
-    run: _Run, suite: Suite, templates: Mapping[str, str], plans: list[_CasePlan], provider_specs: list[str]
+    run: _Run, suite: Suite, templates: Mapping[str, str], cases: Sequence[Case], provider_specs: list[str]
 ) -> list[_Combination]:
     """Every prompt on every provider, prompt-major; one provider (and its judges) per spec, shared by prompts."""
     prompts = suite.prompt_names
     renderers = {name: PromptRenderer(suite, templates, run.options.template_limits, prompt=name) for name in prompts}
-    template = _judge_template(plans, run.config)
+    template = _judge_template(suite, cases, run.config)
     callers: list[tuple[Provider, ModelCaller, _Judges]] = []
     for spec in provider_specs:
         provider = _main_provider(suite, spec, run.config)
@@ -708,11 +782,9 @@ def _combinations(
     matrix = len(prompts) * len(callers) > 1
     combinations = []
     for n, name in enumerate(prompts):
-        # each prompt renders its own messages; vars and prepared assertions are shared
-        own = plans if n == 0 else [_CasePlan(p.case, p.vars, p.asserts) for p in plans]
         for provider, main, judges in callers:
             tag = (name, _spec_name(provider)) if matrix else (None, None)
-            combinations.append(_Combination(name, provider, renderers[name], main, judges, own, tag))
+            combinations.append(_Combination(name, n, provider, renderers[name], main, judges, tag))
     labels = [c.tag for c in combinations]
     if len(set(labels)) < len(labels):
         raise EvalConfigError("providers", "two providers name the same model: " + ", ".join(map(str, labels)))

@@ -18,7 +18,7 @@ from evals.results import (
     Summary,
     Totals,
 )
-from evals.suite import Case
+from evals.suite import CaseFacts
 
 
 def case_outcome(assertions: Sequence[AssertionResult], threshold: float | None) -> tuple[Outcome, float]:
@@ -60,7 +60,7 @@ class ResultTally:
     executions about 3 MB.
     """
 
-    def __init__(self, cases: Sequence[Case], positions: Mapping[str, int] | None = None) -> None:
+    def __init__(self, cases: Sequence[CaseFacts], positions: Mapping[str, int] | None = None) -> None:
         # tallies of one run's combinations share ``positions`` (case id -> place in ``cases``)
         self._position = positions if positions is not None else {case.id: n for n, case in enumerate(cases)}
         size = len(self._position)
@@ -100,7 +100,7 @@ class ResultTally:
         self._latency.append(math.nan if result.latency_ms is None else result.latency_ms)
         self._cost.append(math.nan if result.cost_usd is None else result.cost_usd)
 
-    def case_summaries(self, cases: Iterable[Case]) -> list[CaseSummary]:
+    def case_summaries(self, cases: Iterable[CaseFacts]) -> list[CaseSummary]:
         """Per-case pass rates across repeats, for the cases that have results, in ``cases`` order."""
         summaries: list[CaseSummary] = []
         for case in cases:
@@ -109,12 +109,12 @@ class ResultTally:
                 summaries.append(summary)
         return summaries
 
-    def ran(self, case: Case) -> bool:
+    def ran(self, case: CaseFacts) -> bool:
         """Whether ``case`` has a result."""
         position = self._position.get(case.id)
         return position is not None and self.runs[position] > 0
 
-    def case_summary(self, case: Case) -> CaseSummary | None:
+    def case_summary(self, case: CaseFacts) -> CaseSummary | None:
         """``case`` across its repeats; None when it has no result."""
         position = self._position.get(case.id)
         runs = 0 if position is None else self.runs[position]
@@ -134,14 +134,14 @@ class ResultTally:
             tags=list(case.tags),
         )
 
-    def _ran(self, cases: Iterable[Case]) -> Iterator[tuple[Case, int, int, int]]:
+    def _ran(self, cases: Iterable[CaseFacts]) -> Iterator[tuple[CaseFacts, int, int, int]]:
         """(case, runs, passed, errors) of each case in ``cases`` that has results."""
         for case in cases:
             position = self._position.get(case.id)
             if position is not None and self.runs[position]:
                 yield case, self.runs[position], self.passed[position], self.errors[position]
 
-    def pass_rate(self, cases: Iterable[Case]) -> float:
+    def pass_rate(self, cases: Iterable[CaseFacts]) -> float:
         """The case-weighted mean of per-case pass rates; with no weight, 1 only if every case passed."""
         weight_sum = 0.0
         weighted = 0.0
@@ -155,7 +155,7 @@ class ResultTally:
             return weighted / weight_sum
         return 1.0 if ran and all_passed == ran else 0.0
 
-    def required_failures(self, cases: Sequence[Case], not_run: Sequence[CaseRef]) -> list[str]:
+    def required_failures(self, cases: Sequence[CaseFacts], not_run: Sequence[CaseRef]) -> list[str]:
         """Required cases that did not pass, then (sorted) required cases with executions that never finished."""
         failures = [
             case.id for case, runs, passed, errors in self._ran(cases) if case.required and (errors or passed != runs)
@@ -180,7 +180,7 @@ class ResultTally:
         )
 
 
-def summarize_cases(cases: Iterable[Case], results: Iterable[CaseResult]) -> list[CaseSummary]:
+def summarize_cases(cases: Iterable[CaseFacts], results: Iterable[CaseResult]) -> list[CaseSummary]:
     """Per-case pass rates across repeats, for the cases that have results, in ``cases`` order."""
     cases = list(cases)
     tally = ResultTally(cases)
@@ -190,7 +190,7 @@ def summarize_cases(cases: Iterable[Case], results: Iterable[CaseResult]) -> lis
 
 
 def summarize(
-    cases: Sequence[Case],
+    cases: Sequence[CaseFacts],
     results: Iterable[CaseResult],
     *,
     planned_runs: int,
@@ -248,7 +248,7 @@ def summarize(
 
 
 def summarize_tally(
-    cases: Sequence[Case],
+    cases: Sequence[CaseFacts],
     tally: ResultTally,
     *,
     planned_runs: int,
@@ -299,7 +299,7 @@ def summarize_tally(
 
 
 def summarize_combinations(
-    cases: Sequence[Case],
+    cases: Sequence[CaseFacts],
     results: Sequence[CaseResult],
     *,
     combinations: Sequence[tuple[str, str, bool]],
@@ -330,7 +330,7 @@ def summarize_combinations(
 
 
 def summarize_combination_tallies(
-    cases: Sequence[Case],
+    cases: Sequence[CaseFacts],
     tallies: Mapping[tuple[str | None, str | None], ResultTally],
     *,
     combinations: Sequence[tuple[str, str, bool]],

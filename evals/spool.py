@@ -15,7 +15,7 @@ from typing import IO, overload
 
 from evals.results import CaseResult, CaseSummary
 from evals.scoring import ResultTally
-from evals.suite import Case
+from evals.suite import CaseFacts
 
 JSON_INDENT = "    "
 """How deep a result sits in the JSON report: its lines are indented by this."""
@@ -83,10 +83,15 @@ class ResultSpool:
 
 
 class CaseSummaries(Sequence[CaseSummary]):
-    """A report's per-case summaries made on demand from a :class:`ResultTally`, not held as objects."""
+    """A report's per-case summaries made on demand from a :class:`ResultTally`, not held as objects.
 
-    def __init__(self, cases: Sequence[Case], tally: ResultTally) -> None:
-        self._cases = [case for case in cases if tally.ran(case)]
+    Holds the positions (in ``cases``) of the cases that ran, not the cases: ``cases`` may be the
+    facts of a spooled suite, made when asked for.
+    """
+
+    def __init__(self, cases: Sequence[CaseFacts], tally: ResultTally) -> None:
+        self._cases = cases
+        self._ran = array("q", (n for n, case in enumerate(cases) if tally.ran(case)))
         self._tally = tally
 
     @overload
@@ -97,13 +102,16 @@ class CaseSummaries(Sequence[CaseSummary]):
 
     def __getitem__(self, index: int | slice) -> CaseSummary | list[CaseSummary]:
         if isinstance(index, slice):
-            return [self._summary(case) for case in self._cases[index]]
-        return self._summary(self._cases[index])
+            return [self._summary(self._cases[n]) for n in self._ran[index]]
+        return self._summary(self._cases[self._ran[index]])
 
-    def _summary(self, case: Case) -> CaseSummary:
+    def __iter__(self) -> Iterator[CaseSummary]:
+        return (self._summary(self._cases[n]) for n in self._ran)
+
+    def _summary(self, case: CaseFacts) -> CaseSummary:
         summary = self._tally.case_summary(case)
         assert summary is not None  # only cases with results are listed
         return summary
 
     def __len__(self) -> int:
-        return len(self._cases)
+        return len(self._ran)

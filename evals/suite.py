@@ -6,7 +6,7 @@ checks that need the assertion and provider registries live in :mod:`evals.suite
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -123,6 +123,25 @@ class Case(_Strict):
         description="Pass when the weighted assertion score reaches this, instead of every assertion passing.",
     )
     offline_output: str | None = Field(default=None, description="What the offline provider answers.")
+
+
+class CaseFacts(Protocol):
+    """What a run's summary and reports need of a case: a :class:`Case`, or a spooled case's facts."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def weight(self) -> float: ...
+
+    @property
+    def required(self) -> bool: ...
+
+    @property
+    def repeat(self) -> int: ...
+
+    @property
+    def tags(self) -> list[str]: ...
 
 
 class Suite(_Strict):

@@ -12,20 +12,21 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from evals.assertions import ArgError, assertion_names, get_assertion
+from evals.case_spool import SpooledCases
 from evals.embedding_methods import missing_local_extra, parse_embedding_method
 from evals.fairness.spec import CompareSpec, DimensionSpec, FairnessSpec, FairnessThresholds, OutputSpec, TextSpec
 from evals.fairness.variants import plan_variants
 from evals.providers import parse_provider_spec, provider_names
 from evals.suite import AssertSpec, Case, Defaults, MessageTemplate, ModelSpec, Suite, Threshold
 from evals.suite_errors import SuiteError, SuiteErrorDetail
-from evals.yaml_stream import SAFE_LOADER, load_yaml
+from evals.yaml_stream import SAFE_LOADER, StreamUnusual, load_yaml, stream_cases
 
 Loc = tuple[str | int, ...]
 """Where in a suite document, e.g. ``("cases", 2, "asserts", 0, "value")``."""
@@ -142,14 +143,21 @@ def _semantic_problems(suite: Suite) -> list[Problem]:
         problems.extend(check_assert(spec, ("defaults", "asserts", j)))
     seen: dict[str, int] = {}
     for i, case in enumerate(suite.cases):
-        if case.id in seen:
-            problems.append((("cases", i, "id"), f"duplicate case id {case.id!r} (first at cases[{seen[case.id]}])"))
-        else:
-            seen[case.id] = i
-        for j, spec in enumerate(case.asserts):
-            problems.extend(check_assert(spec, ("cases", i, "asserts", j)))
+        problems.extend(_case_problems(case, i, seen))
         if not case.asserts and not suite.defaults.asserts:
             problems.append((("cases", i, "asserts"), "case has no assertions, so it could never fail"))
+    return problems
+
+
+def _case_problems(case: Case, i: int, seen: dict[str, int]) -> list[Problem]:
+    """A repeated id (``seen``: ids so far and where) and the case's assertions' checks (which prepare them)."""
+    problems: list[Problem] = []
+    if case.id in seen:
+        problems.append((("cases", i, "id"), f"duplicate case id {case.id!r} (first at cases[{seen[case.id]}])"))
+    else:
+        seen[case.id] = i
+    for j, spec in enumerate(case.asserts):
+        problems.extend(check_assert(spec, ("cases", i, "asserts", j)))
     return problems
 
 
@@ -354,7 +362,7 @@ def _load_fixtures(suite: Suite, base_dir: Path) -> list[Problem]:
         return [(loc, f"cannot read offline fixtures {path}: {exc}")]
     if not isinstance(fixtures, Mapping) or not all(isinstance(v, str) for v in fixtures.values()):
         return [(loc, f"offline fixtures {path} must map case ids to output strings")]
-    known = {case.id for case in suite.cases}
+    known = set(suite.cases.ids) if isinstance(suite.cases, SpooledCases) else {case.id for case in suite.cases}
     unknown = sorted(str(k) for k in fixtures if str(k) not in known)
     if unknown:
         return [(loc, f"offline fixtures {path} name unknown cases: {', '.join(unknown)}")]
@@ -417,16 +425,114 @@ def _validate_cases_in_place(data: object) -> bool:
     return True
 
 
-def load_suite(path: str | Path) -> Suite:
+SPOOL_CASES_ABOVE = 2000
+"""A YAML suite with more cases than this is loaded with its cases spooled to disk (see :func:`load_suite`)."""
+
+
+class _CaseProblem(Exception):
+    """A streamed case is not valid: the document is read again whole, for every problem with its line."""
+
+
+class _CaseIntake:
+    """Takes a YAML suite's cases as the streaming reader finishes each: held while few, then spooled.
+
+    Spooled cases are checked as they come (shape, assertions, unique ids), so the first problem
+    stops the stream; what needs the rest of the document (the default asserts) is settled after it.
+    """
+
+    def __init__(self, spool_above: int) -> None:
+        self.spool_above = spool_above
+        self.held: list[object] = []
+        self.spool: SpooledCases | None = None
+        self.seen: dict[str, int] = {}
+        self.without_asserts = False
+
+    def __call__(self, raw: object) -> None:
+        if self.spool is None:
+            self.held.append(raw)
+            if len(self.held) <= self.spool_above:
+                return
+            self.spool = SpooledCases()
+            held, self.held = self.held, []
+            for item in held:
+                self._add(item)
+        else:
+            self._add(raw)
+
+    def _add(self, raw: object) -> None:
+        assert self.spool is not None
+        try:
+            case = Case.model_validate(raw)
+        except ValidationError:
+            raise _CaseProblem from None
+        if _case_problems(case, len(self.spool), self.seen):
+            raise _CaseProblem
+        self.without_asserts = self.without_asserts or not case.asserts
+        self.spool.add(raw, case)
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+
+
+def _load_streamed(path: Path, spool_above: int) -> Suite | None:
+    """A YAML suite read case by case, its cases spooled to disk when there are more than ``spool_above``.
+
+    None when the suite has a problem (or is something the stream does not take: a fairness block,
+    unusual YAML, ``cases`` that is not a list): :func:`load_suite` then reads it whole, which finds
+    and locates every problem.
+    """
+    intake = _CaseIntake(spool_above)
+    try:
+        with path.open(encoding="utf-8") as stream:
+            data = stream_cases(stream, intake)
+        if not isinstance(data, dict) or data.get("cases") != [] or data.get("fairness") is not None:
+            raise _CaseProblem
+        if intake.spool is None:
+            # few cases: validated together, as a document read whole would be
+            data["cases"] = intake.held
+            if not _validate_cases_in_place(data):
+                raise _CaseProblem
+            return parse_suite(data, source=str(path), base_dir=path.parent)
+        spool = intake.spool
+        suite = Suite.model_validate({**data, "cases": [spool[0]]})
+        problems = _semantic_problems(suite)
+        if intake.without_asserts and not suite.defaults.asserts:
+            raise _CaseProblem
+        # the checks above saw the first case only; every case passed its own as it was spooled
+        suite.cases = cast(list[Case], spool)
+        if suite.offline_fixtures and not problems:
+            problems = _load_fixtures(suite, path.parent)
+        if problems:
+            raise _CaseProblem
+        return suite
+    except (_CaseProblem, StreamUnusual, ValidationError, SuiteError, OSError, ValueError, yaml.YAMLError):
+        intake.close()
+        return None
+
+
+def load_suite(path: str | Path, *, spool_cases_above: int = SPOOL_CASES_ABOVE) -> Suite:
     """Load and check a suite file (YAML, or JSON by its ``.json`` suffix).
+
+    A YAML suite is read as a stream, one case at a time: with more than ``spool_cases_above``
+    cases, each is checked as it is read and written to a temporary file, and ``suite.cases`` is a
+    :class:`~evals.case_spool.SpooledCases` that reads them back one at a time (a run then holds
+    only the cases in flight). JSON suites, suites with a fairness block and YAML the streaming
+    reader leaves to PyYAML are read whole, their cases a list. Any problem and the document is read
+    again whole and checked, so every problem is reported at once, with its line.
 
     Args:
         path: The suite file; relative paths inside it are resolved against its folder.
+        spool_cases_above: Spool the cases of a YAML suite that has more than this many.
 
     Raises:
         SuiteError: The file is unreadable or invalid; errors carry line numbers.
     """
     path = Path(path)
+    if path.suffix.lower() != ".json":
+        suite = _load_streamed(path, spool_cases_above)
+        if suite is not None:
+            return suite
     data, text = read_document(path)
     try:
         if _validate_cases_in_place(data):

@@ -5,9 +5,16 @@ for a 10,000-case suite that is ~3 s and ~100 MB of peak memory that the allocat
 Building values straight from libyaml's events takes a third of the time and a third of the memory.
 Anything unusual (custom tags, complex keys) falls back to the standard safe loader, which also
 produces the error messages with line numbers.
+
+:func:`stream_cases` goes further for the biggest suites: it hands each item of the top-level
+``cases`` list to a callback as soon as the item is complete, and keeps none of them, so a suite of
+100,000 cases is never whole in memory as data (see :mod:`evals.suite_loader`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO
 
 import yaml
 from yaml import events
@@ -26,6 +33,11 @@ _Container = dict[object, object] | list[object]
 
 class _Unusual(Exception):
     """The document uses something the streaming reader leaves to the standard loader."""
+
+
+class StreamUnusual(Exception):
+    """What :func:`stream_cases` cannot stream (anything :func:`load_yaml` leaves to the standard loader,
+    a ``cases`` key given twice); the caller reads the document whole instead."""
 
 
 class _MergeKey:
@@ -59,13 +71,20 @@ def _scalar(event: events.ScalarEvent) -> object:
     return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
-def _stream_load(text: str) -> object:
+CaseCallback = Callable[[object], None]
+"""Receives one item of the top-level ``cases`` list."""
+
+
+def _stream_load(text: str | IO[str], on_case: CaseCallback | None = None) -> object:
+    """The document as plain data; with ``on_case``, the top-level ``cases`` items go to it and the list stays empty."""
     stack: list[_Container] = []
     keys: list[object] = []
     anchors: dict[str, object] = {}
     # one object per distinct string: a big suite repeats its keys, assertion types and values in every case
     strings: dict[str, str] = {}
     root: object = None
+    # streaming: the top-level ``cases`` list, whose items go to ``on_case``
+    cases_list: list[object] | None = None
     for event in yaml.parse(text, Loader=SAFE_LOADER):
         value: object
         if isinstance(event, events.ScalarEvent):
@@ -78,6 +97,11 @@ def _stream_load(text: str) -> object:
             if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
                 raise _Unusual(event.tag)
             container: _Container = {} if isinstance(event, events.MappingStartEvent) else []
+            if on_case is not None and len(stack) == 1 and isinstance(stack[0], dict) and keys[0] == "cases":
+                if cases_list is not None or "cases" in stack[0]:
+                    raise StreamUnusual("`cases` is given twice")
+                if isinstance(container, list):
+                    cases_list = container
             if event.anchor:
                 anchors[event.anchor] = container
             stack.append(container)
@@ -96,7 +120,11 @@ def _stream_load(text: str) -> object:
             root = value
             continue
         top = stack[-1]
-        if isinstance(top, list):
+        if top is cases_list and on_case is not None:
+            on_case(value)
+            # a case's own strings are not shared with the rest of the document: the case is not kept
+            strings.clear()
+        elif isinstance(top, list):
             top.append(value)
         elif keys[-1] is _NO_KEY:
             if isinstance(value, (dict, list)):
@@ -118,6 +146,23 @@ def _merge(target: dict[object, object], value: object) -> None:
             raise _Unusual("merge of something other than a mapping")
         for k, v in source.items():
             target.setdefault(k, v)
+
+
+def stream_cases(stream: IO[str], on_case: CaseCallback) -> object:
+    """Parse a suite document, handing each item of its top-level ``cases`` list to ``on_case`` as it completes.
+
+    Returns the document without its cases (``cases`` is an empty list; absent if the document has
+    none). Only the current case is ever held, besides what anchors name.
+
+    Raises:
+        yaml.YAMLError: The text is not valid YAML.
+        StreamUnusual: The document needs the standard loader (custom tags, complex keys, ...) or
+            gives ``cases`` twice; ``on_case`` may have had some of the cases by then.
+    """
+    try:
+        return _stream_load(stream, on_case)
+    except (_Unusual, KeyError, AttributeError, TypeError) as exc:
+        raise StreamUnusual(str(exc)) from None
 
 
 def load_yaml(text: str) -> object:

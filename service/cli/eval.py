@@ -315,6 +315,7 @@ def _execute(
 ) -> Report:
     """Run the suite with the settings' provider configuration and cache, showing progress."""
     from evals import EvalConfigError, ProviderConfig, RunOptions, SQLiteResponseCache, run_suite
+    from evals.case_spool import case_facts
     from service.settings import get_settings
 
     settings = get_settings()
@@ -337,7 +338,8 @@ def _execute(
     )
     cache = None if no_cache else SQLiteResponseCache(settings.resolved_eval_cache_path)
     providers = provider or loaded.providers or [loaded.model.provider]
-    runs = sum(repeat or case.repeat for case in loaded.cases) * len(providers) * len(loaded.prompt_names)
+    # from the cases' facts: a big suite's cases are spooled to disk, and reading them all here would be wasted
+    runs = sum(repeat or case.repeat for case in case_facts(loaded.cases)) * len(providers) * len(loaded.prompt_names)
     progress = _Progress(runs, f"{loaded.name} [{', '.join(providers)}]")
     try:
         return asyncio.Runner(loop_factory=_loop_factory()).run(

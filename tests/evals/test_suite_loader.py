@@ -210,7 +210,8 @@ def test_a_big_suite_loads_as_it_parses_with_equal_assertions_shared(tmp_path, s
     document = _big_document(2500)
     path = tmp_path / f"suite{suffix}"
     path.write_text(json.dumps(document), encoding="utf-8")  # JSON is YAML too
-    loaded = load_suite(path)
+    # held in memory (a YAML suite this big is spooled by default: see the spooled tests below)
+    loaded = load_suite(path, spool_cases_above=10_000)
     assert loaded == parse_suite(document)
     banned = {id(case.asserts[1]) for case in loaded.cases}
     assert len(banned) == 1 and len({id(case.asserts[0]) for case in loaded.cases}) == 2500
