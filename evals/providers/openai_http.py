@@ -86,7 +86,7 @@ def status_error_detail(status: int, content: bytes) -> str:
     return fallback[:300]
 
 
-def _refused(exc: BaseException) -> ConnectionRefusedError | None:
+def refused_error(exc: BaseException) -> ConnectionRefusedError | None:
     """The ConnectionRefusedError behind ``exc`` (through causes, contexts and aiohttp's os_error), if any."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
@@ -199,7 +199,7 @@ class OpenAIEndpoint:
                 status = response.status
                 headers = response.headers
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            if _refused(exc) is not None:
+            if refused_error(exc) is not None:
                 raise ProviderError(f"connection refused to {self.endpoint}", retryable=True) from None
             if isinstance(exc, TimeoutError):
                 raise ProviderError(f"timed out after {self._config.timeout_s:g} s", retryable=True) from None

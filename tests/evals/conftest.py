@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 import pytest
 from aiohttp import web
@@ -54,7 +54,49 @@ def letter_vector(text: str) -> list[float]:
     return [float(lowered.count(chr(c))) for c in range(ord("a"), ord("z") + 1)]
 
 
-class FakeOpenAI:
+class LoopbackServer:
+    """An aiohttp app on 127.0.0.1 (a free port) in a thread of its own; subclasses add their routes."""
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        self.routes(app)
+        runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self._ready.set()
+        self._loop.run_forever()
+
+    def start(self) -> Self:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        async def cancel_pending() -> None:
+            # slow scripted answers may still be sleeping; end them so teardown is quiet
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(cancel_pending(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+class FakeOpenAI(LoopbackServer):
     """An OpenAI-compatible /v1/chat/completions (and /v1/embeddings) on 127.0.0.1, scripted per test.
 
     Scripted responses are served first, in order; then ``answer(body)`` decides (default: echo the
@@ -66,10 +108,7 @@ class FakeOpenAI:
         self.embedding_requests: list[dict[str, Any]] = []
         self.script: deque[FakeResponse] = deque()
         self.answer: Callable[[dict[str, Any]], FakeResponse] = self.echo
-        self.base_url = ""
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+        super().__init__()
 
     @staticmethod
     def echo(body: dict[str, Any]) -> FakeResponse:
@@ -104,35 +143,9 @@ class FakeOpenAI:
         usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
         return web.json_response({"object": "list", "data": data, "model": body["model"], "usage": usage})
 
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_post("/v1/embeddings", self._embeddings)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
-        self._ready.set()
-        self._loop.run_forever()
-
-    def start(self) -> FakeOpenAI:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        async def cancel_pending() -> None:
-            # slow scripted answers may still be sleeping; end them so teardown is quiet
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
-
-        asyncio.run_coroutine_threadsafe(cancel_pending(), self._loop).result(5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
 
 
 @pytest.fixture(scope="session")

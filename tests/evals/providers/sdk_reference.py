@@ -13,22 +13,7 @@ import openai
 
 from evals.providers.base import ProviderError
 from evals.providers.config import ProviderConfig
-from evals.providers.openai_http import parse_retry_after
-
-
-def _refused(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ConnectionRefusedError):
-            return True
-        pending += [current.__cause__, current.__context__, getattr(current, "os_error", None)]
-        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
-    return False
+from evals.providers.openai_http import parse_retry_after, refused_error
 
 
 def _error_detail(exc: openai.APIStatusError) -> str:
@@ -60,7 +45,7 @@ class SDKReference:
         try:
             response = await self.client.post(path, body=body, cast_to=httpx2.Response)
         except openai.APIConnectionError as exc:
-            if _refused(exc):
+            if refused_error(exc) is not None:
                 url = self.client.base_url
                 where = f"{url.host}:{url.port}" if url.port else str(url.host)
                 raise ProviderError(f"connection refused to {where}", retryable=True) from None

@@ -11,7 +11,6 @@ import asyncio
 import json
 import re
 import socket
-import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,7 @@ from evals.providers import ChatRequest, Completion, ProviderConfig, ProviderErr
 from evals.providers.embeddings import OpenAIEmbeddings
 from evals.providers.openai_compatible import OpenAIProvider
 from evals.providers.openai_http import OpenAIEndpoint
-from tests.evals.conftest import completion, letter_vector
+from tests.evals.conftest import LoopbackServer, completion, letter_vector
 from tests.evals.providers.sdk_reference import SDKReference
 
 
@@ -44,16 +43,13 @@ class Answer:
     delay: float = 0.0
 
 
-class RecordingServer:
+class RecordingServer(LoopbackServer):
     """Records every request (method, path, headers, JSON body) and answers each with ``answer(recorded)``."""
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.answer: Callable[[Recorded], Answer] = lambda r: Answer(text=json.dumps(completion("hi")))
-        self.base_url = ""
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+        super().__init__()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
@@ -68,33 +64,8 @@ class RecordingServer:
             status=answer.status, text=answer.text, headers=answer.headers, content_type="application/json"
         )
 
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
-        self._ready.set()
-        self._loop.run_forever()
-
-    def start(self) -> RecordingServer:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        async def cancel_pending() -> None:
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
-
-        asyncio.run_coroutine_threadsafe(cancel_pending(), self._loop).result(5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
 
 
 @pytest.fixture(scope="module")
