@@ -13,10 +13,12 @@ import pickle
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any, NamedTuple, overload
+from typing import IO, Any, NamedTuple, TypeVar, overload
 
 from evals.assertions import get_assertion
 from evals.suite import Case, CaseFacts
+
+T = TypeVar("T")
 
 
 class CaseHeader(NamedTuple):
@@ -57,7 +59,32 @@ class _Store:
         return case
 
 
-class SpooledCases(Sequence[Case]):
+class _View(Sequence[T]):
+    """A sequence whose items are made on access by ``_at``: indexing, slicing and iterating in one place."""
+
+    def _at(self, index: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("case index out of range")
+        return self._at(index)
+
+    def __iter__(self) -> Iterator[T]:
+        return (self._at(i) for i in range(len(self)))
+
+
+class SpooledCases(_View[Case]):
     """A suite's cases in a temporary file; indexing and iterating read (and validate) them again.
 
     Each case is stored as the plain data it was parsed from (pickled, so what YAML made of it,
@@ -96,24 +123,8 @@ class SpooledCases(Sequence[Case]):
     def __len__(self) -> int:
         return len(self._store.ids) if self._rows is None else len(self._rows)
 
-    @overload
-    def __getitem__(self, index: int) -> Case: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Case]: ...
-
-    def __getitem__(self, index: int | slice) -> Case | list[Case]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("case index out of range")
+    def _at(self, index: int) -> Case:
         return self._store.read(self._row(index))
-
-    def __iter__(self) -> Iterator[Case]:
-        for index in range(len(self)):
-            yield self._store.read(self._row(index))
 
     def header(self, index: int) -> CaseHeader:
         """The facts of the case at ``index``, without reading it."""
@@ -167,7 +178,7 @@ class SpooledCases(Sequence[Case]):
         return self
 
 
-class CaseFactsView(Sequence[CaseHeader]):
+class CaseFactsView(_View[CaseHeader]):
     """:attr:`SpooledCases.facts`: a spooled suite's case facts, one made per access."""
 
     def __init__(self, cases: SpooledCases) -> None:
@@ -176,23 +187,8 @@ class CaseFactsView(Sequence[CaseHeader]):
     def __len__(self) -> int:
         return len(self._cases)
 
-    @overload
-    def __getitem__(self, index: int) -> CaseHeader: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[CaseHeader]: ...
-
-    def __getitem__(self, index: int | slice) -> CaseHeader | list[CaseHeader]:
-        if isinstance(index, slice):
-            return [self._cases.header(i) for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("case index out of range")
+    def _at(self, index: int) -> CaseHeader:
         return self._cases.header(index)
-
-    def __iter__(self) -> Iterator[CaseHeader]:
-        return (self._cases.header(i) for i in range(len(self)))
 
 
 def case_facts(cases: Sequence[Case]) -> Sequence[CaseFacts]:
