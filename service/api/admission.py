@@ -17,12 +17,11 @@ from __future__ import annotations
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.api.deps import READING_METHODS
 from service.api.problems import busy_response
 
 # Paths that never touch the database: liveness stays answerable while every connection is busy.
 _NO_DATABASE = frozenset({"/healthz", "/api/v1/healthz"})
-# Methods whose requests only read (their transaction begins as a reader: see service.api.deps).
-_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class DatabaseAdmission:
@@ -40,7 +39,7 @@ class DatabaseAdmission:
         if self._reads is None:
             self._reads = anyio.Semaphore(self.read_limit)
             self._writes = anyio.Semaphore(self.write_limit) if self.write_limit else self._reads
-        if method in _READING_METHODS:
+        if method in READING_METHODS:  # their transaction begins as a reader
             return self._reads
         assert self._writes is not None
         return self._writes
