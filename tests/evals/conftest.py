@@ -86,10 +86,11 @@ class LoopbackServer:
 
     def stop(self) -> None:
         async def cancel_pending() -> None:
-            # slow scripted answers may still be sleeping; end them so teardown is quiet
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            # slow scripted answers may still be sleeping; end them (and let them finish) so teardown is quiet
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(cancel_pending(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
