@@ -43,7 +43,7 @@ UNPREPARED: Final = _Unprepared()
 
 class _Strict(BaseModel):
     # a misspelt key ("assert:" for "asserts:") must be an error, not silently ignored
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class AssertSpec(_Strict):

@@ -16,7 +16,7 @@ CueValue = str | int | float | dict[str, str | int | float]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class DimensionSpec(_Strict):

@@ -13,6 +13,7 @@ from service.cli.server import db_app, serve
 from service.cli.technical_file import technical_file_app
 from service.cli.users import users_app
 from service.cli.worker import worker
+from service.console import started
 
 app = typer.Typer(
     name="steward",
@@ -26,11 +27,18 @@ app = typer.Typer(
 # Commands that never append to the audit trail: they start without the governance domain, whose package
 # imports all of it (0.7-1 s, most of the one-shot `steward eval run`'s start-up besides the engine itself).
 _NO_AUDIT_TRAIL = frozenset({"eval"})
+# Commands that run once and end: they skip the interpreter's teardown (service.console). ``steward eval``'s
+# commands say themselves when their start-up is over (``eval run`` once its suite is loaded).
+_ONE_SHOT = frozenset({"eval"})
+_invoked: list[str | None] = []
 
 
 @app.callback()
 def _startup(ctx: typer.Context) -> None:
     """Every command that appends to the audit trail seals with the server's chain key, read on first use."""
+    _invoked.append(ctx.invoked_subcommand)
+    if ctx.invoked_subcommand not in _ONE_SHOT:
+        started()
     if ctx.invoked_subcommand in _NO_AUDIT_TRAIL:
         return
     from governance.audit.sealing import install_chain_key
@@ -52,5 +60,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(technical_file_app, name="technical-file")
 
 
-def main() -> None:
-    app()
+def one_shot_command() -> bool:
+    """Whether the command this process ran is one that runs once and ends (its exit may skip the teardown)."""
+    return bool(_invoked) and _invoked[-1] in _ONE_SHOT

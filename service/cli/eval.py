@@ -21,12 +21,21 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
+from service.console import started
+
 if TYPE_CHECKING:
     from evals import Report, Suite
 
 eval_app = typer.Typer(help="Run eval suites locally and in CI.", no_args_is_help=True)
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+@eval_app.callback()
+def _eval_startup(ctx: typer.Context) -> None:
+    # `eval run` ends its start-up itself, once the engine is imported and the suite loaded (service.console)
+    if ctx.invoked_subcommand != "run":
+        started()
 
 
 def _fail(message: str) -> typer.Exit:
@@ -250,6 +259,12 @@ def run(
     from evals import SuiteError, load_suite
     from evals.compare import apply_comparison, compare_reports, exit_code
 
+    if not provider or any(name.startswith("openai:") for name in provider):
+        # aiohttp's import (~0.15 s, half of it loading the CA certificates outside the GIL) overlaps with
+        # loading the suite instead of holding up the first call
+        from evals.providers.openai_http import import_client_in_background
+
+        import_client_in_background()
     try:
         loaded = load_suite(suite)
     except SuiteError as exc:
@@ -341,6 +356,7 @@ def _execute(
     # from the cases' facts: a big suite's cases are spooled to disk, and reading them all here would be wasted
     runs = sum(repeat or case.repeat for case in case_facts(loaded.cases)) * len(providers) * len(loaded.prompt_names)
     progress = _Progress(runs, f"{loaded.name} [{', '.join(providers)}]")
+    started()
     try:
         return asyncio.Runner(loop_factory=_loop_factory()).run(
             _run_with_interrupt(
