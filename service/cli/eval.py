@@ -258,17 +258,18 @@ def run(
     """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
     from evals import SuiteError, load_suite
     from evals.compare import apply_comparison, compare_reports, exit_code
+    from evals.providers.openai_http import import_client_in_background
 
-    if not provider or any(name.startswith("openai:") for name in provider):
+    if _calls_openai(provider):
         # aiohttp's import (~0.15 s, half of it loading the CA certificates outside the GIL) overlaps with
         # loading the suite instead of holding up the first call
-        from evals.providers.openai_http import import_client_in_background
-
         import_client_in_background()
     try:
         loaded = load_suite(suite)
     except SuiteError as exc:
         raise _fail(str(exc)) from None
+    if not provider and _calls_openai(loaded.providers or [loaded.model.provider]):
+        import_client_in_background()
     if (server is not None or live) and bundle is None:
         raise _fail("--server and --live take what the bundle lacks: pass --bundle steward.yaml too")
     if live and server is None:
@@ -297,6 +298,10 @@ def run(
     _write_reports(report, json_out=json_out, junit_out=junit_out, md_out=md_out, html_out=html_out)
     _print_summary(report)
     raise typer.Exit(exit_code(report))
+
+
+def _calls_openai(providers: list[str]) -> bool:
+    return any(name == "openai" or name.startswith("openai:") for name in providers)
 
 
 def _server_options(server: str, token: str | None, live: bool) -> _ServerOptions:

@@ -1,0 +1,128 @@
+"""The ``steward`` console script's start-up and exit (service.console), in real processes."""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+from service import console
+
+
+def _python(code: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def test_exit_without_teardown_runs_atexit_handlers_and_flushes_before_it_ends(tmp_path: Path) -> None:
+    marker = tmp_path / "atexit-ran"
+    done = _python(
+        f"""
+        import atexit, sys
+        from pathlib import Path
+        from service.console import exit_without_teardown
+        atexit.register(lambda: Path({str(marker)!r}).write_text("yes"))
+        sys.stdout.write("buffered, no newline")
+        sys.stderr.write("to stderr")
+        exit_without_teardown(3)
+        print("not reached")
+        """
+    )
+    assert done.returncode == 3
+    assert done.stdout == "buffered, no newline"
+    assert done.stderr == "to stderr"
+    assert marker.read_text() == "yes"
+
+
+def test_a_message_code_is_printed_and_exits_1_as_sys_exit_would() -> None:
+    done = _python("from service.console import exit_without_teardown\nexit_without_teardown('it broke')")
+    assert (done.returncode, done.stderr) == (1, "it broke\n")
+    assert _python("from service.console import exit_without_teardown\nexit_without_teardown(None)").returncode == 0
+
+
+def test_it_leaves_the_exit_to_the_interpreter_while_a_thread_a_normal_exit_waits_for_is_alive() -> None:
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, daemon=False)
+    worker.start()
+    try:
+        assert console.exit_without_teardown(0) is None
+    finally:
+        release.set()
+        worker.join()
+
+
+def test_start_up_runs_without_the_collector_and_started_freezes_what_it_made() -> None:
+    done = _python(
+        """
+        import gc
+        from service import console
+        console._defer_collection()
+        assert not gc.isenabled()
+        import service.cli  # start-up's imports
+        console.started()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()
+        console.started()  # once only
+        print(gc.isenabled())
+        """
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True\n", "")
+
+
+def test_started_leaves_a_host_process_collector_alone() -> None:
+    """Commands invoked in-process (tests, typer's runner) never freeze the host's objects."""
+    frozen = gc.get_freeze_count()
+    console.started()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+
+
+SUITE = """\
+version: 1
+name: console-check
+prompt: prompt.txt
+model: {provider: offline}
+cases:
+  - id: greets
+    vars: {name: Ada}
+    offline_output: Hello Ada
+    asserts: [{type: contains, value: Ada}]
+  - id: fails
+    vars: {name: Bob}
+    offline_output: Hello Ann
+    asserts: [{type: contains, value: Bob}]
+"""
+
+
+def _steward(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return _python("import sys\nsys.argv[0] = 'steward'\nfrom service.console import main\nmain()", *args, cwd=cwd)
+
+
+def test_eval_run_through_the_console_script_keeps_its_exit_codes_output_and_reports(tmp_path: Path) -> None:
+    (tmp_path / "prompt.txt").write_text("Greet {{ name }}.", encoding="utf-8")
+    (tmp_path / "suite.yaml").write_text(SUITE, encoding="utf-8")
+    failed = _steward("eval", "run", "suite.yaml", "--json", "report.json", "--junit", "junit.xml", cwd=tmp_path)
+    assert failed.returncode == 1, failed.stderr
+    assert "console-check: FAILED" in failed.stdout
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["counts"]["passed"] == 1
+    assert report["summary"]["counts"]["failed"] == 1
+    assert (tmp_path / "junit.xml").read_text(encoding="utf-8").rstrip().endswith("</testsuites>")
+
+    (tmp_path / "suite.yaml").write_text(SUITE.split("  - id: fails")[0], encoding="utf-8")
+    passed = _steward("eval", "run", "suite.yaml", cwd=tmp_path)
+    assert passed.returncode == 0, passed.stderr
+    assert "console-check: PASSED" in passed.stdout
+
+    missing = _steward("eval", "run", "nowhere.yaml", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "nowhere.yaml" in missing.stderr
