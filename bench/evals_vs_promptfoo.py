@@ -261,6 +261,12 @@ def comparisons(summary: list[dict]) -> list[str]:
         lines.append(f"(a) Steward throughput = {speed:.2f}x promptfoo's (target >= 8x): {mark(ok and speed >= 8)}")
         lines.append(f"(a) Steward peak RSS = {rss:.2f}x promptfoo's (target <= 0.25x): {mark(ok and rss <= 1 / 4)}")
         lines.append(f"(a) promptfoo used {cpu:.1f}x the CPU time of Steward for the same suite")
+        # the waves of C calls take at least the lower bound whatever the tool: promptfoo's wall over the bound is
+        # the most any tool could reach in this run, and it moves with the machine's speed (promptfoo is CPU-bound)
+        lines.append(
+            f"(a) at most {pf['x_lower_bound']:.2f}x was possible in this run (promptfoo's wall over the lower "
+            f"bound); Steward's wall = {st['x_lower_bound']:.2f}x the lower bound"
+        )
     st, pf = find(summary, "b", "steward", "nocache"), find(summary, "b", "promptfoo", "nocache")
     if st:
         x = st["x_lower_bound"]

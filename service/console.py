@@ -18,7 +18,9 @@ Steward's at the top, so that the switch comes first.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
+import importlib
 import os
 import sys
 import threading
@@ -56,6 +58,30 @@ def started() -> None:
         _state["deferred"] = False
         gc.freeze()
         gc.enable()
+
+
+def import_in_background(module: str) -> threading.Thread | None:
+    """Start importing ``module`` in a daemon thread, for a command that needs it after other work.
+
+    Most of an import is Python and shares the GIL with that work; what runs outside it (aiohttp loads CA
+    certificates for its default TLS contexts, ~70 ms) then overlaps with the command's own start-up. The
+    command's own ``import`` of the module waits for this one to finish, and raises its error if it failed.
+    None when the module is imported already or on its way.
+    """
+    if module in sys.modules or module in _importing:
+        return None
+    _importing.add(module)
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+    thread = threading.Thread(target=load, name=f"import-{module}", daemon=True)
+    thread.start()
+    return thread
+
+
+_importing: set[str] = set()
 
 
 def exit_without_teardown(code: object) -> None:

@@ -20,13 +20,10 @@ admin keys, workload identity, ``OPENAI_CUSTOM_HEADERS``.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import json
 import os
 import ssl
-import sys
-import threading
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -41,30 +38,6 @@ if TYPE_CHECKING:
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # the statuses worth another attempt: rate limited, the server's own failures, request timeout and conflict
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
-
-
-def import_client_in_background() -> threading.Thread | None:
-    """Start importing aiohttp in a daemon thread, for a process that will call the API after other work.
-
-    Most of the import is Python and shares the GIL with that work, but creating aiohttp's default TLS
-    contexts (it loads the CA certificates twice, ~70 ms) runs outside it. The first call's own
-    ``import aiohttp`` waits for this one to finish; if it failed, that import raises the error. None when
-    aiohttp is imported already or on its way.
-    """
-    if "aiohttp" in sys.modules or _importing.is_set():
-        return None
-    _importing.set()
-
-    def load() -> None:
-        with contextlib.suppress(ImportError):
-            import aiohttp  # noqa: F401
-
-    thread = threading.Thread(target=load, name="import-aiohttp", daemon=True)
-    thread.start()
-    return thread
-
-
-_importing = threading.Event()
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
-from service.console import started
+from service.console import import_in_background, started
 
 if TYPE_CHECKING:
     from evals import Report, Suite
@@ -256,20 +256,20 @@ def run(
     ),
 ) -> None:
     """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
+    if _calls_openai(provider):
+        # the engine's openai: provider speaks HTTP through aiohttp (evals.providers.openai_http); its import
+        # (~0.15 s, half of it loading CA certificates outside the GIL) overlaps with the engine's own and
+        # the suite's loading instead of holding up the first call
+        import_in_background(HTTP_CLIENT)
     from evals import SuiteError, load_suite
     from evals.compare import apply_comparison, compare_reports, exit_code
-    from evals.providers.openai_http import import_client_in_background
 
-    if _calls_openai(provider):
-        # aiohttp's import (~0.15 s, half of it loading the CA certificates outside the GIL) overlaps with
-        # loading the suite instead of holding up the first call
-        import_client_in_background()
     try:
         loaded = load_suite(suite)
     except SuiteError as exc:
         raise _fail(str(exc)) from None
     if not provider and _calls_openai(loaded.providers or [loaded.model.provider]):
-        import_client_in_background()
+        import_in_background(HTTP_CLIENT)
     if (server is not None or live) and bundle is None:
         raise _fail("--server and --live take what the bundle lacks: pass --bundle steward.yaml too")
     if live and server is None:
@@ -298,6 +298,9 @@ def run(
     _write_reports(report, json_out=json_out, junit_out=junit_out, md_out=md_out, html_out=html_out)
     _print_summary(report)
     raise typer.Exit(exit_code(report))
+
+
+HTTP_CLIENT = "aiohttp"
 
 
 def _calls_openai(providers: list[str]) -> bool:

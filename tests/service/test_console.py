@@ -126,3 +126,23 @@ def test_eval_run_through_the_console_script_keeps_its_exit_codes_output_and_rep
     missing = _steward("eval", "run", "nowhere.yaml", cwd=tmp_path)
     assert missing.returncode == 2
     assert "nowhere.yaml" in missing.stderr
+
+
+def test_a_module_is_imported_in_the_background_once() -> None:
+    done = _python(
+        """
+        import sys
+        from service.console import import_in_background
+        assert "aiohttp" not in sys.modules
+        thread = import_in_background("aiohttp")
+        assert thread is not None and thread.daemon
+        assert import_in_background("aiohttp") is None  # on its way
+        import aiohttp  # waits for the thread's import
+        assert aiohttp.ClientSession
+        thread.join()
+        assert import_in_background("aiohttp") is None  # there already
+        assert import_in_background("no_such_module_here").join() is None  # a failure is left to the real import
+        print("ok")
+        """
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
