@@ -37,12 +37,16 @@ run: $(STAMP)
 	$(BIN)/steward demo
 	$(BIN)/steward serve
 
+# Two test processes, one a core; each has its own PostgreSQL database and Redis db (tests/conftest.py). A file's
+# tests stay in one process, so its module fixtures are made once. `make test XDIST=` runs them in one process.
+XDIST ?= -n 2 --dist loadfile
+
 test: $(STAMP) $(AXE)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The tests without those marked `slow`.
 test-quick: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 # Every check runs, even after one fails, so one pass shows everything to fix.
 lint: $(STAMP)

@@ -15,6 +15,37 @@ from governance.kernel.unit_of_work import UnitOfWork
 from service.database import make_engine
 from service.migrate import upgrade
 
+
+def _own_database_per_worker(url: str, worker: str) -> str:
+    """Under ``pytest -n`` each worker process gets a PostgreSQL database of its own, created next to the given one.
+
+    Tests drop and recreate the schema of their database and copy template databases named after it
+    (tests/service/workers/conftest.py), so two workers must never share one.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if exists.first() is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+# pytest-xdist names its workers gw0, gw1, ...; every worker also gets a Redis database of its own (15, 14, ...)
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and os.environ.get("STEWARD_TEST_POSTGRES_URL"):
+    os.environ["STEWARD_TEST_POSTGRES_URL"] = _own_database_per_worker(os.environ["STEWARD_TEST_POSTGRES_URL"], _WORKER)
+if _WORKER:
+    _redis = os.environ.get("STEWARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    _db = 15 - int(_WORKER.removeprefix("gw"))
+    os.environ["STEWARD_TEST_REDIS_URL"] = _redis.rsplit("/", 1)[0] + f"/{_db}"
 POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL")
 # The server secret of the `settings` fixture, so the app a test creates seals with the test's chain key.
 TEST_SERVER_SECRET = "a server secret for tests only"

@@ -13,7 +13,7 @@ from service.cli.server import db_app, serve
 from service.cli.technical_file import technical_file_app
 from service.cli.users import users_app
 from service.cli.worker import worker
-from service.console import started
+from service.process import started
 
 app = typer.Typer(
     name="steward",
@@ -27,7 +27,7 @@ app = typer.Typer(
 # Commands that never append to the audit trail: they start without the governance domain, whose package
 # imports all of it (0.7-1 s, most of the one-shot `steward eval run`'s start-up besides the engine itself).
 _NO_AUDIT_TRAIL = frozenset({"eval"})
-# Commands that run once and end: they skip the interpreter's teardown (service.console). ``steward eval``'s
+# Commands that run once and end: they skip the interpreter's teardown (service.process). ``steward eval``'s
 # commands say themselves when their start-up is over (``eval run`` once its suite is loaded).
 _ONE_SHOT = frozenset({"eval"})
 _invoked: list[str | None] = []

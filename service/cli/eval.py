@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
-from service.console import import_in_background, started
+from service.process import import_in_background, started
 
 if TYPE_CHECKING:
     from evals import Report, Suite
@@ -33,7 +33,7 @@ EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 @eval_app.callback()
 def _eval_startup(ctx: typer.Context) -> None:
-    # `eval run` ends its start-up itself, once the engine is imported and the suite loaded (service.console)
+    # `eval run` ends its start-up itself, once the engine is imported and the suite loaded (service.process)
     if ctx.invoked_subcommand != "run":
         started()
 
