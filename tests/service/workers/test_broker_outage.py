@@ -194,6 +194,9 @@ def test_chunks_running_when_the_broker_dies_finish_and_the_rest_are_sent_again(
 ) -> None:
     fake_model.latency = 1.0
     steward_env.update(STEWARD_OPENAI_BASE_URL=fake_model.base_url, STEWARD_OPENAI_API_KEY="test-key")
+    # This test counts attempts: with the file's 2 s lease, one renewal held up for a second on a loaded machine
+    # (the other test process, SQLite's writer turn) let the sweeper hand a running chunk to a second attempt.
+    steward_env["STEWARD_LEASE_SECONDS"] = "6"
     with steward_server(steward_env, tmp_path) as (base, _):
         api = f"{base}/api/v1"
         worker = start_worker()
