@@ -13,6 +13,7 @@ produces the error messages with line numbers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import IO
 
@@ -54,11 +55,19 @@ class _NoKey:
 _NO_KEY = _NoKey()
 
 
+@functools.lru_cache(maxsize=4096)
+def _plain_tag(value: str) -> str:
+    """The tag YAML 1.1 gives a plain (unquoted) scalar; a suite repeats its keys and most values in every case."""
+    # types-PyYAML leaves Resolver.resolve unannotated; it returns the resolved tag (a str)
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return tag
+
+
 def _scalar(event: events.ScalarEvent) -> object:
     tag = event.tag
     if tag is None or tag == "!":
-        # types-PyYAML leaves Resolver.resolve unannotated; it returns the resolved tag (a str)
-        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+        # a quoted scalar is a string whatever it reads (the resolver's answer without path resolvers)
+        tag = _plain_tag(event.value) if event.implicit[0] else _STR
     if tag == _STR:
         return event.value
     if tag == _MERGE:

@@ -59,3 +59,39 @@ def test_anchors_merge_keys_and_errors():
 def test_null_and_empty_mapping_keys_read_as_safe_load_reads_them(key):
     text = f"outer:\n  {key}: 1\n  b: 2\nafter: 3\n"
     assert load_yaml(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize(
+    "scalar",
+    [
+        "yes",
+        "Yes",
+        "on",
+        "OFF",
+        "~",
+        "null",
+        "1_000",
+        "0x1f",
+        "017",
+        "1.5e3",
+        ".inf",
+        "-.NaN",
+        "2025-01-02",
+        "12:30",
+        "'yes'",
+        '"1"',
+        "'~'",
+        "! yes",
+        "! 12",
+        "|\n    yes\n",
+        ">\n    12\n",
+        "plain words",
+        "<<x",
+    ],
+)
+def test_every_scalar_style_reads_as_safe_load_reads_it_again_and_again(scalar):
+    """Plain scalars' YAML 1.1 types are resolved once per value and reused: the answer stays safe_load's."""
+    in_flow = "x" if "\n" in scalar else scalar  # block scalars have no flow form
+    text = f"first: {scalar}\nsecond: [{in_flow}]\n"
+    for _ in range(2):
+        assert repr(load_yaml(text)) == repr(yaml.safe_load(text))
