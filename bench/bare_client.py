@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import statistics
 import time
 
@@ -43,7 +44,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    bound = -(-args.n // args.concurrency) * args.latency_ms / 1000
+    bound = math.ceil(args.n / args.concurrency) * args.latency_ms / 1000
     walls = []
     with FakeServer(args.latency_ms, BENCH / ".work" / "tmp") as server:
         url = f"http://127.0.0.1:{server.port}/v1/chat/completions"

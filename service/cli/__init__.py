@@ -30,13 +30,13 @@ _NO_AUDIT_TRAIL = frozenset({"eval"})
 # Commands that run once and end: they skip the interpreter's teardown (service.process). ``steward eval``'s
 # commands say themselves when their start-up is over (``eval run`` once its suite is loaded).
 _ONE_SHOT = frozenset({"eval"})
-_invoked: list[str | None] = []
+_invoked: dict[str, str | None] = {"command": None}
 
 
 @app.callback()
 def _startup(ctx: typer.Context) -> None:
     """Every command that appends to the audit trail seals with the server's chain key, read on first use."""
-    _invoked.append(ctx.invoked_subcommand)
+    _invoked["command"] = ctx.invoked_subcommand
     if ctx.invoked_subcommand not in _ONE_SHOT:
         started()
     if ctx.invoked_subcommand in _NO_AUDIT_TRAIL:
@@ -62,4 +62,4 @@ app.add_typer(technical_file_app, name="technical-file")
 
 def one_shot_command() -> bool:
     """Whether the command this process ran is one that runs once and ends (its exit may skip the teardown)."""
-    return bool(_invoked) and _invoked[-1] in _ONE_SHOT
+    return _invoked["command"] in _ONE_SHOT
