@@ -76,9 +76,12 @@ def exit_without_teardown(code: object) -> None:
 
     Runs the ``atexit`` handlers (logging's flush, thread pools' joins, coverage's data) and flushes stdout and
     stderr, then skips the interpreter's teardown. Returns instead, for the caller to exit normally, when a
-    thread that a normal exit would wait for is still alive.
+    thread that a normal exit would wait for is still alive, or when a profiler or tracer is attached
+    (``python -m cProfile -o``, a debugger, coverage's tracer): they write their results after the command returns.
     """
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        return None
+    if sys.getprofile() is not None or sys.gettrace() is not None:
         return None
     if isinstance(code, str):
         print(code, file=sys.stderr)
