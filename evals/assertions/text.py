@@ -8,8 +8,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-
 from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
 from evals.embedding_methods import EmbeddingMethod, missing_local_extra, parse_embedding_method
 from evals.suite import AssertSpec
@@ -239,6 +237,8 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 async def similar(output: str, args: SimilarArgs, ctx: AssertionContext) -> Verdict:
     """The output is similar to a reference: string ratio, or embeddings' cosine by ``method``, >= threshold (0.75)."""
     if args.embedding is None:
+        from rapidfuzz import fuzz  # here, not at the top: most runs never compare strings (~18 ms of start-up)
+
         text = normalise(output)
         best = max(fuzz.ratio(text, ref) / 100.0 for ref in args.references)
         what = "similarity"

@@ -16,8 +16,6 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
-
 from evals.assertions.safety import is_refusal
 from evals.assertions.text import cosine, normalise
 from evals.embedding_methods import EmbeddingMethod, EmbeddingsUnavailable, parse_embedding_method
@@ -58,6 +56,8 @@ SetKey = tuple[str, int, int]
 
 
 def _string_ratio(a: str, b: str) -> float:
+    from rapidfuzz import fuzz  # here, not at the top: only a fairness comparison of texts needs it
+
     return fuzz.ratio(normalise(a), normalise(b)) / 100.0
 
 

@@ -256,11 +256,7 @@ def run(
     ),
 ) -> None:
     """Run a suite; exit 0 passed, 1 failed threshold or regression, 2 configuration/infrastructure error."""
-    if _calls_openai(provider):
-        # the engine's openai: provider speaks HTTP through aiohttp (evals.providers.openai_http); its import
-        # (~0.15 s, half of it loading CA certificates outside the GIL) overlaps with the engine's own and
-        # the suite's loading instead of holding up the first call
-        import_in_background(HTTP_CLIENT)
+    _prefetch_http_client(provider, no_cache)
     from evals import SuiteError, load_suite
     from evals.compare import apply_comparison, compare_reports, exit_code
 
@@ -268,8 +264,8 @@ def run(
         loaded = load_suite(suite)
     except SuiteError as exc:
         raise _fail(str(exc)) from None
-    if not provider and _calls_openai(loaded.providers or [loaded.model.provider]):
-        import_in_background(HTTP_CLIENT)
+    if not provider:
+        _prefetch_http_client(loaded.providers or [loaded.model.provider], no_cache)
     if (server is not None or live) and bundle is None:
         raise _fail("--server and --live take what the bundle lacks: pass --bundle steward.yaml too")
     if live and server is None:
@@ -305,6 +301,27 @@ HTTP_CLIENT = "aiohttp"
 
 def _calls_openai(providers: list[str]) -> bool:
     return any(name == "openai" or name.startswith("openai:") for name in providers)
+
+
+def _prefetch_http_client(providers: list[str], no_cache: bool) -> None:
+    """Start importing aiohttp in the background when the run is going to call an ``openai:`` model.
+
+    The engine's openai: provider speaks HTTP through aiohttp (evals.providers.openai_http). Its import (~0.15 s,
+    half of it loading CA certificates outside the GIL) then overlaps with the engine's own and the suite's
+    loading instead of holding up the first call. Not when the response cache already has a file: a re-run of an
+    unchanged suite answers every case from it and opens no connection, and the import's Python half, sharing
+    the GIL, cost such a re-run 13% of its wall time (bench/README.md). A run that does miss imports aiohttp at
+    its first call.
+    """
+    if not _calls_openai(providers):
+        return
+    if not no_cache:
+        from service.settings import get_settings
+
+        with contextlib.suppress(OSError):
+            if get_settings().resolved_eval_cache_path.stat().st_size > 0:
+                return
+    import_in_background(HTTP_CLIENT)
 
 
 def _server_options(server: str, token: str | None, live: bool) -> _ServerOptions:

@@ -348,3 +348,27 @@ def test_eval_commands_run_without_importing_the_domain(tmp_path):
         [sys.executable, "-c", code, str(tmp_path / "schema.json")], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False", "True"]
+
+
+@pytest.mark.parametrize(
+    ("providers", "no_cache", "cache_file", "prefetched"),
+    [
+        (["openai:gpt-4o-mini"], True, b"entries", True),  # --no-cache: every case calls
+        (["openai:gpt-4o-mini"], False, None, True),  # no cache yet: every case calls
+        (["offline", "openai"], False, b"", True),  # an empty file answers nothing
+        (["openai:gpt-4o-mini"], False, b"entries", False),  # a re-run may be answered from the cache alone
+        (["offline"], True, None, False),  # no HTTP at all
+    ],
+)
+def test_eval_run_imports_the_http_client_early_only_for_a_run_that_will_call(
+    env, monkeypatch, providers, no_cache, cache_file, prefetched
+):
+    from service.cli import eval as eval_cli
+
+    if cache_file is not None:
+        env.resolved_eval_cache_path.parent.mkdir(parents=True, exist_ok=True)
+        env.resolved_eval_cache_path.write_bytes(cache_file)
+    started: list[str] = []
+    monkeypatch.setattr(eval_cli, "import_in_background", started.append)
+    eval_cli._prefetch_http_client(providers, no_cache)
+    assert started == (["aiohttp"] if prefetched else [])

@@ -61,7 +61,9 @@ def test_it_leaves_the_exit_to_the_interpreter_while_a_thread_a_normal_exit_wait
 
 def test_a_profiler_attached_to_the_command_gets_the_normal_exit_and_writes_its_file(tmp_path: Path) -> None:
     script, stats = tmp_path / "one_shot.py", tmp_path / "one_shot.prof"
-    script.write_text("from service.process import exit_without_teardown\nexit_without_teardown(0)\nprint('returned')\n")
+    script.write_text(
+        "from service.process import exit_without_teardown\nexit_without_teardown(0)\nprint('returned')\n"
+    )
     done = subprocess.run(
         [sys.executable, "-m", "cProfile", "-o", str(stats), str(script)], capture_output=True, text=True, timeout=120
     )
