@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import statistics
 import time
 
 import aiohttp
 import uvloop
-from procs import BENCH, FakeServer
+from procs import BENCH, FakeServer, add_load_arguments, lower_bound_s
 
 
 async def calls(url: str, n: int, concurrency: int) -> None:
@@ -39,12 +38,10 @@ async def calls(url: str, n: int, concurrency: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--latency-ms", type=float, default=50)
+    add_load_arguments(parser)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    bound = math.ceil(args.n / args.concurrency) * args.latency_ms / 1000
+    bound = lower_bound_s(args.n, args.concurrency, args.latency_ms)
     walls = []
     with FakeServer(args.latency_ms, BENCH / ".work" / "tmp") as server:
         url = f"http://127.0.0.1:{server.port}/v1/chat/completions"

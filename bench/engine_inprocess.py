@@ -12,7 +12,6 @@ ceil(N/C) x latency.
 from __future__ import annotations
 
 import argparse
-import math
 import socket
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ from evals import ProviderConfig, RunOptions, load_suite, run_suite_sync
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from gen_suite import write_suite  # noqa: E402
+from procs import add_load_arguments, lower_bound_s  # noqa: E402
 
 
 def free_port() -> int:
@@ -38,9 +38,7 @@ def free_port() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--latency-ms", type=int, default=1000)
+    add_load_arguments(parser, concurrency=100, latency_ms=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--uvloop", action="store_true", help="Run the engine on uvloop, as the CLI does when installed."
@@ -83,13 +81,13 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    bound = math.ceil(args.n / args.concurrency) * args.latency_ms / 1000
+    bound = lower_bound_s(args.n, args.concurrency, args.latency_ms)
     median = statistics.median(walls)
     print("| N | C | latency | runs (s) | median wall s | lower bound s | x lower bound |")
     print("|---:|---:|---:|---|---:|---:|---:|")
     runs = ", ".join(f"{w:.2f}" for w in walls)
     print(
-        f"| {args.n} | {args.concurrency} | {args.latency_ms} ms | {runs} | {median:.2f} | {bound:.1f} | "
+        f"| {args.n} | {args.concurrency} | {args.latency_ms:g} ms | {runs} | {median:.2f} | {bound:.1f} | "
         f"{median / bound:.3f} |"
     )
 

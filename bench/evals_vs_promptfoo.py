@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing
 import os
 import shutil
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import tools
 from gen_suite import write_suite
-from procs import BENCH, FakeServer, run_measured
+from procs import BENCH, FakeServer, lower_bound_s, run_measured
 from setup_promptfoo import PROMPTFOO_HOME, versions
 
 WORK = BENCH / ".work"
@@ -59,7 +58,7 @@ class Scenario:
 
     @property
     def lower_bound_s(self) -> float:
-        return math.ceil(self.calls / self.concurrency) * self.latency_ms / 1000
+        return lower_bound_s(self.calls, self.concurrency, self.latency_ms)
 
 
 def scenarios(quick: bool, promptfoo_in_b: bool, promptfoo_in_d: bool) -> list[Scenario]:
@@ -216,7 +215,7 @@ def summarize(rows: list[dict]) -> list[dict]:
         r0 = rs[0]
         wall = statistics.median(r["wall_s"] for r in rs)
         calls = r0.get("calls", r0["n"])
-        lower = math.ceil(calls / r0["concurrency"]) * r0["latency_ms"] / 1000
+        lower = lower_bound_s(calls, r0["concurrency"], r0["latency_ms"])
         summary.append(
             {
                 "scenario": key,

@@ -8,7 +8,9 @@ short spike of the main process.
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import signal
 import subprocess
@@ -22,6 +24,22 @@ from pathlib import Path
 PAGE = os.sysconf("SC_PAGE_SIZE")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BENCH = Path(__file__).resolve().parent
+
+
+def add_load_arguments(
+    parser: argparse.ArgumentParser, *, n: int = 1000, concurrency: int = 50, latency_ms: float = 50
+) -> None:
+    """``--n``, ``--concurrency`` and ``--latency-ms``: the load a script puts on the fake server."""
+    parser.add_argument("--n", type=int, default=n, help=f"cases (default {n})")
+    parser.add_argument("--concurrency", type=int, default=concurrency, help=f"calls in flight (default {concurrency})")
+    parser.add_argument(
+        "--latency-ms", type=float, default=latency_ms, help=f"the server's latency (default {latency_ms:g})"
+    )
+
+
+def lower_bound_s(calls: int, concurrency: int, latency_ms: float) -> float:
+    """ceil(calls / C) x latency: the wall time of any client that keeps C calls in flight, with nothing else to do."""
+    return math.ceil(calls / concurrency) * latency_ms / 1000
 
 
 @dataclass

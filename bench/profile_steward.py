@@ -17,16 +17,14 @@ import time
 
 import tools
 from gen_suite import write_suite
-from procs import BENCH, FakeServer
+from procs import BENCH, FakeServer, add_load_arguments
 
 WORK = BENCH / ".work"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--latency-ms", type=float, default=50)
+    add_load_arguments(parser)
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
     out = WORK / "profile"

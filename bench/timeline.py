@@ -16,7 +16,7 @@ import time
 
 import tools
 from gen_suite import write_suite
-from procs import BENCH, FakeServer, tree_rss_bytes
+from procs import BENCH, FakeServer, add_load_arguments, tree_rss_bytes
 
 WORK = BENCH / ".work"
 
@@ -24,9 +24,7 @@ WORK = BENCH / ".work"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tool", choices=("steward", "promptfoo"), default="steward")
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--latency-ms", type=float, default=1000)
+    add_load_arguments(parser, concurrency=100, latency_ms=1000)
     args = parser.parse_args()
     out = WORK / "timeline"
     out.mkdir(parents=True, exist_ok=True)
