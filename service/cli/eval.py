@@ -310,7 +310,7 @@ def _prefetch_http_client(providers: list[str], no_cache: bool) -> None:
     half of it loading CA certificates outside the GIL) then overlaps with the engine's own and the suite's
     loading instead of holding up the first call. Not when the response cache already has a file: a re-run of an
     unchanged suite answers every case from it and opens no connection, and the import's Python half, sharing
-    the GIL, cost such a re-run 13% of its wall time (bench/README.md). A run that does miss imports aiohttp at
+    the GIL, cost such a re-run 14% of its wall time (bench/README.md). A run that does miss imports aiohttp at
     its first call.
     """
     if not _calls_openai(providers):
