@@ -60,14 +60,18 @@ def create_celery(settings: Settings) -> Celery:
         "steward-scheduled-work": {"task": SCHEDULED_WORK_TASK, "schedule": settings.schedule_seconds}
     }
 
-    @app.task(name=SCHEDULED_WORK_TASK, ignore_result=True)
+    # shared=False: the tasks belong to this app only. Celery's default also registers them for every app made
+    # later in the process, where a second app's own tasks of the same name clash with them.
+    @app.task(name=SCHEDULED_WORK_TASK, ignore_result=True, shared=False)
     def scheduled_work_task() -> None:
         from service.workers.scheduled import run_scheduled_work
 
         worker_settings: Settings = app.steward_settings
         run_scheduled_work(worker_engine(worker_settings.database_url), worker_settings)
 
-    @app.task(name=EXECUTE_CHUNK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+    @app.task(
+        name=EXECUTE_CHUNK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, shared=False
+    )
     def execute_chunk_task(task: Any, chunk_id: int) -> bool:
         worker_settings: Settings = task.app.steward_settings
         return execute_chunk(worker_engine(worker_settings.database_url), chunk_id, new_worker_id(), worker_settings)

@@ -236,7 +236,17 @@ def fake_model() -> Iterator[FakeModelServer]:
     asyncio.run_coroutine_threadsafe(serve(), loop)
     assert ready.wait(10), "the fake model server did not start"
     yield server
-    asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(timeout=10)
+
+    async def stop() -> None:
+        await state["runner"].cleanup()
+        # Requests from a killed worker may still be waiting out their latency: end them here, or the loop's close
+        # leaves them pending ("Task was destroyed but it is pending!").
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=10)
     loop.close()
