@@ -12,10 +12,11 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from types import UnionType
+from typing import Any, Union, cast, get_args, get_origin
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from evals.assertions import ArgError, assertion_names, get_assertion
@@ -33,6 +34,60 @@ Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]
 """A place in the document and what is wrong there."""
 
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The model an annotation is, or holds as one member of a union (``FairnessSpec | None``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, UnionType):
+        for member in get_args(annotation):
+            if (model := _model_in(member)) is not None:
+                return model
+    return None
+
+
+def _child(annotation: object, part: str | int) -> object | None:
+    """The annotation of what ``part`` names inside a value of ``annotation`` (a field, a list item, a dict value)."""
+    model = _model_in(annotation)
+    if model is not None:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        annotation_of_field: object = field.annotation if field is not None else None
+        return annotation_of_field
+    members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    for member in members:
+        origin, args = get_origin(member), get_args(member)
+        item: object = None
+        if origin in (list, tuple) and isinstance(part, int) and args:
+            item = args[0]
+        elif origin is dict and isinstance(part, str) and len(args) == 2:
+            item = args[1]
+        if item is not None:
+            return item
+    return None
+
+
+def _unknown_field_hint(loc: Sequence[str | int]) -> str:
+    """`` (did you mean ...?)`` among the fields where the unknown key ``loc[-1]`` is, and one level below them.
+
+    A key that belongs one level down is named with its path (``temperature`` at the top: ``model.temperature``).
+    """
+    key = str(loc[-1])
+    annotation: object | None = Suite
+    for part in loc[:-1]:
+        annotation = _child(annotation, part) if annotation is not None else None
+    model = _model_in(annotation)
+    if model is None:
+        close = difflib.get_close_matches(key, _FIELD_NAMES, n=1, cutoff=0.6)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+    for name, field in model.model_fields.items():
+        nested = _model_in(field.annotation)
+        if nested is not None and key in nested.model_fields:
+            return f" (did you mean {name + '.' + key!r}?)"
+    close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# Every field name of the suite format: the candidates where a location's own model cannot be told.
 _FIELD_NAMES = sorted(
     {
         name
@@ -68,9 +123,7 @@ def _case_id(data: object, loc: Sequence[str | int]) -> str | None:
 def _pydantic_message(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        key = str(err["loc"][-1])
-        close = difflib.get_close_matches(key, _FIELD_NAMES, n=1, cutoff=0.6)
-        return f"unknown field {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        return f"unknown field {str(err['loc'][-1])!r}" + _unknown_field_hint(err["loc"])
     if kind == "missing":
         return "required field is missing"
     if kind == "literal_error" and err["loc"] == ("version",):

@@ -501,28 +501,34 @@ def validate(
     Exit 2 with every problem (file:line: path: message), sorted by line, if anything would fail a run.
     """
     from evals import SuiteError, load_suite
-    from evals.suite_check import render_problems
+    from evals.suite_check import render_problems, well_formed_part
     from evals.suite_errors import SuiteErrorDetail
     from evals.suite_loader import read_document
 
-    try:
-        loaded = load_suite(suite)
-    except SuiteError as exc:
-        found = list(exc.errors) + _prompt_file_problems(suite, prompt_file, bundle, read_document)
-        raise _fail(str(SuiteError(exc.source, _by_line(found)))) from None
     details: list[SuiteErrorDetail] = []
-    templates: dict[str, str] | None = None
-    extra_vars: dict[str, Any] = {}
-    if bundle is not None:
-        templates, extra_vars, _ = _from_bundle(bundle, loaded.prompt, prompt_file, None)
-    else:
-        details += _prompt_file_problems(suite, prompt_file, None, read_document)
-        if not details:
-            templates = _templates(suite, loaded.prompt_names, prompt_file)
-    if templates is not None:
+    # What is rendered: the suite, or, when it has problems, its well-formed parts (so every problem comes at once)
+    rendered: Suite | None = None
+    case_index: list[int] | None = None
+    try:
+        loaded: Suite | None = load_suite(suite)
+        rendered = loaded
+    except SuiteError as exc:
+        loaded = None
+        details += exc.errors
+        with contextlib.suppress(SuiteError):
+            part = well_formed_part(read_document(suite)[0])
+            if part is not None:
+                rendered, case_index = part.suite, part.case_index
+    details += _prompt_file_problems(suite, prompt_file, bundle, read_document)
+    if rendered is not None and not any(d.message.startswith("prompt template ") for d in details):
+        extra_vars: dict[str, Any] = {}
+        if bundle is not None:
+            templates, extra_vars, _ = _from_bundle(bundle, rendered.prompt, prompt_file, None)
+        else:
+            templates = _templates(suite, rendered.prompt_names, prompt_file)
         _, text = read_document(suite)
-        details += render_problems(loaded, templates, extra_vars=extra_vars, text=text)
-    if details:
+        details += render_problems(rendered, templates, extra_vars=extra_vars, text=text, case_index=case_index)
+    if details or loaded is None:
         raise _fail(str(SuiteError(str(suite), _by_line(details))))
     asserts = sum(len(c.asserts) + len(loaded.defaults.asserts) for c in loaded.cases)
     plan = loaded._fairness_plan

@@ -156,6 +156,31 @@ def test_validate_names_a_missing_prompt_file_and_misspelt_fields_together(tmp_p
     assert result.output.index(":3:") < result.output.index(":6:")
 
 
+def test_validate_reports_what_a_render_finds_beside_the_shape_problems_in_one_pass(tmp_path):
+    (tmp_path / "p.txt").write_text("Hello {{ employee_name }}\n")
+    suite = tmp_path / "s.yaml"
+    suite.write_text(
+        "version: 1\nname: v\nprompt: p.txt\nprovider: openai:gpt-4o-mini\ncases:\n"
+        "  - id: a\n    vars: {employe_name: Ann}\n    assert: [{type: contains, value: x}]\n"
+        "  - id: b\n    vars: {employee_name: Bob}\n    asserts: [{type: contans, value: x}]\n"
+    )
+    result = runner.invoke(app, ["eval", "validate", str(suite)])
+    assert result.exit_code == 2
+    lines = [line.removeprefix("error: ") for line in result.output.splitlines() if "s.yaml:" in line]
+    assert lines == [
+        f"{suite}:4: provider: unknown field 'provider' (did you mean 'model.provider'?)",
+        f"{suite}:7: cases[id=a].vars: prompt: 'employee_name' is undefined (did you mean 'employe_name'?)",
+        f"{suite}:8: cases[id=a].assert: unknown field 'assert' (did you mean 'asserts'?)",
+        f"{suite}:11: cases[id=b].asserts[0].type: unknown assertion 'contans' (did you mean: contains, "
+        "contains-all, contains-any)",
+    ]
+    # a template that does not compile is named beside them too
+    (tmp_path / "p.txt").write_text("Hello {% if %}\n")
+    result = runner.invoke(app, ["eval", "validate", str(suite)])
+    assert "s.yaml:3: prompt: prompt 'p.txt': template syntax error on line 1" in result.output
+    assert "unknown field 'provider'" in result.output and "unknown assertion 'contans'" in result.output
+
+
 def test_import_promptfoo_with_local_embeddings(tmp_path, monkeypatch):
     config = tmp_path / "promptfooconfig.yaml"
     config.write_text(

@@ -103,6 +103,30 @@ def test_top_level_problems(patch, expected):
     assert str(info.value).startswith("inline.yaml")
 
 
+@pytest.mark.parametrize(
+    ("patch", "path", "hint"),
+    [
+        # a key of the level below is named with its path; otherwise the closest field of the key's own level
+        ({"temperature": 0.2}, "temperature", "(did you mean 'model.temperature'?)"),
+        ({"provider": "openai:gpt-4o-mini"}, "provider", "(did you mean 'model.provider'?)"),
+        ({"model": {"provider": "offline", "temprature": 0.2}}, "model.temprature", "(did you mean 'temperature'?)"),
+        ({"defaults": {"assert": []}}, "defaults.assert", "(did you mean 'asserts'?)"),
+        (
+            {"cases": [{"id": "a", "asserts": [{"type": "contains", "value": "x", "wieght": 2}]}]},
+            "cases[0].asserts[0].wieght",
+            "(did you mean 'weight'?)",
+        ),
+        ({"promptz": "p"}, "promptz", "(did you mean 'prompt'?)"),
+    ],
+)
+def test_an_unknown_field_is_matched_against_the_fields_where_it_is(patch, path, hint):
+    doc = {"version": 1, "name": "s", "prompt": "p", "cases": [{"id": "a", "asserts": [{"type": "equals"}]}]}
+    with pytest.raises(SuiteError) as info:
+        parse_suite({**doc, **patch})
+    [detail] = [d for d in info.value.errors if d.path == path]
+    assert detail.message.startswith("unknown field ") and detail.message.endswith(hint), detail.message
+
+
 def test_bad_json_schema_and_judge_provider_are_suite_errors():
     data = {
         "version": 1,
