@@ -11,7 +11,7 @@ from typing import TypedDict
 
 from evals.cache import CachedAnswer, ResponseCache, cache_key
 from evals.messages import Message
-from evals.providers import ChatRequest, Completion, Provider, ProviderError
+from evals.providers import ChatRequest, Completion, Provider, ProviderError, ProviderSetupError
 from evals.ratelimit import RateLimiter, estimate_tokens
 from evals.retry import RetryPolicy
 
@@ -162,6 +162,9 @@ class ModelCaller:
                 error: ProviderError = ProviderError(f"timed out after {self._guard_s:g} s", retryable=True)
             except ProviderError as exc:
                 error = exc
+            except ProviderSetupError:
+                self.provider_calls -= 1  # the provider could not start (no key, no model): nothing was sent
+                raise
             else:
                 latency_ms = (time.perf_counter() - started) * 1000.0
                 if self._limiter is not None:
