@@ -56,7 +56,9 @@ async def test_openai_path_records_usage_cost_and_messages(fake_openai, openai_c
 
 async def test_a_provider_that_cannot_start_made_no_calls(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    report = await run_suite(make_suite(cases(3)), templates=TEMPLATES, options=OPENAI, provider_config=ProviderConfig())
+    report = await run_suite(
+        make_suite(cases(3)), templates=TEMPLATES, options=OPENAI, provider_config=ProviderConfig()
+    )
     assert report.summary.status == "error" and "STEWARD_OPENAI_API_KEY or OPENAI_API_KEY" in report.summary.error
     assert report.summary.totals.provider_calls == 0
 
