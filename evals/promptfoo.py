@@ -34,7 +34,7 @@ _SAME = {
     "equals", "not-equals", "contains", "not-contains", "icontains", "not-icontains", "contains-any",
     "not-contains-any", "contains-all", "not-contains-all", "icontains-any", "not-icontains-any",
     "icontains-all", "not-icontains-all", "regex", "not-regex", "starts-with", "not-starts-with", "is-json",
-    "not-is-json", "llm-rubric", "similar", "not-similar", "latency", "cost",
+    "not-is-json", "llm-rubric", "similar", "not-similar", "latency", "cost", "levenshtein", "not-levenshtein",
 }  # fmt: skip
 _LIST_VALUED = {
     f"{negation}{kind}"

@@ -92,7 +92,7 @@ CheckFn: TypeAlias = Callable[[str, _A, AssertionContext], "Verdict | Awaitable[
 PrepareFn: TypeAlias = Callable[[AssertSpec], _A]
 """Checks an assertion's arguments once, at parse time, and prepares them; raises ArgError."""
 ThresholdKind = Literal["none", "unit", "positive"]
-"""What an assertion's ``threshold`` means: not allowed, a 0..1 score, or a required limit >= 0."""
+"""What an assertion's ``threshold`` means: not allowed, a 0..1 score, or a limit >= 0."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ class AssertionDef(Generic[_A]):
         prepare: Checks and pre-compiles the assertion's arguments from its spec; raises ArgError.
         is_async: Whether ``check`` must be awaited (model-graded assertions).
         threshold: What ``threshold`` means for it: ``none`` (not allowed), ``unit`` (a score
-            between 0 and 1) or ``positive`` (a limit >= 0, such as milliseconds or dollars; required).
+            between 0 and 1) or ``positive`` (a limit >= 0, such as milliseconds, dollars or an edit distance).
         description: One line for the docs and the schema.
     """
 
@@ -162,7 +162,7 @@ def assertion(
         prepare: Validates and prepares arguments once at parse time; defaults to ``spec.value``.
         negation: Also register the inverted assertion under this name, e.g. ``not-contains``.
             The reason stays the same statement of fact; only the outcome flips.
-        threshold: ``none``, ``unit`` (0..1 score threshold) or ``positive`` (a required limit >= 0);
+        threshold: ``none``, ``unit`` (0..1 score threshold) or ``positive`` (a limit >= 0);
             ``prepare`` receives the spec and folds the threshold into the prepared arguments.
 
     Returns:

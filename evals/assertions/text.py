@@ -1,10 +1,11 @@
-"""String assertions: equality, substrings, prefixes, regular expressions, length, similarity."""
+"""String assertions: equality, substrings, prefixes, regular expressions, length, edit distance, similarity."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -188,6 +189,46 @@ def length(output: str, bounds: LengthBounds, ctx: AssertionContext) -> Verdict:
     if bounds.max is not None and size > bounds.max:
         return Verdict(False, 0.0, f"output has {size} {bounds.unit}, more than the maximum {bounds.max}")
     return Verdict(True, 1.0, f"output has {size} {bounds.unit}, within bounds")
+
+
+DEFAULT_MAX_EDIT_DISTANCE = 5  # promptfoo's default for its levenshtein assertion
+
+
+@dataclass(frozen=True, slots=True)
+class EditDistanceArgs:
+    """Prepared arguments of ``levenshtein``: the reference text and the largest edit distance that passes."""
+
+    reference: str
+    max_distance: float
+
+
+def _edit_distance_args(spec: AssertSpec) -> EditDistanceArgs:
+    if not isinstance(spec.value, str):
+        raise ArgError("value", f"'{spec.type}' needs the reference text as a string value")
+    limit = DEFAULT_MAX_EDIT_DISTANCE if spec.threshold is None else spec.threshold
+    if limit < 0:
+        raise ArgError("threshold", f"'{spec.type}' needs a threshold >= 0 (the largest edit distance that passes)")
+    return EditDistanceArgs(spec.value, limit)
+
+
+def _utf16_units(text: str) -> array[int]:
+    return array("H", text.encode("utf-16-le", "surrogatepass"))
+
+
+@assertion("levenshtein", prepare=_edit_distance_args, negation="not-levenshtein", threshold="positive")
+def levenshtein(output: str, args: EditDistanceArgs, ctx: AssertionContext) -> Verdict:
+    """The output is at most ``threshold`` (5) single-character edits from the value (Levenshtein distance)."""
+    from rapidfuzz.distance import Levenshtein  # here, not at the top: most runs never compare strings
+
+    # Counted in UTF-16 code units, as promptfoo (JavaScript) counts, so an imported threshold means the same:
+    # the same as characters, but for those outside the Basic Multilingual Plane (most emoji), which count two.
+    distance = Levenshtein.distance(_utf16_units(output), _utf16_units(args.reference))
+    passed = distance <= args.max_distance
+    return Verdict(
+        passed,
+        float(passed),
+        f"edit distance {distance} to {quote(args.reference)} (at most {args.max_distance:g} passes)",
+    )
 
 
 _SPACES = re.compile(r"\s+")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from pathlib import Path
 
 import pytest
 
+import evals
 from evals.assertions import ArgError, AssertionContext, Verdict, assertion_names, get_assertion
 from evals.suite import AssertSpec
 
@@ -49,6 +52,8 @@ CASES = [
     ("length", {"min": 5}, None, "abcdef", "abc", "fewer than"),
     ("similar", "set a measurable sales goal", 0.8, "Set a measurable sales goal.", "hello", "similarity"),
     ("not-similar", "identical text", 0.8, "completely different", "identical text", "similarity"),
+    ("levenshtein", "sitting", None, "kitten", "sitting on a mat", "edit distance 9"),
+    ("not-levenshtein", "sitting", 2, "kitten", "sittin", "edit distance 1"),
     ("refusal", None, None, "I'm sorry, but I can't help with that.", "Here is a goal.", "no refusal"),
     ("not-refusal", None, None, "Here is a goal.", "I cannot assist with this request.", "refuses"),
     ("no-pii", None, None, "Call your manager.", "Mail jane.doe@example.com", "email"),
@@ -73,6 +78,12 @@ def test_every_registered_assertion_is_covered():
     assert set(assertion_names()) <= covered
 
 
+def test_every_registered_assertion_is_in_the_readme_table():
+    readme = (Path(evals.__file__).parent / "README.md").read_text()
+    table = readme.split("## Assertions", 1)[1].split("\n\n", 2)[1]
+    assert sorted(re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.M)) == sorted(assertion_names())
+
+
 def test_latency_and_cost_use_the_call_context():
     ctx = AssertionContext(latency_ms=120.0, cost_usd=0.002)
     assert check("latency", "x", threshold=200, ctx=ctx).passed
@@ -82,6 +93,25 @@ def test_latency_and_cost_use_the_call_context():
     assert not check("cost", "x", threshold=0.001, ctx=ctx).passed
     with pytest.raises(ValueError, match="price table"):
         check("cost", "x", threshold=1, ctx=AssertionContext(latency_ms=1.0, cost_usd=None))
+
+
+@pytest.mark.parametrize(
+    ("output", "reference", "threshold", "distance", "passed"),
+    [
+        ("kitten", "sitting", None, 3, True),  # promptfoo's default: at most 5 edits
+        ("kitten", "sitting", 2, 3, False),
+        ("same", "same", 0, 0, True),
+        ("", "abcdef", None, 6, False),
+        # counted in UTF-16 code units, as promptfoo counts: an emoji is two, so replacing it is two edits
+        ("a😀", "ax", 1, 2, False),
+        ("aé", "ax", 1, 1, True),
+    ],
+)
+def test_levenshtein_counts_edits_as_promptfoo_does(output, reference, threshold, distance, passed):
+    verdict = check("levenshtein", output, reference, threshold)
+    assert verdict.passed is passed and verdict.score == float(passed)
+    assert f"edit distance {distance} " in verdict.reason
+    assert check("not-levenshtein", output, reference, threshold).passed is not passed
 
 
 def test_contains_all_score_is_the_share_found():
@@ -106,6 +136,8 @@ def test_llm_rubric_without_a_judge_is_an_error_not_a_pass():
         ("no-pii", ["ssn"], "value"),
         ("latency", None, "threshold"),
         ("refusal", "x", "value"),
+        ("levenshtein", None, "value"),
+        ("levenshtein", ["a"], "value"),
     ],
 )
 def test_bad_arguments_are_refused_at_prepare(kind, value, field):
@@ -113,3 +145,9 @@ def test_bad_arguments_are_refused_at_prepare(kind, value, field):
     with pytest.raises(ArgError) as info:
         definition.prepare(AssertSpec(type=kind, value=value))
     assert info.value.field == field
+
+
+def test_a_negative_edit_distance_is_refused():
+    with pytest.raises(ArgError) as info:
+        get_assertion("levenshtein").prepare(AssertSpec(type="levenshtein", value="x", threshold=-1))
+    assert info.value.field == "threshold"

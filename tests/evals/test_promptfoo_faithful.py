@@ -67,6 +67,7 @@ def test_csv_expected_cells_map_every_supported_type_and_name_every_other(tmp_pa
     assert asserts["q3"] == [{"type": "not-icontains-any", "value": ["foo", "bar"]}]
     assert asserts["q4"] == [{"type": "icontains", "value": "Goal"}]
     assert asserts["q5"] == [{"type": "regex", "value": "\\d+%"}]
+    assert asserts["q8"] == [{"type": "levenshtein", "value": "hello", "threshold": 5.0}]
     assert asserts["q14"] == [{"type": "equals", "value": "just a plain answer"}]
     # nothing a promptfoo type names is ever compared as an equals string
     assert not any(a["type"] == "equals" and ":" in str(a.get("value")) for c in asserts.values() for a in c)
@@ -74,7 +75,6 @@ def test_csv_expected_cells_map_every_supported_type_and_name_every_other(tmp_pa
     for row, name in [
         (8, "'eval:output.length > 3'"),
         (9, "'contains-json'"),
-        (10, "'levenshtein'"),
         (11, "'rouge-n'"),
         (12, "'is-xml'"),
         (13, "'answer-relevance'"),
@@ -82,7 +82,7 @@ def test_csv_expected_cells_map_every_supported_type_and_name_every_other(tmp_pa
         (15, "'model-graded-closedqa'"),
     ]:
         assert f"tests.csv row {row} __expected" in joined and name in joined, name
-    assert [c["vars"]["q"] for c in result.suite["cases"]] == ["q0", "q1", "q2", "q3", "q4", "q5", "q14"]
+    assert [c["vars"]["q"] for c in result.suite["cases"]] == ["q0", "q1", "q2", "q3", "q4", "q5", "q8", "q14"]
 
 
 def test_csv_quoted_cells_keep_their_newlines_and_thresholds_follow_promptfoo(tmp_path):
@@ -91,6 +91,17 @@ def test_csv_quoted_cells_keep_their_newlines_and_thresholds_follow_promptfoo(tm
     (case,) = result.suite["cases"]
     assert case["vars"]["q"] == "line one\nline two"
     assert case["threshold"] == 0.5
+    assert result.unsupported == []
+
+
+def test_csv_levenshtein_takes_promptfoos_csv_threshold_when_the_cell_gives_none(tmp_path):
+    # promptfoo's CSV reader gives every threshold type 0.75 when the cell names none: for an edit distance that
+    # is "identical" (at most 0 edits), not the 5 of a YAML test; imported as it is, it tests the same
+    result = import_csv(tmp_path, 'q,__expected\na,"levenshtein: hello "\nb,"not-levenshtein(2):hi"\n')
+    assert [c["asserts"] for c in result.suite["cases"]] == [
+        [{"type": "levenshtein", "value": "hello", "threshold": 0.75}],
+        [{"type": "not-levenshtein", "value": "hi", "threshold": 2.0}],
+    ]
     assert result.unsupported == []
 
 
@@ -402,3 +413,16 @@ def test_options_promptfoo_ignores_are_dropped_and_bad_arguments_named(tmp_path)
     assert result.suite["cases"][0]["asserts"] == [{"type": "contains", "value": "hi"}]
     assert any("tests[0].assert[1]: regex with unusable arguments" in item for item in result.unsupported)
     write_imported_suite(result, tmp_path / "s.yaml")  # valid: nothing the loader would reject
+
+
+PARITY_CONFIGS = sorted((Path(__file__).parents[2] / "bench" / "parity").glob("*/promptfooconfig.yaml"))
+
+
+@pytest.mark.parametrize("config", PARITY_CONFIGS, ids=[c.parent.name for c in PARITY_CONFIGS])
+def test_the_parity_benchmarks_configs_import_whole_into_valid_suites(config, tmp_path):
+    # bench/promptfoo_parity.py runs these through promptfoo itself; here they must keep importing with nothing
+    # left out (exit 0), into suites that load
+    result = import_promptfoo_config(config)
+    assert result.unsupported == []
+    write_imported_suite(result, tmp_path / "suite.yaml")
+    assert len(load_suite(tmp_path / "suite.yaml").cases) >= 3
