@@ -259,16 +259,23 @@ def _order(loc: Loc) -> tuple[tuple[int, str | int], ...]:
 
 
 def line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
-    """A function from a path to its 1-based line in ``text`` (YAML, or JSON which is YAML too)."""
-    root: yaml.Node | None = None
-    if text is not None:
-        try:
-            root = yaml.compose(text, Loader=SAFE_LOADER)
-        except yaml.YAMLError:
-            root = None
+    """A function from a path to its 1-based line in ``text`` (YAML, or JSON which is YAML too).
+
+    The text is composed on the first call, not before: composing a big suite takes seconds, and a check that
+    finds nothing never asks for a line.
+    """
+    composed: list[yaml.Node | None] = []
+
+    def root() -> yaml.Node | None:
+        if not composed:
+            try:
+                composed.append(yaml.compose(text, Loader=SAFE_LOADER) if text is not None else None)
+            except yaml.YAMLError:
+                composed.append(None)
+        return composed[0]
 
     def line_of(loc: Sequence[str | int]) -> int | None:
-        node = root
+        node = root()
         if node is None:
             return None
         found = node.start_mark.line + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import json
 import signal
 import sys
@@ -505,6 +506,7 @@ def validate(
     from evals.suite_errors import SuiteErrorDetail
     from evals.suite_loader import read_document
 
+    read_once = functools.cache(read_document)  # the checks below each need the document; a big one takes seconds
     details: list[SuiteErrorDetail] = []
     # What is rendered: the suite, or, when it has problems, its well-formed parts (so every problem comes at once)
     rendered: Suite | None = None
@@ -516,17 +518,17 @@ def validate(
         loaded = None
         details += exc.errors
         with contextlib.suppress(SuiteError):
-            part = well_formed_part(read_document(suite)[0])
+            part = well_formed_part(read_once(suite)[0])
             if part is not None:
                 rendered, case_index = part.suite, part.case_index
-    details += _prompt_file_problems(suite, prompt_file, bundle, read_document)
+    details += _prompt_file_problems(suite, prompt_file, bundle, read_once)
     if rendered is not None and not any(d.message.startswith("prompt template ") for d in details):
         extra_vars: dict[str, Any] = {}
         if bundle is not None:
             templates, extra_vars, _ = _from_bundle(bundle, rendered.prompt, prompt_file, None)
         else:
             templates = _templates(suite, rendered.prompt_names, prompt_file)
-        _, text = read_document(suite)
+        _, text = read_once(suite)
         details += render_problems(rendered, templates, extra_vars=extra_vars, text=text, case_index=case_index)
     if details or loaded is None:
         raise _fail(str(SuiteError(str(suite), _by_line(details))))
