@@ -521,8 +521,9 @@ def validate(
             part = well_formed_part(read_once(suite)[0])
             if part is not None:
                 rendered, case_index = part.suite, part.case_index
-    details += _prompt_file_problems(suite, prompt_file, bundle, read_once)
-    if rendered is not None and not any(d.message.startswith("prompt template ") for d in details):
+    missing_prompts = _prompt_file_problems(suite, prompt_file, bundle, read_once)
+    details += missing_prompts
+    if rendered is not None and not missing_prompts:
         extra_vars: dict[str, Any] = {}
         if bundle is not None:
             templates, extra_vars, _ = _from_bundle(bundle, rendered.prompt, prompt_file, None)
