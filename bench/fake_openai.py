@@ -18,10 +18,12 @@ import json
 import os
 import signal
 import time
+from collections import Counter
 
 # The answer echoes the last user message, so every case's `contains` assertion can check for its
 # own id; the fixed tail is what the suite's other assertions look for.
 ANSWER_TAIL = " Set one measurable goal by the end of the quarter."
+SAMPLING = ("model", "temperature", "max_tokens", "max_completion_tokens", "seed")
 
 
 class Stats:
@@ -29,6 +31,8 @@ class Stats:
         self.reset()
 
     def reset(self) -> None:
+        # how many completions were asked with each set of sampling parameters (the parity check compares them)
+        self.sampling: Counter[str] = Counter()
         self.completions = 0
         self.other = 0
         self.in_flight = 0
@@ -42,7 +46,15 @@ class Stats:
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "since_s": round(time.time() - self.started, 3),
+            "sampling": dict(self.sampling),
         }
+
+
+def sampling_key(request: dict) -> str:
+    """The request's sampling parameters as one string; a JSON number is its value (0 and 0.0 are one)."""
+    values = {key: request.get(key) for key in SAMPLING}
+    numbers = {k: float(v) for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return json.dumps({**values, **numbers}, sort_keys=True)
 
 
 def completion_body(request: dict) -> bytes:
@@ -151,8 +163,10 @@ class FakeOpenAI(asyncio.Protocol):
     def route(self, method: str, path: str, body: bytes, keep_alive: bool) -> None:
         if method == "POST" and path.endswith("/chat/completions"):
             try:
-                payload = completion_body(json.loads(body or b"{}"))
+                request = json.loads(body or b"{}")
+                payload = completion_body(request)
                 response = http_response("200 OK", payload, keep_alive)
+                self.stats.sampling[sampling_key(request)] += 1
             except ValueError:
                 response = http_response("400 Bad Request", b'{"error":{"message":"bad json"}}', keep_alive)
             self.stats.completions += 1

@@ -3,7 +3,9 @@
 For each config in bench/parity/: ``steward eval import-promptfoo`` must exit 0; then promptfoo 0.123.1
 runs the config and Steward runs the imported suite, both against the same deterministic fake OpenAI
 server (it echoes the prompt), and the multisets of (answer, passed) must be equal: the same prompts
-were rendered, the same number of tests ran, and each got the same verdict.
+were rendered, the same number of tests ran, and each got the same verdict. The server also counts the
+requests per set of sampling parameters (model, temperature, max_tokens, max_completion_tokens, seed), and
+those counts must be equal too: every model was asked as promptfoo asked it.
 
     python bench/setup_promptfoo.py && python bench/promptfoo_parity.py
 """
@@ -59,15 +61,25 @@ def main() -> int:
         for config in sorted(PARITY.glob("*/promptfooconfig.yaml")):
             out = Path(tmp) / config.parent.name
             out.mkdir()
+            server.reset()
             theirs = verdicts_promptfoo(config, server.base_url, out)
+            their_sampling = server.stats()["sampling"]
+            server.reset()
             ours = verdicts_steward(config, server.base_url, out)
+            our_sampling = server.stats()["sampling"]
             same = ours == theirs
-            failures += not same
+            sampled_alike = our_sampling == their_sampling
+            failures += not (same and sampled_alike)
             passed = sum(n for (_, ok), n in theirs.items() if ok)
             detail = "" if same else f"\n  promptfoo: {sorted(theirs.items())}\n  steward:   {ours}"
+            if not sampled_alike:
+                detail += f"\n  promptfoo asked: {their_sampling}\n  steward asked:   {our_sampling}"
             print(
-                f"{config.parent.name}: {'same' if same else 'DIFFERENT'} "
-                f"({sum(theirs.values())} results, {passed} passed in promptfoo){detail}"
+                f"{config.parent.name}: {'same' if same else 'DIFFERENT'} verdicts, "
+                f"{'the same' if sampled_alike else 'DIFFERENT'} sampling parameters "
+                f"({sum(theirs.values())} results, {passed} passed in promptfoo; {len(their_sampling)} sets of "
+                "model, temperature, max_tokens and seed)"
+                f"{detail}"
             )
     return 1 if failures else 0
 

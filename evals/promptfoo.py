@@ -24,6 +24,7 @@ import yaml
 
 from evals.assertions import get_assertion
 from evals.embedding_methods import missing_local_extra, parse_embedding_method
+from evals.providers.openai_compatible import is_reasoning_model
 from evals.suite import AssertSpec
 from evals.suite_errors import SuiteError
 from evals.suite_loader import check_assert, parse_suite
@@ -130,6 +131,12 @@ class AssertDocument(TypedDict, total=False):
     metric: object
     provider: object
     method: str
+
+
+def _sent(params: Mapping[str, object], model: str) -> dict[str, object]:
+    """The model parameters a request to ``model`` carries: a reasoning model takes no temperature or max_tokens."""
+    keys = ("seed",) if is_reasoning_model(model) else _MODEL_PARAMETERS
+    return {key: params[key] for key in keys if params.get(key) is not None}
 
 
 class ModelDocument(TypedDict, total=False):
@@ -322,8 +329,10 @@ class _Importer:
     def provider(self, providers: object) -> tuple[ModelDocument, list[str]]:
         """The suite's model (the first provider's) and, for several providers, their specs.
 
-        A suite's providers share its model parameters, so a further provider with other
-        parameters (temperature, max_tokens, seed) than the first is refused by name.
+        A suite's providers share its model parameters, so a further provider that promptfoo would send other
+        parameters (temperature, max_tokens, seed) than the suite sends it is refused by name. A reasoning model
+        (o1, o3, o4, gpt-5) is sent no temperature and no max_tokens, by promptfoo and by Steward alike, so the
+        parameters come from the first other provider and only the seed must agree.
         """
         if providers is None:
             self.notes.append("no providers: the suite defaults to the offline provider")
@@ -333,8 +342,7 @@ class _Importer:
         if not isinstance(providers, list):
             self.refuse("providers", f"expected a list of providers, not {type(providers).__name__}")
             return {"provider": "offline"}, []
-        model: ModelDocument | None = None
-        specs: list[str] = []
+        converted: list[tuple[int, str, ModelDocument]] = []
         for i, item in enumerate(providers):
             spec = item if isinstance(item, str) else item.get("id", "") if isinstance(item, dict) else ""
             config = item.get("config") if isinstance(item, dict) else None
@@ -350,34 +358,54 @@ class _Importer:
                 value = config.get(key, _PROMPTFOO_MODEL_DEFAULTS.get(key))
                 if value is not None:
                     this[key] = value
-            if model is not None:
-                differ = [k for k in _MODEL_PARAMETERS if this.get(k) != model.get(k)]
-                if differ:
-                    self.refuse(
-                        f"providers[{i}]",
-                        f"provider {spec!r} with other {', '.join(differ)} than the first provider's "
-                        "(a suite's providers share its model parameters)",
-                    )
-                    continue
-                if f"openai:{this['name']}" in specs:
-                    self.refuse(f"providers[{i}]", f"provider {spec!r} a second time")
-                    continue
-            else:
-                model = this
-            specs.append(f"openai:{this['name']}")
-            for key in sorted(set(item) - {"id", "label", "config"}) if isinstance(item, dict) else []:
-                self.refuse(f"providers[{i}].{key}", "provider key")
-            for setting in ("apiBaseUrl", "apiKeyEnvar", "apiHost", "apiKey"):
-                if setting in config:
-                    self.refuse(
-                        f"providers[{i}].config.{setting}",
-                        "endpoint and key are run settings in Steward "
-                        "(STEWARD_OPENAI_BASE_URL, STEWARD_OPENAI_API_KEY), "
-                        "not part of a suite",
-                    )
-            for setting in sorted(set(config) - {*_MODEL_PARAMETERS, "apiKeyEnvar", "apiBaseUrl", "apiHost", "apiKey"}):
-                self.refuse(f"providers[{i}].config.{setting}", "provider setting")
-        return (model or {"provider": "offline"}), (specs if len(specs) > 1 else [])
+            unsent = [key for key in ("temperature", "max_tokens") if key in config]
+            if is_reasoning_model(match.group(1)) and unsent:
+                self.notes.append(
+                    f"providers[{i}]: promptfoo sends no {' and no '.join(unsent)} to the reasoning model "
+                    f"{match.group(1)!r}, and neither does Steward"
+                )
+            self._provider_settings(i, item, config)
+            converted.append((i, str(spec), this))
+        if not converted:
+            return {"provider": "offline"}, []
+        # the parameters the suite shares: those of the first provider that takes them all
+        shared = next((this for _, _, this in converted if not is_reasoning_model(str(this["name"]))), converted[0][2])
+        model: ModelDocument = {"provider": "openai", "name": converted[0][2]["name"]}
+        sent = _sent(shared, str(shared["name"]))  # (all reasoning models: the seed alone, as nothing else is sent)
+        for parameter in _MODEL_PARAMETERS:
+            if parameter in sent:
+                model[parameter] = sent[parameter]
+        specs: list[str] = []
+        for i, spec, this in converted:
+            name = str(this["name"])
+            differ = [k for k in _MODEL_PARAMETERS if _sent(this, name).get(k) != _sent(model, name).get(k)]
+            if differ:
+                self.refuse(
+                    f"providers[{i}]",
+                    f"provider {spec!r} with other {', '.join(differ)} than the suite's "
+                    "(a suite's providers share its model parameters)",
+                )
+                continue
+            if f"openai:{name}" in specs:
+                self.refuse(f"providers[{i}]", f"provider {spec!r} a second time")
+                continue
+            specs.append(f"openai:{name}")
+        return model, (specs if len(specs) > 1 else [])
+
+    def _provider_settings(self, i: int, item: object, config: Mapping[str, object]) -> None:
+        """Name a provider's keys and settings that a suite cannot hold."""
+        for key in sorted(set(item) - {"id", "label", "config"}) if isinstance(item, dict) else []:
+            self.refuse(f"providers[{i}].{key}", "provider key")
+        for setting in ("apiBaseUrl", "apiKeyEnvar", "apiHost", "apiKey"):
+            if setting in config:
+                self.refuse(
+                    f"providers[{i}].config.{setting}",
+                    "endpoint and key are run settings in Steward "
+                    "(STEWARD_OPENAI_BASE_URL, STEWARD_OPENAI_API_KEY), "
+                    "not part of a suite",
+                )
+        for setting in sorted(set(config) - {*_MODEL_PARAMETERS, "apiKeyEnvar", "apiBaseUrl", "apiHost", "apiKey"}):
+            self.refuse(f"providers[{i}].config.{setting}", "provider setting")
 
     def assertion(self, raw: object, where: str) -> AssertDocument | None:
         if not isinstance(raw, dict) or "type" not in raw:

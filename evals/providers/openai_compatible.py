@@ -5,11 +5,16 @@
 2 ms of CPU per call (figures in bench/README.md). The SDK remains the reference: a conformance test makes
 the same calls through both and compares the requests and the errors. There are no retries here: the
 runner retries with backoff, jitter and Retry-After, and rate limits, the same way for every provider.
+
+OpenAI's reasoning models (o1, o3, o4, gpt-5, deep-research) refuse ``temperature`` (but for its default) and
+``max_tokens``: they are sent neither, as promptfoo sends them neither, so a matrix of a chat model and a reasoning
+model shares one set of parameters, and an imported promptfoo config samples each model as promptfoo did.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import NotRequired, TypedDict
 
@@ -18,7 +23,13 @@ from evals.providers.base import ChatRequest, Completion, ProviderError, Provide
 from evals.providers.config import ProviderConfig
 from evals.providers.openai_http import OpenAIEndpoint, parse_retry_after
 
-__all__ = ["OpenAIProvider", "create_openai", "parse_retry_after"]
+__all__ = ["OpenAIProvider", "create_openai", "is_reasoning_model", "parse_retry_after"]
+
+
+def is_reasoning_model(model: str) -> bool:
+    """Whether ``model`` is one of OpenAI's reasoning models, by promptfoo's rule (a fine-tune's ``ft:`` aside)."""
+    name = re.sub(r"(^|/)ft:", r"\1", model)
+    return name.startswith(("gpt-5", "o1", "o3", "o4")) or "deep-research" in name
 
 
 class _RequestBody(TypedDict):
@@ -42,13 +53,14 @@ class OpenAIProvider:
         self.model = model
         self._config = config
         self._endpoint = OpenAIEndpoint(config, user="the openai provider")
+        self._samples = not is_reasoning_model(model)  # takes temperature and max_tokens
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Make one chat completion; failures become ProviderError with ``retryable`` set."""
         body: _RequestBody = {"model": self.model, "messages": request.messages}
-        if request.temperature is not None:
+        if request.temperature is not None and self._samples:
             body["temperature"] = request.temperature
-        if request.max_tokens is not None:
+        if request.max_tokens is not None and self._samples:
             body["max_tokens"] = request.max_tokens
         if request.seed is not None:
             body["seed"] = request.seed

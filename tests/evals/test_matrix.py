@@ -402,13 +402,43 @@ tests:
     imported = import_promptfoo_config(tmp_path / "promptfooconfig.yaml", name="pf")
     joined = "\n".join(imported.unsupported)
     assert "prompts[2]: a further prompt 'plain {{q}}' of another form than the first" in joined
-    assert "providers[1]: provider 'openai:model-b' with other temperature" in joined
+    assert "providers[1]: provider 'openai:model-b' with other temperature than the suite's" in joined
     assert imported.suite["providers"] == ["openai:model-a", "openai:model-c"]
     assert imported.more_prompts == {"pf.prompt-2.txt": "Q2 {{q}}"}
     assert imported.suite["messages"] == [
         {"role": "system", "content": "S"},
         {"role": "user", "content": "{{ prompt }}"},
     ]
+
+
+def test_promptfoo_reasoning_models_share_a_matrix_as_promptfoo_samples_them(tmp_path):
+    # promptfoo sends a reasoning model (o1, o3, o4, gpt-5) no temperature and no max_tokens, defaults or not, and
+    # so does Steward's provider: beside a chat model they share the suite's parameters; only the seed must agree
+    config = tmp_path / "promptfooconfig.yaml"
+    tests = "tests:\n  - vars: {q: x}\n    assert: [{type: contains, value: x}]\n"
+    config.write_text(
+        "prompts: ['Q {{q}}']\nproviders:\n  - {id: openai:o4-mini, config: {temperature: 0.7, max_tokens: 9}}\n"
+        "  - {id: openai:gpt-4.1, config: {temperature: 0.2}}\n  - openai:gpt-5-mini\n" + tests
+    )
+    imported = import_promptfoo_config(config, name="pf")
+    assert imported.unsupported == []
+    assert imported.suite["providers"] == ["openai:o4-mini", "openai:gpt-4.1", "openai:gpt-5-mini"]
+    # the parameters are the chat model's, promptfoo's default max_tokens included; the first provider is the model
+    assert imported.suite["model"] == {"provider": "openai", "name": "o4-mini", "temperature": 0.2, "max_tokens": 1024}
+    assert any("no temperature and no max_tokens to the reasoning model 'o4-mini'" in n for n in imported.notes)
+
+    # a second chat model with other parameters, or reasoning models with other seeds, cannot share them
+    config.write_text(
+        "prompts: ['Q {{q}}']\nproviders:\n  - openai:gpt-4.1\n  - {id: openai:gpt-4o, config: {max_tokens: 9}}\n"
+        "  - {id: openai:o3, config: {seed: 4}}\n" + tests
+    )
+    joined = "\n".join(import_promptfoo_config(config, name="pf").unsupported)
+    assert "providers[1]: provider 'openai:gpt-4o' with other max_tokens than the suite's" in joined
+    assert "providers[2]: provider 'openai:o3' with other seed than the suite's" in joined
+
+    # reasoning models alone: nothing but the seed is sent, so the suite's model holds nothing else
+    config.write_text("prompts: ['Q {{q}}']\nproviders: [openai:o3-mini]\n" + tests)
+    assert import_promptfoo_config(config, name="pf").suite["model"] == {"provider": "openai", "name": "o3-mini"}
 
 
 async def test_a_cancelled_matrix_names_the_unfinished_combinations(fake_openai, openai_config):

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from evals.providers import ChatRequest, Completion, ProviderConfig, ProviderError
 from evals.providers.embeddings import OpenAIEmbeddings
-from evals.providers.openai_compatible import OpenAIProvider
+from evals.providers.openai_compatible import OpenAIProvider, is_reasoning_model
 from evals.providers.openai_http import OpenAIEndpoint
 from tests.evals.conftest import LoopbackServer, completion, letter_vector
 from tests.evals.providers.sdk_reference import SDKReference
@@ -147,6 +147,24 @@ async def test_the_provider_reads_the_completion_the_sdk_returns(server):
         await provider.aclose()
     assert server.requests[0].body == CHAT_BODY
     assert answer == Completion("hi", 11, 7, ProviderConfig().cost_of("gpt-4o-mini", 11, 7))
+
+
+@pytest.mark.parametrize(
+    ("model", "sampled"),
+    [("gpt-4.1", True), ("o4-mini", False), ("o1", False), ("gpt-5-mini", False), ("ft:o3-mini:acme::x1", False)],
+)
+async def test_a_reasoning_model_is_sent_no_temperature_and_no_max_tokens(server, model, sampled):
+    # OpenAI refuses both for its reasoning models; promptfoo sends neither, so an imported matrix samples the same
+    request = ChatRequest(messages=CHAT_BODY["messages"], temperature=0.2, max_tokens=64, seed=7)
+    provider = OpenAIProvider(model, config_for(server.base_url))
+    try:
+        await provider.complete(request)
+    finally:
+        await provider.aclose()
+    body = server.requests[0].body
+    assert body["seed"] == 7 and body["model"] == model
+    assert ("temperature" in body, "max_tokens" in body) == (sampled, sampled)
+    assert is_reasoning_model(model) is not sampled
 
 
 ERROR_ANSWERS = {
