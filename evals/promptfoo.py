@@ -110,8 +110,8 @@ _MODEL_PARAMETERS: tuple[Literal["temperature", "max_tokens", "seed"], ...] = ("
 # checks them when the imported suite is loaded. Such values are typed ``object``; ``Any`` marks
 # the parts the importer uses as promptfoo documents them without checking their type first.
 _RawTest = dict[str, Any]
-"""A promptfoo test as its YAML or CSV row gave it, plus ``_from`` (where it came from) and
-``_converted`` (assertions already converted from CSV ``__expected`` columns)."""
+"""A promptfoo test as its YAML or CSV row gave it, plus ``_from`` (where it came from), ``_converted``
+(assertions already converted from CSV ``__expected`` columns) and ``_expected`` (how many such cells it had)."""
 
 
 class ChatMessageDocument(TypedDict):
@@ -651,6 +651,7 @@ class _Importer:
                     continue
                 column = column.strip()
                 if column.startswith("__expected"):
+                    test["_expected"] = test.get("_expected", 0) + bool((value or "").strip())
                     spec = self.csv_expected(value or "", f"{place} {column}")
                     if spec is not None:
                         test["_converted"] = [*test.get("_converted", []), spec]
@@ -681,7 +682,8 @@ class _Importer:
         for test in tests:
             where = test.pop("_from")
             for key in sorted(
-                set(test) - {"vars", "assert", "description", "threshold", "_converted", "options", "metadata"}
+                set(test)
+                - {"vars", "assert", "description", "threshold", "_converted", "_expected", "options", "metadata"}
             ):
                 self.refuse(f"{where}.{key}", "test key")
             options = test.get("options")
@@ -691,7 +693,14 @@ class _Importer:
             asserts = test.get("_converted") or self.asserts(test.get("assert"), f"{where}.assert")
             vars_ = {**expanding, **self.vars(test.get("vars"), f"{where}.vars")}
             if not asserts and not defaults["asserts"]:
-                self.refuse(where, "test left out: none of its assertions could be converted")
+                given = test.get("_expected") or test.get("assert")
+                self.refuse(
+                    where,
+                    "test left out: none of its assertions could be converted"
+                    if given
+                    else "test left out: it has no assertions (promptfoo passes it whatever the answer; a Steward "
+                    "case must be able to fail)",
+                )
                 continue
             description = test.get("description")
             base_id = _slug(description if isinstance(description, str) and description else where)

@@ -426,3 +426,13 @@ def test_the_parity_benchmarks_configs_import_whole_into_valid_suites(config, tm
     assert result.unsupported == []
     write_imported_suite(result, tmp_path / "suite.yaml")
     assert load_suite(tmp_path / "suite.yaml").cases
+
+
+def test_a_test_without_assertions_is_named_as_such_not_as_unconvertible(tmp_path):
+    result = import_csv(tmp_path, 'q,__expected\na,\nb,"rouge-n:hello"\nc,"contains:c"\n')
+    assert sorted(result.unsupported) == [
+        "tests.csv row 2: test left out: it has no assertions (promptfoo passes it whatever the answer; "
+        "a Steward case must be able to fail)",
+        "tests.csv row 3 __expected: assertion type 'rouge-n'",
+        "tests.csv row 3: test left out: none of its assertions could be converted",
+    ]
