@@ -25,9 +25,12 @@ import yaml
 from evals.assertions import get_assertion
 from evals.embedding_methods import missing_local_extra, parse_embedding_method
 from evals.providers.openai_compatible import is_reasoning_model
+from evals.run_errors import EvalConfigError
 from evals.suite import AssertSpec
+from evals.suite_check import render_problems
 from evals.suite_errors import SuiteError
 from evals.suite_loader import check_assert, parse_suite
+from evals.templates import compile_template
 
 # promptfoo type -> ours; identical names map to themselves
 _RENAMED = {"is-refusal": "refusal", "not-is-refusal": "not-refusal"}
@@ -137,6 +140,19 @@ def _sent(params: Mapping[str, object], model: str) -> dict[str, object]:
     """The model parameters a request to ``model`` carries: a reasoning model takes no temperature or max_tokens."""
     keys = ("seed",) if is_reasoning_model(model) else _MODEL_PARAMETERS
     return {key: params[key] for key in keys if params.get(key) is not None}
+
+
+def _jinja_problem(text: str, messages: list[ChatMessageDocument] | None) -> str | None:
+    """Why a prompt (a text, or a chat's messages) does not compile as a Steward template, or None."""
+    sources = [("", text)] if messages is None else [(f"message {i}", m["content"]) for i, m in enumerate(messages)]
+    for name, source in sources:
+        if not isinstance(source, str):
+            continue
+        try:
+            compile_template(source, name)
+        except EvalConfigError as exc:
+            return str(exc).removeprefix(": ")
+    return None
 
 
 class ModelDocument(TypedDict, total=False):
@@ -275,6 +291,10 @@ class _Importer:
                 self.refuse(place, "a chat prompt built by a template loop (Steward's chat messages are fixed)")
                 if accepted:
                     continue
+            unrenderable = _jinja_problem(text, messages)
+            if unrenderable is not None:
+                self.refuse(place, f"{unrenderable} (promptfoo renders Nunjucks, Steward Jinja2)")
+                continue
             frame = _frame(messages)
             if accepted and frame != first_frame:
                 self.refuse(
@@ -285,9 +305,36 @@ class _Importer:
                 continue
             first_frame = first_frame if accepted else frame
             accepted.append((text, messages))
+        if not accepted:
+            raise PromptfooImportError(
+                f"{self.source}: prompts: none can be used: " + "; ".join(self.unsupported[-len(found) :])
+            )
         if any("{%" in text or "|" in text for text, _ in accepted):
             self.notes.append("promptfoo renders Nunjucks, Steward Jinja2: check filters and tags in the prompt")
         return accepted
+
+    def drop_unrenderable_cases(self, suite: SuiteDocument, templates: Mapping[str, str]) -> None:
+        """Leave out the cases whose messages Steward cannot render, as ``steward eval validate`` renders them.
+
+        Nunjucks renders a variable a test does not define as empty text; Steward's templates refuse it (a
+        misspelt variable is a case error, not an empty string), so such a case would test something else.
+        """
+        try:
+            loaded = parse_suite(suite)
+        except SuiteError:
+            return  # the suite's own problems are reported when it is written
+        refused = set()
+        for problem in render_problems(loaded, templates):
+            if problem.case_id is None:
+                continue
+            refused.add(problem.case_id)
+            self.refuse(
+                f"case {problem.case_id}",
+                f"left out: {problem.message} (promptfoo renders an undefined variable as empty text, "
+                "Steward refuses it)",
+            )
+        if refused:
+            suite["cases"] = [case for case in suite["cases"] if case["id"] not in refused]
 
     def _prompt_texts(self, raw: str, where: str) -> list[tuple[str, str]]:
         if not raw.startswith("file://"):
@@ -838,6 +885,7 @@ def import_promptfoo_config(
         suite["defaults"] = defaults
     suite["cases"] = cases
     more = dict(zip(files[1:], texts[1:], strict=True))
+    imp.drop_unrenderable_cases(suite, {prompt_file: texts[0], **more})
     return ImportResult(suite, texts[0], prompt_file, imp.unsupported, imp.notes, more)
 
 

@@ -436,3 +436,41 @@ def test_a_test_without_assertions_is_named_as_such_not_as_unconvertible(tmp_pat
         "tests.csv row 3 __expected: assertion type 'rouge-n'",
         "tests.csv row 3: test left out: none of its assertions could be converted",
     ]
+
+
+def test_a_prompt_steward_cannot_compile_is_named_and_a_partial_import_leaves_it_out(tmp_path):
+    # promptfoo's Nunjucks has filters Jinja2 lacks (its `load` parses JSON); the import must not exit 0 with a
+    # suite that `steward eval validate` rejects
+    config = write(
+        tmp_path,
+        {
+            "promptfooconfig.yaml": "prompts: [file://prompts.txt]\nproviders: [openai:gpt-4.1]\ntests:\n"
+            '  - vars: {style: \'{"tone": "formal"}\', body: hi}\n    assert: [{type: contains, value: hi}]\n',
+            "prompts.txt": "Tone: {{ (style | load).tone }} {{ body }}\n---\nSay {{ body }} as {{ style }}\n",
+        },
+    )
+    result = import_promptfoo_config(config)
+    assert result.unsupported == [
+        "prompts.txt prompt 1: template syntax error on line 1: No filter named 'load'. "
+        "(promptfoo renders Nunjucks, Steward Jinja2)"
+    ]
+    assert result.prompt_text == "Say {{ body }} as {{ style }}" and result.more_prompts == {}
+    write_imported_suite(result, tmp_path / "out" / "suite.yaml")
+    assert runner.invoke(app, ["eval", "validate", str(tmp_path / "out" / "suite.yaml")]).exit_code == 0
+
+
+def test_a_case_that_leaves_a_variable_undefined_is_left_out_as_promptfoo_would_render_it_empty(tmp_path):
+    config = write(
+        tmp_path,
+        {
+            "promptfooconfig.yaml": "prompts: ['Hi {{name}} from {{team}}']\nproviders: [openai:gpt-4.1]\ntests:\n"
+            "  - vars: {name: Ann, team: HR}\n    assert: [{type: contains, value: Ann}]\n"
+            "  - vars: {name: Bob}\n    assert: [{type: contains, value: Bob}]\n",
+        },
+    )
+    result = import_promptfoo_config(config)
+    assert result.unsupported == [
+        "promptfooconfig.yaml: case tests-1: left out: prompt: 'team' is undefined (promptfoo renders an "
+        "undefined variable as empty text, Steward refuses it)"
+    ]
+    assert [case["id"] for case in result.suite["cases"]] == ["tests-0"]
