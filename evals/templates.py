@@ -14,6 +14,7 @@ output chunk.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -91,6 +92,16 @@ class _BoundedCodeGenerator(CodeGenerator):
         self.write(f"), {markup})")
 
 
+def _dump(value: object, indent: int | None = None) -> str:
+    """Nunjucks' ``dump``: the value as JSON, as JavaScript's ``JSON.stringify(value, null, indent)`` writes it."""
+    return json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", ": ") if indent else (",", ":"))
+
+
+def _load(text: str) -> object:
+    """promptfoo's ``load``: a JSON text parsed (``JSON.parse``), e.g. a CSV cell holding an object."""
+    return json.loads(text)
+
+
 class BoundedSandbox(SandboxedEnvironment):
     """A sandbox whose operators, ``range()``, string methods and filters refuse results over the caps."""
 
@@ -103,6 +114,9 @@ class BoundedSandbox(SandboxedEnvironment):
         self.globals["range"] = self._range
         for name in ("center", "indent", "wordwrap", "replace", "format", "join", "batch", "slice"):
             self.filters[name] = self._bounded_filter(self.filters[name])
+        # the filters promptfoo's prompts use that Jinja2 lacks: Nunjucks' ``dump`` and promptfoo's own ``load``
+        self.filters["dump"] = _dump
+        self.filters["load"] = _load
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Parse, then make every ``{% for %}`` iterate through :meth:`paced`.

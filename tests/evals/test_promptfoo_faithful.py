@@ -439,22 +439,23 @@ def test_a_test_without_assertions_is_named_as_such_not_as_unconvertible(tmp_pat
 
 
 def test_a_prompt_steward_cannot_compile_is_named_and_a_partial_import_leaves_it_out(tmp_path):
-    # promptfoo's Nunjucks has filters Jinja2 lacks (its `load` parses JSON); the import must not exit 0 with a
-    # suite that `steward eval validate` rejects
+    # Nunjucks has filters Jinja2 lacks (nl2br); the import must not exit 0 with a suite that `steward eval
+    # validate` rejects. promptfoo's `load` and Nunjucks' `dump` are Steward filters too.
     config = write(
         tmp_path,
         {
             "promptfooconfig.yaml": "prompts: [file://prompts.txt]\nproviders: [openai:gpt-4.1]\ntests:\n"
             '  - vars: {style: \'{"tone": "formal"}\', body: hi}\n    assert: [{type: contains, value: hi}]\n',
-            "prompts.txt": "Tone: {{ (style | load).tone }} {{ body }}\n---\nSay {{ body }} as {{ style }}\n",
+            "prompts.txt": "Tone: {{ (style | load).tone }} {{ body | nl2br }}\n---\n"
+            "Say {{ body }} as {{ style | load | dump }}\n",
         },
     )
     result = import_promptfoo_config(config)
     assert result.unsupported == [
-        "prompts.txt prompt 1: template syntax error on line 1: No filter named 'load'. "
+        "prompts.txt prompt 1: template syntax error on line 1: No filter named 'nl2br'. "
         "(promptfoo renders Nunjucks, Steward Jinja2)"
     ]
-    assert result.prompt_text == "Say {{ body }} as {{ style }}" and result.more_prompts == {}
+    assert result.prompt_text == "Say {{ body }} as {{ style | load | dump }}" and result.more_prompts == {}
     write_imported_suite(result, tmp_path / "out" / "suite.yaml")
     assert runner.invoke(app, ["eval", "validate", str(tmp_path / "out" / "suite.yaml")]).exit_code == 0
 

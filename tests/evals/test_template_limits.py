@@ -132,3 +132,15 @@ async def test_a_big_int_prompt_is_the_case_error_never_a_pass() -> None:
     assert report.summary.status == "error"
     errors = [r.error for r in report.results]
     assert errors and all(e is not None and "exceeds the limit of 100,000 bits" in e for e in errors)
+
+
+def test_promptfoos_dump_and_load_filters_write_and_read_json_as_javascript_does() -> None:
+    variables = {"style": '{"tone": "formal", "n": [1, 2]}', "items": ["a", "é"], "obj": {"a": [1]}}
+    assert render_text("{{ (style | load).tone }} {{ (style | load).n[1] }}", variables, "t") == "formal 2"
+    # JSON.stringify: no spaces but with an indent, and text as it is (no \\u escapes)
+    assert render_text("{{ items | dump }} {{ style | load | dump }}", variables, "t") == (
+        '["a","é"] {"tone":"formal","n":[1,2]}'
+    )
+    assert render_text("{{ obj | dump(2) }}", variables, "t") == '{\n  "a": [\n    1\n  ]\n}'
+    with pytest.raises(RenderError, match="JSONDecodeError"):
+        render_text("{{ items[0] | load }}", variables, "t")
