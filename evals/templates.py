@@ -17,7 +17,7 @@ import functools
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
@@ -75,6 +75,35 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _text_size(value: object, budget: int) -> int:
+    """About how many characters ``value`` takes as text, counting a nested item each time it appears; stops past
+    ``budget``.
+
+    A list that holds one long list a thousand times is short, but its text is a thousand copies: Python writes it
+    in one call that no deadline can interrupt, so its size must be known before.
+    """
+    total, stack = 0, [value]
+    while stack and total <= budget:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 1  # ~decimal digits
+        elif isinstance(item, dict):
+            total += len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, _CONTAINERS):
+            total += len(item)
+            stack.extend(item)
+        else:
+            total += 1
+    return total
+
+
 class _BoundedCodeGenerator(CodeGenerator):
     """Compiles ``~`` to :meth:`BoundedSandbox.bounded_concat`, so joining strings is capped like ``+``."""
 
@@ -102,6 +131,17 @@ def _load(text: str) -> object:
     return json.loads(text)
 
 
+# Filters that read or rearrange a list or a dict without writing it as text: the rest are checked first
+# (BoundedSandbox.check_as_text), as a giant text is made in one call that no deadline interrupts.
+_STRUCTURE_FILTERS = frozenset(
+    {
+        "abs", "attr", "batch", "count", "d", "default", "dictsort", "first", "float", "groupby", "int", "items",
+        "last", "length", "list", "load", "map", "max", "min", "random", "reject", "rejectattr", "reverse", "round",
+        "select", "selectattr", "slice", "sort", "sum", "unique",
+    }
+)  # fmt: skip
+
+
 class BoundedSandbox(SandboxedEnvironment):
     """A sandbox whose operators, ``range()``, string methods and filters refuse results over the caps."""
 
@@ -109,14 +149,19 @@ class BoundedSandbox(SandboxedEnvironment):
     code_generator_class = _BoundedCodeGenerator
 
     def __init__(self, limits: TemplateLimits) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        super().__init__(
+            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, finalize=self._finalize
+        )
         self.limits = limits
         self.globals["range"] = self._range
-        for name in ("center", "indent", "wordwrap", "replace", "format", "join", "batch", "slice"):
-            self.filters[name] = self._bounded_filter(self.filters[name])
         # the filters promptfoo's prompts use that Jinja2 lacks: Nunjucks' ``dump`` and promptfoo's own ``load``
         self.filters["dump"] = _dump
         self.filters["load"] = _load
+        for name in set(self.filters) - _STRUCTURE_FILTERS:
+            self.filters[name] = self._text_bounded_filter(name, self.filters[name])
+        # checked before the text of their arguments: their own checks name the result they refuse
+        for name in ("center", "indent", "wordwrap", "replace", "format", "join", "batch", "slice"):
+            self.filters[name] = self._bounded_filter(self.filters[name])
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Parse, then make every ``{% for %}`` iterate through :meth:`paced`.
@@ -140,6 +185,18 @@ class BoundedSandbox(SandboxedEnvironment):
         if deadline is not None and time.monotonic() > deadline:
             cap = self.limits.max_render_seconds
             raise TemplateLimitError(f"template: render time exceeds the limit of {cap:g} seconds")
+
+    def check_as_text(self, what: str, values: Iterable[Any]) -> None:
+        """Refuse a list, tuple, dict or set whose text (nested items counted each time) would exceed the cap."""
+        cap = self.limits.max_sequence_length
+        for value in values:
+            if isinstance(value, _CONTAINERS):
+                self._check_length(what, _text_size(value, cap))
+
+    def _finalize(self, value: Any) -> Any:
+        """Every ``{{ ... }}`` value, before it is written as text."""
+        self.check_as_text("a value written as text", (value,))
+        return value
 
     def _check_length(self, what: str, length: int) -> None:
         if length > self.limits.max_sequence_length:
@@ -177,6 +234,7 @@ class BoundedSandbox(SandboxedEnvironment):
     def bounded_concat(self, parts: tuple[Any, ...], markup: bool) -> str:
         """``~``: refuse a result longer than the cap before joining."""
         self.check_deadline()
+        self.check_as_text("a value joined by ~", parts)
         texts = [p if isinstance(p, str) else str(p) for p in parts]
         self._check_total("the result of ~", texts)
         return markup_join(texts) if markup else str_join(texts)
@@ -206,6 +264,7 @@ class BoundedSandbox(SandboxedEnvironment):
             if left_size is not None and right_size is not None:
                 self._check_length("the result of +", left_size + right_size)
         elif operator == "%":
+            self.check_as_text("a value in a % format", right if isinstance(right, tuple) else (right,))
             self._check_format("a % format", left, right if isinstance(right, tuple) else (right,), printf=True)
             if isinstance(left, str):
                 self._check_total(
@@ -232,6 +291,7 @@ class BoundedSandbox(SandboxedEnvironment):
             elif name == "join" and args and isinstance(args[0], (list, tuple)):
                 items = args[0]
                 __self._check_total("the result of str.join", (owner * max(len(items) - 1, 0), *items))
+            __self.check_as_text(f"a value given to str.{name}", (*args, *kwargs.values()))
         return super().call(__context, __obj, *args, **kwargs)
 
     def _range(self, *args: int) -> Iterator[int]:
@@ -250,6 +310,16 @@ class BoundedSandbox(SandboxedEnvironment):
             if i % 1024 == 0:
                 self.check_deadline()
             yield item
+
+    def _text_bounded_filter(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        """A filter that may write its arguments as text: refuse one whose text would exceed the cap, first."""
+
+        @functools.wraps(func)
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            self.check_as_text(f"a value given to the {name} filter", (*args, *kwargs.values()))
+            return func(*args, **kwargs)
+
+        return bounded
 
     def _bounded_filter(self, func: Callable[..., Any]) -> Callable[..., Any]:
         name = func.__name__.removeprefix("do_")

@@ -10,6 +10,11 @@ from tests.evals.conftest import make_suite
 
 # doubles a string forty times unless an operator refuses
 DOUBLING = "{% set ns = namespace(s='ab') %}{% for i in range(40) %}"
+# a list of 1,000 items, each the same list of 100,000 numbers: short, but 100 million numbers as text
+AMPLIFIED = "{% set a = range(100000)|list %}{% set b = [a] * 1000 %}"
+APPENDED = (
+    "{% set a = range(100000)|list %}{% set b = [] %}{% for i in range(1000) %}{% set _ = b.append(a) %}{% endfor %}"
+)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +57,17 @@ DOUBLING = "{% set ns = namespace(s='ab') %}{% for i in range(40) %}"
         ("{{ '%*d' % (10**9, 1) }}", "a % format width of 1,000,000,000 items exceeds"),
         ("{{ '{:{w}}'.format('a', w=10**9) }}", "format width of 1,000,000,000 items exceeds"),
         ("{{ '%.999999999f'|format(1) }}", "a format filter width of 999,999,999 items exceeds"),
+        # a short list that holds a long one many times: its text is made in one call no deadline interrupts
+        (AMPLIFIED + "{{ b }}", "a value written as text of [\\d,]+ items exceeds"),
+        (AMPLIFIED + "{{ b|string|length }}", "a value given to the string filter of [\\d,]+ items exceeds"),
+        (AMPLIFIED + "{{ b|tojson }}", "a value given to the tojson filter of [\\d,]+ items exceeds"),
+        (AMPLIFIED + "{{ b|dump }}", "a value given to the dump filter of [\\d,]+ items exceeds"),
+        (AMPLIFIED + "{{ b|upper }}", "a value given to the upper filter of [\\d,]+ items exceeds"),
+        (AMPLIFIED + "{{ 'x' ~ b }}", "a value joined by ~ of [\\d,]+ items exceeds"),
+        (AMPLIFIED + "{{ '%s' % (b,) }}", "a value in a % format of [\\d,]+ items exceeds"),
+        (AMPLIFIED + "{{ '{}'.format(b) }}", "a value given to str.format of [\\d,]+ items exceeds"),
+        (APPENDED + "{{ b }}", "a value written as text of [\\d,]+ items exceeds"),
+        (AMPLIFIED + "{{ {'k': b}|items|list }}", "a value written as text of [\\d,]+ items exceeds"),
     ],
 )
 def test_a_template_over_a_cap_is_refused_with_its_reason(template: str, reason: str) -> None:
@@ -114,6 +130,11 @@ def test_ordinary_templates_render_under_the_caps() -> None:
     template = "{{ 'Order 123456789: %s' % x }} {{ 'Order 123456789: {:>3}'.format(x) }}"
     assert render_text(template, {"x": 1}, "t") == "Order 123456789: 1 Order 123456789:   1"
     assert render_text("{% autoescape true %}{{ '<' ~ x }}{% endautoescape %}", {"x": 1}, "t") == "&lt;1"
+    # lists and dicts are still written as text, read and rearranged
+    template = "{{ xs }} {{ d|tojson }} {{ xs|join('/') }} {{ '%s' % (xs,) }} {{ big|length }} {{ big|sum }}"
+    assert render_text(template, {"xs": [1, "a"], "d": {"k": [1]}, "big": list(range(10**6))}, "t") == (
+        "[1, 'a'] {\"k\": [1]} 1/a [1, 'a'] 1000000 499999500000"
+    )
 
 
 def test_check_syntax_names_the_line() -> None:
