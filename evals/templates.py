@@ -48,6 +48,9 @@ class TemplateLimits:
     """Largest rendered text, in UTF-8 bytes."""
     max_render_seconds: float = 10.0
     """Longest one render may run before it stops with an error."""
+    max_made_items: int = 4_000_000
+    """Most string characters and list items one render may make in all (ranges, operators, padding, replacing,
+    joining, formatting): each step is capped alone, but a loop may repeat it, and this bounds the render's memory."""
 
 
 DEFAULT_LIMITS = TemplateLimits()
@@ -58,6 +61,7 @@ class TemplateLimitError(SecurityError):
 
 
 _deadline: ContextVar[float | None] = ContextVar("template_deadline", default=None)
+_made: ContextVar[list[int] | None] = ContextVar("template_made_items", default=None)
 
 _PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 # a printf spec's width and precision; a format spec (after the colon of a replacement field), nested fields included
@@ -190,8 +194,8 @@ class BoundedSandbox(SandboxedEnvironment):
         """Refuse a list, tuple, dict or set whose text (nested items counted each time) would exceed the cap."""
         cap = self.limits.max_sequence_length
         for value in values:
-            if isinstance(value, _CONTAINERS):
-                self._check_length(what, _text_size(value, cap))
+            if isinstance(value, _CONTAINERS) and (size := _text_size(value, cap)) > cap:
+                raise self.refuse(what, size, cap, "items")
 
     def _finalize(self, value: Any) -> Any:
         """Every ``{{ ... }}`` value, before it is written as text."""
@@ -199,8 +203,19 @@ class BoundedSandbox(SandboxedEnvironment):
         return value
 
     def _check_length(self, what: str, length: int) -> None:
+        """Refuse a result of ``length`` items over the cap, and count it among what the render has made."""
         if length > self.limits.max_sequence_length:
             raise self.refuse(what, length, self.limits.max_sequence_length, "items")
+        self._made(what, length)
+
+    def _made(self, what: str, items: int) -> None:
+        made = _made.get()
+        if made is None:
+            return
+        made[0] += max(items, 0)
+        if made[0] > self.limits.max_made_items:
+            cap = self.limits.max_made_items
+            raise self.refuse(f"what the render made in all (at {what})", made[0], cap, "items")
 
     def _check_bits(self, what: str, bits: int) -> None:
         if bits > self.limits.max_int_bits:
@@ -299,6 +314,7 @@ class BoundedSandbox(SandboxedEnvironment):
         numbers = range(*args)
         if len(numbers) > self.limits.max_range_length:
             raise self.refuse("range()", len(numbers), self.limits.max_range_length, "items")
+        self._made("range()", len(numbers))
         return self._paced(numbers)
 
     def _paced(self, numbers: range) -> Iterator[int]:
@@ -389,6 +405,7 @@ def _render_bounded(template: Template, variables: Mapping[str, object]) -> str:
     env = cast(BoundedSandbox, template.environment)
     cap = env.limits.max_output_bytes
     token = _deadline.set(time.monotonic() + env.limits.max_render_seconds)
+    made = _made.set([0])
     try:
         parts: list[str] = []
         size = 0
@@ -401,6 +418,7 @@ def _render_bounded(template: Template, variables: Mapping[str, object]) -> str:
         return "".join(parts)
     finally:
         _deadline.reset(token)
+        _made.reset(made)
 
 
 def render(template: Template, variables: Mapping[str, object], name: str) -> str:

@@ -10,6 +10,7 @@ from tests.evals.conftest import make_suite
 
 # doubles a string forty times unless an operator refuses
 DOUBLING = "{% set ns = namespace(s='ab') %}{% for i in range(40) %}"
+KEPT = "{% set ns = namespace(l=[]) %}{% for i in range(10000) %}"
 # a list of 1,000 items, each the same list of 100,000 numbers: short, but 100 million numbers as text
 AMPLIFIED = "{% set a = range(100000)|list %}{% set b = [a] * 1000 %}"
 APPENDED = (
@@ -68,6 +69,9 @@ APPENDED = (
         (AMPLIFIED + "{{ '{}'.format(b) }}", "a value given to str.format of [\\d,]+ items exceeds"),
         (APPENDED + "{{ b }}", "a value written as text of [\\d,]+ items exceeds"),
         (AMPLIFIED + "{{ {'k': b}|items|list }}", "a value written as text of [\\d,]+ items exceeds"),
+        # each step under its cap, but a loop keeps what it makes: 10,000 lists of 100,000 numbers, or strings
+        (KEPT + "{% set _ = ns.l.append(range(100000)|list) %}{% endfor %}", "made in all \\(at range\\(\\)\\) of"),
+        (KEPT + "{% set _ = ns.l.append('x' * 1000000) %}{% endfor %}", "made in all \\(at the result of \\*\\) of"),
     ],
 )
 def test_a_template_over_a_cap_is_refused_with_its_reason(template: str, reason: str) -> None:
