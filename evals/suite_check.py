@@ -116,10 +116,10 @@ _RENDERED = frozenset({"version", "prompt", "prompts", "system", "messages", "va
 def well_formed_part(data: object) -> WellFormedPart | None:
     """The document without its malformed parts, checked as a suite; None when what a render reads is malformed.
 
-    Dropped: a field the render does not read (``model``, ``threshold``, an unknown key, ...), an assertion with a
-    problem, a case with a problem outside its assertions; a malformed ``name`` is stood in for. Each drop can
-    reveal another problem (a case left without its only assertion is still well formed), so this repeats a few
-    times.
+    Dropped: a field the render does not read (``model``, ``threshold``, a case's ``weight``, an unknown key, ...),
+    an assertion with a problem, a case whose ``id`` or ``vars`` is malformed; a malformed ``name`` is stood in
+    for. Each drop can reveal another problem (a case left without its only assertion is still well formed), so
+    this repeats a few times.
     """
     if not isinstance(data, Mapping) or not isinstance(data.get("cases"), list):
         return None
@@ -148,6 +148,8 @@ def _set_aside(doc: dict[str, Any], case_index: list[int], errors: list[tuple[Lo
         if head == "cases" and len(loc) >= 2 and isinstance(loc[1], int):
             if len(loc) >= 4 and loc[2] == "asserts" and isinstance(loc[3], int):
                 drop_asserts.setdefault(("cases", loc[1]), set()).add(loc[3])
+            elif len(loc) >= 3 and loc[2] not in ("id", "vars", "asserts") and _drop_key(doc, loc[:3]):
+                continue  # a field the render does not read (weight, repeat, tags, ...): the case stays
             else:
                 drop_cases.add(loc[1])
         elif head == "defaults" and len(loc) >= 3 and loc[1] == "asserts" and isinstance(loc[2], int):
