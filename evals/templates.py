@@ -49,8 +49,8 @@ class TemplateLimits:
     max_render_seconds: float = 10.0
     """Longest one render may run before it stops with an error."""
     max_made_items: int = 4_000_000
-    """Most string characters and list items one render may make in all (ranges, operators, padding, replacing,
-    joining, formatting): each step is capped alone, but a loop may repeat it, and this bounds the render's memory."""
+    """Most string characters and list items one render may make in all (operators, padding, replacing, joining,
+    formatting, filters that make lists): each step is capped alone, but a loop may repeat it and keep what it made."""
 
 
 DEFAULT_LIMITS = TemplateLimits()
@@ -146,6 +146,13 @@ _STRUCTURE_FILTERS = frozenset(
 )  # fmt: skip
 
 
+# ... and of those, the ones that give one value, not a new list or string
+_SCALAR_FILTERS = frozenset(
+    {"abs", "attr", "count", "d", "default", "first", "float", "int", "last", "length", "load", "max", "min",
+     "random", "round", "sum"}
+)  # fmt: skip
+
+
 class BoundedSandbox(SandboxedEnvironment):
     """A sandbox whose operators, ``range()``, string methods and filters refuse results over the caps."""
 
@@ -163,6 +170,8 @@ class BoundedSandbox(SandboxedEnvironment):
         self.filters["load"] = _load
         for name in set(self.filters) - _STRUCTURE_FILTERS:
             self.filters[name] = self._text_bounded_filter(name, self.filters[name])
+        for name in _STRUCTURE_FILTERS - _SCALAR_FILTERS:
+            self.filters[name] = self._counted_filter(name, self.filters[name])
         # checked before the text of their arguments: their own checks name the result they refuse
         for name in ("center", "indent", "wordwrap", "replace", "format", "join", "batch", "slice"):
             self.filters[name] = self._bounded_filter(self.filters[name])
@@ -314,7 +323,6 @@ class BoundedSandbox(SandboxedEnvironment):
         numbers = range(*args)
         if len(numbers) > self.limits.max_range_length:
             raise self.refuse("range()", len(numbers), self.limits.max_range_length, "items")
-        self._made("range()", len(numbers))
         return self._paced(numbers)
 
     def _paced(self, numbers: range) -> Iterator[int]:
@@ -336,6 +344,18 @@ class BoundedSandbox(SandboxedEnvironment):
             return func(*args, **kwargs)
 
         return bounded
+
+    def _counted_filter(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        """A filter that makes a new list or string (``list``, ``sort``, ...): what it makes counts for the render."""
+
+        @functools.wraps(func)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            result = func(*args, **kwargs)
+            if isinstance(result, (str, list, tuple)):
+                self._made(f"the {name} filter", len(result))
+            return result
+
+        return counted
 
     def _bounded_filter(self, func: Callable[..., Any]) -> Callable[..., Any]:
         name = func.__name__.removeprefix("do_")

@@ -70,7 +70,7 @@ APPENDED = (
         (APPENDED + "{{ b }}", "a value written as text of [\\d,]+ items exceeds"),
         (AMPLIFIED + "{{ {'k': b}|items|list }}", "a value written as text of [\\d,]+ items exceeds"),
         # each step under its cap, but a loop keeps what it makes: 10,000 lists of 100,000 numbers, or strings
-        (KEPT + "{% set _ = ns.l.append(range(100000)|list) %}{% endfor %}", "made in all \\(at range\\(\\)\\) of"),
+        (KEPT + "{% set _ = ns.l.append(range(100000)|list) %}{% endfor %}", "made in all \\(at the list filter\\) of"),
         (KEPT + "{% set _ = ns.l.append('x' * 1000000) %}{% endfor %}", "made in all \\(at the result of \\*\\) of"),
     ],
 )
@@ -169,3 +169,12 @@ def test_promptfoos_dump_and_load_filters_write_and_read_json_as_javascript_does
     assert render_text("{{ obj | dump(2) }}", variables, "t") == '{\n  "a": [\n    1\n  ]\n}'
     with pytest.raises(RenderError, match="JSONDecodeError"):
         render_text("{{ items[0] | load }}", variables, "t")
+
+
+def test_a_loop_that_keeps_lists_made_from_a_long_variable_stops_at_the_render_total() -> None:
+    template = "{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% set _ = ns.l.append(doc|list) %}{% endfor %}"
+    with pytest.raises(RenderError, match="made in all \\(at the list filter\\) of 5,000,000 items exceeds"):
+        render_text(template, {"doc": "x" * 1_000_000}, "t")
+    assert render_text("{{ (doc|list)|length }} {{ doc|reverse|length }}", {"doc": "x" * 1_000_000}, "t") == (
+        "1000000 1000000"
+    )
