@@ -135,6 +135,8 @@ def _load(text: str) -> object:
     return json.loads(text)
 
 
+# Filters whose result's size is checked (and counted) before they make it.
+_SIZED_FILTERS = ("center", "indent", "wordwrap", "replace", "format", "join", "batch", "slice")
 # Filters that read or rearrange a list or a dict without writing it as text: the rest are checked first
 # (BoundedSandbox.check_as_text), as a giant text is made in one call that no deadline interrupts.
 _STRUCTURE_FILTERS = frozenset(
@@ -144,7 +146,6 @@ _STRUCTURE_FILTERS = frozenset(
         "select", "selectattr", "slice", "sort", "sum", "unique",
     }
 )  # fmt: skip
-
 
 # ... and of those, the ones that give one value, not a new list or string
 _SCALAR_FILTERS = frozenset(
@@ -173,7 +174,7 @@ class BoundedSandbox(SandboxedEnvironment):
         for name in _STRUCTURE_FILTERS - _SCALAR_FILTERS:
             self.filters[name] = self._counted_filter(name, self.filters[name])
         # checked before the text of their arguments: their own checks name the result they refuse
-        for name in ("center", "indent", "wordwrap", "replace", "format", "join", "batch", "slice"):
+        for name in _SIZED_FILTERS:
             self.filters[name] = self._bounded_filter(self.filters[name])
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -338,10 +339,15 @@ class BoundedSandbox(SandboxedEnvironment):
     def _text_bounded_filter(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         """A filter that may write its arguments as text: refuse one whose text would exceed the cap, first."""
 
+        counts = name not in _SIZED_FILTERS  # those count their result themselves, before making it
+
         @functools.wraps(func)
         def bounded(*args: Any, **kwargs: Any) -> Any:
             self.check_as_text(f"a value given to the {name} filter", (*args, *kwargs.values()))
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            if counts and isinstance(result, (str, list, tuple)):
+                self._made(f"the {name} filter", len(result))
+            return result
 
         return bounded
 

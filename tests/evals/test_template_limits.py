@@ -178,3 +178,13 @@ def test_a_loop_that_keeps_lists_made_from_a_long_variable_stops_at_the_render_t
     assert render_text("{{ (doc|list)|length }} {{ doc|reverse|length }}", {"doc": "x" * 1_000_000}, "t") == (
         "1000000 1000000"
     )
+
+
+def test_a_loop_that_keeps_filtered_copies_of_a_long_variable_stops_at_the_render_total() -> None:
+    template = (
+        "{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% set _ = ns.l.append(doc|upper) %}{% endfor %}"
+    )
+    with pytest.raises(RenderError, match="made in all \\(at the upper filter\\) of 5,000,000 items exceeds"):
+        render_text(template, {"doc": "x" * 1_000_000}, "t")
+    # a document through a few filters, as prompts use them, is far below it
+    assert render_text("{{ (doc|trim|upper|replace('X', 'y'))|length }}", {"doc": "x" * 1_000_000}, "t") == "1000000"
