@@ -64,6 +64,8 @@ _deadline: ContextVar[float | None] = ContextVar("template_deadline", default=No
 _made: ContextVar[list[int] | None] = ContextVar("template_made_items", default=None)
 
 _PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+# str methods whose result's size is checked (and counted) before they make it
+_SIZED_METHODS = _PADDING_METHODS | {"replace", "format", "format_map", "join"}
 # a printf spec's width and precision; a format spec (after the colon of a replacement field), nested fields included
 _PERCENT_SPEC = re.compile(r"%[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _BRACE_SPEC = re.compile(r"\{[^{}]*:([^{}]*)(\{?)")
@@ -317,7 +319,11 @@ class BoundedSandbox(SandboxedEnvironment):
                 items = args[0]
                 __self._check_total("the result of str.join", (owner * max(len(items) - 1, 0), *items))
             __self.check_as_text(f"a value given to str.{name}", (*args, *kwargs.values()))
-        return super().call(__context, __obj, *args, **kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        name = getattr(target, "__name__", "")
+        if isinstance(owner, str) and name not in _SIZED_METHODS and isinstance(result, (str, list, tuple)):
+            __self._made(f"str.{name}", len(result))
+        return result
 
     def _range(self, *args: int) -> Iterator[int]:
         """``range()`` capped in length, checking the deadline as it goes."""

@@ -186,5 +186,10 @@ def test_a_loop_that_keeps_filtered_copies_of_a_long_variable_stops_at_the_rende
     )
     with pytest.raises(RenderError, match="made in all \\(at the upper filter\\) of 5,000,000 items exceeds"):
         render_text(template, {"doc": "x" * 1_000_000}, "t")
-    # a document through a few filters, as prompts use them, is far below it
+    with pytest.raises(RenderError, match=r"made in all \(at str\.upper\) of 5,000,000 items exceeds"):
+        render_text(template.replace("doc|upper", "doc.upper()"), {"doc": "x" * 1_000_000}, "t")
+    # a document through a few filters and methods, as prompts use them, is far below it
     assert render_text("{{ (doc|trim|upper|replace('X', 'y'))|length }}", {"doc": "x" * 1_000_000}, "t") == "1000000"
+    assert render_text("{{ doc.strip().replace('a', 'b').replace('c', 'd')|length }}", {"doc": "x" * 10**6}, "t") == (
+        "1000000"
+    )
