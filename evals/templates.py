@@ -171,10 +171,11 @@ class BoundedSandbox(SandboxedEnvironment):
         # the filters promptfoo's prompts use that Jinja2 lacks: Nunjucks' ``dump`` and promptfoo's own ``load``
         self.filters["dump"] = _dump
         self.filters["load"] = _load
-        for name in set(self.filters) - _STRUCTURE_FILTERS:
-            self.filters[name] = self._text_bounded_filter(name, self.filters[name])
-        for name in _STRUCTURE_FILTERS - _SCALAR_FILTERS:
-            self.filters[name] = self._counted_filter(name, self.filters[name])
+        for name in set(self.filters) - _SCALAR_FILTERS:
+            writes_text = name not in _STRUCTURE_FILTERS
+            # those of _SIZED_FILTERS count their result themselves, before making it
+            counts = name not in _SIZED_FILTERS
+            self.filters[name] = self._measured_filter(name, self.filters[name], writes_text, counts)
         # checked before the text of their arguments: their own checks name the result they refuse
         for name in _SIZED_FILTERS:
             self.filters[name] = self._bounded_filter(self.filters[name])
@@ -304,8 +305,8 @@ class BoundedSandbox(SandboxedEnvironment):
         __self.check_deadline()
         target = getattr(__obj, "__wrapped__", __obj)
         owner = getattr(target, "__self__", None)
+        name = getattr(target, "__name__", "")
         if isinstance(owner, str):
-            name = getattr(target, "__name__", "")
             if name in _PADDING_METHODS:
                 for arg in (*args, *kwargs.values()):
                     if _is_int(arg):
@@ -320,7 +321,6 @@ class BoundedSandbox(SandboxedEnvironment):
                 __self._check_total("the result of str.join", (owner * max(len(items) - 1, 0), *items))
             __self.check_as_text(f"a value given to str.{name}", (*args, *kwargs.values()))
         result = super().call(__context, __obj, *args, **kwargs)
-        name = getattr(target, "__name__", "")
         if isinstance(owner, str) and name not in _SIZED_METHODS and isinstance(result, (str, list, tuple)):
             __self._made(f"str.{name}", len(result))
         return result
@@ -342,32 +342,22 @@ class BoundedSandbox(SandboxedEnvironment):
                 self.check_deadline()
             yield item
 
-    def _text_bounded_filter(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-        """A filter that may write its arguments as text: refuse one whose text would exceed the cap, first."""
-
-        counts = name not in _SIZED_FILTERS  # those count their result themselves, before making it
+    def _measured_filter(
+        self, name: str, func: Callable[..., Any], writes_text: bool, counts: bool
+    ) -> Callable[..., Any]:
+        """A filter that refuses, first, arguments whose text would exceed the cap (when it ``writes_text``), and
+        counts the list or string it makes among what the render has made (when it ``counts``)."""
 
         @functools.wraps(func)
-        def bounded(*args: Any, **kwargs: Any) -> Any:
-            self.check_as_text(f"a value given to the {name} filter", (*args, *kwargs.values()))
+        def measured(*args: Any, **kwargs: Any) -> Any:
+            if writes_text:
+                self.check_as_text(f"a value given to the {name} filter", (*args, *kwargs.values()))
             result = func(*args, **kwargs)
             if counts and isinstance(result, (str, list, tuple)):
                 self._made(f"the {name} filter", len(result))
             return result
 
-        return bounded
-
-    def _counted_filter(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-        """A filter that makes a new list or string (``list``, ``sort``, ...): what it makes counts for the render."""
-
-        @functools.wraps(func)
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            result = func(*args, **kwargs)
-            if isinstance(result, (str, list, tuple)):
-                self._made(f"the {name} filter", len(result))
-            return result
-
-        return counted
+        return measured
 
     def _bounded_filter(self, func: Callable[..., Any]) -> Callable[..., Any]:
         name = func.__name__.removeprefix("do_")
