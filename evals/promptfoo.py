@@ -284,6 +284,7 @@ class _Importer:
         if not found:
             raise PromptfooImportError(f"{self.source}: prompts: no prompt could be read")
         accepted: list[tuple[str, list[ChatMessageDocument] | None]] = []
+        refused_before = len(self.unsupported)
         first_frame: object = None
         for place, text in found:
             messages = _chat_messages(text)
@@ -307,7 +308,7 @@ class _Importer:
             accepted.append((text, messages))
         if not accepted:
             raise PromptfooImportError(
-                f"{self.source}: prompts: none can be used: " + "; ".join(self.unsupported[-len(found) :])
+                f"{self.source}: prompts: none can be used: " + "; ".join(self.unsupported[refused_before:])
             )
         if any("{%" in text or "|" in text for text, _ in accepted):
             self.notes.append("promptfoo renders Nunjucks, Steward Jinja2: check filters and tags in the prompt")
@@ -425,7 +426,8 @@ class _Importer:
         specs: list[str] = []
         for i, spec, this in converted:
             name = str(this["name"])
-            differ = [k for k in _MODEL_PARAMETERS if _sent(this, name).get(k) != _sent(model, name).get(k)]
+            theirs, ours = _sent(this, name), _sent(model, name)
+            differ = [k for k in _MODEL_PARAMETERS if theirs.get(k) != ours.get(k)]
             if differ:
                 self.refuse(
                     f"providers[{i}]",

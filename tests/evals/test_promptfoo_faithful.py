@@ -475,3 +475,15 @@ def test_a_case_that_leaves_a_variable_undefined_is_left_out_as_promptfoo_would_
         "undefined variable as empty text, Steward refuses it)"
     ]
     assert [case["id"] for case in result.suite["cases"]] == ["tests-0"]
+
+
+def test_a_config_whose_every_prompt_steward_cannot_compile_is_refused_naming_why(tmp_path):
+    config = write(
+        tmp_path,
+        {
+            "promptfooconfig.yaml": "prompts: ['{{ x | nl2br }}']\nproviders: [openai:gpt-4.1]\ntests:\n"
+            "  - vars: {x: a}\n    assert: [{type: contains, value: a}]\n",
+        },
+    )
+    with pytest.raises(PromptfooImportError, match=r"prompts: none can be used: .*prompts\[0\]: .*'nl2br'"):
+        import_promptfoo_config(config)
