@@ -11,7 +11,14 @@ from typing import TypedDict
 
 from evals.cache import CachedAnswer, ResponseCache, cache_key
 from evals.messages import Message
-from evals.providers import ChatRequest, Completion, Provider, ProviderError, ProviderSetupError
+from evals.providers import (
+    ChatRequest,
+    Completion,
+    Provider,
+    ProviderError,
+    ProviderSetupError,
+    ProviderUnreachable,
+)
 from evals.ratelimit import RateLimiter, estimate_tokens
 from evals.retry import RetryPolicy
 
@@ -85,6 +92,7 @@ class ModelCaller:
         self._guard_s = timeout_s + 5.0
         self._sleep = sleep
         self.provider_calls = 0
+        self.reached = 0  # attempts that connected (answered, an error status or a timeout): the provider is there
 
     async def call(self, messages: list[Message], *, case_id: str | None, sample: int = 0) -> CallResult:
         """Answer ``messages``, from the cache when possible.
@@ -96,6 +104,7 @@ class ModelCaller:
 
         Raises:
             ProviderError: The call failed and retries (if any applied) did not help.
+            ProviderUnreachable: No attempt could connect, and no call of this caller ever has.
             ProviderSetupError: The provider cannot work at all.
         """
         cache = self._cache
@@ -167,15 +176,21 @@ class ModelCaller:
                 raise
             else:
                 latency_ms = (time.perf_counter() - started) * 1000.0
+                self.reached += 1
                 if self._limiter is not None:
                     self._limiter.settle(estimated, completion.prompt_tokens + completion.completion_tokens)
                 return completion, latency_ms, retry_number + 1
+            if error.unreachable:
+                self.provider_calls -= 1  # no connection: nothing reached the provider
+            else:
+                self.reached += 1
             if not self._policy.should_retry(retry_number, error):
                 attempts = retry_number + 1
+                message = f"{error} (after {attempts} attempts)" if attempts > 1 else str(error)
+                if error.unreachable and not self.reached:
+                    raise ProviderUnreachable(message) from None
                 if attempts > 1:
-                    raise ProviderError(
-                        f"{error} (after {attempts} attempts)", retryable=False, status=error.status
-                    ) from None
+                    raise ProviderError(message, retryable=False, status=error.status) from None
                 raise error
             await self._sleep(self._policy.delay(retry_number, error))
             retry_number += 1

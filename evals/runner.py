@@ -28,7 +28,14 @@ from evals.case_spool import SpooledCases, case_facts
 from evals.fairness.analysis import analyse, with_fairness
 from evals.judge import ModelJudge, OfflineJudge, load_judge_prompt
 from evals.messages import Message
-from evals.providers import Provider, ProviderConfig, ProviderError, ProviderSetupError, create_provider
+from evals.providers import (
+    Provider,
+    ProviderConfig,
+    ProviderError,
+    ProviderSetupError,
+    ProviderUnreachable,
+    create_provider,
+)
 from evals.providers.base import parse_provider_spec
 from evals.providers.embeddings import OpenAIEmbeddings, RunEmbeddings
 from evals.ratelimit import RateLimiter
@@ -559,6 +566,10 @@ class _Run:
                 return
             try:
                 result = await self.execute(combination, plan, repeat_index)
+            except ProviderUnreachable as exc:
+                self.fatal = f"provider unreachable: {exc}; no call has reached it, so the run stopped"
+                self.stop.set()
+                return
             except ProviderSetupError as exc:
                 self.fatal = f"provider cannot start: {exc}"
                 self.stop.set()

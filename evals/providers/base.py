@@ -47,19 +47,38 @@ class Completion:
 
 
 class ProviderError(Exception):
-    """A call failed; ``retryable`` says whether trying again may help (429, 5xx, timeouts)."""
+    """A call failed; ``retryable`` says whether trying again may help (429, 5xx, timeouts).
+
+    ``unreachable`` says no connection was made at all (refused, unknown host, TLS handshake or connect
+    timeout): the request never reached a model.
+    """
 
     def __init__(
-        self, message: str, *, retryable: bool, retry_after: float | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        status: int | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+        self.unreachable = unreachable
 
 
 class ProviderSetupError(Exception):
     """The provider cannot work at all (SDK missing, no API key, no model): the run stops with an error."""
+
+
+class ProviderUnreachable(ProviderSetupError):
+    """No call to the provider has got through in this run, and one has now failed to connect on every attempt.
+
+    A wrong base URL or a server that is down would otherwise cost every case its full round of retries
+    (300 cases took three minutes to report the same refused connection 300 times): the run stops instead.
+    """
 
 
 class Provider(Protocol):

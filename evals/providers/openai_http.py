@@ -184,8 +184,9 @@ class OpenAIEndpoint:
 
         Raises:
             ProviderSetupError: No API key, or a base URL that is not http(s).
-            ProviderError: Refused connection, timeout, other transport failure (all retryable), or an
-                error status (retryable for 408, 409, 429 and 5xx, with the server's Retry-After).
+            ProviderError: Refused connection, timeout, other transport failure (all retryable; ``unreachable``
+                when no connection was made), or an error status (retryable for 408, 409, 429 and 5xx, with
+                the server's Retry-After).
         """
         import aiohttp
 
@@ -200,10 +201,17 @@ class OpenAIEndpoint:
                 headers = response.headers
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             if refused_error(exc) is not None:
-                raise ProviderError(f"connection refused to {self.endpoint}", retryable=True) from None
+                raise ProviderError(
+                    f"connection refused to {self.endpoint}", retryable=True, unreachable=True
+                ) from None
             if isinstance(exc, TimeoutError):
                 raise ProviderError(f"timed out after {self._config.timeout_s:g} s", retryable=True) from None
-            raise ProviderError(f"connection failed: {type(exc).__name__}: {exc}", retryable=True) from None
+            # no connection was made (unknown host, TLS handshake, proxy): unlike a dropped one, nothing was sent
+            raise ProviderError(
+                f"connection failed: {type(exc).__name__}: {exc}",
+                retryable=True,
+                unreachable=isinstance(exc, aiohttp.ClientConnectorError),
+            ) from None
         if status >= 400:
             retryable = status >= 500 or status in _RETRYABLE_STATUSES
             raise ProviderError(

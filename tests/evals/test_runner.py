@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from aiohttp import web
 
 from evals import MemoryResponseCache, ProviderConfig, RunOptions, run_suite
 from evals.run_errors import EvalConfigError
@@ -131,13 +132,60 @@ async def test_missing_api_key_stops_the_run_with_one_clear_error(monkeypatch):
     assert report.summary.counts.not_run == 3
 
 
-async def test_a_refused_connection_is_reported_as_refused_not_as_a_timeout():
+async def test_a_provider_no_call_can_reach_stops_the_run_as_refused_not_as_a_timeout():
     config = ProviderConfig(
         openai_base_url="http://127.0.0.1:9/v1", openai_api_key="k", max_retries=1, backoff_initial_s=0.01
     )
-    report = await run_suite(make_suite(cases(1)), templates=TEMPLATES, options=OPENAI, provider_config=config)
-    (result,) = report.results
-    assert "connection refused to 127.0.0.1:9" in result.error and "timed out" not in result.error
+    options = RunOptions(provider="openai:gpt-4o-mini", concurrency=2)
+    report = await run_suite(make_suite(cases(40)), templates=TEMPLATES, options=options, provider_config=config)
+    assert report.summary.status == "error"
+    assert report.summary.error == (
+        "provider unreachable: connection refused to 127.0.0.1:9 (after 2 attempts); "
+        "no call has reached it, so the run stopped"
+    )
+    assert "timed out" not in report.summary.error
+    # the case that found out and the one in flight beside it did not finish: nothing is graded, all is listed
+    assert report.results == [] and report.summary.counts.not_run == 40
+    # refused attempts are not provider calls; one cut short in flight beside them may have connected, so it counts
+    assert report.summary.totals.provider_calls <= 1
+
+
+async def test_a_provider_that_goes_away_mid_run_fails_its_cases_without_stopping_the_run():
+    """Reached once, the server is there: later refused connections are each case's error, not the run's."""
+    answered = 0
+    gone = asyncio.Event()
+
+    async def chat(request: web.Request) -> web.Response:
+        nonlocal answered
+        answered += 1
+        if answered == 2:
+            gone.set()
+        return web.json_response(completion("hello"))
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    server = web.AppRunner(app)
+    await server.setup()
+    site = web.TCPSite(server, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def shut_down() -> None:
+        await gone.wait()
+        await server.cleanup()  # from now on every connection to the port is refused
+
+    stopper = asyncio.create_task(shut_down())
+    config = ProviderConfig(
+        openai_base_url=f"http://127.0.0.1:{port}/v1", openai_api_key="k", max_retries=1, backoff_initial_s=0.01
+    )
+    options = RunOptions(provider="openai:gpt-4o-mini", concurrency=1)
+    try:
+        report = await run_suite(make_suite(cases(5)), templates=TEMPLATES, options=options, provider_config=config)
+    finally:
+        await stopper
+    assert [r.outcome for r in report.results] == ["passed", "passed", "error", "error", "error"]
+    assert report.summary.counts.not_run == 0 and report.summary.error is None
+    assert any("connection refused" in (r.error or "") for r in report.results[2:])
 
 
 async def test_cancellation_leaves_a_consistent_partial_report(fake_openai, openai_config):

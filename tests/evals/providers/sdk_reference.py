@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import aiohttp
+import httpx
 import openai
 
 from evals.providers.base import ProviderError
@@ -48,10 +50,10 @@ class SDKReference:
             if refused_error(exc) is not None:
                 url = self.client.base_url
                 where = f"{url.host}:{url.port}" if url.port else str(url.host)
-                raise ProviderError(f"connection refused to {where}", retryable=True) from None
+                raise ProviderError(f"connection refused to {where}", retryable=True, unreachable=True) from None
             if isinstance(exc, openai.APITimeoutError):
                 raise ProviderError(f"timed out after {self._config.timeout_s:g} s", retryable=True) from None
-            raise ProviderError(f"connection failed: {exc}", retryable=True) from None
+            raise ProviderError(f"connection failed: {exc}", retryable=True, unreachable=_no_connection(exc)) from None
         except openai.APIStatusError as exc:
             status = exc.status_code
             retryable = status == 429 or status >= 500 or status in (408, 409)
@@ -69,3 +71,18 @@ class SDKReference:
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def _no_connection(exc: BaseException) -> bool:
+    """Whether no connection was made (unknown host, TLS handshake): a connect error anywhere behind ``exc``."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (aiohttp.ClientConnectorError, httpx.ConnectError)):
+            return True
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return False

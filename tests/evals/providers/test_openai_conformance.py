@@ -90,12 +90,13 @@ Outcome = tuple[str, Any]
 
 
 async def outcome(call: Awaitable[Any]) -> Outcome:
-    """What a call came to: its value, or the ProviderError's message, retryability, Retry-After and status."""
+    """What a call came to: its value, or the ProviderError's message, retryability, Retry-After, status and
+    whether no connection was made."""
     try:
         return ("value", await call)
     except ProviderError as exc:
         retry_after = None if exc.retry_after is None else round(exc.retry_after)
-        return ("error", (str(exc), exc.retryable, retry_after, exc.status))
+        return ("error", (str(exc), exc.retryable, retry_after, exc.status, exc.unreachable))
 
 
 async def both(config: ProviderConfig, path: str, body: dict[str, Any]) -> tuple[Outcome, Outcome]:
@@ -217,13 +218,25 @@ async def test_a_refused_connection_is_refused_in_both():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     sdk, direct = await both(config_for(f"http://127.0.0.1:{port}/v1"), "/chat/completions", CHAT_BODY)
-    assert direct == sdk == ("error", (f"connection refused to 127.0.0.1:{port}", True, None, None))
+    assert direct == sdk == ("error", (f"connection refused to 127.0.0.1:{port}", True, None, None, True))
+
+
+async def test_a_failed_tls_handshake_is_a_connection_never_made(server):
+    # The SDK on its aiohttp transport reports this as "timed out after 5 s" at once: the direct client says what it is.
+    endpoint = OpenAIEndpoint(config_for(server.base_url.replace("http://", "https://")), user="the openai provider")
+    try:
+        failed = await outcome(endpoint.post("/chat/completions", CHAT_BODY))
+    finally:
+        await endpoint.aclose()
+    assert failed[0] == "error" and failed[1][0].startswith("connection failed: ClientConnectorSSLError: ")
+    assert failed[1][1:] == (True, None, None, True)
+    assert server.requests == [], "nothing reached the server"
 
 
 async def test_a_slow_answer_times_out_in_both(server):
     server.answer = lambda r: Answer(text=json.dumps(completion("late")), delay=1.0)
     sdk, direct = await both(config_for(server.base_url, timeout_s=0.2), "/chat/completions", CHAT_BODY)
-    assert direct == sdk == ("error", ("timed out after 0.2 s", True, None, None))
+    assert direct == sdk == ("error", ("timed out after 0.2 s", True, None, None, False))
 
 
 async def test_the_key_and_base_url_come_from_the_environment_when_not_configured(server, monkeypatch):
