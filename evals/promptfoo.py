@@ -39,6 +39,7 @@ _SAME = {
     "not-contains-any", "contains-all", "not-contains-all", "icontains-any", "not-icontains-any",
     "icontains-all", "not-icontains-all", "regex", "not-regex", "starts-with", "not-starts-with", "is-json",
     "not-is-json", "llm-rubric", "similar", "not-similar", "latency", "cost", "levenshtein", "not-levenshtein",
+    "rouge-n", "not-rouge-n",
 }  # fmt: skip
 _LIST_VALUED = {
     f"{negation}{kind}"

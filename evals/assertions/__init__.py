@@ -1,6 +1,6 @@
 """Assertions, registered by name; importing this package registers all the built-in ones."""
 
-from evals.assertions import metrics, rubric, safety, structured, text  # noqa: F401  (registration)
+from evals.assertions import metrics, rouge, rubric, safety, structured, text  # noqa: F401  (registration)
 from evals.assertions.registry import (
     ArgError,
     AssertionContext,

@@ -54,6 +54,8 @@ CASES = [
     ("not-similar", "identical text", 0.8, "completely different", "identical text", "similarity"),
     ("levenshtein", "sitting", None, "kitten", "sitting on a mat", "edit distance 9"),
     ("not-levenshtein", "sitting", 2, "kitten", "sittin", "edit distance 1"),
+    ("rouge-n", "Set one measurable goal.", None, "Set one measurable goal!", "Be nice.", "below the threshold"),
+    ("not-rouge-n", "Set one goal.", 0.5, "Be nice.", "Set one goal, now.", "at least the threshold"),
     ("refusal", None, None, "I'm sorry, but I can't help with that.", "Here is a goal.", "no refusal"),
     ("not-refusal", None, None, "Here is a goal.", "I cannot assist with this request.", "refuses"),
     ("no-pii", None, None, "Call your manager.", "Mail jane.doe@example.com", "email"),

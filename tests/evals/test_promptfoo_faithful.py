@@ -68,6 +68,7 @@ def test_csv_expected_cells_map_every_supported_type_and_name_every_other(tmp_pa
     assert asserts["q4"] == [{"type": "icontains", "value": "Goal"}]
     assert asserts["q5"] == [{"type": "regex", "value": "\\d+%"}]
     assert asserts["q8"] == [{"type": "levenshtein", "value": "hello", "threshold": 5.0}]
+    assert asserts["q9"] == [{"type": "rouge-n", "value": "hello world", "threshold": 0.5}]
     assert asserts["q14"] == [{"type": "equals", "value": "just a plain answer"}]
     # nothing a promptfoo type names is ever compared as an equals string
     assert not any(a["type"] == "equals" and ":" in str(a.get("value")) for c in asserts.values() for a in c)
@@ -75,14 +76,13 @@ def test_csv_expected_cells_map_every_supported_type_and_name_every_other(tmp_pa
     for row, name in [
         (8, "'eval:output.length > 3'"),
         (9, "'contains-json'"),
-        (11, "'rouge-n'"),
         (12, "'is-xml'"),
         (13, "'answer-relevance'"),
         (14, "'factuality'"),
         (15, "'model-graded-closedqa'"),
     ]:
         assert f"tests.csv row {row} __expected" in joined and name in joined, name
-    assert [c["vars"]["q"] for c in result.suite["cases"]] == ["q0", "q1", "q2", "q3", "q4", "q5", "q8", "q14"]
+    assert [c["vars"]["q"] for c in result.suite["cases"]] == ["q0", "q1", "q2", "q3", "q4", "q5", "q8", "q9", "q14"]
 
 
 def test_csv_quoted_cells_keep_their_newlines_and_thresholds_follow_promptfoo(tmp_path):
@@ -429,11 +429,11 @@ def test_the_parity_benchmarks_configs_import_whole_into_valid_suites(config, tm
 
 
 def test_a_test_without_assertions_is_named_as_such_not_as_unconvertible(tmp_path):
-    result = import_csv(tmp_path, 'q,__expected\na,\nb,"rouge-n:hello"\nc,"contains:c"\n')
+    result = import_csv(tmp_path, 'q,__expected\na,\nb,"bleu:hello"\nc,"contains:c"\n')
     assert sorted(result.unsupported) == [
         "tests.csv row 2: test left out: it has no assertions (promptfoo passes it whatever the answer; "
         "a Steward case must be able to fail)",
-        "tests.csv row 3 __expected: assertion type 'rouge-n'",
+        "tests.csv row 3 __expected: assertion type 'bleu'",
         "tests.csv row 3: test left out: none of its assertions could be converted",
     ]
 
