@@ -188,7 +188,11 @@ class ModelCaller:
                 attempts = retry_number + 1
                 message = f"{error} (after {attempts} attempts)" if attempts > 1 else str(error)
                 if error.unreachable and not self.reached:
-                    raise ProviderUnreachable(message) from None
+                    provider = self.provider
+                    spec = (
+                        provider.name if provider.model in ("", provider.name) else f"{provider.name}:{provider.model}"
+                    )
+                    raise ProviderUnreachable(message, provider=spec) from None
                 if attempts > 1:
                     raise ProviderError(message, retryable=False, status=error.status) from None
                 raise error

@@ -525,6 +525,8 @@ class _Run:
                         item, "passed" if verdict.passed else "failed", float(verdict.score), verdict.reason
                     )
                 )
+            except ProviderUnreachable:
+                raise  # a judge no call can reach stops the run, as the cases' own provider does
             except Exception as exc:
                 verdicts.append(_assertion_result(item, "error", 0.0, _error_reason(exc)))
         return verdicts
@@ -567,7 +569,7 @@ class _Run:
             try:
                 result = await self.execute(combination, plan, repeat_index)
             except ProviderUnreachable as exc:
-                self.fatal = f"provider unreachable: {exc}; no call has reached it, so the run stopped"
+                self.fatal = f"provider {exc.provider} unreachable: {exc}; no call has reached it, so the run stopped"
                 self.stop.set()
                 return
             except ProviderSetupError as exc:

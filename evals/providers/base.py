@@ -78,7 +78,12 @@ class ProviderUnreachable(ProviderSetupError):
 
     A wrong base URL or a server that is down would otherwise cost every case its full round of retries
     (300 cases took three minutes to report the same refused connection 300 times): the run stops instead.
+    ``provider`` names it (``openai:gpt-4o-mini``): the cases' model, or a judge's.
     """
+
+    def __init__(self, message: str, *, provider: str) -> None:
+        super().__init__(message)
+        self.provider = provider
 
 
 class Provider(Protocol):

@@ -49,11 +49,13 @@ async def ask(caller: ModelCaller) -> str:
 async def test_a_provider_never_reached_is_unreachable_after_every_attempt_and_made_no_calls():
     provider = ScriptedProvider([REFUSED] * 3)
     caller = caller_for(provider)
-    with pytest.raises(ProviderUnreachable, match=r"^connection refused to 127.0.0.1:9 \(after 3 attempts\)$"):
+    refused = r"^connection refused to 127.0.0.1:9 \(after 3 attempts\)$"
+    with pytest.raises(ProviderUnreachable, match=refused) as raised:
         await ask(caller)
+    assert raised.value.provider == "scripted:m"
     assert provider.attempts == 3, "every retry is still tried before giving up"
     assert caller.provider_calls == 0, "a refused connection reached no provider"
-    assert isinstance(ProviderUnreachable("x"), ProviderSetupError), "the runner stops on it as on a setup error"
+    assert isinstance(raised.value, ProviderSetupError), "the runner stops on it as on a setup error"
 
 
 async def test_a_provider_that_answered_once_fails_that_call_only():

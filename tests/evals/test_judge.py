@@ -91,3 +91,22 @@ async def test_separately_configured_judge_provider(fake_openai):
     assert [r["model"] for r in fake_openai.requests] == ["judge-model"]
     assert report.summary.offline and not report.summary.judge_offline
     assert report.results[0].assertions[0].outcome == "failed"
+
+
+async def test_a_judge_no_call_can_reach_stops_the_run_naming_it():
+    config = ProviderConfig(
+        openai_base_url="http://127.0.0.1:9/v1",
+        openai_api_key="k",
+        judge="openai:judge-model",
+        max_retries=1,
+        backoff_initial_s=0.01,
+    )
+    cases = [{**RUBRIC[0], "id": f"c{i}", "offline_output": "offline answer"} for i in range(6)]
+    report = await run_suite(
+        make_suite(cases), templates=TEMPLATES, options=RunOptions(concurrency=2), provider_config=config
+    )
+    assert report.summary.status == "error"
+    assert report.summary.error.startswith(
+        "provider openai:judge-model unreachable: connection refused to 127.0.0.1:9 (after 2 attempts)"
+    )
+    assert report.results == [] and report.summary.counts.not_run == 6

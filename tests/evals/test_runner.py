@@ -140,7 +140,7 @@ async def test_a_provider_no_call_can_reach_stops_the_run_as_refused_not_as_a_ti
     report = await run_suite(make_suite(cases(40)), templates=TEMPLATES, options=options, provider_config=config)
     assert report.summary.status == "error"
     assert report.summary.error == (
-        "provider unreachable: connection refused to 127.0.0.1:9 (after 2 attempts); "
+        "provider openai:gpt-4o-mini unreachable: connection refused to 127.0.0.1:9 (after 2 attempts); "
         "no call has reached it, so the run stopped"
     )
     assert "timed out" not in report.summary.error
