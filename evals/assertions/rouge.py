@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
-from evals.assertions.registry import ArgError, AssertionContext, Verdict, assertion
+from evals.assertions.registry import AssertionContext, Verdict, assertion
+from evals.assertions.text import ReferenceArgs, reference_args
 from evals.suite import AssertSpec
 
 DEFAULT_ROUGE_THRESHOLD = 0.75  # promptfoo's default for rouge-n
@@ -162,22 +162,12 @@ def rouge_1(candidate: str, reference: str) -> float:
     return f_measure(overlap / len(candidate_tokens), overlap / len(reference_tokens))
 
 
-@dataclass(frozen=True, slots=True)
-class RougeArgs:
-    """Prepared arguments of ``rouge-n``: the reference text and the lowest score that passes."""
-
-    reference: str
-    threshold: float
-
-
-def _rouge_args(spec: AssertSpec) -> RougeArgs:
-    if not isinstance(spec.value, str):
-        raise ArgError("value", f"'{spec.type}' needs the reference text as a string value")
-    return RougeArgs(spec.value, DEFAULT_ROUGE_THRESHOLD if spec.threshold is None else spec.threshold)
+def _rouge_args(spec: AssertSpec) -> ReferenceArgs:
+    return reference_args(spec, DEFAULT_ROUGE_THRESHOLD)
 
 
 @assertion("rouge-n", prepare=_rouge_args, negation="not-rouge-n", threshold="unit")
-def rouge_n(output: str, args: RougeArgs, ctx: AssertionContext) -> Verdict:
+def rouge_n(output: str, args: ReferenceArgs, ctx: AssertionContext) -> Verdict:
     """The output's ROUGE-1 F1 against the value is at least ``threshold`` (0.75), as promptfoo scores it."""
     score = rouge_1(output, args.reference)
     passed = score >= args.threshold

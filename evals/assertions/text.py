@@ -195,20 +195,26 @@ DEFAULT_MAX_EDIT_DISTANCE = 5  # promptfoo's default for its levenshtein asserti
 
 
 @dataclass(frozen=True, slots=True)
-class EditDistanceArgs:
-    """Prepared arguments of ``levenshtein``: the reference text and the largest edit distance that passes."""
+class ReferenceArgs:
+    """Prepared arguments of an assertion that scores the output against one reference text: the text and the
+    threshold (the largest edit distance for ``levenshtein``, the lowest score for ``rouge-n``)."""
 
     reference: str
-    max_distance: float
+    threshold: float
 
 
-def _edit_distance_args(spec: AssertSpec) -> EditDistanceArgs:
+def reference_args(spec: AssertSpec, default_threshold: float) -> ReferenceArgs:
+    """``spec``'s reference text (its string value) and its threshold, or ``default_threshold`` when it has none."""
     if not isinstance(spec.value, str):
         raise ArgError("value", f"'{spec.type}' needs the reference text as a string value")
-    limit = DEFAULT_MAX_EDIT_DISTANCE if spec.threshold is None else spec.threshold
-    if limit < 0:
+    return ReferenceArgs(spec.value, default_threshold if spec.threshold is None else spec.threshold)
+
+
+def _edit_distance_args(spec: AssertSpec) -> ReferenceArgs:
+    args = reference_args(spec, DEFAULT_MAX_EDIT_DISTANCE)
+    if args.threshold < 0:
         raise ArgError("threshold", f"'{spec.type}' needs a threshold >= 0 (the largest edit distance that passes)")
-    return EditDistanceArgs(spec.value, limit)
+    return args
 
 
 def _utf16_units(text: str) -> array[int]:
@@ -216,18 +222,18 @@ def _utf16_units(text: str) -> array[int]:
 
 
 @assertion("levenshtein", prepare=_edit_distance_args, negation="not-levenshtein", threshold="positive")
-def levenshtein(output: str, args: EditDistanceArgs, ctx: AssertionContext) -> Verdict:
+def levenshtein(output: str, args: ReferenceArgs, ctx: AssertionContext) -> Verdict:
     """The output is at most ``threshold`` (5) single-character edits from the value (Levenshtein distance)."""
     from rapidfuzz.distance import Levenshtein  # here, not at the top: most runs never compare strings
 
     # Counted in UTF-16 code units, as promptfoo (JavaScript) counts, so an imported threshold means the same:
     # the same as characters, but for those outside the Basic Multilingual Plane (most emoji), which count two.
     distance = Levenshtein.distance(_utf16_units(output), _utf16_units(args.reference))
-    passed = distance <= args.max_distance
+    passed = distance <= args.threshold
     return Verdict(
         passed,
         float(passed),
-        f"edit distance {distance} to {quote(args.reference)} (at most {args.max_distance:g} passes)",
+        f"edit distance {distance} to {quote(args.reference)} (at most {args.threshold:g} passes)",
     )
 
 
