@@ -221,6 +221,21 @@ async def test_a_refused_connection_is_refused_in_both():
     assert direct == sdk == ("error", (f"connection refused to 127.0.0.1:{port}", True, None, None, True))
 
 
+async def test_a_host_that_does_not_resolve_is_named(monkeypatch):
+    import socket
+
+    def no_such_host(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)  # aiohttp's threaded resolver asks it
+    endpoint = OpenAIEndpoint(config_for("https://api.openai.example/v1"), user="the openai provider")
+    try:
+        failed = await outcome(endpoint.post("/chat/completions", CHAT_BODY))
+    finally:
+        await endpoint.aclose()
+    assert failed == ("error", ("unknown host api.openai.example (Name or service not known)", True, None, None, True))
+
+
 async def test_a_failed_tls_handshake_is_a_connection_never_made(server):
     # The SDK on its aiohttp transport reports this as "timed out after 5 s" at once: the direct client says what it is.
     endpoint = OpenAIEndpoint(config_for(server.base_url.replace("http://", "https://")), user="the openai provider")
