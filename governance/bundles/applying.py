@@ -24,6 +24,7 @@ from governance.accounts.models import User
 from governance.audit.trail import record_event
 from governance.bundles import repository as bundles_repo
 from governance.bundles.models import AppliedComponent
+from governance.bundles.render_check import unrenderable_suites
 from governance.bundles.schemas import (
     Action,
     BundlePlan,
@@ -113,6 +114,9 @@ class _Application:
         except BaseException:
             stop_deferring(self.session)
             raise
+        if not self.problems and self.product is not None:
+            fields = {suite.name: f"suites[{index}]" for index, suite in enumerate(self.request.suites)}
+            self.problems.extend(unrenderable_suites(self.session, self.product, fields))
         releases: list[ReleasePlan] = []
         if self.problems:
             stop_deferring(self.session)

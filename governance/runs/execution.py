@@ -91,22 +91,22 @@ def _shared_contents(session: Session, kind: ComponentKind, entries: dict[str, A
     }
 
 
-def chunk_work(session: Session, chunk_id: int) -> ChunkWork:
-    """The suite, templates and context a chunk runs with: exactly the versions in the release's manifest."""
-    chunk = runs_repo.get_chunk(session, chunk_id)
-    run = runs_repo.get_run(session, chunk.run_id)
-    release = get_release(session, run.release_id)
-    product_id = release.product_id
-    manifest = release.manifest
-    spec = dict(_content(session, ComponentKind.suite, run.suite_name, run.suite_version, product_id)["spec"])
+def spec_as_run(spec: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
+    """A suite's spec as the server runs it for a release of a product whose model settings are ``model``."""
+    spec = dict(spec)
     # The product's model settings are what employees get; the suite's are only defaults.
-    spec["model"] = {**spec.get("model", {}), **manifest["model"]}
+    spec["model"] = {**spec.get("model", {}), **model}
     # A run is one prompt on one model (results are keyed by case and repeat): a suite's prompt x provider
     # matrix is for local comparisons; the server runs its first prompt on the run's provider.
     prompts = spec.pop("prompts", None)
     spec.pop("providers", None)
     if prompts and not spec.get("prompt"):
         spec["prompt"] = prompts[0]
+    return spec
+
+
+def run_context(session: Session, manifest: dict[str, Any], product_id: int) -> tuple[dict[str, str], dict[str, Any]]:
+    """The prompt templates and the ``documents``/``processes`` variables a release with ``manifest`` runs with."""
     templates = {
         name: _content(session, ComponentKind.prompt, name, entry["version"], product_id)["template"]
         for name, entry in manifest["prompts"].items()
@@ -115,6 +115,21 @@ def chunk_work(session: Session, chunk_id: int) -> ChunkWork:
         _shared_contents(session, ComponentKind.document, manifest["documents"]),
         _shared_contents(session, ComponentKind.process, manifest["processes"]),
     )
+    return templates, extra_vars
+
+
+def chunk_work(session: Session, chunk_id: int) -> ChunkWork:
+    """The suite, templates and context a chunk runs with: exactly the versions in the release's manifest."""
+    chunk = runs_repo.get_chunk(session, chunk_id)
+    run = runs_repo.get_run(session, chunk.run_id)
+    release = get_release(session, run.release_id)
+    product_id = release.product_id
+    manifest = release.manifest
+    spec = spec_as_run(
+        _content(session, ComponentKind.suite, run.suite_name, run.suite_version, product_id)["spec"],
+        manifest["model"],
+    )
+    templates, extra_vars = run_context(session, manifest, product_id)
     return ChunkWork(
         chunk_id=chunk.id,
         run_id=run.id,
