@@ -115,6 +115,21 @@ def test_apply_publishes_once_then_reports_nothing_to_do(live_server, tmp_path):
     assert "1 change(s) applied in one transaction" in third.output and "goal-coach release 2 (testing)" in third.output
 
 
+def test_apply_refuses_a_suite_that_would_not_render_naming_the_case(live_server, tmp_path):
+    server, token = live_server
+    bundle = tmp_path / "goal_coach"
+    shutil.copytree(PROJECT_ROOT / "prompts" / "goal_coach", bundle)
+    suite = bundle / "suites" / "goal-coach-quality.yaml"
+    text = suite.read_text()
+    suite.write_text(text.replace("      employee_message:", "      employee_mesage:", 1))
+    args = ["apply", "-f", str(bundle / "steward.yaml"), "--server", server, "--token", token, "--dry-run"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "problem: suites[0].spec.cases[0].vars: case vague-goal-smart-rewrite: " in result.output
+    assert "'employee_message' is undefined (did you mean 'employee_mesage'?) (422)" in result.output
+    assert "applying would write nothing" in result.output
+
+
 def test_apply_explains_refusals_and_bad_files(live_server, tmp_path):
     server, token = live_server
     bad = tmp_path / "steward.yaml"
