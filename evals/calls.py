@@ -19,6 +19,7 @@ from evals.providers import (
     ProviderSetupError,
     ProviderUnreachable,
 )
+from evals.providers.base import spec_name
 from evals.ratelimit import RateLimiter, estimate_tokens
 from evals.retry import RetryPolicy
 
@@ -188,11 +189,7 @@ class ModelCaller:
                 attempts = retry_number + 1
                 message = f"{error} (after {attempts} attempts)" if attempts > 1 else str(error)
                 if error.unreachable and not self.reached:
-                    provider = self.provider
-                    spec = (
-                        provider.name if provider.model in ("", provider.name) else f"{provider.name}:{provider.model}"
-                    )
-                    raise ProviderUnreachable(message, provider=spec) from None
+                    raise ProviderUnreachable(message, provider=spec_name(self.provider)) from None
                 if attempts > 1:
                     raise ProviderError(message, retryable=False, status=error.status) from None
                 raise error

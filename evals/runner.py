@@ -36,7 +36,7 @@ from evals.providers import (
     ProviderUnreachable,
     create_provider,
 )
-from evals.providers.base import parse_provider_spec
+from evals.providers.base import parse_provider_spec, spec_name
 from evals.providers.embeddings import OpenAIEmbeddings, RunEmbeddings
 from evals.ratelimit import RateLimiter
 from evals.results import (
@@ -333,11 +333,6 @@ def _call_parameters(model: ModelSpec) -> CallParameters:
     if model.seed is not None:
         parameters["seed"] = model.seed
     return parameters
-
-
-def _spec_name(provider: Provider) -> str:
-    # "offline", not "offline:offline", when the model is named after its provider
-    return provider.name if provider.model in ("", provider.name) else f"{provider.name}:{provider.model}"
 
 
 def _main_provider(suite: Suite, provider_spec: str, config: ProviderConfig) -> Provider:
@@ -647,7 +642,7 @@ class _Run:
             for index, case_id, r, combo in work.refs()
             if not self.done[index]
         ]
-        providers = list(dict.fromkeys(_spec_name(c.provider) for c in combinations))
+        providers = list(dict.fromkeys(spec_name(c.provider) for c in combinations))
         judges = list({id(c.judges): c.judges for c in combinations}.values())
         judge_specs = list(dict.fromkeys(j.default_spec for j in judges if j.used))
         summary = summarize_tally(
@@ -670,7 +665,7 @@ class _Run:
             summary.combinations = summarize_combination_tallies(
                 cases,
                 self.combination_tallies,
-                combinations=[(c.prompt, _spec_name(c.provider), c.provider.offline) for c in combinations],
+                combinations=[(c.prompt, spec_name(c.provider), c.provider.offline) for c in combinations],
                 runs_per_combination=len(work) // len(combinations),
                 not_run=not_run,
                 threshold=self.suite.threshold.pass_rate,
@@ -788,7 +783,7 @@ def _combinations(
     callers: list[tuple[Provider, ModelCaller, _Judges]] = []
     for spec in provider_specs:
         provider = _main_provider(suite, spec, run.config)
-        judge_spec = run.config.judge or (spec if ":" in spec else _spec_name(provider))
+        judge_spec = run.config.judge or (spec if ":" in spec else spec_name(provider))
         callers.append(
             (provider, run.caller(provider, run.parameters), _Judges(judge_spec, run.judge_caller, template))
         )
@@ -796,7 +791,7 @@ def _combinations(
     combinations = []
     for n, name in enumerate(prompts):
         for provider, main, judges in callers:
-            tag = (name, _spec_name(provider)) if matrix else (None, None)
+            tag = (name, spec_name(provider)) if matrix else (None, None)
             combinations.append(_Combination(name, n, provider, renderers[name], main, judges, tag))
     labels = [c.tag for c in combinations]
     if len(set(labels)) < len(labels):

@@ -110,6 +110,12 @@ class Provider(Protocol):
         ...
 
 
+def spec_name(provider: Provider) -> str:
+    """How reports name ``provider``: ``openai:gpt-4o-mini``; ``offline``, not ``offline:offline``, when the model
+    is named after its provider."""
+    return provider.name if provider.model in ("", provider.name) else f"{provider.name}:{provider.model}"
+
+
 class ProviderFactory(Protocol):
     """Builds a provider: ``model`` may be None, ``scripted`` maps case ids to scripted outputs."""
 
