@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ def render_problems(
     extra_vars: Mapping[str, object] | None = None,
     text: str | None = None,
     case_index: Sequence[int] | None = None,
+    budget_s: float | None = None,
 ) -> list[SuiteErrorDetail]:
     """What would go wrong rendering each case's messages, one detail per case (none when all render).
 
@@ -49,8 +51,11 @@ def render_problems(
         text: The suite's source text, for line numbers.
         case_index: Where each of ``suite.cases`` is in the document, when not all of them are there
             (:attr:`WellFormedPart.case_index`); by default, in order.
+        budget_s: Stop rendering after this many seconds (a server answering a request), with the problems
+            found so far; each render is bounded by the template sandbox's own limits.
     """
     line_of = line_finder(text)
+    deadline = None if budget_s is None else time.monotonic() + budget_s
 
     def detail(loc: Loc, case_id: str | None, message: str) -> SuiteErrorDetail:
         return SuiteErrorDetail(path=_path(loc), case_id=case_id, message=message, line=line_of(loc))
@@ -68,6 +73,8 @@ def render_problems(
             continue
         base = {**suite.vars, **suite.defaults.vars}
         for i, case in enumerate(suite.cases):
+            if deadline is not None and time.monotonic() >= deadline:
+                return problems
             if case.id in reported:
                 continue
             variables = {**base, **case.vars, **(extra_vars or {})}

@@ -8,6 +8,7 @@ that fails once its runs have been queued.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,10 @@ from governance.catalog import repository as catalog_repo
 from governance.catalog.models import ComponentKind, Product
 from governance.releases.manifests import build_manifests
 from governance.runs.execution import run_context, spec_as_run
+
+RENDER_BUDGET_S = 5.0
+"""How long a plan renders suites at most: a template can take its sandbox's 10 s per render, and a plan holds a
+server thread. What is not rendered by then is left to the release's runs, which render every case anyway."""
 
 
 def unrenderable_suites(session: Session, product: Product, fields: Mapping[str, str]) -> list[BundleProblem]:
@@ -36,7 +41,11 @@ def unrenderable_suites(session: Session, product: Product, fields: Mapping[str,
         return []
     templates, extra_vars = run_context(session, manifest, product.id)
     problems: list[BundleProblem] = []
+    deadline = time.monotonic() + RENDER_BUDGET_S
     for name, entry in sorted(manifest["suites"].items()):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
         version = catalog_repo.version_of(session, ComponentKind.suite, name, entry["version"], product.id)
         try:
             suite = parse_suite(spec_as_run(version.content["spec"], manifest["model"]), source=f"suite '{name}'")
@@ -45,7 +54,7 @@ def unrenderable_suites(session: Session, product: Product, fields: Mapping[str,
         where = fields.get(name, f"suite {name}")
         # a prompt's problem fails every case alike: said once, with how many cases it fails
         alike: dict[str, list[SuiteErrorDetail]] = {}
-        for detail in render_problems(suite, templates, extra_vars=extra_vars):
+        for detail in render_problems(suite, templates, extra_vars=extra_vars, budget_s=left):
             alike.setdefault(detail.message, []).append(detail)
         for message, details in alike.items():
             first = details[0]

@@ -68,3 +68,12 @@ def test_every_case_that_a_render_can_use_is_kept_at_its_place(breakages):
     assert part is not None and part.case_index == usable
     assert [c.id for c in part.suite.cases] == [f"c{i}" for i in usable]
     assert [c.vars for c in part.suite.cases] == [{"name": str(i)} for i in usable]
+
+
+def test_rendering_stops_at_the_budget_with_the_problems_found_so_far():
+    from evals import parse_suite
+
+    bad = {"id": "bad", "vars": {"nam": "Ann"}, "asserts": [{"type": "contains", "value": "x"}]}
+    suite = parse_suite(doc(bad, {**bad, "id": "bad-2"}))
+    assert [p.case_id for p in render_problems(suite, {"p": "Hello {{ name }}"})] == ["bad", "bad-2"]
+    assert render_problems(suite, {"p": "Hello {{ name }}"}, budget_s=0.0) == []

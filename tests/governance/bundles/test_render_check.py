@@ -74,3 +74,14 @@ def test_a_prompt_change_that_breaks_a_suite_the_bundle_does_not_hold_is_refused
 def test_a_bundle_whose_suites_render_cuts_its_release_as_before(session, olivia):
     plan = plan_bundle(session, olivia, goal_coach())
     assert plan.problems == [] and [(r.product, r.number) for r in plan.releases] == [("goal-coach", 1)]
+
+
+def test_the_check_stops_at_its_time_budget_and_leaves_the_rest_to_the_runs(session, olivia, monkeypatch):
+    # a template may take its sandbox's 10 s per render, and a plan holds a server thread
+    from governance.bundles import render_check
+
+    monkeypatch.setattr(render_check, "RENDER_BUDGET_S", 0.0)
+    body = goal_coach().model_dump(mode="json")
+    misspelt_case(body)
+    plan = plan_bundle(session, olivia, BundleRequest.model_validate(body))
+    assert plan.problems == [] and [r.number for r in plan.releases] == [1]
