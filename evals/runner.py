@@ -191,10 +191,12 @@ def _assertion_result(item: _PreparedAssert[Any], outcome: Outcome, score: float
     )
 
 
-def _error_reason(exc: Exception) -> str:
+def _error_reason(exc: Exception, assertion_type: str) -> str:
     """Why an assertion could not decide, for its ``error`` outcome."""
     if isinstance(exc, ProviderError):
-        return f"judge call failed: {exc}"
+        # only two kinds of assertion call a model: similar (embeddings) and llm-rubric (a judge)
+        call = "embeddings" if assertion_type.endswith("similar") else "judge"
+        return f"{call} call failed: {exc}"
     return str(exc) if isinstance(exc, (ValueError, RenderError)) else f"{type(exc).__name__}: {exc}"
 
 
@@ -523,7 +525,7 @@ class _Run:
             except ProviderUnreachable:
                 raise  # a judge no call can reach stops the run, as the cases' own provider does
             except Exception as exc:
-                verdicts.append(_assertion_result(item, "error", 0.0, _error_reason(exc)))
+                verdicts.append(_assertion_result(item, "error", 0.0, _error_reason(exc, item.type)))
         return verdicts
 
     async def execute_all(self, work: _WorkPlan, cancel: asyncio.Event | None) -> bool:
