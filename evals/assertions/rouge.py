@@ -94,6 +94,15 @@ def _opens_quote_context(text: str, index: int, p: dict[str, Any]) -> bool:
     )
 
 
+def _opens_before_word(text: str, index: int, p: dict[str, Any]) -> bool:
+    """A ``''`` at ``index`` followed by a word (or currency, or bracket), with the next quote a ``''``."""
+    after = text[index + 2 : index + 3]
+    if not after or not p["word_after_quote"].fullmatch(after):
+        return False
+    following = p["quotes"].search(text, index + 2)  # looked up last: it scans ahead
+    return following is not None and following.group() == "''"
+
+
 def tree_bank_tokens(sentence: str) -> list[str]:
     """js-rouge's ``treeBankTokenize``: Penn Treebank word tokens of one sentence."""
     p = _patterns()
@@ -105,8 +114,6 @@ def tree_bank_tokens(sentence: str) -> list[str]:
     def classify(match: Any) -> str:
         nonlocal inside
         quote, index = match.group(), match.start()
-        after = text[index + 2 : index + 3]
-        following = p["quotes"].search(text, index + 2)
         inside = quote == "``" or (
             (
                 index + len(quote) < len(text)
@@ -115,16 +122,7 @@ def tree_bank_tokens(sentence: str) -> list[str]:
             )
             and (not inside and _opens_quote_context(text, index, p))
             and not (index > 0 and text[index - 1] in ".!?")
-            and (
-                quote == '"'
-                or (
-                    index > 0
-                    and bool(after)
-                    and bool(p["word_after_quote"].fullmatch(after))
-                    and following is not None
-                    and following.group() == "''"
-                )
-            )
+            and (quote == '"' or (index > 0 and _opens_before_word(text, index, p)))
         )
         return " `` " if inside else " '' "
 
