@@ -49,8 +49,8 @@ class Completion:
 class ProviderError(Exception):
     """A call failed; ``retryable`` says whether trying again may help (429, 5xx, timeouts).
 
-    ``unreachable`` says no connection was made at all (refused, unknown host, TLS handshake or connect
-    timeout): the request never reached a model.
+    ``unreachable`` says no connection was made at all (refused, unknown host, TLS handshake): the request
+    never reached a model. A timeout is not: it may have reached one.
     """
 
     def __init__(

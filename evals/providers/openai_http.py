@@ -209,7 +209,7 @@ class OpenAIEndpoint:
             if isinstance(exc, aiohttp.ClientConnectorDNSError):  # a misspelt host in the base URL, most often
                 reason = exc.os_error.strerror or str(exc.os_error)
                 raise ProviderError(f"unknown host {exc.host} ({reason})", retryable=True, unreachable=True) from None
-            # no connection was made (unknown host, TLS handshake, proxy): unlike a dropped one, nothing was sent
+            # a connector error made no connection (TLS handshake, proxy): unlike a dropped one, nothing was sent
             raise ProviderError(
                 f"connection failed: {type(exc).__name__}: {exc}",
                 retryable=True,
