@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from aiohttp import web
 
 from evals import ProviderConfig, RunOptions, SuiteError, run_suite
-from tests.evals.conftest import TEMPLATES, FakeResponse, completion, letter_vector, make_suite
+from tests.evals.conftest import TEMPLATES, FakeResponse, LoopbackServer, completion, letter_vector, make_suite
 
 OPENAI = RunOptions(provider="openai:gpt-4o-mini", concurrency=4)
 METHOD = "openai:embedding:text-embedding-3-small"
@@ -83,29 +84,28 @@ def test_bad_methods_are_suite_errors(spec, message):
         make_suite([{"id": "c", "vars": {"msg": "x"}, "asserts": [spec]}])
 
 
+class NoEmbeddingsModel(LoopbackServer):
+    """Answers chat completions; its /v1/embeddings knows no model."""
+
+    def routes(self, app: web.Application) -> None:
+        async def chat(request: web.Request) -> web.Response:
+            return web.json_response(completion("Set one goal."))
+
+        async def embeddings(request: web.Request) -> web.Response:
+            return web.json_response({"error": {"message": "The model `nope` does not exist"}}, status=404)
+
+        app.router.add_post("/v1/chat/completions", chat)
+        app.router.add_post("/v1/embeddings", embeddings)
+
+
 async def test_a_failed_embeddings_call_is_named_as_such_not_as_a_judges():
-    from aiohttp import web
-
-    async def chat(request: web.Request) -> web.Response:
-        return web.json_response(completion("Set one goal."))
-
-    async def embeddings(request: web.Request) -> web.Response:
-        return web.json_response({"error": {"message": "The model `nope` does not exist"}}, status=404)
-
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    app.router.add_post("/v1/embeddings", embeddings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    config = ProviderConfig(openai_base_url=f"http://127.0.0.1:{port}/v1", openai_api_key="k")
+    server = NoEmbeddingsModel().start()
+    config = ProviderConfig(openai_base_url=server.base_url, openai_api_key="k")
     case = {"id": "c", "vars": {"msg": "x"}, "asserts": [{"type": "similar", "value": "a goal", "method": METHOD}]}
     try:
         report = await run_suite(make_suite([case]), templates=TEMPLATES, options=OPENAI, provider_config=config)
     finally:
-        await runner.cleanup()
+        server.stop()
     (verdict,) = report.results[0].assertions
     assert verdict.outcome == "error"
     assert verdict.reason == "embeddings call failed: HTTP 404: The model `nope` does not exist"
